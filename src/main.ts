@@ -1,0 +1,88 @@
+// Entry point: builds the commander program, catches errors once, sets process.exitCode.
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { setInterruptSignal } from './commands/action.js';
+import { registerAccounts } from './commands/accounts.js';
+import { registerAudiences } from './commands/audiences.js';
+import { registerAuth } from './commands/auth.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerPush } from './commands/push.js';
+import { registerRuns } from './commands/runs.js';
+import { registerSandbox } from './commands/sandbox.js';
+import { registerSync } from './commands/sync.js';
+import { ExitCode, PinsyncError } from './errors.js';
+import { redact } from './redact.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('pinsync')
+    .description('Sync your own customer lists into Pinterest ad audiences.')
+    .version(version, '-V, --version')
+    .option('--profile <name>', 'credentials and defaults to use (env PINSYNC_PROFILE)')
+    .option('--debug', 'print stack traces and request details (secrets stay redacted)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(redact(text)) });
+  registerAuth(program);
+  registerAccounts(program);
+  registerAudiences(program);
+  registerPush(program);
+  registerSync(program);
+  registerRuns(program);
+  registerDoctor(program);
+  registerSandbox(program);
+  for (const command of program.commands) inheritOverrides(command);
+  return program;
+}
+
+/** Sub-commands need exitOverride too, or commander calls process.exit on bad flags. */
+function inheritOverrides(command: Command): void {
+  command.exitOverride();
+  command.showHelpAfterError('(run with --help for usage)');
+  for (const sub of command.commands) inheritOverrides(sub);
+}
+
+function installInterruptHandler(): void {
+  const controller = new AbortController();
+  setInterruptSignal(controller.signal);
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\nInterrupted again: quitting now.\n');
+      process.exit(ExitCode.interrupted);
+    }
+    process.stderr.write('\nStopping: finishing requests in flight (Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+}
+
+export function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (error instanceof PinsyncError) {
+    process.stderr.write(`pinsync: ${redact(error.message)}\n`);
+    if (debug && error.stack) process.stderr.write(redact(error.stack) + '\n');
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`pinsync: unexpected error: ${redact(message)}. Run again with --debug for details.\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(redact(error.stack) + '\n');
+  return ExitCode.internal;
+}
+
+async function main(argv: string[]): Promise<void> {
+  installInterruptHandler();
+  const debug = argv.includes('--debug');
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportError(error, debug);
+  }
+}
+
+await main(process.argv);
