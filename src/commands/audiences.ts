@@ -1,6 +1,268 @@
-// STUB: to be written. Keep this file light: flags and options only; import heavy modules lazily in the action.
-import type { Command } from 'commander';
+// `pinsync audiences list|show|create`: the audiences of an ad account, one audience with its customer
+// list, and new audiences (lookalikes directly; customer-list audiences are seeded through push).
+// Light on purpose: the API client (undici) is imported inside the actions.
+import { Option, type Command } from 'commander';
+import { action, parseInteger } from './action.js';
+import { INTERACTIVE_RETRY_MS, INTERACTIVE_TIMEOUT_MS } from './accounts.js';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { PinterestClient } from '../pinterest/client.js';
+import type { Audience, CustomerList } from '../pinterest/types.generated.js';
+
+export const TOO_SMALL_NOTE =
+  'Pinterest shows a size after ~100 matched users; sizes can take 24–48 hours to appear in Ads Manager.';
+
+interface ListOptions {
+  adAccount?: string;
+  name?: string;
+  json?: boolean;
+}
+
+interface ShowOptions {
+  adAccount?: string;
+  json?: boolean;
+}
+
+export interface CreateOptions {
+  adAccount?: string;
+  description?: string;
+  from?: string;
+  actalikeOf?: string;
+  country?: 'US' | 'CA' | 'GB';
+  percentage?: number;
+  json?: boolean;
+}
 
 export function registerAudiences(program: Command): void {
-  void program;
+  const audiences = program.command('audiences').description('List, inspect and create audiences of an ad account.');
+  audiences
+    .command('list')
+    .description('List the audiences of an ad account (every page).')
+    .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
+    .option('--name <text>', 'only audiences whose name contains TEXT (case-insensitive)')
+    .option('--json', 'print one JSON array with every audience')
+    .action(action(runAudiencesList));
+  audiences
+    .command('show')
+    .description('Show one audience and, for a customer-list audience, its customer list.')
+    .argument('<id-or-name>', 'audience id or exact name')
+    .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
+    .option('--json', 'print one JSON object')
+    .action(action(runAudiencesShow));
+  audiences
+    .command('create')
+    .description('Create an audience: a customer-list audience from a file (--from), or a lookalike (--actalike-of).')
+    .argument('[name]', 'the new audience name')
+    .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
+    .option('--description <text>', 'audience description')
+    .option('--from <file>', 'seed a customer-list audience with the users in FILE (as `pinsync push --create`)')
+    .option('--actalike-of <audience>', 'create a lookalike (ACTALIKE) of this audience id or name')
+    .addOption(new Option('--country <code>', 'lookalike country').choices(['US', 'CA', 'GB']))
+    .option('--percentage <n>', 'lookalike size, 1-10 (% of the country)', parseInteger('--percentage', 1, 10))
+    .option('--json', 'print the created audience as one JSON object')
+    .action(action(runAudiencesCreate));
+}
+
+async function connect(ctx: Context): Promise<PinterestClient> {
+  const { connectClient } = await import('../pinterest/connect.js');
+  return connectClient(ctx, { retryFor: INTERACTIVE_RETRY_MS, timeoutMs: INTERACTIVE_TIMEOUT_MS });
+}
+
+async function adAccountFor(ctx: Context, flag: string | undefined): Promise<string> {
+  const { resolveAdAccount } = await import('../pinterest/connect.js');
+  return resolveAdAccount(ctx, flag);
+}
+
+export async function runAudiencesList(ctx: Context, options: ListOptions): Promise<number> {
+  const adAccountId = await adAccountFor(ctx, options.adAccount);
+  const client = await connect(ctx);
+  try {
+    const needle = options.name?.toLowerCase();
+    const audiences: Audience[] = [];
+    for await (const audience of client.audiences(adAccountId)) {
+      if (!needle || (audience.name ?? '').toLowerCase().includes(needle)) audiences.push(audience);
+    }
+    if (options.json) {
+      ctx.stdout.write(JSON.stringify(audiences, null, 2) + '\n');
+      return 0;
+    }
+    if (audiences.length === 0) {
+      const filter = options.name ? ` with "${options.name}" in the name` : '';
+      ctx.info(`No audiences${filter} in ad account ${adAccountId}.`);
+      return 0;
+    }
+    const { renderTable, stdoutTableOptions } = await import('../report/table.js');
+    ctx.stdout.write(
+      renderTable(
+        audiences,
+        [
+          { header: 'ID', value: (a) => a.id ?? '' },
+          { header: 'NAME', value: (a) => a.name ?? '', shrink: true },
+          { header: 'TYPE', value: (a) => audienceType(a) },
+          { header: 'STATUS', value: (a) => a.status ?? '' },
+          { header: 'SIZE', value: (a) => formatSize(a.size), align: 'right' },
+          { header: 'UPDATED', value: (a) => formatTimestamp(a.updated_timestamp ?? a.created_timestamp) },
+        ],
+        stdoutTableOptions(ctx),
+      ),
+    );
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrName: string): Promise<number> {
+  const adAccountId = await adAccountFor(ctx, options.adAccount);
+  const client = await connect(ctx);
+  try {
+    const { findAudience } = await import('../pinterest/connect.js');
+    const audience = await findAudience(client, adAccountId, idOrName);
+    const listId = audienceType(audience) === 'CUSTOMER_LIST' ? audience.rule?.customer_list_id : undefined;
+    const customerList = listId ? await client.customerList(adAccountId, listId) : undefined;
+    const tooSmall = audience.status === 'TOO_SMALL' || customerList?.status === 'TOO_SMALL';
+    if (options.json) {
+      ctx.stdout.write(JSON.stringify(customerList ? { ...audience, customer_list: customerList } : audience, null, 2) + '\n');
+      if (tooSmall) ctx.info(TOO_SMALL_NOTE);
+      return 0;
+    }
+    ctx.stdout.write(describeAudience(audience, adAccountId, customerList));
+    if (tooSmall) ctx.stdout.write(`\n${TOO_SMALL_NOTE}\n`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+function describeAudience(audience: Audience, adAccountId: string, list: CustomerList | undefined): string {
+  const rows: Array<[string, string]> = [
+    ['Audience', `${audience.name ?? '(no name)'} (id ${audience.id ?? '?'})`],
+    ['Ad account', audience.ad_account_id ?? adAccountId],
+    ['Type', audienceType(audience)],
+    ['Status', audience.status ?? '—'],
+    ['Size', formatSize(audience.size)],
+  ];
+  if (audience.description) rows.push(['Description', audience.description]);
+  if (audience.rule?.seed_id?.length) {
+    rows.push(['Lookalike of', `${audience.rule.seed_id.join(', ')} (${audience.rule.country ?? '?'}, ${audience.rule.percentage ?? '?'}%)`]);
+  }
+  rows.push(['Created', formatTimestamp(audience.created_timestamp) || '—']);
+  rows.push(['Updated', formatTimestamp(audience.updated_timestamp) || '—']);
+  if (list) {
+    rows.push(['Customer list', `${list.name ?? '(no name)'} (id ${list.id ?? '?'})`]);
+    rows.push(['  Status', list.status ?? '—']);
+    rows.push(['  Uploaded records', formatCount(list.num_uploaded_user_records)]);
+    rows.push(['  Removed records', formatCount(list.num_removed_user_records)]);
+    rows.push(['  Batches', formatCount(list.num_batches)]);
+    rows.push(['  Exceptions', formatExceptions(list.exceptions)]);
+  } else if (audience.rule?.customer_list_id) {
+    rows.push(['Customer list', `id ${audience.rule.customer_list_id}`]);
+  }
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value.replace(/[\u0000-\u001f]/g, ' ')}`).join('\n') + '\n';
+}
+
+export async function runAudiencesCreate(ctx: Context, options: CreateOptions, nameArg?: string): Promise<number> {
+  checkCreateFlags(options);
+  const name = await audienceName(ctx, nameArg);
+  if (options.from) return seedFromFile(ctx, name, options);
+  if (!options.actalikeOf) {
+    throw new UsageError(
+      `Pinterest cannot create an empty customer-list audience, so nothing was created. Seed it with users: \`pinsync push FILE --audience "${name}" --create\` (or \`pinsync audiences create "${name}" --from FILE\`).`,
+    );
+  }
+  const adAccountId = await adAccountFor(ctx, options.adAccount);
+  const client = await connect(ctx);
+  try {
+    await refuseDuplicateName(client, adAccountId, name);
+    const { findAudience } = await import('../pinterest/connect.js');
+    const seed = await findAudience(client, adAccountId, options.actalikeOf);
+    const created = await client.createAudience(adAccountId, {
+      name,
+      audience_type: 'ACTALIKE',
+      rule: { seed_id: [seed.id!], country: options.country!, percentage: options.percentage! },
+      ...(options.description ? { description: options.description } : {}),
+    });
+    if (options.json) {
+      ctx.stdout.write(JSON.stringify(created, null, 2) + '\n');
+    } else {
+      ctx.stdout.write(
+        `Created lookalike audience "${created.name ?? name}" (id ${created.id}) of "${seed.name ?? seed.id}" in ad account ${adAccountId}: ${options.country}, ${options.percentage}%.\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+function checkCreateFlags(options: CreateOptions): void {
+  const lookalikeFlags = options.country !== undefined || options.percentage !== undefined;
+  if (options.actalikeOf && options.from) {
+    throw new UsageError('Pass either --from FILE (a customer-list audience) or --actalike-of AUDIENCE (a lookalike), not both.');
+  }
+  if (options.actalikeOf && (options.country === undefined || options.percentage === undefined)) {
+    throw new UsageError('A lookalike needs --country (US, CA or GB) and --percentage (1-10) with --actalike-of.');
+  }
+  if (!options.actalikeOf && lookalikeFlags) {
+    throw new UsageError('--country and --percentage only apply to a lookalike: add --actalike-of AUDIENCE.');
+  }
+}
+
+async function audienceName(ctx: Context, given: string | undefined): Promise<string> {
+  const name = given?.trim();
+  if (name) return name;
+  if (!ctx.canPrompt) {
+    throw new UsageError('No audience name given: pass it as the <name> argument, e.g. `pinsync audiences create "Spring buyers"`.');
+  }
+  const answer = await ctx.prompter.input('Name of the new audience', {
+    validate: (value) => (value.trim() ? true : 'Enter a name.'),
+  });
+  return answer.trim();
+}
+
+/** Two audiences with one name would make every later `--audience NAME` ambiguous. */
+async function refuseDuplicateName(client: PinterestClient, adAccountId: string, name: string): Promise<void> {
+  for await (const audience of client.audiences(adAccountId)) {
+    if (audience.name === name) {
+      throw new UsageError(`Ad account ${adAccountId} already has an audience named "${name}" (id ${audience.id}). Choose another name.`);
+    }
+  }
+}
+
+/** --from reuses push's pipeline (`push FILE --audience NAME --create`) when push exposes runPush. */
+async function seedFromFile(ctx: Context, name: string, options: CreateOptions): Promise<number> {
+  const push = (await import('./push.js')) as { runPush?: unknown };
+  if (typeof push.runPush !== 'function') {
+    throw new UsageError(`--from is not available in this build: run \`pinsync push ${options.from} --audience "${name}" --create\` instead.`);
+  }
+  const runPush = push.runPush as (ctx: Context, options: Record<string, unknown>, file: string) => Promise<number>;
+  return runPush(
+    ctx,
+    { audience: name, adAccount: options.adAccount, create: true, description: options.description, json: options.json },
+    options.from!,
+  );
+}
+
+function audienceType(audience: Audience): string {
+  return audience.audience_type ?? audience.type ?? '';
+}
+
+function formatSize(size: number | null | undefined): string {
+  return size === null || size === undefined ? '—' : size.toLocaleString('en-US');
+}
+
+function formatCount(value: number | undefined): string {
+  return value === undefined ? '—' : value.toLocaleString('en-US');
+}
+
+function formatExceptions(exceptions: Record<string, unknown> | undefined): string {
+  if (!exceptions || Object.keys(exceptions).length === 0) return 'none';
+  return JSON.stringify(exceptions);
+}
+
+/** Unix seconds → "YYYY-MM-DD HH:MM" UTC. */
+function formatTimestamp(seconds: number | null | undefined): string {
+  if (!seconds) return '';
+  return new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ');
 }

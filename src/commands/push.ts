@@ -1,6 +1,76 @@
-// STUB: to be written. Keep this file light: flags and options only; import heavy modules lazily in the action.
-import type { Command } from 'commander';
+// `pinsync push <file|-> --audience <id|name>`: flags only; the run lives in runPush, which
+// `audiences create --from` reuses. Heavy modules (client, pipeline, cli-progress) load in the action.
+import { Option, type Command } from 'commander';
+import { action, parseDuration, parseInteger, parseNumber } from './action.js';
+import type { Context } from '../context.js';
+import type { PushJournal } from '../pipeline/journal.js';
+
+export interface PushOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+  remove?: boolean;
+  format?: 'csv' | 'ndjson';
+  delimiter?: string;
+  emailColumn?: string;
+  maidColumn?: string;
+  idfaColumn?: string;
+  batchSize?: number;
+  /** Seconds. */
+  flushInterval?: number;
+  rate?: number;
+  /** Milliseconds. */
+  retryFor?: number;
+  dryRun?: boolean;
+  force?: boolean;
+  restart?: boolean;
+  report?: string;
+  rejects?: string;
+  json?: boolean;
+  /** false with --no-progress. */
+  progress?: boolean;
+  /** Audience description when --create makes one (audiences create --from). */
+  description?: string;
+}
+
+/** Hooks for commands that reuse push (`audiences create --from`). */
+export interface PushHooks {
+  command?: string;
+  /** A journal of the caller's own (tests, sync); by default push opens the durable one. */
+  journal?: PushJournal;
+}
+
+export const MAX_BATCH_SIZE = 1900;
 
 export function registerPush(program: Command): void {
-  void program;
+  program
+    .command('push')
+    .description('Add (or --remove) the users of a CSV or NDJSON file, or of standard input, to a customer-list audience.')
+    .argument('<file>', 'CSV or NDJSON file (.gz too), or - for standard input')
+    .requiredOption('--audience <id-or-name>', 'audience id or exact name')
+    .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
+    .option('--create', 'create the audience (customer list first) when it does not exist')
+    .option('--remove', 'remove the users from the audience instead of adding them')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'ndjson']))
+    .option('--delimiter <char>', 'CSV field delimiter (default ","; "tab" or "\\t" for tabs)')
+    .option('--email-column <name>', 'column (or NDJSON field) holding email addresses')
+    .option('--maid-column <name>', 'column holding mobile advertising ids (GAID/AAID)')
+    .option('--idfa-column <name>', 'column holding Apple IDFAs')
+    .option('--batch-size <n>', `records per request (max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE), MAX_BATCH_SIZE)
+    .option('--flush-interval <seconds>', 'send a partial batch this long after its first row', parseNumber('--flush-interval', 0.05, 3600), 5)
+    .option('--rate <qps>', 'write requests per second', parseNumber('--rate', 0.1, 1000), 7)
+    .option('--retry-for <duration>', 'how long a failing batch is retried (e.g. 13h, 30m)', parseDuration('--retry-for'), 13 * 3_600_000)
+    .option('--dry-run', 'read, check and count everything, send nothing')
+    .option('--force', 'push even when most of the first rows have no valid identifier')
+    .option('--restart', 'start over instead of resuming an unfinished run of the same command')
+    .option('--report <file>', 'write the run report (JSON) to FILE')
+    .option('--rejects <file>', 'write `line,reason` for every row not synced or errored to FILE')
+    .option('--json', 'print the run report as JSON on stdout')
+    .option('--no-progress', 'no progress bar or progress lines')
+    .action(action<PushOptions>((ctx, options, file) => runPush(ctx, options, file)));
+}
+
+export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
+  const { runPushCommand } = await import('../pipeline/push-run.js');
+  return runPushCommand(ctx, options, input, hooks);
 }

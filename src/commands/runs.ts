@@ -1,6 +1,45 @@
-// STUB: to be written. Keep this file light: flags and options only; import heavy modules lazily in the action.
+// `pinsync runs [--json]` lists past runs per audience; `pinsync runs show ID [--json]` prints one
+// run's stored report. The state store is loaded lazily inside the actions.
 import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { action, parseInteger } from './action.js';
+
+interface RunsOptions {
+  json?: boolean;
+  limit?: number;
+}
 
 export function registerRuns(program: Command): void {
-  void program;
+  const runs = program
+    .command('runs')
+    .description('List past push and sync runs per audience, with their counts and exit codes.')
+    .option('--json', 'print one JSON array on stdout')
+    .option('--limit <n>', 'how many recent runs to list', parseInteger('--limit', 1, 100_000), 50)
+    .action(action<RunsOptions, []>((ctx, options) => runRunsList(ctx, options)));
+  runs
+    .command('show')
+    .description('Show one run in full: its stored report.')
+    .argument('<run-id>', 'the id from `pinsync runs`')
+    .option('--json', 'print the report as JSON on stdout')
+    .action(action<RunsOptions, [string]>((ctx, options, id) => runRunsShow(ctx, options, id)));
+}
+
+export async function runRunsList(ctx: Context, options: RunsOptions): Promise<number> {
+  const { listRuns, renderRunsTable } = await import('../state/run-history.js');
+  const rows = await listRuns(ctx, options.limit ?? 50);
+  if (options.json) {
+    ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  } else if (rows.length === 0) {
+    ctx.info('No runs recorded yet: `pinsync push` and `pinsync sync` record theirs here.');
+  } else {
+    ctx.stdout.write(await renderRunsTable(ctx, rows));
+  }
+  return 0;
+}
+
+export async function runRunsShow(ctx: Context, options: RunsOptions, id: string): Promise<number> {
+  const { showRun, renderRunDetails } = await import('../state/run-history.js');
+  const run = await showRun(ctx, id);
+  ctx.stdout.write(options.json ? JSON.stringify(run, null, 2) + '\n' : renderRunDetails(run));
+  return 0;
 }

@@ -1,6 +1,130 @@
-// STUB: to be written. Keep this file light: flags and options only; import heavy modules lazily in the action.
+// `pinsync sandbox`: run the local Pinterest-compatible API and print shell exports for it.
+// Flags only here; the server is imported inside the action so other commands stay light.
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { action, parseInteger, parseNumber } from './action.js';
+
+interface SandboxFlags {
+  port: number;
+  rate: number;
+  maxRecords: number;
+  seed: number;
+  token?: string;
+  appId?: string;
+  appSecret?: string;
+  latency?: number;
+  errorRate?: number;
+  resetRate?: number;
+  faults?: string;
+  faultsOnReads?: boolean;
+  readyFile?: string;
+  state?: string;
+  log?: boolean;
+}
+
+export const DEFAULT_SANDBOX_PORT = 8086;
 
 export function registerSandbox(program: Command): void {
-  void program;
+  program
+    .command('sandbox')
+    .description('Run a local Pinterest-compatible API to try pinsync or rehearse a cron job; prints shell exports for it.')
+    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', parseInteger('--port', 0, 65535), DEFAULT_SANDBOX_PORT)
+    .option('--rate <qps>', 'ads_write requests per second per token before 429', parseInteger('--rate', 1, 100_000), 7)
+    .option('--max-records <n>', 'records per customer-list request before 400', parseInteger('--max-records', 1, 1_000_000), 1900)
+    .option('--seed <n>', 'seed for the random faults (same seed, same faults)', parseInteger('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--token <token>', 'use this value as the printed access token')
+    .option('--app-id <id>', 'the sandbox app id (PINTEREST_APP_ID)')
+    .option('--app-secret <secret>', 'the sandbox app secret (PINTEREST_APP_SECRET)')
+    .option('--latency <ms>', 'delay every write by this many milliseconds', parseInteger('--latency', 0, 600_000))
+    .option('--error-rate <share>', 'share of writes answered 503, 0 to 1', parseNumber('--error-rate', 0, 1))
+    .option('--reset-rate <share>', 'share of writes whose connection is reset, 0 to 1', parseNumber('--reset-rate', 0, 1))
+    .option('--faults <json>', 'faults as JSON (as in PINSYNC_SANDBOX_FAULTS), e.g. \'{"burst429":{"every":20,"length":3}}\'')
+    .option('--faults-on-reads', 'apply the faults to reads too, not only writes')
+    .option('--ready-file <file>', 'once listening, also write the export lines to this file')
+    .option('--state <file>', 'load lists, audiences and tokens from this JSON file if it exists; save them there on exit')
+    .option('--log', 'print one line per request on stderr')
+    .action(action(runSandbox));
+}
+
+export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<number> {
+  const { startSandbox } = await import('../sandbox/server.js');
+  const faults = await faultsFrom(ctx, flags);
+  let sandbox;
+  try {
+    sandbox = await startSandbox({
+      port: flags.port,
+      writeRate: flags.rate,
+      maxRecords: flags.maxRecords,
+      seed: flags.seed,
+      token: flags.token,
+      appId: flags.appId,
+      appSecret: flags.appSecret,
+      faults,
+      stateFile: flags.state,
+      onRequest: flags.log
+        ? (r) => ctx.stderr.write(`${new Date(r.time).toISOString()} ${r.method} ${r.path} ${r.status || 'reset'}${r.records ? ` (${r.records} records)` : ''}\n`)
+        : undefined,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UsageError(`Port ${flags.port} is already in use. Pass --port with a free port, or --port 0 to pick any.`);
+    }
+    throw error;
+  }
+  const exports = [
+    `export PINSYNC_API_BASE=${shellQuote(sandbox.apiBase)}`,
+    `export PINSYNC_OAUTH_BASE=${shellQuote(sandbox.oauthBase)}`,
+    `export PINSYNC_ACCESS_TOKEN=${shellQuote(sandbox.token)}`,
+    `export PINTEREST_APP_ID=${shellQuote(sandbox.appId)}`,
+    `export PINTEREST_APP_SECRET=${shellQuote(sandbox.appSecret)}`,
+  ].join('\n') + '\n';
+  // Sandbox tokens are not secrets: printed on purpose (not through redact) so `eval` works.
+  ctx.stdout.write(exports);
+  if (flags.readyFile) await writeFile(flags.readyFile, exports, { mode: 0o600 });
+  ctx.info(
+    `Sandbox listening on ${sandbox.oauthBase} (API ${sandbox.apiBase}, ${flags.rate} writes/s, ` +
+      `${flags.maxRecords} records per request${describeFaults(faults)}). Ctrl-C to stop.`,
+  );
+  await untilAborted(ctx.signal);
+  await sandbox.stop();
+  ctx.info('Sandbox stopped.');
+  return 0;
+}
+
+async function faultsFrom(ctx: Context, flags: SandboxFlags) {
+  const { parseFaults } = await import('../sandbox/faults.js');
+  const parse = (json: string, where: string) => {
+    try {
+      return parseFaults(json);
+    } catch (error) {
+      throw new UsageError(`${where}: ${(error as Error).message}`);
+    }
+  };
+  const faults = {
+    ...(ctx.env.PINSYNC_SANDBOX_FAULTS ? parse(ctx.env.PINSYNC_SANDBOX_FAULTS, 'PINSYNC_SANDBOX_FAULTS') : {}),
+    ...(flags.faults ? parse(flags.faults, '--faults') : {}),
+  };
+  if (flags.latency !== undefined) faults.latencyMs = flags.latency;
+  if (flags.errorRate !== undefined) faults.serverErrorRate = flags.errorRate;
+  if (flags.resetRate !== undefined) faults.resetRate = flags.resetRate;
+  if (flags.faultsOnReads) faults.applyTo = 'all';
+  return faults;
+}
+
+function describeFaults(faults: object): string {
+  const keys = Object.keys(faults);
+  return keys.length > 0 ? `, faults: ${JSON.stringify(faults)}` : '';
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,0 +1,58 @@
+// Talks to Pinterest's token endpoint through the API client's requestToken (src/pinterest/oauth.ts):
+// exchanges the login's authorization code, and refreshes with a refresh token.
+import type { Context } from '../context.js';
+import { AuthError } from '../errors.js';
+import { tokensFromResponse, type AppCredentials, type IssuedTokens, type TokenResponse } from './credentials.js';
+
+export const DEFAULT_API_BASE = 'https://api.pinterest.com/v5';
+
+export function apiBaseOf(ctx: Context): string {
+  return (ctx.env.PINSYNC_API_BASE?.trim() || DEFAULT_API_BASE).replace(/\/+$/, '');
+}
+
+export async function exchangeAuthorizationCode(
+  ctx: Context,
+  app: AppCredentials,
+  code: string,
+  redirectUri: string,
+): Promise<IssuedTokens> {
+  // continuous_refresh: apps created before 2025-09-25 otherwise get a legacy, non-renewable refresh token.
+  const params = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, continuous_refresh: 'true' };
+  try {
+    return tokensFromResponse(await callTokenEndpoint(ctx, app, params), ctx.now());
+  } catch (error) {
+    throw rejectedGrant(error, 'Pinterest did not accept the sign-in (the app id, app secret or redirect URI may not match the app). Check them and run `pinsync login` again.');
+  }
+}
+
+export async function refreshAccessToken(ctx: Context, app: AppCredentials, refreshToken: string): Promise<IssuedTokens> {
+  const params = { grant_type: 'refresh_token', refresh_token: refreshToken, continuous_refresh: 'true' };
+  try {
+    return tokensFromResponse(await callTokenEndpoint(ctx, app, params), ctx.now());
+  } catch (error) {
+    throw rejectedGrant(error, 'Pinterest refused to renew the saved login (the refresh token expired or was revoked). Run `pinsync login` again.');
+  }
+}
+
+async function callTokenEndpoint(ctx: Context, app: AppCredentials, params: Record<string, string>): Promise<TokenResponse> {
+  const { requestToken } = await import('../pinterest/oauth.js');
+  const response: unknown = await requestToken({
+    apiBase: apiBaseOf(ctx),
+    appId: app.appId,
+    appSecret: app.appSecret,
+    params,
+    env: ctx.env,
+    signal: ctx.signal,
+  });
+  return (response ?? {}) as TokenResponse;
+}
+
+/** 400/401/403 from the token endpoint: a rejected grant or app, which the user fixes by logging in again. */
+function rejectedGrant(error: unknown, message: string): unknown {
+  if (error instanceof AuthError) return error;
+  const status = (error as { status?: unknown } | undefined)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429 && status !== 408) {
+    return new AuthError(message, { cause: error });
+  }
+  return error;
+}

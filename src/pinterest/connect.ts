@@ -1,0 +1,118 @@
+// From a command's Context to a ready PinterestClient, plus the two look-ups every audience command
+// needs: which ad account (flag > profile default > prompt) and which audience (id or exact name).
+import type { Context } from '../context.js';
+import { missingFlag, NotFoundError, UsageError } from '../errors.js';
+import { resolveTokenProvider } from '../auth/token-provider.js';
+import { ApiError } from './errors.js';
+import { collect } from './pages.js';
+import { DEFAULT_API_BASE, PinterestClient, type ClientEvent } from './client.js';
+import type { Audience } from './types.generated.js';
+
+export interface ConnectOptions {
+  /** ads_write requests per second (push --rate). */
+  writeRate?: number;
+  /** ms one call keeps retrying (push --retry-for). */
+  retryFor?: number;
+  timeoutMs?: number;
+  /** Progress hook (retries, rate limits); --debug request lines are added here anyway. */
+  onEvent?: (event: ClientEvent) => void;
+}
+
+export function apiBaseFrom(ctx: Context): string {
+  return ctx.env.PINSYNC_API_BASE?.trim() || DEFAULT_API_BASE;
+}
+
+export async function connectClient(ctx: Context, options: ConnectOptions = {}): Promise<PinterestClient> {
+  const tokens = await resolveTokenProvider(ctx);
+  return new PinterestClient({
+    apiBase: apiBaseFrom(ctx),
+    tokens,
+    writeRate: options.writeRate,
+    retryFor: options.retryFor,
+    timeoutMs: options.timeoutMs,
+    env: ctx.env,
+    signal: ctx.signal,
+    onEvent: (event) => {
+      logEvent(ctx, event);
+      options.onEvent?.(event);
+    },
+  });
+}
+
+/** --debug lines: method, path, status and time only; never headers or bodies. */
+function logEvent(ctx: Context, event: ClientEvent): void {
+  if (!ctx.debug) return;
+  if (event.type === 'request') {
+    const outcome = event.status !== undefined ? String(event.status) : (event.error ?? 'failed');
+    ctx.debugLog(`${event.method} ${event.path} -> ${outcome} in ${Math.round(event.ms)} ms${event.attempt ? ` (attempt ${event.attempt + 1})` : ''}`);
+  } else if (event.type === 'retry') {
+    ctx.debugLog(`retrying ${event.method} ${event.path} in ${Math.round(event.delayMs)} ms after ${event.reason}`);
+  } else {
+    ctx.debugLog(`rate limited (${event.category}): waiting ${Math.round(event.waitMs)} ms`);
+  }
+}
+
+/**
+ * The ad account to work on: --ad-account > the profile's default (`accounts use`) > a prompt listing
+ * the accounts (on a TTY) > exit 2 naming --ad-account.
+ */
+export async function resolveAdAccount(
+  ctx: Context,
+  flag: string | undefined,
+  client?: PinterestClient,
+): Promise<string> {
+  const given = flag?.trim();
+  if (given) return validAdAccountId(given);
+  const saved = ctx.config.profile(ctx.profile).adAccountId;
+  if (saved) return saved;
+  if (!ctx.canPrompt) throw missingFlag('--ad-account', 'ad account');
+  const api = client ?? (await connectClient(ctx));
+  try {
+    const accounts = await collect(api.adAccounts());
+    if (accounts.length === 0) {
+      throw new NotFoundError('This token sees no ad accounts. Ask your Pinterest Business admin for access to one.');
+    }
+    if (accounts.length === 1) return accounts[0]!.id;
+    return await ctx.prompter.select(
+      'Which ad account?',
+      accounts.map((account) => ({ name: `${account.name ?? '(no name)'} (${account.id})`, value: account.id })),
+    );
+  } finally {
+    if (!client) await api.close();
+  }
+}
+
+export function validAdAccountId(value: string): string {
+  if (!/^\d{1,18}$/.test(value)) {
+    throw new UsageError(`--ad-account takes a numeric ad account id, not "${value}". Run \`pinsync accounts list\` to see yours.`);
+  }
+  return value;
+}
+
+/**
+ * An audience by id or exact name. All digits: tried as an id first, then as a name. A name must match
+ * exactly one audience of the ad account.
+ */
+export async function findAudience(client: PinterestClient, adAccountId: string, idOrName: string): Promise<Audience> {
+  const wanted = idOrName.trim();
+  if (/^\d+$/.test(wanted)) {
+    try {
+      return await client.audience(adAccountId, wanted);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.kind === 'not_found')) throw error;
+    }
+  }
+  const matches: Audience[] = [];
+  for await (const audience of client.audiences(adAccountId)) {
+    if (audience.name === wanted) matches.push(audience);
+  }
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) {
+    const what = /^\d+$/.test(wanted) ? 'with id or name' : 'named';
+    throw new NotFoundError(
+      `No audience ${what} "${wanted}" in ad account ${adAccountId}. Pass --create to create it, or run \`pinsync audiences list\`.`,
+    );
+  }
+  const ids = matches.map((audience) => audience.id).join(', ');
+  throw new UsageError(`${matches.length} audiences in ad account ${adAccountId} are named "${wanted}" (ids ${ids}): pass the id instead.`);
+}

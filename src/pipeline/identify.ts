@@ -1,0 +1,51 @@
+// normalise → hash → dedupe for one row: decides whether the row is not synced (and why), a
+// duplicate, or carries new records. Works on reused arrays; nothing is allocated per row.
+import type { ColumnPlan } from './columns.js';
+import type { DigestSet } from './dedupe.js';
+import { invalidReasonOf, isBlank, normaliserFor, type InvalidReason } from './normalise.js';
+
+export type NotSyncedReason = InvalidReason | 'missing_identifier' | 'malformed_row';
+
+export const Verdict = { New: 0, Duplicate: 1, NotSynced: 2 } as const;
+export type Verdict = (typeof Verdict)[keyof typeof Verdict];
+
+export class RowIdentifier {
+  /** After `identify` returned New: the row's new records are records[0 .. count-1]. */
+  readonly records: string[] = [];
+  count = 0;
+  /** After `identify` returned NotSynced: why. */
+  reason: NotSyncedReason = 'missing_identifier';
+  private readonly normalisers: Array<(raw: string) => string | null>;
+  private readonly invalidReasons: InvalidReason[];
+
+  constructor(
+    plan: ColumnPlan,
+    private readonly seen: DigestSet,
+  ) {
+    this.normalisers = plan.columns.map((c) => normaliserFor(c.kind));
+    this.invalidReasons = plan.columns.map((c) => invalidReasonOf[c.kind]);
+  }
+
+  identify(values: readonly string[]): Verdict {
+    let usable = 0;
+    let fresh = 0;
+    let invalid: InvalidReason | undefined;
+    for (let i = 0; i < this.normalisers.length; i++) {
+      const raw = values[i]!;
+      if (isBlank(raw)) continue;
+      const record = this.normalisers[i]!(raw);
+      if (record === null) {
+        invalid ??= this.invalidReasons[i];
+        continue;
+      }
+      usable++;
+      if (this.seen.add(record)) this.records[fresh++] = record;
+    }
+    this.count = fresh;
+    if (usable === 0) {
+      this.reason = invalid ?? 'missing_identifier';
+      return Verdict.NotSynced;
+    }
+    return fresh === 0 ? Verdict.Duplicate : Verdict.New;
+  }
+}

@@ -1,0 +1,347 @@
+// One push run end to end: open the input, resolve the audience (or plan its creation), stream the
+// rows through the pipeline to Pinterest, then report and pick the exit code. Loaded lazily by
+// src/commands/push.ts.
+import type { Context } from '../context.js';
+import { AuthError, ExitCode, NotFoundError, PinsyncError, UsageError } from '../errors.js';
+import type { PushHooks, PushOptions } from '../commands/push.js';
+import type { PinterestClient } from '../pinterest/client.js';
+import type { Audience } from '../pinterest/types.generated.js';
+import { startProgress, type Progress } from '../report/progress.js';
+import { RejectsFile } from '../report/rejects.js';
+import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
+import { formatSummary } from '../report/summary.js';
+import type { ColumnPlan } from './columns.js';
+import { noopJournal, type PushJournal } from './journal.js';
+import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
+import { openInput, type InputSource } from './source.js';
+import { Tally } from './tally.js';
+import { markFatal, type UploadTarget } from './upload.js';
+
+const MAX_BATCH_SIZE = 1900;
+
+interface Target {
+  adAccountId?: string;
+  audienceId?: string;
+  audienceName: string;
+  customerListId?: string;
+  /** The audience does not exist yet and --create was given: the first batch creates it. */
+  toCreate: boolean;
+}
+
+interface DurableJournal extends PushJournal {
+  runId: number;
+  resumeHint(): string;
+  describeTarget?(target: Record<string, string | undefined>): void;
+  close(): void;
+}
+
+export async function runPushCommand(ctx: Context, options: PushOptions, input: string, hooks: PushHooks): Promise<number> {
+  const settings = checkOptions(options);
+  const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
+  const startedAt = ctx.now();
+  const source = await openInput(input, ctx.stdin, options.format);
+  const client = await connectUnlessLocalDryRun(ctx, options);
+  let journal: PushJournal = hooks.journal ?? noopJournal;
+  let rejects: RejectsFile | undefined;
+  let progress: Progress | undefined;
+  try {
+    const target = await resolveTarget(ctx, client, options);
+    if (!hooks.journal && !options.dryRun) journal = await openJournal(ctx, options, input, operation, settings);
+    (journal as Partial<DurableJournal>).describeTarget?.({
+      adAccountId: target.adAccountId,
+      audienceId: target.audienceId,
+      audienceName: target.audienceName,
+      customerListId: target.customerListId,
+    });
+    rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
+    const tally = new Tally(rejects);
+    const dryRunSends = { requests: 0, records: 0 };
+    progress = await startProgress(
+      { tally, bytesRead: () => source.bytesRead(), totalBytes: source.totalBytes },
+      {
+        stderr: ctx.stderr,
+        isTTY: ctx.stderrIsTTY,
+        enabled: options.progress !== false,
+        intervalSeconds: progressInterval(ctx),
+        now: ctx.now,
+      },
+    );
+    let plan: ColumnPlan | undefined;
+    let outcome: PipelineOutcome;
+    try {
+      outcome = await runPipeline({
+        source,
+        delimiter: settings.delimiter,
+        emailColumn: options.emailColumn,
+        maidColumn: options.maidColumn,
+        idfaColumn: options.idfaColumn,
+        batchSize: settings.batchSize,
+        flushIntervalMs: settings.flushIntervalMs,
+        force: Boolean(options.force),
+        tally,
+        journal,
+        targetFor: (columns) => {
+          plan = columns;
+          if (options.dryRun || !client) return dryRunTarget(dryRunSends);
+          return uploadTarget(client, target, operation, columns, options.description);
+        },
+        maxInFlight: Math.max(4, Math.ceil(settings.rate * 2)),
+        retryForMs: settings.retryForMs,
+        signal: ctx.signal,
+        now: ctx.now,
+        expectedRecords: source.totalBytes ? Math.min(source.totalBytes / 64, 4_000_000) : undefined,
+      });
+    } catch (error) {
+      progress.stop();
+      const report = finalReport();
+      journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
+      throw error;
+    }
+    progress.stop();
+    const report = finalReport(outcome);
+    const exitCode = exitCodeOf(outcome, report);
+    journal.finish(report, exitCode);
+    tellTheUser(ctx, options, source, report, outcome, journal);
+    if (options.report) writeReportFile(options.report, report);
+    if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return exitCode;
+
+    function finalReport(result?: PipelineOutcome): RunReport {
+      const report = buildRunReport({
+        command: hooks.command ?? 'push',
+        operation,
+        dryRun: Boolean(options.dryRun),
+        target,
+        counts: tally.counts(),
+        client: client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 },
+        startedAt,
+        finishedAt: ctx.now(),
+        listType: plan?.listType,
+        runId: (journal as Partial<DurableJournal>).runId,
+        input: source.name,
+        columns: Object.fromEntries((plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
+        outcome: outcomeName(result),
+        falseDuplicateProbability: result?.seen.falseDuplicateProbability() ?? 0,
+      });
+      if (options.dryRun) report.wouldSend = { ...dryRunSends };
+      if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      return report;
+    }
+  } finally {
+    progress?.stop();
+    rejects?.close();
+    source.close();
+    (journal as Partial<DurableJournal>).close?.();
+    await client?.close();
+  }
+}
+
+interface Settings {
+  batchSize: number;
+  flushIntervalMs: number;
+  rate: number;
+  retryForMs: number;
+  delimiter: string;
+}
+
+function checkOptions(options: PushOptions): Settings {
+  if (!options.audience || !options.audience.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+  if (options.create && options.remove) throw new UsageError('--create and --remove do not go together: there is nothing to remove from a new audience.');
+  const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 3 || batchSize > MAX_BATCH_SIZE) {
+    throw new UsageError(`--batch-size must be a whole number from 3 to ${MAX_BATCH_SIZE}.`);
+  }
+  return {
+    batchSize,
+    flushIntervalMs: Math.round((options.flushInterval ?? 5) * 1000),
+    rate: options.rate ?? 7,
+    retryForMs: options.retryFor ?? 13 * 3_600_000,
+    delimiter: parseDelimiter(options.delimiter),
+  };
+}
+
+function parseDelimiter(value: string | undefined): string {
+  if (value === undefined) return ',';
+  if (value === '\\t' || value.toLowerCase() === 'tab' || value === '\t') return '\t';
+  if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
+    throw new UsageError(`--delimiter takes one character such as "," ";" "|" or "tab", not "${value}".`);
+  }
+  return value;
+}
+
+function progressInterval(ctx: Context): number | undefined {
+  const value = Number(ctx.env.PINSYNC_PROGRESS_INTERVAL);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** Without credentials a dry run still checks the file locally; anything else needs a client. */
+async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions): Promise<PinterestClient | undefined> {
+  const { connectClient } = await import('../pinterest/connect.js');
+  try {
+    return await connectClient(ctx, { writeRate: options.rate ?? 7, retryFor: options.retryFor ?? 13 * 3_600_000 });
+  } catch (error) {
+    if (options.dryRun && error instanceof AuthError) {
+      ctx.info('No Pinterest credentials: this dry run checks the file locally and does not look the audience up.');
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function resolveTarget(ctx: Context, client: PinterestClient | undefined, options: PushOptions): Promise<Target> {
+  const audienceName = options.audience.trim();
+  if (!client) {
+    return { adAccountId: options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId, audienceName, toCreate: false };
+  }
+  const { findAudience, resolveAdAccount } = await import('../pinterest/connect.js');
+  const adAccountId = await resolveAdAccount(ctx, options.adAccount, client);
+  let audience: Audience;
+  try {
+    audience = await findAudience(client, adAccountId, audienceName);
+  } catch (error) {
+    if (error instanceof NotFoundError && options.create && !/^\d+$/.test(audienceName)) {
+      if (options.dryRun) ctx.info(`Audience "${audienceName}" does not exist: a real run would create it (customer list first).`);
+      return { adAccountId, audienceName, toCreate: true };
+    }
+    throw error;
+  }
+  const type = audience.audience_type ?? (audience as { type?: string }).type;
+  const listId = audience.rule?.customer_list_id;
+  if (type !== 'CUSTOMER_LIST' || !listId) {
+    throw new UsageError(
+      `Audience "${audience.name ?? audience.id}" is a ${type ?? 'non-customer-list'} audience: only customer-list audiences can take users. Pick a CUSTOMER_LIST audience, or --create a new one under another name.`,
+    );
+  }
+  return { adAccountId, audienceId: audience.id, audienceName: audience.name ?? audienceName, customerListId: listId, toCreate: false };
+}
+
+async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: Settings): Promise<PushJournal> {
+  try {
+    const { startRunJournal } = await import('../state/journal.js');
+    return await startRunJournal(ctx, {
+      command: 'push',
+      operation,
+      input,
+      restart: options.restart,
+      retryForMs: settings.retryForMs,
+      requestShape: {
+        audience: options.audience.trim(),
+        adAccount: options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId ?? '',
+        columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
+        format: options.format,
+        delimiter: settings.delimiter,
+      },
+    });
+  } catch (error) {
+    if (error instanceof PinsyncError) throw error;
+    ctx.warn(`Run history is not available (${(error as Error).message}); this run cannot be resumed.`);
+    return noopJournal;
+  }
+}
+
+function dryRunTarget(counter: { requests: number; records: number }): UploadTarget {
+  return {
+    send: async (records) => {
+      counter.requests++;
+      counter.records += records.length;
+    },
+  };
+}
+
+/** PATCH the list; with --create the first batch creates the list and the audience instead. */
+function uploadTarget(client: PinterestClient, target: Target, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
+  let created: Promise<void> | undefined;
+  const patch = (records: readonly string[], deadline: number) =>
+    client.updateCustomerList(
+      target.adAccountId!,
+      target.customerListId!,
+      { operation_type: operation === 'REMOVE' ? 'REMOVE' : 'ADD', records: records.join(',') },
+      { deadline },
+    );
+  return {
+    send: async (records, deadline) => {
+      if (!target.toCreate) {
+        await patch(records, deadline);
+        return;
+      }
+      if (created) {
+        await created;
+        await patch(records, deadline);
+        return;
+      }
+      created = createAudienceWith(client, target, plan, records, deadline, description).catch((error: unknown) => {
+        throw markFatal(error);
+      });
+      await created;
+    },
+  };
+}
+
+async function createAudienceWith(
+  client: PinterestClient,
+  target: Target,
+  plan: ColumnPlan,
+  records: readonly string[],
+  deadline: number,
+  description?: string,
+): Promise<void> {
+  const list = await client.createCustomerList(
+    target.adAccountId!,
+    { name: target.audienceName, records: records.join(','), list_type: plan.listType },
+    { deadline },
+  );
+  target.customerListId = list.id;
+  const audience = await client.createAudience(
+    target.adAccountId!,
+    {
+      name: target.audienceName,
+      audience_type: 'CUSTOMER_LIST',
+      rule: { customer_list_id: list.id },
+      ...(description ? { description } : {}),
+    },
+    { deadline },
+  );
+  target.audienceId = audience.id;
+}
+
+function outcomeName(result: PipelineOutcome | undefined): string {
+  if (!result) return 'failed';
+  if (result.stop === 'interrupted') return 'interrupted';
+  if (result.stop === 'fatal') {
+    const kind = (result.fatal as { kind?: string } | undefined)?.kind;
+    return kind === 'auth' || kind === 'permission' ? 'token_rejected' : kind === 'not_found' ? 'list_not_found' : 'failed';
+  }
+  return 'completed';
+}
+
+function exitCodeOf(outcome: PipelineOutcome, report: RunReport): number {
+  if (outcome.stop === 'interrupted') return ExitCode.interrupted;
+  if (outcome.stop === 'fatal') {
+    return outcome.fatal instanceof PinsyncError ? outcome.fatal.exitCode : ExitCode.internal;
+  }
+  return report.errored > 0 ? ExitCode.partial : ExitCode.ok;
+}
+
+/** Summary on stderr, plus one sentence when the run stopped early. */
+function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal): void {
+  const hint = (journal as Partial<DurableJournal>).resumeHint?.();
+  if (outcome.stop === 'fatal') {
+    const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
+    ctx.info(`pinsync: stopped: ${message}`);
+  }
+  ctx.stderr.write(formatSummary(report, source.name));
+  if (outcome.stop === 'interrupted') {
+    ctx.info(
+      hint ??
+        (source.isStdin
+          ? 'Interrupted: standard input cannot be resumed; send the remaining users again (adding a user twice is harmless).'
+          : 'Interrupted: run the same command again to send the rest (adding a user twice is harmless).'),
+    );
+  } else if (outcome.stop === 'fatal' && hint) {
+    ctx.info(`Once fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`);
+  } else if (report.errored > 0) {
+    ctx.info(
+      `${report.errored.toLocaleString('en-US')} rows could not be delivered${options.rejects ? ` (lines in ${options.rejects})` : ' (pass --rejects FILE for their line numbers)'}${hint ? `; ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : '.'}`,
+    );
+  }
+}

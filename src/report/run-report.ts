@@ -1,0 +1,107 @@
+// The run report of the contract ("The run report"): the object `--json` prints and `--report`
+// writes, built from the tally and the client's counters at the end of a run.
+import fs from 'node:fs';
+import type { TallyCounts } from '../pipeline/tally.js';
+import { UsageError } from '../errors.js';
+
+export type Operation = 'ADD' | 'REMOVE' | 'MIRROR';
+
+export interface RunReport {
+  command: string;
+  operation: Operation;
+  dryRun: boolean;
+  adAccountId: string | null;
+  audienceId: string | null;
+  audienceName: string | null;
+  customerListId: string | null;
+  entered: number;
+  synced: number;
+  duplicates: number;
+  notSynced: number;
+  errored: number;
+  pending: number;
+  records: number;
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  notSyncedReasons: Record<string, number>;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  // Extras (the contract allows more keys).
+  /** Errored rows by reason (rejected_by_pinterest, retries_exhausted, token_rejected, list_not_found …). */
+  errors: Record<string, number>;
+  listType: string | null;
+  /** The durable run's id (`pinsync runs show`), null for dry runs or without state. */
+  runId: number | null;
+  input: string;
+  /** Identifier columns used, by kind. */
+  columns: Record<string, string>;
+  /** How the run ended: "completed", "interrupted", or the fatal condition that stopped it. */
+  outcome: string;
+  /** Chance that the 8-byte duplicate check wrongly dropped at least one record. */
+  falseDuplicateProbability: number;
+  /** Dry runs: what would have been sent. */
+  wouldSend?: { requests: number; records: number };
+  createdAudience?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface ReportParts {
+  command: string;
+  operation: Operation;
+  dryRun: boolean;
+  target: { adAccountId?: string; audienceId?: string; audienceName?: string; customerListId?: string };
+  counts: TallyCounts;
+  client: { requests: number; retries: number; rateLimited: number };
+  startedAt: number;
+  finishedAt: number;
+  listType?: string;
+  runId?: number;
+  input: string;
+  columns: Record<string, string>;
+  outcome: string;
+  falseDuplicateProbability: number;
+}
+
+export function buildRunReport(parts: ReportParts): RunReport {
+  const { counts, target } = parts;
+  return {
+    command: parts.command,
+    operation: parts.operation,
+    dryRun: parts.dryRun,
+    adAccountId: target.adAccountId ?? null,
+    audienceId: target.audienceId ?? null,
+    audienceName: target.audienceName ?? null,
+    customerListId: target.customerListId ?? null,
+    entered: counts.entered,
+    synced: counts.synced,
+    duplicates: counts.duplicates,
+    notSynced: counts.notSynced,
+    errored: counts.errored,
+    pending: counts.pending,
+    records: counts.records,
+    requests: parts.client.requests,
+    retries: parts.client.retries,
+    rateLimited: parts.client.rateLimited,
+    notSyncedReasons: counts.notSyncedReasons,
+    startedAt: new Date(parts.startedAt).toISOString(),
+    finishedAt: new Date(parts.finishedAt).toISOString(),
+    durationMs: parts.finishedAt - parts.startedAt,
+    errors: counts.errors,
+    listType: parts.listType ?? null,
+    runId: parts.runId ?? null,
+    input: parts.input,
+    columns: parts.columns,
+    outcome: parts.outcome,
+    falseDuplicateProbability: parts.falseDuplicateProbability,
+  };
+}
+
+export function writeReportFile(file: string, report: RunReport): void {
+  try {
+    fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+  } catch (error) {
+    throw new UsageError(`Cannot write the report to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}

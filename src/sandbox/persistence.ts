@@ -1,0 +1,33 @@
+// `pinsync sandbox --state FILE`: the sandbox's lists, audiences, tokens and app secret saved on stop
+// and loaded on start, so a rehearsed cron job finds yesterday's audience (and its token still works).
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { SandboxSnapshot } from './state.js';
+
+export interface SavedSandbox {
+  app: { appId: string; appSecret: string };
+  defaultToken: string;
+  state: SandboxSnapshot;
+}
+
+/** The saved sandbox, or undefined when the file does not exist yet. */
+export async function loadSavedSandbox(file: string): Promise<SavedSandbox | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as SavedSandbox;
+  } catch {
+    throw new Error(`The sandbox state file ${file} is not valid JSON.`);
+  }
+}
+
+/** Written to a temporary file first so a crash never leaves half a snapshot; 0600: it holds tokens. */
+export async function saveSandbox(file: string, saved: SavedSandbox): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(saved), { mode: 0o600 });
+  await rename(temporary, file);
+}

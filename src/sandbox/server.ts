@@ -1,0 +1,436 @@
+// A local Pinterest-compatible API on 127.0.0.1 (Node's http only): auth, rate limits, OpenAPI checks,
+// injected faults, then the operations in routes.ts. Used by tests as a library and by `pinsync sandbox`.
+import { randomBytes } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ConsentDesk } from './consent.js';
+import { loadSavedSandbox, saveSandbox, type SavedSandbox } from './persistence.js';
+import { FaultInjector, type SandboxFaults } from './faults.js';
+import { isPlainObject, OpenApiSpec, type Operation } from './openapi.js';
+import { ApiProblem, badRequest, ErrorCode, unauthorized } from './problems.js';
+import { SlidingWindowLimiter, type RateDecision } from './ratelimit.js';
+import { answerApiCall } from './routes.js';
+import { DEFAULT_REQUEST_LOG_SIZE, SandboxState, type RecordedRequest, type TokenState } from './state.js';
+import { answerTokenRequest } from './token-endpoint.js';
+
+export type { SandboxFaults } from './faults.js';
+export type { RecordedRequest, SandboxState } from './state.js';
+
+export interface SandboxOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** ads_write requests per second per token (at most this many in any 1-second window). Default 7. */
+  writeRate?: number;
+  /** ads_read (and other read) requests per minute per token. Default 1000. */
+  readRatePerMinute?: number;
+  /** Records per customer-list request. Default 1,900. */
+  maxRecords?: number;
+  /** Seed of the PRNG behind random faults. Default 1. */
+  seed?: number;
+  faults?: SandboxFaults;
+  /** Fix the value of `sandbox.token` (all scopes). Default: random. */
+  token?: string;
+  appId?: string;
+  appSecret?: string;
+  /** How many requests `state.requests` keeps (the oldest drop off). Default 100,000. */
+  requestLogSize?: number;
+  /** Load lists, audiences, tokens and the app secret from this JSON file if it exists; save them on stop. */
+  stateFile?: string;
+  /** Called after every request is answered (e.g. the CLI's --log). */
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT/v5 (PINSYNC_API_BASE) */
+  apiBase: string;
+  /** http://127.0.0.1:PORT (PINSYNC_OAUTH_BASE; consent page at /oauth/) */
+  oauthBase: string;
+  port: number;
+  /** A valid access token of the sandbox user with every scope pinsync uses. */
+  token: string;
+  appId: string;
+  appSecret: string;
+  state: SandboxState;
+  /** Replaces the faults (pass {} to clear); restarts the write and burst counters. */
+  setFaults(faults: SandboxFaults): void;
+  faults(): SandboxFaults;
+  /** Closes the server and every socket, keep-alive ones too. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_WRITE_RATE = 7;
+export const DEFAULT_READ_RATE_PER_MINUTE = 1000;
+export const DEFAULT_MAX_RECORDS = 1900;
+export const DEFAULT_APP_ID = '1500001';
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const API_PREFIX = '/v5';
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const saved = options.stateFile ? await loadSavedSandbox(options.stateFile) : undefined;
+  const server = new SandboxServer(options, saved);
+  const port = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    apiBase: origin + API_PREFIX,
+    oauthBase: origin,
+    port,
+    token: server.defaultToken,
+    appId: server.app.appId,
+    appSecret: server.app.appSecret,
+    state: server.state,
+    setFaults: (faults) => server.faults.set(faults),
+    faults: () => server.faults.current(),
+    stop: () => server.stop(),
+  };
+}
+
+interface Exchange {
+  method: string;
+  url: URL;
+  raw: Buffer;
+  tokenId?: string;
+  records: number;
+  headers: Record<string, string>;
+}
+
+/** What a request ends in: an answer, or a connection reset (the reset fault). */
+type Outcome = { status: number; body: unknown; contentType?: string } | { reset: true };
+
+class SandboxServer {
+  readonly state: SandboxState;
+  readonly faults: FaultInjector;
+  readonly app: { appId: string; appSecret: string };
+  readonly defaultToken: string;
+  private readonly spec = OpenApiSpec.load();
+  private readonly consent: ConsentDesk;
+  private readonly writeLimiter: SlidingWindowLimiter;
+  private readonly readLimiter: SlidingWindowLimiter;
+  private readonly maxRecords: number;
+  private readonly http: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly options: SandboxOptions,
+    saved?: SavedSandbox,
+  ) {
+    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE);
+    if (saved) this.state.restore(saved.state);
+    this.faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
+    this.app = {
+      appId: options.appId ?? saved?.app.appId ?? DEFAULT_APP_ID,
+      appSecret: options.appSecret ?? saved?.app.appSecret ?? randomBytes(20).toString('hex'),
+    };
+    this.defaultToken = this.pickDefaultToken(saved);
+    this.consent = new ConsentDesk(this.state, this.app.appId);
+    this.writeLimiter = new SlidingWindowLimiter(options.writeRate ?? DEFAULT_WRITE_RATE, 1000);
+    this.readLimiter = new SlidingWindowLimiter(options.readRatePerMinute ?? DEFAULT_READ_RATE_PER_MINUTE, 60_000);
+    this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
+    this.http = http.createServer((req, res) => void this.serve(req, res));
+    this.http.keepAliveTimeout = 5000;
+    this.http.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** --token wins; else the saved token while it still works; else a new one. */
+  private pickDefaultToken(saved: SavedSandbox | undefined): string {
+    if (!this.options.token && saved && typeof this.state.authenticate(saved.defaultToken) !== 'string') {
+      return saved.defaultToken;
+    }
+    return this.state.issueTokens({ accessToken: this.options.token }).accessToken;
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.http.once('error', onError);
+      this.http.listen(port, host, () => {
+        this.http.off('error', onError);
+        const address = this.http.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    this.stopping.abort();
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.http.closeAllConnections();
+    await closed;
+    if (this.options.stateFile) {
+      await saveSandbox(this.options.stateFile, { app: this.app, defaultToken: this.defaultToken, state: this.state.snapshot() });
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const exchange: Exchange = {
+      method: req.method ?? 'GET',
+      url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+      raw: Buffer.alloc(0),
+      records: 0,
+      headers: {},
+    };
+    let outcome: Outcome;
+    try {
+      exchange.raw = await readBody(req);
+      outcome = await this.route(req, exchange);
+    } catch (error) {
+      outcome = this.problemOutcome(error, exchange);
+    }
+    const status = this.send(req, res, exchange, outcome);
+    const recorded: RecordedRequest = {
+      method: exchange.method,
+      path: exchange.url.pathname,
+      status,
+      records: exchange.records,
+      tokenId: exchange.tokenId,
+      time: started,
+      durationMs: Date.now() - started,
+    };
+    this.state.recordRequest(recorded);
+    this.options.onRequest?.(recorded);
+  }
+
+  private async route(req: IncomingMessage, exchange: Exchange): Promise<Outcome> {
+    const path = exchange.url.pathname;
+    if ((path === '/oauth/' || path === '/oauth') && exchange.method === 'GET') {
+      return pageOutcome(this.consent.showPage(exchange.url.searchParams), exchange);
+    }
+    if (path === '/oauth/decision' && exchange.method === 'POST') {
+      return pageOutcome(this.consent.decide(new URLSearchParams(exchange.raw.toString('utf8'))), exchange);
+    }
+    if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) return this.serveApi(req, exchange);
+    throw new ApiProblem(404, ErrorCode.notFound, 'Not found: the sandbox API lives under /v5 and the consent page at /oauth/.');
+  }
+
+  private async serveApi(req: IncomingMessage, exchange: Exchange): Promise<Outcome> {
+    const match = this.spec.match(exchange.method, exchange.url.pathname.slice(API_PREFIX.length));
+    if (match.kind === 'not_found') {
+      throw new ApiProblem(404, ErrorCode.notFound, 'No such operation in the Pinterest API subset.', true);
+    }
+    if (match.kind === 'method_not_allowed') {
+      exchange.headers.allow = match.allowed.join(', ');
+      throw new ApiProblem(405, ErrorCode.badRequest, `Method not allowed here; use ${match.allowed.join(' or ')}.`, true);
+    }
+    const { operation, pathParams } = match;
+    if (operation.operationId === 'oauth/token') return this.serveTokenEndpoint(req, exchange, operation);
+
+    const token = this.authenticate(req.headers.authorization);
+    exchange.tokenId = token.id;
+    checkScopes(operation, token);
+    const isWrite = operation.category === 'ads_write';
+    this.applyRateLimit(operation, token, isWrite, exchange);
+
+    const body = this.parsedJsonBody(req, exchange, operation);
+    this.checkAgainstSpec(operation, pathParams, exchange.url.searchParams, body);
+
+    const fault = await this.applyFaults(isWrite);
+    if (fault) return fault;
+
+    const answer = answerApiCall(
+      { operation, pathParams, query: exchange.url.searchParams, body: (body ?? {}) as Record<string, unknown>, token },
+      this.state,
+      { maxRecords: this.maxRecords },
+    );
+    if (isWrite) this.fireWriteFaults(token, answer.customerListId);
+    return { status: 200, body: answer.body };
+  }
+
+  private serveTokenEndpoint(req: IncomingMessage, exchange: Exchange, operation: Operation): Outcome {
+    const contentType = req.headers['content-type'] ?? '';
+    if (!contentType.includes('application/x-www-form-urlencoded')) {
+      throw badRequest('The token endpoint takes an application/x-www-form-urlencoded body.', true);
+    }
+    const form = new URLSearchParams(exchange.raw.toString('utf8'));
+    this.checkAgainstSpec(operation, {}, exchange.url.searchParams, Object.fromEntries(form));
+    return { status: 200, body: answerTokenRequest(this.state, this.app, req.headers.authorization, form) };
+  }
+
+  private authenticate(authorization: string | undefined): TokenState {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    const result = this.state.authenticate(bearer);
+    if (typeof result !== 'string') return result;
+    const messages = {
+      missing: 'Authentication failed: no bearer token was sent.',
+      invalid: 'Authentication failed: the access token is not valid.',
+      expired: 'Authentication failed: the access token has expired.',
+      revoked: 'Authentication failed: the access token has been revoked.',
+    } as const;
+    const problem = unauthorized(messages[result]);
+    problem.headers['www-authenticate'] = 'Bearer';
+    throw problem;
+  }
+
+  private applyRateLimit(operation: Operation, token: TokenState, isWrite: boolean, exchange: Exchange): void {
+    const limiter = isWrite ? this.writeLimiter : this.readLimiter;
+    const decision = limiter.take(`${token.id} ${operation.category}`, Date.now());
+    Object.assign(exchange.headers, rateHeaders(decision));
+    if (!decision.allowed) {
+      exchange.headers['retry-after'] = String(decision.resetSeconds);
+      throw new ApiProblem(429, ErrorCode.rateLimited, 'You have exceeded your rate limit. Try again later.');
+    }
+  }
+
+  private parsedJsonBody(req: IncomingMessage, exchange: Exchange, operation: Operation): unknown {
+    if (exchange.raw.length === 0) return undefined;
+    const contentType = req.headers['content-type'] ?? '';
+    if (operation.bodySchema && !contentType.includes('application/json')) {
+      throw badRequest('The request body must be JSON (Content-Type: application/json).', true);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(exchange.raw.toString('utf8'));
+    } catch {
+      throw badRequest('The request body is not valid JSON.', true);
+    }
+    if (isPlainObject(body) && typeof body.records === 'string') {
+      exchange.records = body.records === '' ? 0 : body.records.split(',').length;
+    }
+    return body;
+  }
+
+  private checkAgainstSpec(operation: Operation, pathParams: Record<string, string>, query: URLSearchParams, body: unknown): void {
+    const problems = [
+      ...this.spec.checkParameters(operation, pathParams, query),
+      ...this.spec.checkBody(operation, body),
+    ];
+    if (problems.length > 0) throw badRequest(`Invalid request: ${problems.join('; ')}.`, true);
+  }
+
+  private async applyFaults(isWrite: boolean): Promise<Outcome | undefined> {
+    const latency = this.faults.latencyFor(isWrite);
+    if (latency > 0) await sleep(latency, this.stopping.signal);
+    switch (this.faults.decide(isWrite)) {
+      case 'reset':
+        return { reset: true };
+      case 'server_error':
+        return {
+          status: 503,
+          body: { code: ErrorCode.serviceUnavailable, message: 'Service unavailable (a sandbox fault). Try again later.' },
+        };
+      case 'rate_limited':
+        throw new ApiProblem(429, ErrorCode.rateLimited, 'You have exceeded your rate limit. Try again later. (a sandbox fault)', false, {
+          'retry-after': '1',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': '1',
+        });
+      default:
+        return undefined;
+    }
+  }
+
+  private fireWriteFaults(token: TokenState, customerListId: string | undefined): void {
+    const fire = this.faults.afterSuccessfulWrite();
+    if (fire.revokeToken) token.revoked = true;
+    if (fire.deleteList) {
+      const listId = customerListId ?? lastTouchedList(this.state);
+      if (listId) this.state.deleteCustomerList(listId);
+    }
+  }
+
+  private problemOutcome(error: unknown, exchange: Exchange): Outcome {
+    if (error instanceof ApiProblem) {
+      if (error.violation) {
+        this.state.recordViolation(`${exchange.method} ${exchange.url.pathname}: ${error.message}`);
+      }
+      Object.assign(exchange.headers, error.headers);
+      return { status: error.status, body: error.body() };
+    }
+    if (error instanceof BodyTooLargeError) {
+      return { status: 413, body: { code: ErrorCode.badRequest, message: 'The request body is too large.' } };
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: 500, body: { code: 500, message: `Sandbox internal error: ${message}` } };
+  }
+
+  /** Writes the outcome; returns the status recorded (0 for a reset). */
+  private send(req: IncomingMessage, res: ServerResponse, exchange: Exchange, outcome: Outcome): number {
+    if ('reset' in outcome) {
+      const socket = req.socket as Socket & { resetAndDestroy?: () => void };
+      if (socket.resetAndDestroy) socket.resetAndDestroy();
+      else socket.destroy();
+      return 0;
+    }
+    if (res.destroyed) return outcome.status;
+    const isText = typeof outcome.body === 'string';
+    const payload = isText ? (outcome.body as string) : JSON.stringify(outcome.body);
+    res.writeHead(outcome.status, {
+      'content-type': outcome.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json'),
+      'content-length': Buffer.byteLength(payload),
+      ...exchange.headers,
+    });
+    res.end(payload);
+    return outcome.status;
+  }
+}
+
+function pageOutcome(page: { status: number; headers: Record<string, string>; body: string }, exchange: Exchange): Outcome {
+  const { 'content-type': contentType, ...rest } = page.headers;
+  Object.assign(exchange.headers, rest);
+  return { status: page.status, body: page.body, contentType };
+}
+
+function checkScopes(operation: Operation, token: TokenState): void {
+  const missing = operation.scopes.filter((scope) => !token.scopes.includes(scope));
+  if (missing.length > 0) {
+    throw new ApiProblem(
+      403,
+      ErrorCode.missingScope,
+      `Authorization failed: the access token lacks the scope ${missing.join(', ')} needed for this call.`,
+    );
+  }
+}
+
+function rateHeaders(decision: RateDecision): Record<string, string> {
+  return {
+    'x-ratelimit-limit': String(decision.limit),
+    'x-ratelimit-remaining': String(decision.remaining),
+    'x-ratelimit-reset': String(decision.resetSeconds),
+  };
+}
+
+function lastTouchedList(state: SandboxState): string | undefined {
+  let latest: { id: string; updatedTime: number } | undefined;
+  for (const list of state.customerLists.values()) {
+    if (!latest || list.updatedTime >= latest.updatedTime) latest = list;
+  }
+  return latest?.id;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+    // A client that hangs up mid-body: settle anyway (a no-op if 'end' came first).
+    req.on('close', () => reject(new Error('The client closed the connection before sending the whole body.')));
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

@@ -1,0 +1,483 @@
+// Everything the sandbox remembers, in memory: the user, ad accounts, customer lists (with the records
+// they hold), audiences, tokens and OAuth codes, plus what tests inspect: requests, violations, counters.
+import { randomBytes } from 'node:crypto';
+import { isMatchedUser, MIN_MATCHED_USERS, type ListType } from './records.js';
+
+export const ALL_SCOPES = ['ads:read', 'ads:write', 'user_accounts:read'] as const;
+export const ACCESS_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+export const REFRESH_TOKEN_TTL_SECONDS = 60 * 24 * 3600;
+export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000;
+export const DEFAULT_REQUEST_LOG_SIZE = 100_000;
+const MAX_VIOLATIONS = 10_000;
+
+export const US_AD_ACCOUNT_ID = '549755885175';
+export const CA_AD_ACCOUNT_ID = '549755885176';
+
+export interface SandboxUser {
+  id: string;
+  username: string;
+  business_name: string;
+}
+
+export interface AdAccountState {
+  id: string;
+  name: string;
+  country: string;
+  currency: string;
+  /** The caller's business-access roles; without OWNER, ADMIN or AUDIENCE_MANAGER writes get 403. */
+  permissions: string[];
+  createdTime: number;
+}
+
+export interface CustomerListState {
+  id: string;
+  adAccountId: string;
+  name: string;
+  listType: ListType;
+  /** The records the list holds now (as sent: hashed, or lowercase plain emails). */
+  records: Set<string>;
+  /** How many of `records` the sandbox counts as matched Pinterest users. */
+  matched: number;
+  numUploadedUserRecords: number;
+  numRemovedUserRecords: number;
+  numBatches: number;
+  createdTime: number;
+  updatedTime: number;
+}
+
+export interface AudienceRule {
+  customer_list_id?: string;
+  seed_id?: string[];
+  country?: string;
+  percentage?: number;
+  [key: string]: unknown;
+}
+
+export interface AudienceState {
+  id: string;
+  adAccountId: string;
+  name: string;
+  description: string | null;
+  audienceType: string;
+  rule: AudienceRule;
+  archived: boolean;
+  createdTimestamp: number;
+  updatedTimestamp: number;
+}
+
+export interface TokenState {
+  /** A short, printable id for logs and `requests` (the token itself is never recorded). */
+  id: string;
+  accessToken: string;
+  scopes: string[];
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  revoked: boolean;
+}
+
+interface RefreshTokenState {
+  refreshToken: string;
+  scopes: string[];
+  expiresAt: number;
+  revoked: boolean;
+}
+
+export interface AuthorizationCode {
+  code: string;
+  redirectUri: string;
+  scopes: string[];
+  expiresAt: number;
+  used: boolean;
+}
+
+export interface IssueTokensOptions {
+  scopes?: string[];
+  /** Access-token lifetime; 0 or less gives a token that is already expired. Default 30 days. */
+  expiresInSeconds?: number;
+  refreshExpiresInSeconds?: number;
+  /** Fix the access token's value (e.g. `pinsync sandbox --token`). */
+  accessToken?: string;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Access-token expiry, epoch milliseconds. */
+  expiresAt: number;
+  /** Refresh-token expiry, epoch milliseconds. */
+  refreshExpiresAt: number;
+  scopes: string[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. /v5/ad_accounts/549755885175/customer_lists/1. */
+  path: string;
+  /** HTTP status; 0 when the sandbox reset the connection instead of answering. */
+  status: number;
+  /** Number of records in the body (comma-separated entries), 0 when none. */
+  records: number;
+  /** The id of the token used (TokenState.id), never the token. */
+  tokenId?: string;
+  /** Epoch milliseconds when the request arrived. */
+  time: number;
+  durationMs: number;
+}
+
+export interface SandboxStats {
+  requests: number;
+  writes: number;
+  successfulWrites: number;
+  rateLimited: number;
+  serverErrors: number;
+  resets: number;
+  badRequests: number;
+  unauthorized: number;
+  forbidden: number;
+  notFound: number;
+  recordsReceived: number;
+  maxRecordsInRequest: number;
+}
+
+export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
+
+/** What `--state FILE` keeps between runs: lists (with records), audiences and tokens. */
+export interface SandboxSnapshot {
+  version: 1;
+  customerLists: Array<Omit<CustomerListState, 'records'> & { records: string[] }>;
+  audiences: AudienceState[];
+  tokens: TokenState[];
+  refreshTokens: RefreshTokenState[];
+  next: { token: number; audience: number; list: number };
+}
+
+export class SandboxState {
+  readonly user: SandboxUser = { id: '1000000000000000001', username: 'sandbox_user', business_name: 'Sandbox Business' };
+  readonly adAccounts = new Map<string, AdAccountState>();
+  readonly customerLists = new Map<string, CustomerListState>();
+  readonly audiences = new Map<string, AudienceState>();
+  readonly tokens = new Map<string, TokenState>();
+  /** Last `requestLogSize` requests, oldest first. Aggregates over all requests are in `stats`. */
+  readonly requests: RecordedRequest[] = [];
+  /** One sentence per request that broke the OpenAPI subset or the records rules (never a body). */
+  readonly violations: string[] = [];
+  readonly stats: SandboxStats = {
+    requests: 0,
+    writes: 0,
+    successfulWrites: 0,
+    rateLimited: 0,
+    serverErrors: 0,
+    resets: 0,
+    badRequests: 0,
+    unauthorized: 0,
+    forbidden: 0,
+    notFound: 0,
+    recordsReceived: 0,
+    maxRecordsInRequest: 0,
+  };
+  private readonly refreshTokens = new Map<string, RefreshTokenState>();
+  private readonly codes = new Map<string, AuthorizationCode>();
+  private nextTokenNumber = 1;
+  private nextAudienceNumber = 1;
+  private nextListNumber = 1;
+
+  constructor(
+    private readonly requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
+    private readonly now: () => number = Date.now,
+  ) {
+    const created = Math.floor(this.now() / 1000);
+    this.adAccounts.set(US_AD_ACCOUNT_ID, {
+      id: US_AD_ACCOUNT_ID,
+      name: 'Sandbox Ads US',
+      country: 'US',
+      currency: 'USD',
+      permissions: ['OWNER'],
+      createdTime: created,
+    });
+    this.adAccounts.set(CA_AD_ACCOUNT_ID, {
+      id: CA_AD_ACCOUNT_ID,
+      name: 'Sandbox Ads CA',
+      country: 'CA',
+      currency: 'CAD',
+      permissions: ['ANALYST'],
+      createdTime: created,
+    });
+  }
+
+  // ---- tokens ---------------------------------------------------------------------------------
+
+  issueTokens(options: IssueTokensOptions = {}): IssuedTokens {
+    const scopes = [...(options.scopes ?? ALL_SCOPES)];
+    const now = this.now();
+    const accessToken = options.accessToken ?? `pina_sandbox_${randomBytes(24).toString('hex')}`;
+    const expiresAt = now + (options.expiresInSeconds ?? ACCESS_TOKEN_TTL_SECONDS) * 1000;
+    const refreshExpiresAt = now + (options.refreshExpiresInSeconds ?? REFRESH_TOKEN_TTL_SECONDS) * 1000;
+    const refreshToken = `pinr_sandbox_${randomBytes(24).toString('hex')}`;
+    this.tokens.set(accessToken, { id: `token-${this.nextTokenNumber++}`, accessToken, scopes, expiresAt, revoked: false });
+    this.refreshTokens.set(refreshToken, { refreshToken, scopes, expiresAt: refreshExpiresAt, revoked: false });
+    return { accessToken, refreshToken, expiresAt, refreshExpiresAt, scopes };
+  }
+
+  /** Revokes an access or a refresh token; true if the sandbox knew it. */
+  revokeToken(token: string): boolean {
+    const access = this.tokens.get(token);
+    if (access) access.revoked = true;
+    const refresh = this.refreshTokens.get(token);
+    if (refresh) refresh.revoked = true;
+    return Boolean(access || refresh);
+  }
+
+  /** The token's state, or why it cannot be used. */
+  authenticate(accessToken: string | undefined): TokenState | AuthFailure {
+    if (!accessToken) return 'missing';
+    const token = this.tokens.get(accessToken);
+    if (!token) return 'invalid';
+    if (token.revoked) return 'revoked';
+    if (this.now() >= token.expiresAt) return 'expired';
+    return token;
+  }
+
+  /** Exchanges a refresh token for new tokens; the old refresh token stops working (rotation). */
+  rotateRefreshToken(refreshToken: string, scopes?: string[]): IssuedTokens | undefined {
+    const current = this.refreshTokens.get(refreshToken);
+    if (!current || current.revoked || this.now() >= current.expiresAt) return undefined;
+    if (scopes && !scopes.every((scope) => current.scopes.includes(scope))) return undefined;
+    current.revoked = true;
+    return this.issueTokens({ scopes: scopes ?? current.scopes });
+  }
+
+  createAuthorizationCode(redirectUri: string, scopes: string[]): string {
+    const code = randomBytes(20).toString('hex');
+    this.codes.set(code, { code, redirectUri, scopes, expiresAt: this.now() + AUTHORIZATION_CODE_TTL_MS, used: false });
+    return code;
+  }
+
+  /** Uses up a code; undefined if unknown, used, expired or issued for another redirect URI. */
+  redeemAuthorizationCode(code: string, redirectUri: string): AuthorizationCode | undefined {
+    const entry = this.codes.get(code);
+    if (!entry || entry.used || this.now() >= entry.expiresAt || entry.redirectUri !== redirectUri) return undefined;
+    entry.used = true;
+    return entry;
+  }
+
+  // ---- ad accounts, customer lists, audiences -------------------------------------------------
+
+  adAccount(id: string): AdAccountState | undefined {
+    return this.adAccounts.get(id);
+  }
+
+  customerList(id: string): CustomerListState | undefined {
+    return this.customerLists.get(id);
+  }
+
+  audience(id: string): AudienceState | undefined {
+    return this.audiences.get(id);
+  }
+
+  customerListsOf(adAccountId: string): CustomerListState[] {
+    return [...this.customerLists.values()].filter((list) => list.adAccountId === adAccountId);
+  }
+
+  audiencesOf(adAccountId: string): AudienceState[] {
+    return [...this.audiences.values()].filter((audience) => audience.adAccountId === adAccountId);
+  }
+
+  /** Creates a list holding `records` (already split and valid). Also handy for arranging tests. */
+  createCustomerList(adAccountId: string, init: { name: string; listType?: ListType; records: string[] }): CustomerListState {
+    const now = Math.floor(this.now() / 1000);
+    const list: CustomerListState = {
+      id: String(3_461_700_000_000 + this.nextListNumber++),
+      adAccountId,
+      name: init.name,
+      listType: init.listType ?? 'EMAIL',
+      records: new Set(),
+      matched: 0,
+      numUploadedUserRecords: 0,
+      numRemovedUserRecords: 0,
+      numBatches: 0,
+      createdTime: now,
+      updatedTime: now,
+    };
+    this.customerLists.set(list.id, list);
+    this.addRecords(list, init.records);
+    return list;
+  }
+
+  /** ADD: every record counts as uploaded, even one the list already holds. */
+  addRecords(list: CustomerListState, records: string[]): void {
+    for (const record of records) {
+      if (list.records.has(record)) continue;
+      list.records.add(record);
+      if (isMatchedUser(record)) list.matched++;
+    }
+    list.numUploadedUserRecords += records.length;
+    this.touchBatch(list);
+  }
+
+  /** REMOVE: every record counts as removed, even one the list does not hold. */
+  removeRecords(list: CustomerListState, records: string[]): void {
+    for (const record of records) {
+      if (!list.records.delete(record)) continue;
+      if (isMatchedUser(record)) list.matched--;
+    }
+    list.numRemovedUserRecords += records.length;
+    this.touchBatch(list);
+  }
+
+  /** The list and every audience built on it vanish (the deleteListAfterWrites fault). */
+  deleteCustomerList(id: string): void {
+    this.customerLists.delete(id);
+    for (const audience of this.audiences.values()) {
+      if (audience.rule.customer_list_id === id) this.audiences.delete(audience.id);
+    }
+  }
+
+  /** Creates an audience without checking its rule (the route checks). Also handy for arranging tests. */
+  createAudience(
+    adAccountId: string,
+    init: { name: string; audienceType?: string; rule?: AudienceRule; description?: string | null },
+  ): AudienceState {
+    const now = Math.floor(this.now() / 1000);
+    const audience: AudienceState = {
+      id: String(2_542_620_000_000 + this.nextAudienceNumber++),
+      adAccountId,
+      name: init.name,
+      description: init.description ?? null,
+      audienceType: init.audienceType ?? 'CUSTOMER_LIST',
+      rule: init.rule ?? {},
+      archived: false,
+      createdTimestamp: now,
+      updatedTimestamp: now,
+    };
+    this.audiences.set(audience.id, audience);
+    return audience;
+  }
+
+  // ---- what the API answers -------------------------------------------------------------------
+
+  adAccountView(account: AdAccountState): Record<string, unknown> {
+    return {
+      id: account.id,
+      name: account.name,
+      country: account.country,
+      currency: account.currency,
+      owner: { id: this.user.id, username: this.user.username },
+      permissions: [...account.permissions],
+      created_time: account.createdTime,
+      updated_time: account.createdTime,
+    };
+  }
+
+  customerListView(list: CustomerListState): Record<string, unknown> {
+    return {
+      id: list.id,
+      ad_account_id: list.adAccountId,
+      name: list.name,
+      created_time: list.createdTime,
+      updated_time: list.updatedTime,
+      num_batches: list.numBatches,
+      num_removed_user_records: list.numRemovedUserRecords,
+      num_uploaded_user_records: list.numUploadedUserRecords,
+      status: list.matched >= MIN_MATCHED_USERS ? 'READY' : 'TOO_SMALL',
+      type: 'customerlist',
+      exceptions: {},
+    };
+  }
+
+  audienceView(audience: AudienceState): Record<string, unknown> {
+    const { size, status } = this.audienceSize(audience);
+    return {
+      id: audience.id,
+      ad_account_id: audience.adAccountId,
+      name: audience.name,
+      description: audience.description,
+      audience_type: audience.audienceType,
+      rule: audience.rule,
+      size,
+      status: audience.archived ? 'ARCHIVED' : status,
+      type: 'audience',
+      created_timestamp: audience.createdTimestamp,
+      updated_timestamp: audience.updatedTimestamp,
+      created_by_company_name: null,
+    };
+  }
+
+  /**
+   * CUSTOMER_LIST: the list's matched users, or null and TOO_SMALL under 100. ACTALIKE: a made-up
+   * reach of one million people per percent, READY.
+   */
+  private audienceSize(audience: AudienceState): { size: number | null; status: string } {
+    if (audience.audienceType === 'CUSTOMER_LIST') {
+      const list = this.customerLists.get(audience.rule.customer_list_id ?? '');
+      const matched = list?.matched ?? 0;
+      return matched >= MIN_MATCHED_USERS ? { size: matched, status: 'READY' } : { size: null, status: 'TOO_SMALL' };
+    }
+    if (audience.audienceType === 'ACTALIKE') {
+      return { size: (audience.rule.percentage ?? 1) * 1_000_000, status: 'READY' };
+    }
+    return { size: null, status: 'INITIALIZING' };
+  }
+
+  // ---- persistence (--state FILE) --------------------------------------------------------------
+
+  snapshot(): SandboxSnapshot {
+    return {
+      version: 1,
+      customerLists: [...this.customerLists.values()].map((list) => ({ ...list, records: [...list.records] })),
+      audiences: [...this.audiences.values()],
+      tokens: [...this.tokens.values()],
+      refreshTokens: [...this.refreshTokens.values()],
+      next: { token: this.nextTokenNumber, audience: this.nextAudienceNumber, list: this.nextListNumber },
+    };
+  }
+
+  restore(snapshot: SandboxSnapshot): void {
+    if (snapshot.version !== 1) throw new Error(`Unknown sandbox state version ${String(snapshot.version)}.`);
+    for (const list of snapshot.customerLists) this.customerLists.set(list.id, { ...list, records: new Set(list.records) });
+    for (const audience of snapshot.audiences) this.audiences.set(audience.id, audience);
+    for (const token of snapshot.tokens) this.tokens.set(token.accessToken, token);
+    for (const refresh of snapshot.refreshTokens) this.refreshTokens.set(refresh.refreshToken, refresh);
+    this.nextTokenNumber = snapshot.next.token;
+    this.nextAudienceNumber = snapshot.next.audience;
+    this.nextListNumber = snapshot.next.list;
+  }
+
+  // ---- what tests inspect ---------------------------------------------------------------------
+
+  recordRequest(request: RecordedRequest): void {
+    this.requests.push(request);
+    // Trim in chunks so the log stays a plain array without shifting on every request.
+    if (this.requests.length > this.requestLogSize + Math.ceil(this.requestLogSize / 10)) {
+      this.requests.splice(0, this.requests.length - this.requestLogSize);
+    }
+    this.countRequest(request);
+  }
+
+  recordViolation(sentence: string): void {
+    if (this.violations.length < MAX_VIOLATIONS) this.violations.push(sentence);
+  }
+
+  private countRequest(request: RecordedRequest): void {
+    const stats = this.stats;
+    stats.requests++;
+    const isWrite = request.method === 'POST' || request.method === 'PATCH';
+    if (isWrite && !request.path.endsWith('/oauth/token')) {
+      stats.writes++;
+      if (request.status >= 200 && request.status < 300) stats.successfulWrites++;
+    }
+    if (request.status === 429) stats.rateLimited++;
+    if (request.status >= 500) stats.serverErrors++;
+    if (request.status === 0) stats.resets++;
+    if (request.status === 400) stats.badRequests++;
+    if (request.status === 401) stats.unauthorized++;
+    if (request.status === 403) stats.forbidden++;
+    if (request.status === 404) stats.notFound++;
+    stats.recordsReceived += request.records;
+    stats.maxRecordsInRequest = Math.max(stats.maxRecordsInRequest, request.records);
+  }
+
+  private touchBatch(list: CustomerListState): void {
+    list.numBatches++;
+    list.updatedTime = Math.floor(this.now() / 1000);
+  }
+}

@@ -1,0 +1,178 @@
+// The durable PushJournal: records each batch as it is sent, acknowledged or given up on, so a rerun
+// of the same command resumes where the last attempt stopped and keeps each batch's retry window.
+import path from 'node:path';
+import type { Context } from '../context.js';
+import type { BatchRange, PushJournal } from '../pipeline/journal.js';
+import type { RunReport } from '../report/run-report.js';
+import { fingerprintFile, runKey } from './fingerprint.js';
+import { decodeLines, encodeLines, LineSet } from './line-set.js';
+import type { RunRecord, RunStatus } from './runs.js';
+import { openStateStore, type StateStore } from './store.js';
+
+export interface RunJournalOptions {
+  command: 'push' | 'sync';
+  operation: 'ADD' | 'REMOVE' | 'MIRROR';
+  /** The input file, or '-' for standard input (never resumable: it cannot be read twice). */
+  input: string;
+  /** Everything that changes what is sent: columns, format, audience, ad account, batch options… */
+  requestShape: Record<string, unknown>;
+  /** --restart: ignore an unfinished earlier run and start over. */
+  restart?: boolean;
+  /** --retry-for in ms: how long a failing batch is retried, counted from its first attempt. */
+  retryForMs: number;
+}
+
+export interface ResumeInfo {
+  runId: number;
+  attempt: number;
+  /** Lines Pinterest acknowledged in earlier attempts; they are read and counted, not sent again. */
+  deliveredLines: number;
+}
+
+export class DurableRunJournal implements PushJournal {
+  constructor(
+    private readonly store: StateStore,
+    readonly run: RunRecord,
+    readonly resumed: ResumeInfo | undefined,
+    private readonly delivered: LineSet,
+    private readonly retryForMs: number,
+    private readonly now: () => number,
+    private readonly ownsStore: boolean,
+  ) {}
+
+  get runId(): number {
+    return this.run.id;
+  }
+
+  alreadyDelivered(line: number): boolean {
+    return this.delivered.has(line);
+  }
+
+  deadlineFor(firstLine: number, lastLine: number): number | undefined {
+    const earliest = this.store.db
+      .prepare(
+        `SELECT min(first_attempt_at) AS at FROM batches
+         WHERE run_id = ? AND state = 'sent' AND first_line <= ? AND last_line >= ?`,
+      )
+      .get(this.run.id, lastLine, firstLine) as { at: number | null };
+    return earliest.at === null ? undefined : earliest.at + this.retryForMs;
+  }
+
+  batchSent(batch: BatchRange): void {
+    this.store.runs.batchSent(this.run.id, batch, batch.records, this.now());
+  }
+
+  batchAcknowledged(batch: BatchRange): void {
+    const lines = batch.lines.length > 0 ? batch.lines : [batch.firstLine, batch.lastLine];
+    this.store.runs.batchAcknowledged(this.run.id, batch, batch.records, encodeLines(lines), this.now());
+  }
+
+  batchFailed(batch: BatchRange, reason: string): void {
+    this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, this.now());
+  }
+
+  /** Names the audience and list once push has resolved them (runs are listed per audience). */
+  describeTarget(target: { adAccountId?: string; audienceId?: string; audienceName?: string; customerListId?: string }): void {
+    this.store.runs.describeTarget(this.run.id, target);
+  }
+
+  finish(report: RunReport, exitCode: number): void {
+    const target = report as unknown as Record<string, unknown>;
+    this.describeTarget({
+      adAccountId: stringOrUndefined(target.adAccountId),
+      audienceId: stringOrUndefined(target.audienceId),
+      audienceName: stringOrUndefined(target.audienceName),
+      customerListId: stringOrUndefined(target.customerListId),
+    });
+    const stored = { ...report, runId: this.run.id, exitCode };
+    this.store.runs.finish(this.run.id, statusFor(exitCode), exitCode, JSON.stringify(stored), this.now());
+  }
+
+  /** The sentence printed on Ctrl-C or a crash-like stop: how to pick up where this run left off. */
+  resumeHint(): string {
+    if (!this.run.resumable) return 'Standard input cannot be resumed: send the rest again (ADD and REMOVE are idempotent).';
+    return `Run the same command again to resume run ${this.run.id} (acknowledged batches are not sent again), or add --restart to start over.`;
+  }
+
+  close(): void {
+    if (this.ownsStore) this.store.close();
+  }
+}
+
+/**
+ * Starts a run, or resumes the newest unfinished run of the same command on the same input (also a
+ * finished one whose batches errored: only those are sent again).
+ */
+export async function startRunJournal(
+  ctx: Context,
+  options: RunJournalOptions,
+  store?: StateStore,
+): Promise<DurableRunJournal> {
+  const ownsStore = store === undefined;
+  const state = store ?? (await openStateStore(ctx.paths.stateFile));
+  try {
+    const resumable = options.input !== '-';
+    const fingerprint = resumable ? await fingerprintFile(options.input) : undefined;
+    const key = runKey({
+      profile: ctx.profile,
+      command: options.command,
+      operation: options.operation,
+      fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
+      ...options.requestShape,
+    });
+    const now = ctx.now();
+    const earlier = resumable && !options.restart ? state.runs.latestWithKey(key) : undefined;
+    if (earlier && isResumable(earlier)) {
+      state.runs.startAttempt(earlier.id, now);
+      const run = state.runs.get(earlier.id)!;
+      const delivered = new LineSet(acknowledgedIntervals(state, run.id));
+      const deliveredLines = delivered.size;
+      const resumed = { runId: run.id, attempt: run.attempts, deliveredLines };
+      const journal = new DurableRunJournal(state, run, resumed, delivered, options.retryForMs, ctx.now, ownsStore);
+      ctx.info(
+        `Resuming run ${run.id} (attempt ${run.attempts}): ${deliveredLines.toLocaleString('en-US')} lines Pinterest already acknowledged are not sent again; add --restart to start over.`,
+      );
+      return journal;
+    }
+    const run = state.runs.create(
+      {
+        runKey: key,
+        profile: ctx.profile,
+        command: options.command,
+        operation: options.operation,
+        resumable,
+        inputName: resumable ? path.resolve(options.input) : '-',
+        adAccountId: stringOrUndefined(options.requestShape.adAccount),
+        audience: stringOrUndefined(options.requestShape.audience),
+      },
+      now,
+    );
+    return new DurableRunJournal(state, run, undefined, new LineSet([]), options.retryForMs, ctx.now, ownsStore);
+  } catch (error) {
+    if (ownsStore) state.close();
+    throw error;
+  }
+}
+
+function isResumable(run: RunRecord): boolean {
+  return run.resumable && (run.status !== 'finished' || run.exitCode === 3);
+}
+
+function acknowledgedIntervals(store: StateStore, runId: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const batch of store.runs.batches(runId, 'acknowledged')) {
+    if (batch.lines) out.push(...decodeLines(batch.lines));
+    else out.push([batch.firstLine, batch.lastLine]);
+  }
+  return out;
+}
+
+function statusFor(exitCode: number): RunStatus {
+  if (exitCode === 0 || exitCode === 3) return 'finished';
+  if (exitCode === 130) return 'interrupted';
+  return 'failed';
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

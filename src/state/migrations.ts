@@ -1,0 +1,59 @@
+// The state schema as an ordered list of migrations; PRAGMA user_version records how many have run.
+// Append new migrations at the end; never edit one that has shipped.
+
+export const APPLICATION_ID = 0x50_53_4e_43; // "PSNC": marks a SQLite file as pinsync's own
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: runs, their acknowledged/failed batches, and per-list mirror snapshots (hashed records only).
+  `
+  CREATE TABLE runs (
+    id               INTEGER PRIMARY KEY,
+    run_key          TEXT    NOT NULL,
+    profile          TEXT    NOT NULL,
+    command          TEXT    NOT NULL,
+    operation        TEXT    NOT NULL,
+    resumable        INTEGER NOT NULL,
+    input_name       TEXT,
+    ad_account_id    TEXT,
+    audience         TEXT,
+    audience_id      TEXT,
+    audience_name    TEXT,
+    customer_list_id TEXT,
+    status           TEXT    NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 1,
+    started_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    finished_at      INTEGER,
+    exit_code        INTEGER,
+    report_json      TEXT
+  );
+  CREATE INDEX runs_by_key ON runs (run_key, id);
+
+  CREATE TABLE batches (
+    run_id           INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    first_line       INTEGER NOT NULL,
+    last_line        INTEGER NOT NULL,
+    records          INTEGER NOT NULL,
+    lines            BLOB,
+    state            TEXT    NOT NULL,
+    first_attempt_at INTEGER NOT NULL,
+    last_attempt_at  INTEGER NOT NULL,
+    reason           TEXT,
+    PRIMARY KEY (run_id, first_line, last_line)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE snapshots (
+    list_key         TEXT    PRIMARY KEY,
+    generation       INTEGER NOT NULL,
+    size             INTEGER NOT NULL,
+    run_id           INTEGER,
+    taken_at         INTEGER NOT NULL
+  );
+
+  CREATE TABLE snapshot_members (
+    generation       INTEGER NOT NULL,
+    hash             BLOB    NOT NULL,
+    PRIMARY KEY (generation, hash)
+  ) WITHOUT ROWID;
+  `,
+];

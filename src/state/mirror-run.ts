@@ -1,0 +1,416 @@
+// One mirror sync end to end: read and stage the input in SQLite (the pipeline's reader, normaliser
+// and hasher), diff it against the last snapshot of the list, guard against mass removals, send the
+// ADDs then the REMOVEs through the pipeline's uploader with a durable journal, and replace the
+// snapshot only once Pinterest acknowledged everything. Loaded lazily by src/commands/sync.ts.
+import type { SyncOptions } from '../commands/sync.js';
+import type { Context } from '../context.js';
+import { ExitCode, PinsyncError, UsageError } from '../errors.js';
+import type { PinterestClient } from '../pinterest/client.js';
+import { Batcher } from '../pipeline/batch.js';
+import type { ColumnPlan } from '../pipeline/columns.js';
+import type { DigestSet } from '../pipeline/dedupe.js';
+import { MappingGuard } from '../pipeline/guard.js';
+import { RowIdentifier, Verdict } from '../pipeline/identify.js';
+import type { PushJournal } from '../pipeline/journal.js';
+import { createRowReader, type RowReader, type RowSink } from '../pipeline/read-rows.js';
+import { openInput, sniffFormat, type InputSource } from '../pipeline/source.js';
+import { Tally } from '../pipeline/tally.js';
+import { Uploader, type UploadTarget } from '../pipeline/upload.js';
+import { startProgress, type Progress } from '../report/progress.js';
+import { RejectsFile } from '../report/rejects.js';
+import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
+import { formatSummary } from '../report/summary.js';
+import { startRunJournal, type DurableRunJournal } from './journal.js';
+import { mirrorUploadTarget, resolveMirrorTarget, type MirrorTarget } from './mirror-target.js';
+import { listKey, type DiffCounts, type MirrorDiff } from './snapshot.js';
+import { openStateStore, type StateStore } from './store.js';
+
+const MAX_BATCH_SIZE = 1900;
+
+type Stop = 'end' | 'interrupted' | 'fatal';
+
+interface Settings {
+  batchSize: number;
+  flushIntervalMs: number;
+  rate: number;
+  retryForMs: number;
+  delimiter: string;
+  maxInFlight: number;
+}
+
+interface Staged {
+  plan: ColumnPlan | undefined;
+  /** Rows with at least one record not seen earlier in the file (pending until the diff decides). */
+  newRows: number;
+  /** The last input line read: REMOVE records are numbered after it in the journal. */
+  lastLine: number;
+  interrupted: boolean;
+}
+
+interface Sent {
+  stop: Stop;
+  fatal: unknown;
+  removals: Tally;
+}
+
+export async function runMirror(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+  const settings = checkOptions(options);
+  const startedAt = ctx.now();
+  const source = await openInput(input, ctx.stdin, options.format);
+  const { connectClient } = await import('../pinterest/connect.js');
+  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  let store: StateStore | undefined;
+  let diff: MirrorDiff | undefined;
+  let journal: DurableRunJournal | undefined;
+  let rejects: RejectsFile | undefined;
+  let progress: Progress | undefined;
+  try {
+    store = await openStateStore(ctx.paths.stateFile);
+    const target = await resolveMirrorTarget(ctx, client, options);
+    const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
+    const snapshot = store.snapshots.generation(key);
+    diff = store.snapshots.startDiff(key);
+    rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
+    const tally = new Tally(rejects);
+    progress = await startProgress(
+      { tally, bytesRead: () => source.bytesRead(), totalBytes: source.totalBytes },
+      { stderr: ctx.stderr, isTTY: ctx.stderrIsTTY, enabled: options.progress !== false, now: ctx.now },
+    );
+    const staged = await stageInput(ctx, source, options, settings, tally, diff);
+    progress.stop();
+    const counts = diff.diff();
+    const unchangedRows = staged.newRows - counts.addedRows;
+    const report = (sent: Sent | undefined, outcome: string): RunReport =>
+      mirrorReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
+
+    if (staged.interrupted) {
+      ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
+      return finish(ctx, options, source, report(undefined, 'interrupted'), ExitCode.interrupted);
+    }
+    describeDiff(ctx, target, counts);
+    if (options.dryRun) {
+      tally.rowsSynced(tally.pending, 0);
+      return finish(ctx, options, source, report(undefined, 'dry_run'), ExitCode.ok);
+    }
+    await confirmRemovals(ctx, options, target, counts);
+    if (target.toCreate && counts.added === 0) {
+      throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
+    }
+
+    journal = await startRunJournal(
+      ctx,
+      {
+        command: 'sync',
+        operation: 'MIRROR',
+        input,
+        restart: options.restart,
+        retryForMs: settings.retryForMs,
+        requestShape: {
+          audience: options.audience.trim(),
+          adAccount: target.adAccountId,
+          columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
+          format: options.format,
+          delimiter: settings.delimiter,
+          snapshot: snapshot?.generation ?? 0,
+        },
+      },
+      store,
+    );
+    journal.describeTarget(target);
+    tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
+    if (counts.added === 0 && counts.removed === 0) {
+      diff.commitSnapshot(journal.runId, ctx.now(), key);
+      const final = report(undefined, 'completed');
+      journal.finish(final, ExitCode.ok);
+      return finish(ctx, options, source, final, ExitCode.ok);
+    }
+    const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, journal);
+    const exitCode = exitCodeOf(sent, tally);
+    const final = report(sent, outcomeName(sent));
+    if (exitCode === ExitCode.ok) {
+      diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
+    }
+    journal.finish(final, exitCode);
+    tellWhyItStopped(ctx, sent, final, journal);
+    return finish(ctx, options, source, final, exitCode);
+  } finally {
+    progress?.stop();
+    rejects?.close();
+    source.close();
+    diff?.dispose();
+    store?.close();
+    await client.close();
+  }
+}
+
+function checkOptions(options: SyncOptions): Settings {
+  if (!options.audience || !options.audience.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+  const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 3 || batchSize > MAX_BATCH_SIZE) {
+    throw new UsageError(`--batch-size must be a whole number from 3 to ${MAX_BATCH_SIZE}.`);
+  }
+  const rate = options.rate ?? 7;
+  return {
+    batchSize,
+    flushIntervalMs: Math.round((options.flushInterval ?? 5) * 1000),
+    rate,
+    retryForMs: options.retryFor ?? 13 * 3_600_000,
+    delimiter: parseDelimiter(options.delimiter),
+    maxInFlight: Math.max(4, Math.ceil(rate * 2)),
+  };
+}
+
+function parseDelimiter(value: string | undefined): string {
+  if (value === undefined) return ',';
+  if (value === '\\t' || value.toLowerCase() === 'tab' || value === '\t') return '\t';
+  if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
+    throw new UsageError(`--delimiter takes one character such as "," ";" "|" or "tab", not "${value}".`);
+  }
+  return value;
+}
+
+/** Duplicates are found by the staging table's primary key, not in memory: this set keeps nothing. */
+const keepEveryRecord = { add: () => true } as unknown as DigestSet;
+
+/** source → columns → normalise → hash, then into the staging table (which also deduplicates). */
+async function stageInput(
+  ctx: Context,
+  source: InputSource,
+  options: SyncOptions,
+  settings: Settings,
+  tally: Tally,
+  diff: MirrorDiff,
+): Promise<Staged> {
+  const guard = new MappingGuard(Boolean(options.force));
+  const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
+  let identifier: RowIdentifier | undefined;
+  const sink: RowSink = {
+    planned(plan) {
+      staged.plan = plan;
+      identifier = new RowIdentifier(plan, keepEveryRecord);
+    },
+    row(line, values) {
+      staged.lastLine = line;
+      tally.rowEntered();
+      const verdict = identifier!.identify(values);
+      if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
+      if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, identifier!.reason);
+      else if (!diff.stageRow(line, identifier!.records, identifier!.count)) tally.rowDuplicate();
+      else staged.newRows++;
+    },
+    malformed(line) {
+      staged.lastLine = line;
+      tally.rowEntered();
+      if (guard.count(false)) guard.decide(staged.plan);
+      tally.rowNotSynced(line, 'malformed_row');
+    },
+  };
+  const iterator = source.chunks[Symbol.asyncIterator]();
+  let reader: RowReader | undefined;
+  for (;;) {
+    if (ctx.signal.aborted) {
+      staged.interrupted = true;
+      return staged;
+    }
+    const next = await iterator.next();
+    if (next.done) break;
+    reader ??= readerFor(next.value);
+    reader.push(next.value);
+  }
+  (reader ?? readerFor(Buffer.alloc(0))).end();
+  guard.decide(staged.plan);
+  return staged;
+
+  function readerFor(first: Buffer): RowReader {
+    const format = source.format ?? sniffFormat(first.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
+    const { emailColumn, maidColumn, idfaColumn } = options;
+    return createRowReader({ format, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn }, sink);
+  }
+}
+
+function describeDiff(ctx: Context, target: MirrorTarget, counts: DiffCounts): void {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const name = `"${target.audienceName}"`;
+  if (!counts.hasSnapshot) {
+    ctx.info(
+      `First sync of audience ${name}: adding all ${n(counts.added)} identifiers; nothing is removed this time (pinsync does not know who was added by other means).`,
+    );
+    return;
+  }
+  ctx.info(
+    `Audience ${name}: ${n(counts.added)} identifiers to add, ${n(counts.removed)} to remove, ${n(counts.inputSize - counts.added)} unchanged since the last sync.`,
+  );
+}
+
+/** A mirror that would empty much of the audience is more likely a wrong file than a wish. */
+async function confirmRemovals(ctx: Context, options: SyncOptions, target: MirrorTarget, counts: DiffCounts): Promise<void> {
+  if (!counts.hasSnapshot || counts.removed === 0 || options.force) return;
+  const share = (counts.removed / Math.max(1, counts.snapshotSize)) * 100;
+  if (share <= options.maxRemove) return;
+  const what = `This sync would remove ${counts.removed.toLocaleString('en-US')} of the ${counts.snapshotSize.toLocaleString('en-US')} identifiers last synced to audience "${target.audienceName}" (${share.toFixed(1)}%), more than --max-remove ${options.maxRemove}%`;
+  if (ctx.canPrompt) {
+    const go = await ctx.prompter.confirm(`${what}. Go ahead?`, false);
+    if (go) return;
+    throw new UsageError('Stopped before sending anything: the audience is unchanged.');
+  }
+  throw new UsageError(`${what}: nothing was sent. Check the file, or pass --force (or a higher --max-remove) to go ahead.`);
+}
+
+/** ADD the new rows, then REMOVE the gone records, through the pipeline's batcher and uploader. */
+async function sendDiff(
+  ctx: Context,
+  client: PinterestClient,
+  target: MirrorTarget,
+  staged: Staged,
+  settings: Settings,
+  diff: MirrorDiff,
+  tally: Tally,
+  journal: PushJournal,
+): Promise<Sent> {
+  const listType = staged.plan?.listType ?? 'EMAIL';
+  const removals = new Tally();
+  const adds = await sendPhase(ctx, mirrorUploadTarget(client, target, 'ADD', listType), diff.addedRows(), settings, tally, journal);
+  if (adds.stop !== 'end') return { ...adds, removals };
+  // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
+  let pseudoLine = staged.lastLine;
+  const removalRows = (function* () {
+    for (const record of diff.removedRecords()) {
+      removals.rowEntered();
+      yield { line: ++pseudoLine, records: [record] };
+    }
+  })();
+  const removes = await sendPhase(ctx, mirrorUploadTarget(client, target, 'REMOVE', listType), removalRows, settings, removals, journal);
+  return { ...removes, removals };
+}
+
+async function sendPhase(
+  ctx: Context,
+  target: UploadTarget,
+  rows: Iterable<{ line: number; records: string[] }>,
+  settings: Settings,
+  tally: Tally,
+  journal: PushJournal,
+): Promise<{ stop: Stop; fatal: unknown }> {
+  const uploader = new Uploader({ target, tally, journal, maxInFlight: settings.maxInFlight, retryForMs: settings.retryForMs, now: ctx.now });
+  const batcher = new Batcher({
+    maxRecords: settings.batchSize,
+    flushIntervalMs: settings.flushIntervalMs,
+    onBatch: (batch) => uploader.submit(batch),
+  });
+  let stop: Stop = 'end';
+  for (const row of rows) {
+    if (ctx.signal.aborted) stop = 'interrupted';
+    else if (uploader.fatal !== undefined) stop = 'fatal';
+    if (stop !== 'end') break;
+    if (journal.alreadyDelivered(row.line)) {
+      tally.rowAlreadySynced();
+      continue;
+    }
+    batcher.addRow(row.line, row.records, row.records.length);
+    if (uploader.requestsInFlight >= settings.maxInFlight) await uploader.room();
+  }
+  if (stop === 'end') batcher.flush();
+  else batcher.abandon();
+  await uploader.drain();
+  if (stop === 'end' && uploader.fatal !== undefined) stop = 'fatal';
+  return { stop, fatal: uploader.fatal };
+}
+
+function exitCodeOf(sent: Sent, tally: Tally): number {
+  if (sent.stop === 'interrupted') return ExitCode.interrupted;
+  if (sent.stop === 'fatal') return sent.fatal instanceof PinsyncError ? sent.fatal.exitCode : ExitCode.internal;
+  return tally.errored > 0 || sent.removals.errored > 0 ? ExitCode.partial : ExitCode.ok;
+}
+
+function outcomeName(sent: Sent): string {
+  if (sent.stop === 'interrupted') return 'interrupted';
+  if (sent.stop === 'fatal') {
+    const kind = (sent.fatal as { kind?: string } | undefined)?.kind;
+    return kind === 'auth' || kind === 'permission' ? 'token_rejected' : kind === 'not_found' ? 'list_not_found' : 'failed';
+  }
+  return 'completed';
+}
+
+interface ReportInput {
+  options: SyncOptions;
+  target: MirrorTarget;
+  tally: Tally;
+  counts: DiffCounts;
+  unchangedRows: number;
+  sent: Sent | undefined;
+  outcome: string;
+  client: PinterestClient;
+  startedAt: number;
+  finishedAt: number;
+  staged: Staged;
+  source: InputSource;
+  journal: DurableRunJournal | undefined;
+}
+
+/**
+ * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
+ * audience). `added` and `removed` count identifiers (records) in the diff; `removeErrored` and
+ * `removePending` say how many of the removals did not get through.
+ */
+function mirrorReport(input: ReportInput): RunReport {
+  const { tally, counts, sent, options, staged } = input;
+  const removals = sent?.removals.counts();
+  const report = buildRunReport({
+    command: 'sync',
+    operation: 'MIRROR',
+    dryRun: Boolean(options.dryRun),
+    target: input.target,
+    counts: { ...tally.counts(), records: tally.records + (removals?.records ?? 0) },
+    client: input.client.stats,
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    listType: staged.plan?.listType,
+    runId: input.journal?.runId,
+    input: input.source.name,
+    columns: Object.fromEntries((staged.plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
+    outcome: input.outcome,
+    falseDuplicateProbability: 0,
+  });
+  report.added = counts.added;
+  report.removed = counts.removed;
+  report.unchanged = input.unchangedRows;
+  report.removeErrored = removals?.errored ?? 0;
+  report.removePending = removals ? removals.pending : options.dryRun ? 0 : counts.removed;
+  report.snapshotSize = counts.snapshotSize;
+  report.firstSync = !counts.hasSnapshot;
+  if (options.dryRun) {
+    const batches = (records: number) => Math.ceil(records / (options.batchSize ?? MAX_BATCH_SIZE));
+    report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
+  }
+  if (input.target.toCreate) report.createdAudience = input.target.audienceId !== undefined;
+  return report;
+}
+
+function tellWhyItStopped(ctx: Context, sent: Sent, report: RunReport, journal: DurableRunJournal): void {
+  if (sent.stop === 'fatal') {
+    const message = sent.fatal instanceof Error ? sent.fatal.message : String(sent.fatal);
+    ctx.info(`pinsync: stopped: ${message}`);
+    ctx.info(`Once fixed, ${lowerFirst(journal.resumeHint())}`);
+  } else if (sent.stop === 'interrupted') {
+    ctx.info(`Interrupted: ${lowerFirst(journal.resumeHint())} The snapshot is replaced only when a sync completes.`);
+  } else if (report.errored > 0 || sent.removals.errored > 0) {
+    ctx.info(
+      `${report.errored.toLocaleString('en-US')} rows and ${sent.removals.errored.toLocaleString('en-US')} removals could not be delivered; ${lowerFirst(journal.resumeHint())}`,
+    );
+  }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number): number {
+  ctx.stderr.write(formatSummary(report, source.name));
+  const n = (value: unknown) => Number(value).toLocaleString('en-US');
+  ctx.stderr.write(
+    `  Mirror: ${n(report.added)} added, ${n(report.removed)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
+  );
+  if (options.report) writeReportFile(options.report, report);
+  if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  return exitCode;
+}

@@ -1,0 +1,140 @@
+// What `pinsync runs` shows: each recorded run with the reference metrics (entered, synced, not
+// synced, pending, errored), its duration and exit code, grouped by audience.
+import fs from 'node:fs';
+import type { Context } from '../context.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import type { RunRecord } from './runs.js';
+import { openStateStore } from './store.js';
+
+export interface RunSummary {
+  id: number;
+  command: string;
+  operation: string;
+  status: string;
+  adAccountId: string | null;
+  audienceId: string | null;
+  audienceName: string | null;
+  input: string | null;
+  attempts: number;
+  entered: number | null;
+  synced: number | null;
+  duplicates: number | null;
+  notSynced: number | null;
+  pending: number | null;
+  errored: number | null;
+  added?: number;
+  removed?: number;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+}
+
+export async function listRuns(ctx: Context, limit: number): Promise<RunSummary[]> {
+  if (!fs.existsSync(ctx.paths.stateFile)) return [];
+  const store = await openStateStore(ctx.paths.stateFile);
+  try {
+    return store.runs
+      .list(limit)
+      .map(summarise)
+      .sort((a, b) => audienceLabel(a).localeCompare(audienceLabel(b)) || b.id - a.id);
+  } finally {
+    store.close();
+  }
+}
+
+export async function showRun(ctx: Context, idText: string): Promise<Record<string, unknown>> {
+  const id = Number(idText);
+  if (!Number.isInteger(id) || id <= 0) throw new UsageError(`"${idText}" is not a run id: take one from \`pinsync runs\`.`);
+  const missing = new NotFoundError(`No run ${id} is recorded: \`pinsync runs\` lists the runs there are.`);
+  if (!fs.existsSync(ctx.paths.stateFile)) throw missing;
+  const store = await openStateStore(ctx.paths.stateFile);
+  try {
+    const run = store.runs.get(id);
+    if (!run) throw missing;
+    const report = run.reportJson ? (JSON.parse(run.reportJson) as Record<string, unknown>) : {};
+    const errored = store.runs.batches(id, 'failed').map((b) => ({ firstLine: b.firstLine, lastLine: b.lastLine, reason: b.reason }));
+    return { ...summarise(run), ...report, runId: run.id, status: run.status, attempts: run.attempts, erroredRanges: errored };
+  } finally {
+    store.close();
+  }
+}
+
+function summarise(run: RunRecord): RunSummary {
+  const report = run.reportJson ? (JSON.parse(run.reportJson) as Record<string, unknown>) : {};
+  const count = (key: string) => (typeof report[key] === 'number' ? (report[key] as number) : null);
+  const finishedAt = run.finishedAt;
+  const summary: RunSummary = {
+    id: run.id,
+    command: run.command,
+    operation: run.operation,
+    status: run.status,
+    adAccountId: run.adAccountId,
+    audienceId: run.audienceId,
+    audienceName: run.audienceName ?? run.audience,
+    input: run.inputName,
+    attempts: run.attempts,
+    entered: count('entered'),
+    synced: count('synced'),
+    duplicates: count('duplicates'),
+    notSynced: count('notSynced'),
+    pending: count('pending'),
+    errored: count('errored'),
+    startedAt: new Date(run.startedAt).toISOString(),
+    finishedAt: finishedAt === null ? null : new Date(finishedAt).toISOString(),
+    durationMs: count('durationMs') ?? (finishedAt === null ? null : finishedAt - run.startedAt),
+    exitCode: run.exitCode,
+  };
+  if (run.operation === 'MIRROR') {
+    summary.added = count('added') ?? 0;
+    summary.removed = count('removed') ?? 0;
+  }
+  return summary;
+}
+
+function audienceLabel(run: RunSummary): string {
+  return run.audienceName ?? run.audienceId ?? '';
+}
+
+export async function renderRunsTable(ctx: Context, rows: RunSummary[]): Promise<string> {
+  const { renderTable, stdoutTableOptions } = await import('../report/table.js');
+  const number = (value: number | null | undefined) => (value === null || value === undefined ? '-' : value.toLocaleString('en-US'));
+  return renderTable(
+    rows,
+    [
+      { header: 'AUDIENCE', value: (r) => audienceLabel(r) || '-', shrink: true },
+      { header: 'RUN', value: (r) => String(r.id), align: 'right' },
+      { header: 'OPERATION', value: (r) => r.operation },
+      { header: 'STARTED', value: (r) => r.startedAt.replace('T', ' ').slice(0, 19) },
+      { header: 'ENTERED', value: (r) => number(r.entered), align: 'right' },
+      { header: 'SYNCED', value: (r) => number(r.synced), align: 'right' },
+      { header: 'NOT SYNCED', value: (r) => number(r.notSynced), align: 'right' },
+      { header: 'PENDING', value: (r) => number(r.pending), align: 'right' },
+      { header: 'ERRORED', value: (r) => number(r.errored), align: 'right' },
+      { header: 'DURATION', value: (r) => formatDuration(r.durationMs) , align: 'right' },
+      { header: 'EXIT', value: (r) => (r.exitCode === null ? r.status : String(r.exitCode)), align: 'right' },
+    ],
+    stdoutTableOptions(ctx),
+  );
+}
+
+export function renderRunDetails(run: Record<string, unknown>): string {
+  const skip = new Set(['notSyncedReasons', 'errors', 'erroredRanges']);
+  const lines = Object.entries(run)
+    .filter(([key, value]) => !skip.has(key) && value !== null && value !== undefined && typeof value !== 'object')
+    .map(([key, value]) => `${key.padEnd(18)} ${String(value)}`);
+  const reasons = run.notSyncedReasons as Record<string, number> | undefined;
+  for (const [reason, n] of Object.entries(reasons ?? {})) lines.push(`${'  not synced:'.padEnd(18)} ${n} ${reason}`);
+  const ranges = (run.erroredRanges as { firstLine: number; lastLine: number; reason: string | null }[] | undefined) ?? [];
+  for (const range of ranges) lines.push(`${'  errored lines:'.padEnd(18)} ${range.firstLine}-${range.lastLine} (${range.reason ?? 'unknown'})`);
+  return lines.join('\n') + '\n';
+}
+
+function formatDuration(ms: number | null): string {
+  if (ms === null) return '-';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,193 @@
+// Mirror snapshots: the hashed records last synced to each customer list, and the diff of a new
+// input against them. Everything runs inside SQLite (temp tables on disk), never in JS memory, so
+// ten million users fit in a few hundred MB.
+import type { Database } from './database.js';
+
+/** Rows are staged in transactions of this many statements: big enough to be fast, small enough to stay light. */
+const STAGING_TRANSACTION_ROWS = 50_000;
+const PAGE_SIZE = 5_000;
+
+export interface DiffCounts {
+  /** Records in the snapshot before this sync (0 on a first sync). */
+  snapshotSize: number;
+  /** Distinct records in the input. */
+  inputSize: number;
+  /** Records in the input and not in the snapshot: to ADD. */
+  added: number;
+  /** Input rows carrying at least one record to ADD. */
+  addedRows: number;
+  /** Records in the snapshot and not in the input: to REMOVE. */
+  removed: number;
+  /** Whether a snapshot existed (a first sync adds everything and removes nothing). */
+  hasSnapshot: boolean;
+}
+
+export interface AddedRow {
+  line: number;
+  records: string[];
+}
+
+export function listKey(adAccountId: string, customerListId: string): string {
+  return `${adAccountId}/${customerListId}`;
+}
+
+export class SnapshotStore {
+  constructor(private readonly db: Database) {}
+
+  generation(key: string): { generation: number; size: number } | undefined {
+    return this.db.prepare(`SELECT generation, size FROM snapshots WHERE list_key = ?`).get(key) as
+      | { generation: number; size: number }
+      | undefined;
+  }
+
+  /** Starts staging a new input for a diff against the list's snapshot. */
+  startDiff(key: string): MirrorDiff {
+    return new MirrorDiff(this.db, key, this.generation(key));
+  }
+
+  /** Drops the snapshot of a list (e.g. the list was deleted at Pinterest). */
+  forget(key: string): void {
+    this.db.transaction(() => {
+      const current = this.generation(key);
+      if (current) this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ?`).run(current.generation);
+      this.db.prepare(`DELETE FROM snapshots WHERE list_key = ?`).run(key);
+    }).immediate();
+  }
+}
+
+/**
+ * One sync's diff. Stage every input row (deduplicating as it goes), then read the ADD rows and the
+ * REMOVE records page by page, and finally replace the snapshot in one transaction.
+ */
+export class MirrorDiff {
+  private readonly insert;
+  private pendingInTransaction = 0;
+  private counts: DiffCounts | undefined;
+
+  constructor(
+    private readonly db: Database,
+    readonly key: string,
+    private readonly previous: { generation: number; size: number } | undefined,
+  ) {
+    db.exec(`DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;
+      CREATE TEMP TABLE staging (hash BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;`);
+    this.insert = db.prepare(`INSERT OR IGNORE INTO temp.staging (hash, line) VALUES (?, ?)`);
+  }
+
+  /**
+   * Stages one input row's hashed records. Returns false when every record was already staged by an
+   * earlier row (the row is a duplicate).
+   */
+  stageRow(line: number, records: readonly string[], count = records.length): boolean {
+    if (this.pendingInTransaction === 0) this.db.exec('BEGIN');
+    let anyNew = false;
+    for (let i = 0; i < count; i++) {
+      if (this.insert.run(Buffer.from(records[i]!, 'hex'), line).changes > 0) anyNew = true;
+    }
+    if (++this.pendingInTransaction >= STAGING_TRANSACTION_ROWS) this.commitStaging();
+    return anyNew;
+  }
+
+  /** Computes the difference once the whole input is staged. */
+  diff(): DiffCounts {
+    this.commitStaging();
+    const generation = this.previous?.generation ?? -1;
+    this.db.transaction(() => {
+      this.db.exec(`CREATE TEMP TABLE added (line INTEGER NOT NULL, hash BLOB NOT NULL)`);
+      this.db
+        .prepare(
+          `INSERT INTO temp.added (line, hash)
+           SELECT s.line, s.hash FROM temp.staging s
+           WHERE NOT EXISTS (SELECT 1 FROM snapshot_members m WHERE m.generation = ? AND m.hash = s.hash)
+           ORDER BY s.line`,
+        )
+        .run(generation);
+      this.db.exec(`CREATE TEMP TABLE removed (hash BLOB NOT NULL)`);
+      this.db
+        .prepare(
+          `INSERT INTO temp.removed (hash)
+           SELECT m.hash FROM snapshot_members m
+           WHERE m.generation = ? AND NOT EXISTS (SELECT 1 FROM temp.staging s WHERE s.hash = m.hash)
+           ORDER BY m.hash`,
+        )
+        .run(generation);
+    })();
+    const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    this.counts = {
+      snapshotSize: this.previous?.size ?? 0,
+      inputSize: count(`SELECT count(*) AS n FROM temp.staging`),
+      added: count(`SELECT count(*) AS n FROM temp.added`),
+      addedRows: count(`SELECT count(DISTINCT line) AS n FROM temp.added`),
+      removed: count(`SELECT count(*) AS n FROM temp.removed`),
+      hasSnapshot: this.previous !== undefined,
+    };
+    return this.counts;
+  }
+
+  /** Input rows with records to ADD, in line order, each with only its new records. */
+  *addedRows(): Generator<AddedRow> {
+    const page = this.db.prepare(
+      `SELECT rowid AS id, line, hash FROM temp.added WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`,
+    );
+    let after = 0;
+    let current: AddedRow | undefined;
+    for (;;) {
+      const rows = page.all(after) as { id: number; line: number; hash: Buffer }[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (current && current.line !== row.line) {
+          yield current;
+          current = undefined;
+        }
+        current ??= { line: row.line, records: [] };
+        current.records.push(row.hash.toString('hex'));
+      }
+      after = rows[rows.length - 1]!.id;
+    }
+    if (current) yield current;
+  }
+
+  /** Records to REMOVE, in a stable order (so a resumed sync numbers them the same way). */
+  *removedRecords(): Generator<string> {
+    const page = this.db.prepare(`SELECT rowid AS id, hash FROM temp.removed WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`);
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after) as { id: number; hash: Buffer }[];
+      if (rows.length === 0) return;
+      for (const row of rows) yield row.hash.toString('hex');
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /** Pinterest acknowledged the whole diff: the staged input becomes the list's snapshot, atomically. */
+  commitSnapshot(runId: number | undefined, now: number, key = this.key): void {
+    this.commitStaging();
+    this.db.transaction(() => {
+      const next = (this.db.prepare(`SELECT coalesce(max(generation), 0) + 1 AS g FROM snapshots`).get() as { g: number }).g;
+      const { changes } = this.db
+        .prepare(`INSERT INTO snapshot_members (generation, hash) SELECT ?, hash FROM temp.staging ORDER BY hash`)
+        .run(next);
+      if (this.previous) this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ?`).run(this.previous.generation);
+      this.db
+        .prepare(
+          `INSERT INTO snapshots (list_key, generation, size, run_id, taken_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (list_key) DO UPDATE SET generation = excluded.generation, size = excluded.size,
+             run_id = excluded.run_id, taken_at = excluded.taken_at`,
+        )
+        .run(key, next, changes, runId ?? null, now);
+    }).immediate();
+  }
+
+  /** Frees the temp tables (they also vanish when the connection closes). */
+  dispose(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.db.exec(`DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
+  }
+
+  private commitStaging(): void {
+    if (this.pendingInTransaction > 0) {
+      this.db.exec('COMMIT');
+      this.pendingInTransaction = 0;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// The two credential stores: the 0600 file fallback, and the OS keychain (real Secret Service only;
+// run inside `dbus-run-session -- bash .ci/with-keyring …`).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/auth/file-store.js';
+import { KeychainStore } from '../../src/auth/keychain-store.js';
+import { makeHome } from '../support/cli.js';
+import { hasSecretService, secretServiceLookup, skipWithout } from './support/environment.js';
+
+const sample = { appId: '1500001', appSecret: 'app-secret-xyz', accessToken: 'pina_test_access', refreshToken: 'pinr_test_refresh', accessTokenExpiresAt: 1 };
+
+describe('file store', () => {
+  it('creates credentials.json with mode 0600 inside a 0700 directory and keeps profiles apart', async () => {
+    const dir = path.join(makeHome(), 'nested');
+    const store = new FileStore(path.join(dir, 'credentials.json'));
+    await store.write('default', sample);
+    await store.write('work', { ...sample, accessToken: 'pina_work' });
+    expect(fs.statSync(store.file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(await store.read('default')).toEqual(sample);
+    expect((await store.read('work'))?.accessToken).toBe('pina_work');
+    expect(await store.remove('default')).toBe(true);
+    expect(await store.read('default')).toBeUndefined();
+    expect(await store.remove('default')).toBe(false);
+    await store.remove('work');
+    expect(fs.existsSync(store.file)).toBe(false);
+  });
+
+  it('tightens a credentials file someone made world-readable on the next write', async () => {
+    const store = new FileStore(path.join(makeHome(), 'credentials.json'));
+    fs.writeFileSync(store.file, JSON.stringify({ version: 1, profiles: {} }), { mode: 0o644 });
+    await store.write('default', sample);
+    expect(fs.statSync(store.file).mode & 0o777).toBe(0o600);
+  });
+
+  it('names the file when it is damaged', async () => {
+    const store = new FileStore(path.join(makeHome(), 'credentials.json'));
+    fs.writeFileSync(store.file, '{not json');
+    await expect(store.read('default')).rejects.toThrow(/credentials.json is not valid JSON/);
+  });
+});
+
+const skip = skipWithout(
+  hasSecretService(),
+  'a Secret Service (gnome-keyring)',
+  'run inside `dbus-run-session -- bash .ci/with-keyring npx vitest run test/auth`',
+);
+
+describe.skipIf(skip)('keychain store (Secret Service)', () => {
+  it('probes, stores one JSON blob per profile under service "pinsync", reads it back and removes it', async () => {
+    const store = new KeychainStore();
+    expect(await store.probe()).toBe(true);
+    const profile = `unit-${randomBytes(4).toString('hex')}`;
+    await store.write(profile, sample);
+    expect(JSON.parse(secretServiceLookup(profile))).toEqual(sample);
+    expect(await store.read(profile)).toEqual(sample);
+    expect(await store.remove(profile)).toBe(true);
+    expect(await store.read(profile)).toBeUndefined();
+    expect(secretServiceLookup(profile)).toBe('');
+  });
+});

@@ -1,0 +1,140 @@
+// The OS keychain for real: gnome-keyring's Secret Service on a private D-Bus session (run the suite
+// via `dbus-run-session -- bash .ci/with-keyring …`). Tokens land in the Secret Service and in no file;
+// PINSYNC_KEYCHAIN=require without a Secret Service exits 4.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { hasChromium, hasSecretService, secretServiceLookup, skipWithout } from '../auth/support/environment.js';
+import { answerConsent, launchChromium, startLogin } from '../auth/support/login-driver.js';
+
+const HOW = 'run the tests inside `dbus-run-session -- bash .ci/with-keyring npx vitest run …` (packages gnome-keyring, dbus, libsecret-tools)';
+const skipKeychain = skipWithout(hasSecretService(), 'a Secret Service (gnome-keyring)', HOW);
+const skipBrowser = skipWithout(hasChromium(), 'Chromium', 'apt-get install chromium');
+
+let sandbox: Sandbox;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+  if (!skipKeychain && !skipBrowser) browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sandbox?.stop();
+});
+
+function sandboxEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    PINSYNC_API_BASE: sandbox.apiBase,
+    PINSYNC_OAUTH_BASE: sandbox.oauthBase,
+    PINTEREST_APP_ID: sandbox.appId,
+    PINTEREST_APP_SECRET: sandbox.appSecret,
+    ...extra,
+  };
+}
+
+function allFileContents(dir: string): string {
+  let text = '';
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) text += fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8');
+  }
+  return text;
+}
+
+describe.skipIf(skipKeychain || skipBrowser)('login with the Secret Service', () => {
+  it('keeps the tokens in the keychain and in no file; status and logout use it', async () => {
+    const profile = `kc-${randomBytes(4).toString('hex')}`;
+    const home = makeHome();
+    const env = sandboxEnv({ PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile });
+    const login = startLogin(['--port', '0'], home, env);
+    await answerConsent(browser!, await login.consentUrl, '#allow');
+    const result = await login.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`Logged in as @\\S+ \\(profile ${profile}\\); the tokens are kept in the OS keychain`));
+    expect(result.stderr).not.toMatch(/warning/);
+
+    const stored = JSON.parse(secretServiceLookup(profile));
+    expect(stored.accessToken).toMatch(/\S{20,}/);
+    expect(stored.refreshToken).toMatch(/\S{20,}/);
+    expect(stored.appSecret).toBe(sandbox.appSecret);
+    expect(fs.existsSync(path.join(home, 'credentials.json'))).toBe(false);
+    const files = allFileContents(home);
+    for (const secret of [stored.accessToken, stored.refreshToken, sandbox.appSecret]) {
+      expect(files).not.toContain(secret);
+      expect(result.stderr + result.stdout).not.toContain(secret);
+    }
+
+    // Later runs need neither the environment's app credentials nor any file.
+    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_KEYCHAIN: 'auto', PINSYNC_PROFILE: profile } });
+    expect(status.code, status.stderr).toBe(0);
+    expect(parseJsonOutput(status)).toMatchObject({ profile, tokenSource: 'keychain' });
+
+    const logout = await runCli(['logout', '--all'], { home, env: { PINSYNC_KEYCHAIN: 'auto', PINSYNC_PROFILE: profile } });
+    expect(logout.code).toBe(0);
+    expect(logout.stderr).toMatch(/removed its tokens and app credentials from the OS keychain/);
+    expect(secretServiceLookup(profile)).toBe('');
+  });
+
+  it('refreshes an expiring keychain token and stores the rotated one in the keychain', async () => {
+    const profile = `kc-${randomBytes(4).toString('hex')}`;
+    const home = makeHome();
+    const issued = sandbox.state.issueTokens({ expiresInSeconds: 60 });
+    const { Entry } = await import('@napi-rs/keyring');
+    new Entry('pinsync', profile, { linux: { store: 'secret-service' } }).setPassword(
+      JSON.stringify({
+        appId: sandbox.appId,
+        appSecret: sandbox.appSecret,
+        accessToken: issued.accessToken,
+        accessTokenExpiresAt: issued.expiresAt,
+        refreshToken: issued.refreshToken,
+        refreshTokenExpiresAt: issued.refreshExpiresAt,
+      }),
+    );
+    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile } });
+    expect(status.code, status.stderr).toBe(0);
+    const stored = JSON.parse(secretServiceLookup(profile));
+    expect(stored.accessToken).not.toBe(issued.accessToken);
+    expect(stored.refreshToken).not.toBe(issued.refreshToken);
+    expect(stored.accessTokenExpiresAt).toBeGreaterThan(Date.now() + 3600_000);
+    expect(fs.existsSync(path.join(home, 'credentials.json'))).toBe(false);
+    await runCli(['logout', '--all'], { home, env: { PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile } });
+  });
+});
+
+describe('PINSYNC_KEYCHAIN', () => {
+  it('require without a Secret Service exits 4 before any browser step', async () => {
+    const result = await runCli(['login', '--no-browser', '--port', '0'], {
+      env: sandboxEnv({ PINSYNC_KEYCHAIN: 'require', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/pinsync-test-bus' }),
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^pinsync: PINSYNC_KEYCHAIN=require, but no OS keychain is reachable/m);
+    expect(result.stderr).not.toMatch(/oauth/);
+    const status = await runCli(['status'], {
+      env: { PINSYNC_KEYCHAIN: 'require', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/pinsync-test-bus' },
+    });
+    expect(status.code).toBe(4);
+  });
+
+  it('auto without a Secret Service falls back to the 0600 file with a one-line warning', async () => {
+    const home = makeHome();
+    const result = await runCli(['login', '--no-browser', '--port', '0', '--timeout', '1s'], {
+      home,
+      env: sandboxEnv({ PINSYNC_KEYCHAIN: 'auto', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/pinsync-test-bus' }),
+    });
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/no OS keychain is reachable, so credentials are kept in .*credentials\.json \(mode 0600\)/);
+    expect(result.code).toBe(4); // nobody answered the consent page within the second
+  });
+
+  it('rejects an unknown value', async () => {
+    const result = await runCli(['status'], { env: { PINSYNC_KEYCHAIN: 'sometimes' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/PINSYNC_KEYCHAIN must be auto, off or require/);
+  });
+});

@@ -1,0 +1,149 @@
+// Token refresh against the sandbox, through the built CLI: shortly before expiry, once after a 401,
+// rotated refresh tokens stored; the CI paths (PINSYNC_ACCESS_TOKEN, PINSYNC_REFRESH_TOKEN) never stored.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+});
+
+afterAll(async () => {
+  expect(sandbox?.state.violations ?? []).toEqual([]); // every request pinsync made was on the spec
+  await sandbox?.stop();
+});
+
+interface Issued {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: number;
+  refreshExpiresAt: number;
+}
+
+/** A profile as `login` would have left it in the 0600 file (PINSYNC_KEYCHAIN=off). */
+function writeStoredLogin(home: string, issued: Issued, overrides: Record<string, unknown> = {}): string {
+  const file = path.join(home, 'credentials.json');
+  const profile = {
+    appId: sandbox.appId,
+    appSecret: sandbox.appSecret,
+    accessToken: issued.accessToken,
+    accessTokenExpiresAt: issued.expiresAt,
+    refreshToken: issued.refreshToken,
+    refreshTokenExpiresAt: issued.refreshExpiresAt,
+    scopes: ['ads:read', 'ads:write', 'user_accounts:read'],
+    ...overrides,
+  };
+  fs.writeFileSync(file, JSON.stringify({ version: 1, profiles: { default: profile } }), { mode: 0o600 });
+  return file;
+}
+
+function storedProfile(file: string): Record<string, string & number> {
+  return JSON.parse(fs.readFileSync(file, 'utf8')).profiles.default;
+}
+
+const status = (home: string, env: Record<string, string | undefined> = {}) =>
+  runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, ...env } });
+
+describe('token refresh', () => {
+  it('refreshes a token about to expire and stores the rotated refresh token', async () => {
+    const home = makeHome();
+    const issued = sandbox.state.issueTokens({ expiresInSeconds: 120 });
+    const file = writeStoredLogin(home, issued);
+    const result = await status(home);
+    expect(result.code, result.stderr).toBe(0);
+    const stored = storedProfile(file);
+    expect(stored.accessToken).not.toBe(issued.accessToken);
+    expect(stored.refreshToken).not.toBe(issued.refreshToken);
+    expect(stored.accessTokenExpiresAt).toBeGreaterThan(Date.now() + 3600_000);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(Date.parse(parseJsonOutput<{ expiresAt: string }>(result).expiresAt)).toBe(stored.accessTokenExpiresAt);
+    // The old refresh token was rotated away: a second run works with the stored new one.
+    const again = await status(home);
+    expect(again.code, again.stderr).toBe(0);
+    for (const output of [result.stdout, result.stderr, again.stdout, again.stderr]) {
+      for (const secret of [issued.accessToken, issued.refreshToken, stored.accessToken, stored.refreshToken, sandbox.appSecret]) {
+        expect(output).not.toContain(secret);
+      }
+    }
+  });
+
+  it('refreshes once after a 401 (token revoked early) and stores the new tokens', async () => {
+    const home = makeHome();
+    const issued = sandbox.state.issueTokens();
+    sandbox.state.revokeToken(issued.accessToken);
+    const file = writeStoredLogin(home, issued);
+    const result = await status(home);
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'file' });
+    const stored = storedProfile(file);
+    expect(stored.accessToken).not.toBe(issued.accessToken);
+    expect(stored.refreshToken).not.toBe(issued.refreshToken);
+  });
+
+  it('exits 4 telling the user to log in again when the refresh token is dead too', async () => {
+    const home = makeHome();
+    const issued = sandbox.state.issueTokens();
+    sandbox.state.revokeToken(issued.accessToken);
+    sandbox.state.revokeToken(issued.refreshToken);
+    writeStoredLogin(home, issued);
+    const result = await status(home);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^pinsync: .*[Rr]un `pinsync login` again\.\n$/);
+  });
+
+  it('mints from PINSYNC_REFRESH_TOKEN with the app credentials and stores nothing', async () => {
+    const home = makeHome();
+    const issued = sandbox.state.issueTokens();
+    const result = await status(home, {
+      PINSYNC_REFRESH_TOKEN: issued.refreshToken,
+      PINTEREST_APP_ID: sandbox.appId,
+      PINTEREST_APP_SECRET: sandbox.appSecret,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'refresh-token' });
+    expect(fs.readdirSync(home)).toEqual([]);
+  });
+
+  it('PINSYNC_REFRESH_TOKEN without app credentials names the variables', async () => {
+    const result = await status(makeHome(), { PINSYNC_REFRESH_TOKEN: 'pinr_whatever_123456' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/PINTEREST_APP_ID and PINTEREST_APP_SECRET/);
+  });
+
+  it('PINSYNC_ACCESS_TOKEN wins over a stored login, is never stored, and never printed (canary)', async () => {
+    const home = makeHome();
+    writeStoredLogin(home, sandbox.state.issueTokens());
+    const before = fs.readFileSync(path.join(home, 'credentials.json'), 'utf8');
+    const canary = sandbox.state.issueTokens({ accessToken: `pina_CANARY_${Date.now()}_do_not_print` }).accessToken;
+    const result = await runCli(['--debug', 'status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: canary } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'env', expiresAt: null });
+    expect(result.stdout + result.stderr).not.toContain(canary);
+    expect(fs.readFileSync(path.join(home, 'credentials.json'), 'utf8')).toBe(before);
+  });
+
+  it('a revoked PINSYNC_ACCESS_TOKEN exits 4 with a sentence saying what to do', async () => {
+    const issued = sandbox.state.issueTokens();
+    sandbox.state.revokeToken(issued.accessToken);
+    const result = await status(makeHome(), { PINSYNC_ACCESS_TOKEN: issued.accessToken });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/pinsync login/);
+    expect(result.stderr).not.toContain(issued.accessToken);
+  });
+
+  it('prints a readable status table', async () => {
+    const home = makeHome();
+    writeStoredLogin(home, sandbox.state.issueTokens());
+    const result = await runCli(['status'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Profile\s+default$/m);
+    expect(result.stdout).toMatch(/^User\s+@\S+/m);
+    expect(result.stdout).toMatch(/^Token from\s+the credentials file/m);
+    expect(result.stdout).toMatch(/^Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in \d+ days\)$/m);
+    expect(result.stdout).toMatch(/^Scopes\s+ads:read, ads:write, user_accounts:read$/m);
+  });
+});

@@ -1,0 +1,65 @@
+// The uploader against the sandbox over loopback: a batch with one record Pinterest refuses is split
+// until that row is isolated; the rest arrives.
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { staticTokenProvider } from '../../src/auth/token-provider.js';
+import { PinterestClient } from '../../src/pinterest/client.js';
+import type { Batch } from '../../src/pipeline/batch.js';
+import { noopJournal, type BatchRange, type PushJournal } from '../../src/pipeline/journal.js';
+import { Tally } from '../../src/pipeline/tally.js';
+import { Uploader } from '../../src/pipeline/upload.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+
+const US = '549755885175';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+  sandbox = undefined;
+});
+
+function batchOf(records: string[], firstLine = 2): Batch {
+  return {
+    id: 1,
+    records,
+    lines: records.map((_, i) => firstLine + i),
+    rowEnds: records.map((_, i) => i + 1),
+  };
+}
+
+describe('the uploader', () => {
+  it('splits a batch Pinterest rejects until the bad row is isolated, and delivers the rest', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+    const list = sandbox.state.createCustomerList(US, { name: 'Newsletter', records: [] });
+    const client = new PinterestClient({ apiBase: sandbox.apiBase, tokens: staticTokenProvider(sandbox.token), retryFor: 5_000 });
+    const good = Array.from({ length: 37 }, (_, i) => sha256(`user${i}@example.com`));
+    const bad = sha256('bad@example.com').toUpperCase(); // Pinterest wants lowercase records
+    const records = [...good.slice(0, 20), bad, ...good.slice(20)];
+    const rejects: Array<[number, string]> = [];
+    const tally = new Tally({ reject: (line, reason) => rejects.push([line, reason]) });
+    const sent: BatchRange[] = [];
+    const journal: PushJournal = { ...noopJournal, batchAcknowledged: (range) => sent.push(range) };
+    for (let i = 0; i < records.length; i++) tally.rowEntered();
+    const uploader = new Uploader({
+      target: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },
+      tally,
+      journal,
+      maxInFlight: 4,
+      retryForMs: 5_000,
+      now: Date.now,
+    });
+    uploader.submit(batchOf(records));
+    await uploader.drain();
+    await client.close();
+
+    expect(tally.counts()).toMatchObject({ entered: 38, synced: 37, errored: 1, pending: 0, records: 37 });
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]![0]).toBe(22); // the 21st record sits on line 22
+    expect(rejects[0]![1]).toMatch(/^rejected_by_pinterest: .*uppercase/);
+    expect(rejects[0]![1]).not.toContain(bad);
+    expect([...sandbox.state.customerList(list.id)!.records].sort()).toEqual([...good].sort());
+    expect(sent.flatMap((range) => range.lines).sort((a, b) => a - b)).toEqual(records.map((_, i) => i + 2).filter((line) => line !== 22));
+    expect(uploader.fatal).toBeUndefined();
+  });
+});

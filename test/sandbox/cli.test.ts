@@ -1,0 +1,90 @@
+// `pinsync sandbox` as a user runs it: prints eval-able exports, serves the API, exits 0 on SIGTERM.
+// Runs the built CLI (npm run build first; `npm test` does).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliEntry, cliEnv, makeHome, runCli } from '../support/cli.js';
+
+function startCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [cliEntry, 'sandbox', ...args], { env: cliEnv(makeHome(), env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const ready = new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no exports within 15s; stderr: ${stderr}`)), 15_000);
+    child.stderr.on('data', () => {
+      if (!stderr.includes('Ctrl-C')) return;
+      clearTimeout(timer);
+      resolve(parseExports(stdout));
+    });
+    child.on('close', () => reject(new Error(`exited early; stderr: ${stderr}`)));
+  });
+  return { child, ready, exited, output: () => ({ stdout, stderr }) };
+}
+
+function parseExports(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const match of text.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)) vars[match[1]!] = match[2]!;
+  return vars;
+}
+
+describe('pinsync sandbox', () => {
+  it('prints the exports, serves the API with that token and exits 0 on SIGTERM', async () => {
+    const readyFile = path.join(makeHome(), 'ready.env');
+    const cli = startCli(['--port', '0', '--ready-file', readyFile]);
+    const vars = await cli.ready;
+    expect(Object.keys(vars).sort()).toEqual([
+      'PINSYNC_ACCESS_TOKEN',
+      'PINSYNC_API_BASE',
+      'PINSYNC_OAUTH_BASE',
+      'PINTEREST_APP_ID',
+      'PINTEREST_APP_SECRET',
+    ]);
+    expect(vars.PINSYNC_API_BASE).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v5$/);
+    expect(readFileSync(readyFile, 'utf8')).toBe(cli.output().stdout);
+
+    const response = await fetch(`${vars.PINSYNC_API_BASE}/ad_accounts`, {
+      headers: { authorization: `Bearer ${vars.PINSYNC_ACCESS_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { items: unknown[] }).items).toHaveLength(2);
+
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.output().stderr).toContain('Sandbox listening');
+  });
+
+  it('takes faults from PINSYNC_SANDBOX_FAULTS and a fixed token from --token', async () => {
+    const cli = startCli(['--port', '0', '--token', 'pina_sandbox_fixed_for_tests'], {
+      PINSYNC_SANDBOX_FAULTS: '{"serverErrorRate":1}',
+    });
+    const vars = await cli.ready;
+    expect(vars.PINSYNC_ACCESS_TOKEN).toBe('pina_sandbox_fixed_for_tests');
+    const response = await fetch(`${vars.PINSYNC_API_BASE}/ad_accounts/549755885175/customer_lists`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer pina_sandbox_fixed_for_tests', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'l', records: 'a@b.co' }),
+    });
+    expect(response.status).toBe(503);
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('exits 2 with a sentence when the port is busy', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const result = await runCli(['sandbox', '--port', String(port)]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`Port ${port} is already in use`);
+      expect(result.stdout).toBe('');
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,51 @@
+// The ads_write limit: at most `writeRate` writes per token in any second, then 429 with Retry-After.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { call, hashedEmails, US } from './helpers.js';
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+});
+
+describe('rate limit', () => {
+  it('answers at least one of 8 quick writes at rate 7 with 429 and Retry-After', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 7 });
+    const list = sandbox.state.createCustomerList(US, { name: 'l', records: hashedEmails(1) });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        call(sandbox!, 'PATCH', `/ad_accounts/${US}/customer_lists/${list.id}`, {
+          body: { operation_type: 'ADD', records: hashedEmails(1).join(',') },
+        }),
+      ),
+    );
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(7);
+    const [first] = limited;
+    expect(Number(first!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(first!.headers.get('x-ratelimit-limit')).toBe('7');
+    expect(first!.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(first!.body).toEqual({ code: expect.any(Number), message: expect.any(String) });
+    expect(sandbox.state.stats.rateLimited).toBe(limited.length);
+  });
+
+  it('counts each token separately and leaves reads alone', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 1 });
+    const other = sandbox.state.issueTokens().accessToken;
+    const create = (token?: string) =>
+      call(sandbox!, 'POST', `/ad_accounts/${US}/customer_lists`, { body: { name: 'l', records: hashedEmails(1).join(',') }, token });
+    expect((await create()).status).toBe(200);
+    expect((await create()).status).toBe(429);
+    expect((await create(other)).status).toBe(200);
+    expect((await call(sandbox, 'GET', `/ad_accounts/${US}/customer_lists`)).status).toBe(200);
+  });
+
+  it('lets writes through again after the window', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 2 });
+    const create = () => call(sandbox!, 'POST', `/ad_accounts/${US}/customer_lists`, { body: { name: 'l', records: hashedEmails(1).join(',') } });
+    expect([(await create()).status, (await create()).status, (await create()).status]).toEqual([200, 200, 429]);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect((await create()).status).toBe(200);
+  });
+});

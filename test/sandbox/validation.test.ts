@@ -1,0 +1,60 @@
+// Requests off the OpenAPI subset are answered 400 and recorded in state.violations (never with bodies).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { call, createList, hashedEmails, US } from './helpers.js';
+
+let sandbox: Sandbox;
+beforeEach(async () => {
+  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+});
+afterEach(async () => {
+  await sandbox.stop();
+});
+
+describe('spec validation', () => {
+  it('records nothing for requests that follow the spec', async () => {
+    const list = await createList(sandbox, hashedEmails(3));
+    await call(sandbox, 'PATCH', `/ad_accounts/${US}/customer_lists/${list.id}`, {
+      body: { operation_type: 'REMOVE', records: hashedEmails(1).join(',') },
+    });
+    await call(sandbox, 'GET', `/ad_accounts?page_size=10&include_shared_accounts=true`);
+    expect(sandbox.state.violations).toEqual([]);
+  });
+
+  it('refuses a wrong enum, a wrong type and a missing field, saying where', async () => {
+    const list = await createList(sandbox, hashedEmails(3));
+    const path = `/ad_accounts/${US}/customer_lists/${list.id}`;
+    const wrongEnum = await call(sandbox, 'PATCH', path, { body: { operation_type: 'APPEND', records: hashedEmails(1).join(',') } });
+    expect(wrongEnum.status).toBe(400);
+    expect(wrongEnum.body.message).toContain('body.operation_type must be one of ADD, REMOVE');
+    const wrongType = await call(sandbox, 'PATCH', path, { body: { operation_type: 'ADD', records: hashedEmails(2) } });
+    expect(wrongType.body.message).toContain('body.records must be a string');
+    const missing = await call(sandbox, 'POST', `/ad_accounts/${US}/audiences`, { body: { name: 'x', rule: {} } });
+    expect(missing.body.message).toContain('body.audience_type is required');
+
+    expect(sandbox.state.violations).toHaveLength(3);
+    expect(sandbox.state.violations[0]).toMatch(/^PATCH \/v5\/ad_accounts\/\d+\/customer_lists\/\d+: .*operation_type/);
+    // Violations describe the problem, never the records.
+    expect(sandbox.state.violations.join('\n')).not.toContain(hashedEmails(2)[1]);
+  });
+
+  it('refuses nested rule fields of the wrong type and bad path parameters', async () => {
+    const answer = await call(sandbox, 'POST', `/ad_accounts/${US}/audiences`, {
+      body: { name: 'x', audience_type: 'ACTALIKE', rule: { seed_id: 'not-an-array', country: 'US', percentage: 'five' } },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toContain('body.rule.seed_id must be an array');
+    expect(answer.body.message).toContain('body.rule.percentage must be an integer');
+    expect((await call(sandbox, 'GET', '/ad_accounts/not-digits')).status).toBe(400);
+    expect(sandbox.state.violations.at(-1)).toContain('path parameter ad_account_id');
+  });
+
+  it('refuses unknown query parameters, non-JSON bodies and unknown operations', async () => {
+    expect((await call(sandbox, 'GET', '/ad_accounts?pagesize=10')).status).toBe(400);
+    const notJson = await call(sandbox, 'POST', `/ad_accounts/${US}/customer_lists`, { body: '{"name":', headers: { 'content-type': 'application/json' } });
+    expect(notJson.status).toBe(400);
+    expect((await call(sandbox, 'GET', '/boards')).status).toBe(404);
+    expect((await call(sandbox, 'DELETE', `/ad_accounts/${US}`)).status).toBe(405);
+    expect(sandbox.state.violations).toHaveLength(4);
+  });
+});

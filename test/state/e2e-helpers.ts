@@ -1,0 +1,57 @@
+// Shared arrangements for the durable-run end-to-end tests: generated user files, the hashes
+// Pinterest should end up holding, and the sandbox environment for the CLI.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Sandbox } from '../../src/sandbox/server.js';
+
+export const AD_ACCOUNT = '549755885175';
+
+export function email(i: number): string {
+  return `user${i}@example.com`;
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** A CSV of users from..to-1 (one email each). */
+export function writeUsers(dir: string, name: string, from: number, to: number): string {
+  const lines = ['email'];
+  for (let i = from; i < to; i++) lines.push(email(i));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+export function hashesOf(from: number, to: number): Set<string> {
+  const out = new Set<string>();
+  for (let i = from; i < to; i++) out.add(sha256(email(i)));
+  return out;
+}
+
+export function sandboxEnv(sandbox: Sandbox, token = sandbox.token): Record<string, string> {
+  return { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: token, PINSYNC_PROGRESS_INTERVAL: '3600' };
+}
+
+/** The records the audience's customer list holds now, found by the audience name. */
+export function listRecords(sandbox: Sandbox, audienceName: string): Set<string> {
+  const audience = [...sandbox.state.audiences.values()].find((a) => a.name === audienceName);
+  if (!audience) throw new Error(`no audience named ${audienceName}`);
+  const list = sandbox.state.customerList(audience.rule.customer_list_id!);
+  if (!list) throw new Error(`audience ${audienceName} has no list`);
+  return list.records;
+}
+
+export function sameSet(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const value of a) if (!b.has(value)) return false;
+  return true;
+}
+
+/** Records sent to Pinterest in successful (2xx) customer-list writes. */
+export function recordsWritten(sandbox: Sandbox): number {
+  return sandbox.state.requests
+    .filter((r) => r.path.includes('/customer_lists') && r.method !== 'GET' && r.status >= 200 && r.status < 300)
+    .reduce((sum, r) => sum + r.records, 0);
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listKey } from '../../src/state/snapshot.js';
+import { openStateStore } from '../../src/state/store.js';
+import { tempHome } from './helpers.js';
+
+const h = (value: string) => createHash('sha256').update(value).digest('hex');
+
+async function stage(file: string, rows: string[][]) {
+  const store = await openStateStore(file);
+  const diff = store.snapshots.startDiff(listKey('549755885175', 'list-1'));
+  const duplicates = rows.filter((records, i) => !diff.stageRow(i + 2, records.map(h))).length;
+  return { store, diff, duplicates };
+}
+
+describe('mirror snapshots', () => {
+  it('adds everything and removes nothing on a first sync', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const { store, diff, duplicates } = await stage(file, [['a'], ['b'], ['a'], ['c', 'd']]);
+    expect(duplicates).toBe(1);
+    expect(diff.diff()).toEqual({ snapshotSize: 0, inputSize: 4, added: 4, addedRows: 3, removed: 0, hasSnapshot: false });
+    expect([...diff.addedRows()].map((row) => ({ ...row, records: row.records.sort() }))).toEqual([
+      { line: 2, records: [h('a')] },
+      { line: 3, records: [h('b')] },
+      { line: 5, records: [h('c'), h('d')].sort() },
+    ]);
+    diff.commitSnapshot(1, 1);
+    diff.dispose();
+    store.close();
+  });
+
+  it('sends only the difference from the last snapshot, then replaces it', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const first = await stage(file, [['a'], ['b'], ['c']]);
+    first.diff.diff();
+    first.diff.commitSnapshot(1, 1);
+    first.store.close();
+
+    const second = await stage(file, [['b'], ['c'], ['d'], ['e']]);
+    expect(second.diff.diff()).toMatchObject({ snapshotSize: 3, added: 2, removed: 1, hasSnapshot: true });
+    expect([...second.diff.addedRows()].map((row) => row.line)).toEqual([4, 5]);
+    expect([...second.diff.removedRecords()]).toEqual([h('a')]);
+    second.diff.commitSnapshot(2, 2);
+    expect(second.store.snapshots.generation(listKey('549755885175', 'list-1'))).toMatchObject({ size: 4 });
+    // The old generation is gone: the store holds one copy per list.
+    expect((second.store.db.prepare('SELECT count(*) AS n FROM snapshot_members').get() as { n: number }).n).toBe(4);
+    second.store.close();
+  });
+
+  it('leaves the snapshot untouched when a sync does not commit', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const first = await stage(file, [['a']]);
+    first.diff.diff();
+    first.diff.commitSnapshot(1, 1);
+    first.store.close();
+    const aborted = await stage(file, [['z']]);
+    aborted.diff.diff();
+    aborted.diff.dispose();
+    aborted.store.close();
+    const third = await stage(file, [['a'], ['b']]);
+    expect(third.diff.diff()).toMatchObject({ added: 1, removed: 0 });
+    third.store.close();
+  });
+
+  it('pages through large diffs in line order', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const rows = Array.from({ length: 12_000 }, (_, i) => [`user${i}`]);
+    const { store, diff } = await stage(file, rows);
+    expect(diff.diff().added).toBe(12_000);
+    const lines = [...diff.addedRows()].map((row) => row.line);
+    expect(lines).toHaveLength(12_000);
+    expect(lines.every((line, i) => line === i + 2)).toBe(true);
+    store.close();
+  });
+});

@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import { MIGRATIONS } from '../../src/state/migrations.js';
+import { openStateStore } from '../../src/state/store.js';
+import { tempHome } from './helpers.js';
+
+describe('state store', () => {
+  it('creates a WAL database at the latest schema version and reopens it', async () => {
+    const file = path.join(tempHome(), 'nested', 'state.db');
+    const store = await openStateStore(file);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    store.runs.create({ runKey: 'k', profile: 'default', command: 'push', operation: 'ADD', resumable: true }, 1);
+    store.close();
+    const again = await openStateStore(file);
+    expect(again.runs.list()).toHaveLength(1);
+    again.close();
+  });
+
+  it('says in one sentence that a corrupt file is corrupt (exit 2), without crashing', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    fs.writeFileSync(file, 'this is not a database, just some text that is long enough '.repeat(100));
+    const error = await openStateStore(file).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: ExitCode.usage });
+    expect((error as Error).message).toMatch(/state file .* is corrupt or not a database: move it aside/);
+  });
+
+  it('refuses a SQLite database that belongs to another program', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const { default: Sqlite } = await import('better-sqlite3');
+    const foreign = new Sqlite(file);
+    foreign.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, title TEXT)');
+    foreign.close();
+    const error = await openStateStore(file).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: ExitCode.usage });
+    expect((error as Error).message).toMatch(/belongs to another program/);
+  });
+
+  it('refuses a state file written by a newer pinsync', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    (await openStateStore(file)).close();
+    const { default: Sqlite } = await import('better-sqlite3');
+    const db = new Sqlite(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.close();
+    await expect(openStateStore(file)).rejects.toThrow(/newer pinsync/);
+  });
+
+  it('keeps every committed acknowledgement when the writer is killed mid-write (WAL)', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    (await openStateStore(file)).close();
+    // A child process commits acknowledgements in a loop and is SIGKILLed in the middle.
+    const script = `
+      const Sqlite = require('better-sqlite3');
+      const db = new Sqlite(${JSON.stringify(file)});
+      db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
+      db.prepare("INSERT INTO runs (id, run_key, profile, command, operation, resumable, status, started_at, updated_at) VALUES (1, 'k', 'p', 'push', 'ADD', 1, 'running', 0, 0)").run();
+      const ack = db.prepare("INSERT INTO batches (run_id, first_line, last_line, records, state, first_attempt_at, last_attempt_at) VALUES (1, ?, ?, 1, 'acknowledged', 0, 0)");
+      for (let i = 0; ; i++) { ack.run(i * 10 + 2, i * 10 + 11); if (i === 200) process.stdout.write('ready\\n'); }
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { cwd: process.cwd(), timeout: 1500, killSignal: 'SIGKILL' });
+    expect(child.signal).toBe('SIGKILL');
+    const store = await openStateStore(file);
+    const batches = store.runs.batches(1, 'acknowledged');
+    expect(batches.length).toBeGreaterThan(200);
+    // Contiguous: every acknowledgement up to the last committed one is there, none half-written.
+    batches.forEach((batch, i) => expect(batch.firstLine).toBe(i * 10 + 2));
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    store.close();
+  });
+});
