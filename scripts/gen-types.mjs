@@ -2,6 +2,7 @@
 // Writes src/pinterest/types.generated.ts from fixtures/openapi/pinterest-v5-subset.json: one TS type per
 // component schema, plus a map of the operations pinsync calls (request, response, rate-limit category).
 // Rerun: node scripts/gen-types.mjs   (no dependencies; handles the OpenAPI features the subset uses)
+//        node scripts/gen-types.mjs --check   exits 1 when the committed file is out of date
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,5 +175,14 @@ const output = [
   '',
 ].join('\n');
 
-fs.writeFileSync(outFile, output);
-console.log(`wrote ${path.relative(root, outFile)} (${Object.keys(schemas).length} schemas, ${entries.length} operations)`);
+if (process.argv.includes('--check')) {
+  const current = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+  if (current !== output) {
+    console.error(`${path.relative(root, outFile)} is out of date: run node scripts/gen-types.mjs`);
+    process.exit(1);
+  }
+  console.log(`${path.relative(root, outFile)} is up to date`);
+} else {
+  fs.writeFileSync(outFile, output);
+  console.log(`wrote ${path.relative(root, outFile)} (${Object.keys(schemas).length} schemas, ${entries.length} operations)`);
+}

@@ -47,12 +47,19 @@ async function callTokenEndpoint(ctx: Context, app: AppCredentials, params: Reco
   return (response ?? {}) as TokenResponse;
 }
 
-/** 400/401/403 from the token endpoint: a rejected grant or app, which the user fixes by logging in again. */
+/** Pinterest refused the code or refresh token itself (expired, used, revoked). */
+export class RejectedGrantError extends AuthError {}
+
+const APP_REFUSED =
+  'Pinterest did not accept the app credentials (PINTEREST_APP_ID and PINTEREST_APP_SECRET, or the ones saved at login): check them at developers.pinterest.com, then run `pinsync login`.';
+
+/** 4xx from the token endpoint: 401 means the app credentials, anything else a dead grant. */
 function rejectedGrant(error: unknown, message: string): unknown {
   if (error instanceof AuthError) return error;
   const status = (error as { status?: unknown } | undefined)?.status;
+  if (status === 401) return new AuthError(APP_REFUSED, { cause: error });
   if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429 && status !== 408) {
-    return new AuthError(message, { cause: error });
+    return new RejectedGrantError(message, { cause: error });
   }
   return error;
 }

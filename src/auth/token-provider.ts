@@ -137,8 +137,10 @@ export class StoredTokenProvider implements TokenProvider {
     if (expiresAt !== undefined && expiresAt <= this.ctx.now()) throw this.loginExpired();
     const app = appCredentialsFrom(this.ctx, this.credentials);
     if (!app) throw missingAppCredentialsError();
-    const { refreshAccessToken } = await import('./token-exchange.js');
-    const issued = await refreshAccessToken(this.ctx, app, refreshToken);
+    const { refreshAccessToken, RejectedGrantError } = await import('./token-exchange.js');
+    const issued = await refreshAccessToken(this.ctx, app, refreshToken).catch((error: unknown) => {
+      throw error instanceof RejectedGrantError ? this.loginExpired(error) : error;
+    });
     this.credentials = mergeIssued(this.credentials, issued);
     this.lastRefreshAt = this.ctx.now();
     this.ctx.debugLog(`refreshed the access token (${this.source})`);
@@ -167,11 +169,11 @@ export class StoredTokenProvider implements TokenProvider {
     }
   }
 
-  private loginExpired(): AuthError {
+  private loginExpired(cause?: unknown): AuthError {
     if (this.source === 'refresh-token') {
-      return new AuthError('The token in PINSYNC_REFRESH_TOKEN has expired or was revoked: set a fresh one, or run `pinsync login`.');
+      return new AuthError('The token in PINSYNC_REFRESH_TOKEN has expired or was revoked: set a fresh one, or run `pinsync login`.', { cause });
     }
-    return new AuthError('The saved Pinterest login has expired or was revoked: run `pinsync login` again.');
+    return new AuthError('The saved Pinterest login has expired or was revoked: run `pinsync login` again.', { cause });
   }
 }
 

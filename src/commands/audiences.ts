@@ -2,8 +2,9 @@
 // list, and new audiences (lookalikes directly; customer-list audiences are seeded through push).
 // Light on purpose: the API client (undici) is imported inside the actions.
 import { Option, type Command } from 'commander';
-import { action, parseInteger } from './action.js';
+import { action, parseDuration, parseInteger, parseNumber } from './action.js';
 import { INTERACTIVE_RETRY_MS, INTERACTIVE_TIMEOUT_MS } from './accounts.js';
+import { MAX_BATCH_SIZE, type PushOptions } from './push.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
@@ -23,7 +24,8 @@ interface ShowOptions {
   json?: boolean;
 }
 
-export interface CreateOptions {
+/** Push's input, batching and report options ride along for --from. */
+export interface CreateOptions extends Omit<Partial<PushOptions>, 'audience' | 'create' | 'remove' | 'restart'> {
   adAccount?: string;
   description?: string;
   from?: string;
@@ -49,7 +51,7 @@ export function registerAudiences(program: Command): void {
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--json', 'print one JSON object')
     .action(action(runAudiencesShow));
-  audiences
+  const create = audiences
     .command('create')
     .description('Create an audience: a customer-list audience from a file (--from), or a lookalike (--actalike-of).')
     .argument('[name]', 'the new audience name')
@@ -59,8 +61,28 @@ export function registerAudiences(program: Command): void {
     .option('--actalike-of <audience>', 'create a lookalike (ACTALIKE) of this audience id or name')
     .addOption(new Option('--country <code>', 'lookalike country').choices(['US', 'CA', 'GB']))
     .option('--percentage <n>', 'lookalike size, 1-10 (% of the country)', parseInteger('--percentage', 1, 10))
-    .option('--json', 'print the created audience as one JSON object')
-    .action(action(runAudiencesCreate));
+    .option('--json', 'print the created audience (with --from: the push report) as one JSON object');
+  addPushOptions(create);
+  create.action(action(runAudiencesCreate));
+}
+
+/** `audiences create --from FILE` takes push's input, batching and report options. */
+function addPushOptions(command: Command): void {
+  command
+    .addOption(new Option('--format <format>', 'with --from: input format (default: from the extension)').choices(['csv', 'ndjson']))
+    .option('--delimiter <char>', 'with --from: CSV field delimiter')
+    .option('--email-column <name>', 'with --from: column holding email addresses')
+    .option('--maid-column <name>', 'with --from: column holding mobile advertising ids')
+    .option('--idfa-column <name>', 'with --from: column holding Apple IDFAs')
+    .option('--batch-size <n>', `with --from: records per request (max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE))
+    .option('--flush-interval <seconds>', 'with --from: send a partial batch this long after its first row', parseNumber('--flush-interval', 0.05, 3600))
+    .option('--rate <qps>', 'with --from: write requests per second (default 7)', parseNumber('--rate', 0.1, 1000))
+    .option('--retry-for <duration>', 'with --from: how long a failing batch is retried (default 13h)', parseDuration('--retry-for'))
+    .option('--dry-run', 'with --from: read, check and count everything, send nothing')
+    .option('--force', 'with --from: push even when most of the first rows have no valid identifier')
+    .option('--report <file>', 'with --from: write the run report (JSON) to FILE')
+    .option('--rejects <file>', 'with --from: write `line,reason` for every row not synced to FILE')
+    .option('--no-progress', 'with --from: no progress bar or progress lines');
 }
 
 async function connect(ctx: Context): Promise<PinterestClient> {
@@ -165,7 +187,7 @@ function describeAudience(audience: Audience, adAccountId: string, list: Custome
 export async function runAudiencesCreate(ctx: Context, options: CreateOptions, nameArg?: string): Promise<number> {
   checkCreateFlags(options);
   const name = await audienceName(ctx, nameArg);
-  if (options.from) return seedFromFile(ctx, name, options);
+  if (options.from) return createFromFile(ctx, name, options);
   if (!options.actalikeOf) {
     throw new UsageError(
       `Pinterest cannot create an empty customer-list audience, so nothing was created. Seed it with users: \`pinsync push FILE --audience "${name}" --create\` (or \`pinsync audiences create "${name}" --from FILE\`).`,
@@ -230,18 +252,38 @@ async function refuseDuplicateName(client: PinterestClient, adAccountId: string,
   }
 }
 
-/** --from reuses push's pipeline (`push FILE --audience NAME --create`) when push exposes runPush. */
-async function seedFromFile(ctx: Context, name: string, options: CreateOptions): Promise<number> {
-  const push = (await import('./push.js')) as { runPush?: unknown };
-  if (typeof push.runPush !== 'function') {
-    throw new UsageError(`--from is not available in this build: run \`pinsync push ${options.from} --audience "${name}" --create\` instead.`);
+/**
+ * --from: a new customer-list audience seeded with FILE, through push's own pipeline (customer list
+ * first, then the audience). Refuses a name that already exists: push would add to that audience.
+ */
+async function createFromFile(ctx: Context, name: string, options: CreateOptions): Promise<number> {
+  const adAccountId = await adAccountFor(ctx, options.adAccount);
+  if (!options.dryRun) {
+    const client = await connect(ctx);
+    try {
+      await refuseDuplicateName(client, adAccountId, name);
+    } finally {
+      await client.close();
+    }
   }
-  const runPush = push.runPush as (ctx: Context, options: Record<string, unknown>, file: string) => Promise<number>;
-  return runPush(
-    ctx,
-    { audience: name, adAccount: options.adAccount, create: true, description: options.description, json: options.json },
-    options.from!,
-  );
+  const { runPush } = await import('./push.js');
+  const { from, actalikeOf: _actalikeOf, country: _country, percentage: _percentage, ...pushFlags } = options;
+  const pushOptions: PushOptions = {
+    batchSize: MAX_BATCH_SIZE,
+    flushInterval: 5,
+    rate: 7,
+    retryFor: 13 * 3_600_000,
+    progress: true,
+    ...withoutUndefined(pushFlags),
+    audience: name,
+    adAccount: adAccountId,
+    create: true,
+  };
+  return runPush(ctx, pushOptions, from!, { command: 'audiences create' });
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function audienceType(audience: Audience): string {

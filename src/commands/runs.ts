@@ -21,7 +21,8 @@ export function registerRuns(program: Command): void {
     .description('Show one run in full: its stored report.')
     .argument('<run-id>', 'the id from `pinsync runs`')
     .option('--json', 'print the report as JSON on stdout')
-    .action(action<RunsOptions, [string]>((ctx, options, id) => runRunsShow(ctx, options, id)));
+    // `runs show 3 --json`: commander hands --json to the parent `runs`, so both are read.
+    .action(action<RunsOptions, [string]>((ctx, options, id) => runRunsShow(ctx, { ...runs.opts(), ...options }, id)));
 }
 
 export async function runRunsList(ctx: Context, options: RunsOptions): Promise<number> {

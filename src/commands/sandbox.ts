@@ -1,6 +1,6 @@
 // `pinsync sandbox`: run the local Pinterest-compatible API and print shell exports for it.
 // Flags only here; the server is imported inside the action so other commands stay light.
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -71,6 +71,8 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UsageError(`Port ${flags.port} is already in use. Pass --port with a free port, or --port 0 to pick any.`);
     }
+    const { SandboxStateFileError } = await import('../sandbox/persistence.js');
+    if (error instanceof SandboxStateFileError) throw new UsageError(error.message);
     throw error;
   }
   const exports = [
@@ -82,7 +84,7 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
   ].join('\n') + '\n';
   // Sandbox tokens are not secrets: printed on purpose (not through redact) so `eval` works.
   ctx.stdout.write(exports);
-  if (flags.readyFile) await writeFile(flags.readyFile, exports, { mode: 0o600 });
+  if (flags.readyFile) await writeReadyFile(flags.readyFile, exports);
   ctx.info(
     `Sandbox listening on ${sandbox.oauthBase} (API ${sandbox.apiBase}, ${flags.rate} writes/s, ` +
       `${flags.maxRecords} records per request${describeFaults(faults)}). Ctrl-C to stop.`,
@@ -116,6 +118,13 @@ async function faultsFrom(ctx: Context, flags: SandboxFlags) {
 function describeFaults(faults: object): string {
   const keys = Object.keys(faults);
   return keys.length > 0 ? `, faults: ${JSON.stringify(faults)}` : '';
+}
+
+/** Renamed into place so a script polling for the file never reads half of it. */
+async function writeReadyFile(file: string, exports: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, exports, { mode: 0o600 });
+  await rename(temporary, file);
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

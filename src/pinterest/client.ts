@@ -273,7 +273,7 @@ export class PinterestClient {
         }
         const token = await this.tokens.accessToken();
         const limiterKey = tokenKey(token);
-        await this.waitForSlot(limiterKey, category, signal);
+        await this.waitForSlot(limiterKey, category, signal, deadline);
         try {
           return (await this.send(method, path, token, call, signal, attempt, limiterKey, category)) as Operations[K]['response'];
         } catch (error) {
@@ -300,8 +300,18 @@ export class PinterestClient {
     );
   }
 
-  private async waitForSlot(key: string, category: string, signal: AbortSignal | undefined): Promise<void> {
-    const pausedFor = this.limiter.pausedUntil(key, category) - this.clock.now();
+  private async waitForSlot(key: string, category: string, signal: AbortSignal | undefined, deadline: number): Promise<void> {
+    const pausedUntil = this.limiter.pausedUntil(key, category);
+    if (pausedUntil >= deadline) {
+      // Pinterest asked to wait past this call's retry window: fail now rather than sleep in vain.
+      throw new ApiError(messageForStatus(429, {}, undefined), {
+        kind: 'rate_limited',
+        status: 429,
+        retryable: true,
+        retryAfterMs: pausedUntil - this.clock.now(),
+      });
+    }
+    const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category, waitMs: pausedFor });
     try {
       await this.limiter.acquire(key, category, signal);

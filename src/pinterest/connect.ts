@@ -11,6 +11,8 @@ import type { Audience } from './types.generated.js';
 export interface ConnectOptions {
   /** ads_write requests per second (push --rate). */
   writeRate?: number;
+  /** Same as writeRate (the name ARCHITECTURE.md uses). */
+  rate?: number;
   /** ms one call keeps retrying (push --retry-for). */
   retryFor?: number;
   timeoutMs?: number;
@@ -27,7 +29,7 @@ export async function connectClient(ctx: Context, options: ConnectOptions = {}):
   return new PinterestClient({
     apiBase: apiBaseFrom(ctx),
     tokens,
-    writeRate: options.writeRate,
+    writeRate: options.writeRate ?? options.rate,
     retryFor: options.retryFor,
     timeoutMs: options.timeoutMs,
     env: ctx.env,

@@ -1,6 +1,7 @@
 // One push run end to end: open the input, resolve the audience (or plan its creation), stream the
 // rows through the pipeline to Pinterest, then report and pick the exit code. Loaded lazily by
 // src/commands/push.ts.
+import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { AuthError, ExitCode, NotFoundError, PinsyncError, UsageError } from '../errors.js';
 import type { PushHooks, PushOptions } from '../commands/push.js';
@@ -37,6 +38,8 @@ interface DurableJournal extends PushJournal {
 
 export async function runPushCommand(ctx: Context, options: PushOptions, input: string, hooks: PushHooks): Promise<number> {
   const settings = checkOptions(options);
+  // Every request in flight listens to the interrupt signal; dozens at once are expected here.
+  setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);

@@ -8,9 +8,9 @@ export function formatSummary(report: RunReport, inputName: string): string {
   const row = (label: string, value: number, note = '') => `  ${label.padEnd(12)} ${n(value).padStart(width)}${note ? `  ${note}` : ''}`;
   const target = report.audienceId
     ? `audience "${report.audienceName ?? report.audienceId}" (${report.audienceId}${report.customerListId ? `, customer list ${report.customerListId}` : ''})`
-    : report.audienceName
-      ? `audience "${report.audienceName}" (not created yet)`
-      : 'the audience';
+    : report.createdAudience === false
+      ? `audience "${report.audienceName}" (to be created)`
+      : `audience "${report.audienceName ?? '?'}"`;
   const verb = report.operation === 'REMOVE' ? 'Removed from' : report.operation === 'MIRROR' ? 'Mirrored into' : 'Pushed to';
   const lines = [
     report.dryRun ? `Dry run of ${inputName} for ${target}: nothing was sent.` : `${verb} ${target} from ${inputName}:`,

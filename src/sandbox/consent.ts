@@ -44,7 +44,7 @@ export class ConsentDesk {
       redirectUri: query.get('redirect_uri')!,
       scopes,
       state: query.get('state'),
-      expiresAt: Date.now() + PENDING_TTL_MS,
+      expiresAt: this.state.now() + PENDING_TTL_MS,
     });
     return { status: 200, headers: htmlHeaders(), body: consentPage(id, this.appId, scopes) };
   }
@@ -54,7 +54,7 @@ export class ConsentDesk {
     const id = form.get('request') ?? '';
     const consent = this.pending.get(id);
     this.pending.delete(id);
-    if (!consent || Date.now() >= consent.expiresAt) {
+    if (!consent || this.state.now() >= consent.expiresAt) {
       return errorPage('This consent request is unknown or has expired. Start the login again.');
     }
     const target = new URL(consent.redirectUri);

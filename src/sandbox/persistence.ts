@@ -9,6 +9,9 @@ export interface SavedSandbox {
   state: SandboxSnapshot;
 }
 
+/** A state file that cannot be used; its message is a sentence for the user. */
+export class SandboxStateFileError extends Error {}
+
 /** The saved sandbox, or undefined when the file does not exist yet. */
 export async function loadSavedSandbox(file: string): Promise<SavedSandbox | undefined> {
   let text: string;
@@ -18,11 +21,16 @@ export async function loadSavedSandbox(file: string): Promise<SavedSandbox | und
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  let saved: SavedSandbox;
   try {
-    return JSON.parse(text) as SavedSandbox;
+    saved = JSON.parse(text) as SavedSandbox;
   } catch {
-    throw new Error(`The sandbox state file ${file} is not valid JSON.`);
+    throw new SandboxStateFileError(`The sandbox state file ${file} is not valid JSON. Delete it or pass another --state file.`);
   }
+  if (saved?.state?.version !== 1 || !saved.app || typeof saved.defaultToken !== 'string') {
+    throw new SandboxStateFileError(`${file} is not a sandbox state file (version 1). Delete it or pass another --state file.`);
+  }
+  return saved;
 }
 
 /** Written to a temporary file first so a crash never leaves half a snapshot; 0600: it holds tokens. */

@@ -165,7 +165,7 @@ function updateAudience(state: SandboxState, call: ApiCall): unknown {
     if (typeof body.description === 'string') audience.description = body.description;
     if (body.rule !== undefined) audience.rule = checkAudienceRule(state, account, audience.audienceType, body.rule as AudienceRule);
   }
-  audience.updatedTimestamp = Math.floor(Date.now() / 1000);
+  audience.updatedTimestamp = Math.floor(state.now() / 1000);
   return state.audienceView(audience);
 }
 

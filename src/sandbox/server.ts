@@ -35,6 +35,8 @@ export interface SandboxOptions {
   appSecret?: string;
   /** How many requests `state.requests` keeps (the oldest drop off). Default 100,000. */
   requestLogSize?: number;
+  /** The clock for token and code expiry and timestamps (not rate limits); tests may move it forward. */
+  now?: () => number;
   /** Load lists, audiences, tokens and the app secret from this JSON file if it exists; save them on stop. */
   stateFile?: string;
   /** Called after every request is answered (e.g. the CLI's --log). */
@@ -115,7 +117,7 @@ class SandboxServer {
     private readonly options: SandboxOptions,
     saved?: SavedSandbox,
   ) {
-    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE);
+    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE, options.now);
     if (saved) this.state.restore(saved.state);
     this.faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
     this.app = {
@@ -221,13 +223,15 @@ class SandboxServer {
     const { operation, pathParams } = match;
     if (operation.operationId === 'oauth/token') return this.serveTokenEndpoint(req, exchange, operation);
 
+    // Parsed first so every request, even a refused one, is logged with its record count.
+    const parsed = parseJson(exchange);
     const token = this.authenticate(req.headers.authorization);
     exchange.tokenId = token.id;
     checkScopes(operation, token);
     const isWrite = operation.category === 'ads_write';
     this.applyRateLimit(operation, token, isWrite, exchange);
 
-    const body = this.parsedJsonBody(req, exchange, operation);
+    const body = checkedJsonBody(req, operation, parsed);
     this.checkAgainstSpec(operation, pathParams, exchange.url.searchParams, body);
 
     const fault = await this.applyFaults(isWrite);
@@ -275,24 +279,6 @@ class SandboxServer {
       exchange.headers['retry-after'] = String(decision.resetSeconds);
       throw new ApiProblem(429, ErrorCode.rateLimited, 'You have exceeded your rate limit. Try again later.');
     }
-  }
-
-  private parsedJsonBody(req: IncomingMessage, exchange: Exchange, operation: Operation): unknown {
-    if (exchange.raw.length === 0) return undefined;
-    const contentType = req.headers['content-type'] ?? '';
-    if (operation.bodySchema && !contentType.includes('application/json')) {
-      throw badRequest('The request body must be JSON (Content-Type: application/json).', true);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(exchange.raw.toString('utf8'));
-    } catch {
-      throw badRequest('The request body is not valid JSON.', true);
-    }
-    if (isPlainObject(body) && typeof body.records === 'string') {
-      exchange.records = body.records === '' ? 0 : body.records.split(',').length;
-    }
-    return body;
   }
 
   private checkAgainstSpec(operation: Operation, pathParams: Record<string, string>, query: URLSearchParams, body: unknown): void {
@@ -374,6 +360,32 @@ function pageOutcome(page: { status: number; headers: Record<string, string>; bo
   const { 'content-type': contentType, ...rest } = page.headers;
   Object.assign(exchange.headers, rest);
   return { status: page.status, body: page.body, contentType };
+}
+
+type ParsedJson = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'invalid' };
+
+function parseJson(exchange: Exchange): ParsedJson {
+  if (exchange.raw.length === 0) return { kind: 'none' };
+  let value: unknown;
+  try {
+    value = JSON.parse(exchange.raw.toString('utf8'));
+  } catch {
+    return { kind: 'invalid' };
+  }
+  if (isPlainObject(value) && typeof value.records === 'string') {
+    exchange.records = value.records === '' ? 0 : value.records.split(',').length;
+  }
+  return { kind: 'json', value };
+}
+
+function checkedJsonBody(req: IncomingMessage, operation: Operation, parsed: ParsedJson): unknown {
+  if (parsed.kind === 'none') return undefined;
+  const contentType = req.headers['content-type'] ?? '';
+  if (operation.bodySchema && !contentType.includes('application/json')) {
+    throw badRequest('The request body must be JSON (Content-Type: application/json).', true);
+  }
+  if (parsed.kind === 'invalid') throw badRequest('The request body is not valid JSON.', true);
+  return parsed.value;
 }
 
 function checkScopes(operation: Operation, token: TokenState): void {

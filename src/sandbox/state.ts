@@ -183,7 +183,8 @@ export class SandboxState {
 
   constructor(
     private readonly requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
-    private readonly now: () => number = Date.now,
+    /** The clock for token, code and timestamp times (tests may move it forward). */
+    readonly now: () => number = Date.now,
   ) {
     const created = Math.floor(this.now() / 1000);
     this.adAccounts.set(US_AD_ACCOUNT_ID, {
@@ -460,8 +461,9 @@ export class SandboxState {
   private countRequest(request: RecordedRequest): void {
     const stats = this.stats;
     stats.requests++;
-    const isWrite = request.method === 'POST' || request.method === 'PATCH';
-    if (isWrite && !request.path.endsWith('/oauth/token')) {
+    // Writes are the ads_write calls: the OAuth endpoints and the consent form do not count.
+    const isWrite = (request.method === 'POST' || request.method === 'PATCH') && request.path.startsWith('/v5/ad_accounts/');
+    if (isWrite) {
       stats.writes++;
       if (request.status >= 200 && request.status < 300) stats.successfulWrites++;
     }

@@ -15,8 +15,8 @@ export function answerTokenRequest(
   app: AppCredentials,
   authorization: string | undefined,
   form: URLSearchParams,
-  now = Date.now(),
 ): Record<string, unknown> {
+  const now = state.now();
   checkAppCredentials(app, authorization);
   const grantType = form.get('grant_type');
   if (grantType === 'authorization_code') {

@@ -35,7 +35,8 @@ function configure(db: Database): void {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -32768'); // 32 MiB: keeps the 10M-user mirror diff inside its memory budget
-  db.pragma('temp_store = FILE');
+  db.pragma('temp_store = FILE'); // the mirror's staging tables spill to disk, not to RAM
+  db.pragma('temp.cache_size = -32768');
 }
 
 function checkOwnership(db: Database, file: string): void {

@@ -26,6 +26,7 @@ import { listKey, type DiffCounts, type MirrorDiff } from './snapshot.js';
 import { openStateStore, type StateStore } from './store.js';
 
 const MAX_BATCH_SIZE = 1900;
+const IN_FLIGHT_GRACE_MS = 30_000;
 
 type Stop = 'end' | 'interrupted' | 'fatal';
 
@@ -40,7 +41,7 @@ interface Settings {
 
 interface Staged {
   plan: ColumnPlan | undefined;
-  /** Rows with at least one record not seen earlier in the file (pending until the diff decides). */
+  /** Rows with at least one record not seen earlier in the file (pending until sent or found unchanged). */
   newRows: number;
   /** The last input line read: REMOVE records are numbered after it in the journal. */
   lastLine: number;
@@ -58,7 +59,10 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
   const { connectClient } = await import('../pinterest/connect.js');
-  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  // Ctrl-C stops the reading and sending loops at once (ctx.signal) but lets requests in flight finish,
+  // so their acknowledgements reach the journal; they are cut off only after a grace period.
+  const requestSignal = abortLater(ctx.signal, IN_FLIGHT_GRACE_MS);
+  const client = await connectClient({ ...ctx, signal: requestSignal }, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
   let journal: DurableRunJournal | undefined;
@@ -79,6 +83,8 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
     const staged = await stageInput(ctx, source, options, settings, tally, diff);
     progress.stop();
     const counts = diff.diff();
+    staged.newRows = diff.newRows;
+    for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
     const unchangedRows = staged.newRows - counts.addedRows;
     const report = (sent: Sent | undefined, outcome: string): RunReport =>
       mirrorReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
@@ -143,6 +149,12 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
   }
 }
 
+function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
+  const later = new AbortController();
+  signal.addEventListener('abort', () => setTimeout(() => later.abort(signal.reason), delayMs).unref(), { once: true });
+  return later.signal;
+}
+
 function checkOptions(options: SyncOptions): Settings {
   if (!options.audience || !options.audience.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
   const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
@@ -195,8 +207,7 @@ async function stageInput(
       const verdict = identifier!.identify(values);
       if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
       if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, identifier!.reason);
-      else if (!diff.stageRow(line, identifier!.records, identifier!.count)) tally.rowDuplicate();
-      else staged.newRows++;
+      else diff.stageRow(line, identifier!.records, identifier!.count); // new or duplicate: settled by the diff
     },
     malformed(line) {
       staged.lastLine = line;

@@ -3,8 +3,11 @@
 // ten million users fit in a few hundred MB.
 import type { Database } from './database.js';
 
-/** Rows are staged in transactions of this many statements: big enough to be fast, small enough to stay light. */
-const STAGING_TRANSACTION_ROWS = 50_000;
+/**
+ * Records are buffered and inserted in hash order, this many at a time: sorted inserts touch each
+ * page of the staging index once per chunk instead of once per record (10M users: minutes → seconds).
+ */
+const STAGING_CHUNK_RECORDS = 1 << 16;
 const PAGE_SIZE = 5_000;
 
 export interface DiffCounts {
@@ -61,8 +64,14 @@ export class SnapshotStore {
  */
 export class MirrorDiff {
   private readonly insert;
-  private pendingInTransaction = 0;
+  private hashes: string[] = [];
+  private recordRow: number[] = [];
+  private rowLines: number[] = [];
   private counts: DiffCounts | undefined;
+  /** Rows with at least one record no earlier row had. */
+  newRows = 0;
+  /** Rows whose every record an earlier row already had. */
+  duplicateRows = 0;
 
   constructor(
     private readonly db: Database,
@@ -75,22 +84,44 @@ export class MirrorDiff {
   }
 
   /**
-   * Stages one input row's hashed records. Returns false when every record was already staged by an
-   * earlier row (the row is a duplicate).
+   * Stages one input row's first `count` hashed records. Whether the row is new or a duplicate is
+   * settled when its chunk is written (see newRows and duplicateRows): the earliest line owns a record.
    */
-  stageRow(line: number, records: readonly string[], count = records.length): boolean {
-    if (this.pendingInTransaction === 0) this.db.exec('BEGIN');
-    let anyNew = false;
+  stageRow(line: number, records: readonly string[], count = records.length): void {
+    const row = this.rowLines.push(line) - 1;
     for (let i = 0; i < count; i++) {
-      if (this.insert.run(Buffer.from(records[i]!, 'hex'), line).changes > 0) anyNew = true;
+      this.hashes.push(records[i]!);
+      this.recordRow.push(row);
     }
-    if (++this.pendingInTransaction >= STAGING_TRANSACTION_ROWS) this.commitStaging();
-    return anyNew;
+    if (this.hashes.length >= STAGING_CHUNK_RECORDS) this.writeChunk();
+  }
+
+  /** Writes the buffered records in one transaction, in hash order (equal hashes: earliest row first). */
+  private writeChunk(): void {
+    const { hashes, recordRow, rowLines } = this;
+    if (rowLines.length === 0) return;
+    const order = Array.from(hashes.keys()).sort((a, b) =>
+      hashes[a]! < hashes[b]! ? -1 : hashes[a]! > hashes[b]! ? 1 : recordRow[a]! - recordRow[b]!,
+    );
+    const rowIsNew = new Uint8Array(rowLines.length);
+    this.db.transaction(() => {
+      for (const i of order) {
+        const row = recordRow[i]!;
+        if (this.insert.run(Buffer.from(hashes[i]!, 'hex'), rowLines[row]!).changes > 0) rowIsNew[row] = 1;
+      }
+    })();
+    let fresh = 0;
+    for (const isNew of rowIsNew) fresh += isNew;
+    this.newRows += fresh;
+    this.duplicateRows += rowLines.length - fresh;
+    this.hashes = [];
+    this.recordRow = [];
+    this.rowLines = [];
   }
 
   /** Computes the difference once the whole input is staged. */
   diff(): DiffCounts {
-    this.commitStaging();
+    this.writeChunk();
     const generation = this.previous?.generation ?? -1;
     this.db.transaction(() => {
       this.db.exec(`CREATE TEMP TABLE added (line INTEGER NOT NULL, hash BLOB NOT NULL)`);
@@ -161,7 +192,7 @@ export class MirrorDiff {
 
   /** Pinterest acknowledged the whole diff: the staged input becomes the list's snapshot, atomically. */
   commitSnapshot(runId: number | undefined, now: number, key = this.key): void {
-    this.commitStaging();
+    this.writeChunk();
     this.db.transaction(() => {
       const next = (this.db.prepare(`SELECT coalesce(max(generation), 0) + 1 AS g FROM snapshots`).get() as { g: number }).g;
       const { changes } = this.db
@@ -180,14 +211,6 @@ export class MirrorDiff {
 
   /** Frees the temp tables (they also vanish when the connection closes). */
   dispose(): void {
-    if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.db.exec(`DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
-  }
-
-  private commitStaging(): void {
-    if (this.pendingInTransaction > 0) {
-      this.db.exec('COMMIT');
-      this.pendingInTransaction = 0;
-    }
   }
 }

@@ -1,7 +1,9 @@
 // `pinsync audiences list|show|create` run as a user would, against the sandbox.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { parseJsonOutput, runCli } from '../support/cli.js';
+import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
 
 const US = '549755885175';
 
@@ -98,6 +100,20 @@ describe('pinsync audiences', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/pinsync push FILE --audience "Empty one" --create/);
     expect(sandbox.state.audiences.size).toBe(before);
+  });
+
+  it('creates a customer-list audience seeded from a file with --from (through push), and refuses the same name twice', async () => {
+    const dir = makeHome('pinsync-input-');
+    const file = path.join(dir, 'buyers.csv');
+    fs.writeFileSync(file, 'email\nann@example.com\nbob@example.com\n');
+    const result = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', file, '--no-progress'], { env });
+    expect(result.code).toBe(0);
+    const seeded = [...sandbox.state.audiences.values()].find((a) => a.name === 'Seeded')!;
+    expect(seeded.audienceType).toBe('CUSTOMER_LIST');
+    expect(sandbox.state.customerList(seeded.rule.customer_list_id!)!.records.size).toBe(2);
+    const again = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', file], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already has an audience named "Seeded"/);
   });
 
   it('exits 2 naming the missing argument or flag off a terminal', async () => {

@@ -147,3 +147,26 @@ describe('token refresh', () => {
     expect(result.stdout).toMatch(/^Scopes\s+ads:read, ads:write, user_accounts:read$/m);
   });
 });
+
+describe('refresh failures say what to do', () => {
+  it('a dead PINSYNC_REFRESH_TOKEN names the variable', async () => {
+    const issued = sandbox.state.issueTokens();
+    sandbox.state.revokeToken(issued.refreshToken);
+    const result = await status(makeHome(), {
+      PINSYNC_REFRESH_TOKEN: issued.refreshToken,
+      PINTEREST_APP_ID: sandbox.appId,
+      PINTEREST_APP_SECRET: sandbox.appSecret,
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^pinsync: The token in PINSYNC_REFRESH_TOKEN has expired or was revoked/m);
+  });
+
+  it('a wrong app secret is named as such, and never printed', async () => {
+    const home = makeHome();
+    writeStoredLogin(home, sandbox.state.issueTokens({ expiresInSeconds: 30 }), { appSecret: 'wrong-secret-canary-123' });
+    const result = await status(home);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/did not accept the app credentials/);
+    expect(result.stderr).not.toContain('wrong-secret-canary-123');
+  });
+});

@@ -65,7 +65,7 @@ function sentences(text: string): number {
 describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
   it('logs in through the consent page, stores the tokens 0600, and status shows the user', async () => {
     const home = makeHome();
-    const login = startLogin(['--port', '0'], home, sandboxEnv());
+    const login = startLogin(['--port', '0', '--debug'], home, sandboxEnv());
     const consentUrl = await login.consentUrl;
     const url = new URL(consentUrl);
     expect(url.pathname).toBe('/oauth/');
@@ -95,7 +95,7 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
     expect(stored.accessTokenExpiresAt).toBeGreaterThan(Date.now());
     expect(stored.refreshTokenExpiresAt).toBeGreaterThan(stored.accessTokenExpiresAt);
 
-    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
+    const status = await runCli(['--debug', 'status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
     expect(status.code, status.stderr).toBe(0);
     const report = parseJsonOutput<Record<string, unknown>>(status);
     expect(report).toMatchObject({

@@ -123,6 +123,33 @@ describe('token endpoint', () => {
     expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: body.refresh_token! })).status).toBe(200);
   });
 
+  it('lets codes expire after 10 minutes', async () => {
+    await sandbox.stop();
+    let now = Date.now();
+    sandbox = await startSandbox({ port: 0, now: () => now });
+    const fresh = sandbox.state.createAuthorizationCode(REDIRECT, ['ads:read']);
+    const stale = sandbox.state.createAuthorizationCode(REDIRECT, ['ads:read']);
+    now += 9 * 60 * 1000;
+    expect((await tokenRequest({ grant_type: 'authorization_code', code: fresh, redirect_uri: REDIRECT })).status).toBe(200);
+    now += 2 * 60 * 1000;
+    expect((await tokenRequest({ grant_type: 'authorization_code', code: stale, redirect_uri: REDIRECT })).status).toBe(400);
+  });
+
+  it('expires access tokens on the sandbox clock, and refresh still works', async () => {
+    await sandbox.stop();
+    let now = Date.now();
+    sandbox = await startSandbox({ port: 0, now: () => now });
+    const issued = sandbox.state.issueTokens({ expiresInSeconds: 60 });
+    now += 61_000;
+    const expired = await call(sandbox, 'GET', '/ad_accounts', { token: issued.accessToken });
+    expect(expired.status).toBe(401);
+    expect(expired.body.message).toContain('expired');
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: issued.refreshToken });
+    const body = (await refreshed.json()) as { access_token: string; expires_in: number };
+    expect(body.expires_in).toBe(30 * 24 * 3600);
+    expect((await call(sandbox, 'GET', '/ad_accounts', { token: body.access_token })).status).toBe(200);
+  });
+
   it('refuses a grant_type outside the spec as a violation', async () => {
     const response = await tokenRequest({ grant_type: 'password' });
     expect(response.status).toBe(400);

@@ -28,6 +28,8 @@ describe('rate limit', () => {
     expect(first!.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(first!.body).toEqual({ code: expect.any(Number), message: expect.any(String) });
     expect(sandbox.state.stats.rateLimited).toBe(limited.length);
+    // Refused requests are logged with their record count too, so "no request over 1,900" covers them.
+    expect(sandbox.state.requests.filter((r) => r.status === 429).every((r) => r.records === 1)).toBe(true);
   });
 
   it('counts each token separately and leaves reads alone', async () => {

@@ -1,0 +1,283 @@
+#!/usr/bin/env node
+// `npm run bench` (not a test): measures, on this machine, side by side
+//   throughput  local pipeline rows/s on a generated 1M-row CSV (email + MAID) under --dry-run,
+//               next to csv-parse (columns: true) + createHash and a python3 csv + hashlib baseline
+//   rss         peak RSS of --dry-run over 10M generated rows (one email column), streamed from disk
+//   upload      records/s for 200k records against the sandbox at 7 writes/s and 1,900 per request,
+//               as a share of the 13,300 records/s ceiling, and the share of writes answered 429
+//   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
+// Flags: --quick (smaller inputs), --only NAME[,NAME] (throughput, rss, upload, latency).
+// Generated files go to .bench/ (git-ignored) and are reused between runs.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist', 'main.js');
+const benchDir = path.join(root, '.bench');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt === -1 ? undefined : new Set(args[onlyAt + 1].split(','));
+const wanted = (name) => !only || only.has(name);
+
+const sizes = {
+  throughputRows: quick ? 200_000 : 1_000_000,
+  rssRows: quick ? 1_000_000 : 10_000_000,
+  uploadRecords: quick ? 50_000 : 200_000,
+};
+
+fs.mkdirSync(benchDir, { recursive: true });
+const n = (value) => Math.round(value).toLocaleString('en-US');
+const results = [];
+
+// ---- inputs --------------------------------------------------------------------------------------
+
+/** Deterministic fake users: `email,maid` (or only `email`), written in 1 MiB pieces. */
+function generateCsv(file, rows, { maid = true } = {}) {
+  if (fs.existsSync(file) && fs.statSync(file).size > 0) return file;
+  process.stderr.write(`generating ${path.relative(root, file)} (${n(rows)} rows)…\n`);
+  let seed = 0x9e3779b9;
+  const next = () => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0);
+  const hex = (digits) => {
+    let out = '';
+    while (out.length < digits) out += next().toString(16).padStart(8, '0');
+    return out.slice(0, digits);
+  };
+  const names = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'gina', 'hugo', 'ines', 'jon'];
+  const tmp = file + '.tmp';
+  const fd = fs.openSync(tmp, 'w');
+  let buffer = maid ? 'email,maid\n' : 'email\n';
+  for (let i = 0; i < rows; i++) {
+    const name = names[i % 10];
+    const email = `${i % 13 === 0 ? name.toUpperCase() : name}.${i}@example${i % 97}.com`;
+    buffer += maid ? `${email},${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}\n` : `${email}\n`;
+    if (buffer.length > 1 << 20) {
+      fs.writeSync(fd, buffer);
+      buffer = '';
+    }
+  }
+  fs.writeSync(fd, buffer);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  return file;
+}
+
+// ---- process helpers -----------------------------------------------------------------------------
+
+/** Runs a command; resolves with exit code, output, wall time and (for node) peak RSS. */
+function run(command, commandArgs, { env = {}, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, commandArgs, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+/** The CLI with a probe that writes its peak RSS (bytes) to a file on exit. */
+async function runCli(cliArgs, env = {}) {
+  const probe = path.join(benchDir, 'rss-probe.mjs');
+  fs.writeFileSync(
+    probe,
+    "import fs from 'node:fs';\nprocess.on('exit', () => { if (process.env.BENCH_RSS_FILE) fs.writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS * 1024)); });\n",
+  );
+  const rssFile = path.join(benchDir, `rss-${process.pid}.txt`);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pinsync-bench-'));
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(PINSYNC_|PINTEREST_)/.test(key)));
+  const result = await new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', probe, cli, ...cliArgs], {
+      env: { ...cleanEnv, PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off', BENCH_RSS_FILE: rssFile, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
+  });
+  result.rss = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : NaN;
+  fs.rmSync(rssFile, { force: true });
+  fs.rmSync(home, { recursive: true, force: true });
+  if (result.code !== 0) throw new Error(`pinsync exited ${result.code}: ${result.stderr.slice(-500)}`);
+  return result;
+}
+
+// ---- 1. local throughput -------------------------------------------------------------------------
+
+const csvParseBaseline = `
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { parse } from 'csv-parse';
+let rows = 0;
+const started = performance.now();
+const parser = fs.createReadStream(process.argv[2]).pipe(parse({ columns: true }));
+for await (const record of parser) {
+  const email = (record.email ?? '').trim().toLowerCase();
+  const maid = (record.maid ?? '').trim().toLowerCase();
+  if (email) crypto.createHash('sha256').update(email).digest('hex');
+  if (maid) crypto.createHash('sha256').update(maid).digest('hex');
+  rows++;
+}
+console.log(JSON.stringify({ rows, seconds: (performance.now() - started) / 1000 }));
+`;
+
+const pythonBaseline = `
+import csv, hashlib, json, sys, time
+started = time.perf_counter()
+rows = 0
+with open(sys.argv[1], newline='', encoding='utf-8') as f:
+    reader = csv.reader(f)
+    header = [h.strip().lower() for h in next(reader)]
+    ei, mi = header.index('email'), header.index('maid')
+    sha = hashlib.sha256
+    for row in reader:
+        email = row[ei].strip().lower()
+        maid = row[mi].strip().lower()
+        if email: sha(email.encode()).hexdigest()
+        if maid: sha(maid.encode()).hexdigest()
+        rows += 1
+print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
+`;
+
+async function benchThroughput() {
+  const rows = sizes.throughputRows;
+  const file = generateCsv(path.join(benchDir, `users-${rows}.csv`), rows);
+  const ours = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json']);
+  const report = JSON.parse(ours.stdout);
+  const baselineScript = path.join(root, '.bench', 'csv-parse-baseline.mjs');
+  fs.writeFileSync(baselineScript, csvParseBaseline);
+  const csvParse = await run(process.execPath, [baselineScript, file]);
+  const csvParseResult = csvParse.code === 0 ? JSON.parse(csvParse.stdout) : undefined;
+  const pythonScript = path.join(benchDir, 'python-baseline.py');
+  fs.writeFileSync(pythonScript, pythonBaseline);
+  const python = await run('python3', [pythonScript, file]).catch(() => ({ code: -1 }));
+  const pythonResult = python.code === 0 ? JSON.parse(python.stdout) : undefined;
+  const oursRate = rows / ours.seconds;
+  const pythonRate = pythonResult ? pythonResult.rows / python.seconds : NaN;
+  results.push(
+    ['throughput', `pinsync push --dry-run (whole process)`, `${n(oursRate)} rows/s`, `goal ≥ 400,000 and ≥ 1.3× python: ${(oursRate / pythonRate).toFixed(2)}×`],
+    ['throughput', `pinsync pipeline only (report durationMs)`, `${n(rows / (report.durationMs / 1000))} rows/s`, `${n(report.records)} records hashed`],
+    ['throughput', 'csv-parse columns:true + createHash', csvParseResult ? `${n(csvParseResult.rows / csvParse.seconds)} rows/s` : 'failed', 'baseline (whole process)'],
+    ['throughput', 'python3 csv + hashlib', pythonResult ? `${n(pythonRate)} rows/s` : 'python3 not found', 'baseline (whole process)'],
+  );
+}
+
+// ---- 2. peak RSS ---------------------------------------------------------------------------------
+
+async function benchRss() {
+  const rows = sizes.rssRows;
+  const file = generateCsv(path.join(benchDir, `emails-${rows}.csv`), rows, { maid: false });
+  const result = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json']);
+  const report = JSON.parse(result.stdout);
+  results.push([
+    'rss',
+    `peak RSS, ${n(rows)} rows (${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MiB on disk), --dry-run`,
+    `${(result.rss / 2 ** 20).toFixed(0)} MiB`,
+    `goal ≤ 300 MB; ${n(rows / result.seconds)} rows/s; false-duplicate chance ${report.falseDuplicateProbability.toExponential(1)}`,
+  ]);
+}
+
+// ---- 3. upload throughput against the sandbox ----------------------------------------------------
+
+async function withSandbox(options, body) {
+  const { startSandbox } = await import(path.join(root, 'dist', 'sandbox', 'server.js'));
+  const sandbox = await startSandbox({ port: 0, ...options });
+  try {
+    return await body(sandbox);
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+function arrangeAudience(sandbox, name) {
+  const list = sandbox.state.createCustomerList('549755885175', { name, records: [] });
+  sandbox.state.createAudience('549755885175', { name, audienceType: 'CUSTOMER_LIST', rule: { customer_list_id: list.id } });
+  return list;
+}
+
+async function benchUpload() {
+  const records = sizes.uploadRecords;
+  const file = generateCsv(path.join(benchDir, `upload-${records}.csv`), records, { maid: false });
+  await withSandbox({ writeRate: 7, maxRecords: 1900 }, async (sandbox) => {
+    const list = arrangeAudience(sandbox, 'Bench upload');
+    const result = await runCli(['push', file, '--audience', 'Bench upload', '--ad-account', '549755885175', '--no-progress', '--json'], {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_ACCESS_TOKEN: sandbox.token,
+    });
+    const report = JSON.parse(result.stdout);
+    const writes = sandbox.state.requests.filter((r) => r.method === 'PATCH');
+    const limited = writes.filter((r) => r.status === 429).length;
+    const accepted = writes.filter((r) => r.status === 200);
+    const first = Math.min(...accepted.map((r) => r.time));
+    const last = Math.max(...accepted.map((r) => r.time + r.durationMs));
+    const held = sandbox.state.customerList(list.id).records.size;
+    const ceiling = 7 * 1900;
+    const wall = report.records / (report.durationMs / 1000) / ceiling;
+    // Steady state: N requests at 7/s span (N - 1) / 7 s between the first and the last start.
+    const steady = ((accepted.length - 1) * 1900) / ((last - first) / 1000) / ceiling;
+    results.push(
+      ['upload', `${n(records)} records at 7 writes/s × 1,900 (whole run, incl. start-up)`, `${n(report.records / (report.durationMs / 1000))} records/s`, `${wall.toFixed(3)} of 13,300 ceiling (goal ≥ 0.95)`],
+      ['upload', 'steady state (first to last accepted write)', `${steady.toFixed(3)} of ceiling`, `${accepted.length} writes, ${limited} answered 429 (${((100 * limited) / Math.max(1, writes.length)).toFixed(2)}%, goal ≤ 1%), sandbox holds ${n(held)}`],
+    );
+  });
+}
+
+// ---- 4. streaming latency ------------------------------------------------------------------------
+
+async function benchLatency() {
+  await withSandbox({}, async (sandbox) => {
+    const list = arrangeAudience(sandbox, 'Bench stream');
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pinsync-bench-'));
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(PINSYNC_|PINTEREST_)/.test(key)));
+    const child = spawn(process.execPath, [cli, 'push', '-', '--audience', 'Bench stream', '--ad-account', '549755885175', '--format', 'ndjson', '--no-progress'], {
+      env: { ...cleanEnv, PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off', PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    const latencies = [];
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // let it start and look the audience up
+    for (let i = 0; i < 3; i++) {
+      const held = sandbox.state.customerList(list.id).records.size;
+      const written = performance.now();
+      child.stdin.write(JSON.stringify({ email: `stream${i}@example.com` }) + '\n');
+      while (sandbox.state.customerList(list.id).records.size === held) await new Promise((resolve) => setTimeout(resolve, 10));
+      latencies.push((performance.now() - written) / 1000);
+      await new Promise((resolve) => setTimeout(resolve, 700 * i + 300)); // land at different points of the interval
+    }
+    child.stdin.end();
+    await closed;
+    fs.rmSync(home, { recursive: true, force: true });
+    results.push(['latency', 'stdin record → sandbox holds it (--flush-interval 5)', `max ${Math.max(...latencies).toFixed(2)} s`, `each: ${latencies.map((s) => s.toFixed(2)).join(', ')} s (goal ≤ 6 s)`]);
+  });
+}
+
+// ---- run and print -------------------------------------------------------------------------------
+
+if (!fs.existsSync(cli)) {
+  console.error('Build first: npm run build (npm run bench does it).');
+  process.exit(1);
+}
+console.error(`pinsync bench on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`);
+for (const [name, bench] of [
+  ['throughput', benchThroughput],
+  ['rss', benchRss],
+  ['upload', benchUpload],
+  ['latency', benchLatency],
+]) {
+  if (!wanted(name)) continue;
+  process.stderr.write(`running ${name}…\n`);
+  await bench();
+}
+const widths = [0, 1, 2].map((i) => Math.max(...results.map((row) => row[i].length)));
+for (const row of results) console.log(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));

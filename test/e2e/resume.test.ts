@@ -1,0 +1,170 @@
+// Durable runs: a push killed at any point (kill -9, revoked token, Ctrl-C) is finished by rerunning
+// the same command, without sending again what Pinterest acknowledged.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/sandbox/faults.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { openStateStore } from '../../src/state/store.js';
+import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
+import { AD_ACCOUNT, hashesOf, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+
+const USERS = 60_000;
+
+let sandbox: Sandbox;
+let dataDir: string;
+let users: string;
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, writeRate: 100 });
+  dataDir = makeHome('pinsync-resume-data-');
+  users = writeUsers(dataDir, 'users.csv', 0, USERS);
+});
+afterAll(async () => {
+  await sandbox.stop();
+});
+
+interface Report {
+  entered: number;
+  synced: number;
+  duplicates: number;
+  notSynced: number;
+  errored: number;
+  pending: number;
+  records: number;
+}
+
+const pushArgs = (audience: string, ...extra: string[]) => [
+  'push', users, '--audience', audience, '--ad-account', AD_ACCOUNT, '--create', '--rate', '25', '--json', ...extra,
+];
+
+const addsUp = (r: Report) => r.entered === r.synced + r.duplicates + r.notSynced + r.errored + r.pending;
+
+/** Starts a push and SIGKILLs it once the sandbox has taken `writes` more successful writes. */
+function pushAndKill(home: string, audience: string, writes: number, jitterMs: number): Promise<void> {
+  const target = sandbox.state.stats.successfulWrites + writes;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliEntry, ...pushArgs(audience)], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
+    const poll = setInterval(() => {
+      if (sandbox.state.stats.successfulWrites >= target) {
+        clearInterval(poll);
+        setTimeout(() => child.kill('SIGKILL'), jitterMs);
+      }
+    }, 2);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      if (signal === 'SIGKILL') resolve();
+      else reject(new Error(`the push ended by itself (exit ${code}) before it could be killed`));
+    });
+  });
+}
+
+/** Records of batches the journal shows as sent but not acknowledged: at most these may be sent twice. */
+async function recordsInFlight(home: string): Promise<number> {
+  const store = await openStateStore(`${home}/state.db`);
+  try {
+    const row = store.db.prepare(`SELECT coalesce(sum(records), 0) AS n FROM batches WHERE state = 'sent'`).get() as { n: number };
+    return row.n;
+  } finally {
+    store.close();
+  }
+}
+
+describe('resuming a push', () => {
+  it('survives kill -9 at five random points: the audience ends exact, only in-flight batches are sent twice', async () => {
+    const random = seededRandom(20_260_229);
+    const expected = hashesOf(0, USERS);
+    for (let round = 1; round <= 5; round++) {
+      const home = makeHome();
+      const audience = `Kill test ${round}`;
+      const writes = 3 + Math.floor(random() * 25); // list + audience creation are the first two writes
+      const writtenBefore = recordsWritten(sandbox);
+      await pushAndKill(home, audience, writes, Math.floor(random() * 30));
+      const inFlight = await recordsInFlight(home);
+
+      const rerun = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toMatch(/Resuming run \d+ \(attempt 2\)/);
+      const report = parseJsonOutput<Report>(rerun);
+      expect(report).toMatchObject({ entered: USERS, synced: USERS, errored: 0, pending: 0 });
+      expect(sameSet(listRecords(sandbox, audience), expected)).toBe(true);
+      const resent = recordsWritten(sandbox) - writtenBefore - USERS;
+      expect(resent, `round ${round}: killed after ${writes} writes`).toBeLessThanOrEqual(inFlight);
+    }
+  }, 180_000);
+
+  it('after a revoked token (exit 4) a rerun with a fresh token sends only what was not acknowledged', async () => {
+    const home = makeHome();
+    const audience = 'Revoked token';
+    const token = sandbox.state.issueTokens().accessToken;
+    sandbox.setFaults({ revokeTokenAfterWrites: 8 });
+    const first = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox, token), timeoutMs: 60_000 });
+    sandbox.setFaults({});
+    expect(first.code, first.stderr).toBe(4);
+    expect(first.stderr).toMatch(/resume/i);
+    const stopped = parseJsonOutput<Report>(first);
+    expect(addsUp(stopped)).toBe(true);
+    expect(stopped.synced).toBeGreaterThan(0);
+    expect(stopped.synced).toBeLessThan(USERS);
+
+    const fresh = sandbox.state.issueTokens().accessToken;
+    const rerun = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox, fresh), timeoutMs: 60_000 });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const finished = parseJsonOutput<Report>(rerun);
+    expect(finished).toMatchObject({ entered: USERS, synced: USERS, pending: 0, errored: 0 });
+    expect(finished.records).toBe(USERS - stopped.synced); // nothing acknowledged is sent again
+    expect(sameSet(listRecords(sandbox, audience), hashesOf(0, USERS))).toBe(true);
+  }, 120_000);
+
+  it('stops with exit 5 and a clear sentence when the audience is deleted mid-run', async () => {
+    const home = makeHome();
+    sandbox.setFaults({ deleteListAfterWrites: 6 });
+    const result = await runCli(pushArgs('Deleted midway'), { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
+    sandbox.setFaults({});
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toMatch(/not found|no longer exists|deleted/i);
+    expect(addsUp(parseJsonOutput<Report>(result))).toBe(true);
+  }, 60_000);
+
+  it('finishes exact through 5% 503s, 2% connection resets and bursts of 429s', async () => {
+    const home = makeHome();
+    const small = writeUsers(home, 'users.csv', 0, 20_000);
+    sandbox.setFaults({ serverErrorRate: 0.05, resetRate: 0.02, burst429: { every: 10, length: 3 } });
+    const result = await runCli(
+      ['push', small, '--audience', 'Flaky network', '--ad-account', AD_ACCOUNT, '--create', '--rate', '50', '--batch-size', '400', '--json'],
+      { home, env: sandboxEnv(sandbox), timeoutMs: 90_000 },
+    );
+    sandbox.setFaults({});
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonOutput<Report>(result)).toMatchObject({ entered: 20_000, synced: 20_000, errored: 0, pending: 0 });
+    expect(sameSet(listRecords(sandbox, 'Flaky network'), hashesOf(0, 20_000))).toBe(true);
+  }, 120_000);
+
+  it('on Ctrl-C records what was done, exits 130 saying how to resume, and the rerun completes', async () => {
+    const home = makeHome();
+    const audience = 'Interrupted';
+    const target = sandbox.state.stats.successfulWrites + 8;
+    const child = spawn(process.execPath, [cliEntry, ...pushArgs(audience)], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)) });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const poll = setInterval(() => {
+      if (sandbox.state.stats.successfulWrites >= target) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 2);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    clearInterval(poll);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/Run the same command again to resume run \d+/);
+    expect(await recordsInFlight(home)).toBe(0); // in-flight requests were let finish and recorded
+
+    const writtenBefore = recordsWritten(sandbox);
+    const rerun = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const acknowledgedBefore = listRecords(sandbox, audience).size;
+    expect(parseJsonOutput<Report>(rerun)).toMatchObject({ synced: USERS, pending: 0 });
+    expect(acknowledgedBefore).toBe(USERS);
+    expect(recordsWritten(sandbox) - writtenBefore).toBeLessThan(USERS);
+    expect(sameSet(listRecords(sandbox, audience), hashesOf(0, USERS))).toBe(true);
+  }, 120_000);
+});
