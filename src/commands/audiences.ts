@@ -286,8 +286,9 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** `audience_type` is the kind (CUSTOMER_LIST, ACTALIKE, …); the API's `type` is just "audience". */
 function audienceType(audience: Audience): string {
-  return audience.audience_type ?? audience.type ?? '';
+  return audience.audience_type ?? '';
 }
 
 function formatSize(size: number | null | undefined): string {

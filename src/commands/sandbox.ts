@@ -3,6 +3,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import type { SandboxState } from '../sandbox/state.js';
 import { UsageError } from '../errors.js';
 import { action, parseInteger, parseNumber } from './action.js';
 
@@ -91,8 +92,19 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
   );
   await untilAborted(ctx.signal);
   await sandbox.stop();
-  ctx.info('Sandbox stopped.');
+  reportOnStop(ctx, sandbox.state);
   return 0;
+}
+
+/** What a rehearsal wants to know at the end: how much came in, how much was refused, and why. */
+function reportOnStop(ctx: Context, state: SandboxState): void {
+  const { requests, writes, rateLimited, serverErrors, resets, recordsReceived } = state.stats;
+  ctx.info(
+    `Sandbox stopped after ${requests} requests (${writes} writes, ${recordsReceived} records, ` +
+      `${rateLimited} rate-limited, ${serverErrors} 5xx, ${resets} resets, ${state.violations.length} off the spec).`,
+  );
+  for (const violation of state.violations.slice(0, 10)) ctx.info(`  off the spec: ${violation}`);
+  if (state.violations.length > 10) ctx.info(`  … and ${state.violations.length - 10} more.`);
 }
 
 async function faultsFrom(ctx: Context, flags: SandboxFlags) {

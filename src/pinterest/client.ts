@@ -1,6 +1,7 @@
 // PinterestClient: the typed Pinterest API v5 calls pinsync makes, over one keep-alive undici
 // dispatcher, each call rate-limited per category and retried until its deadline.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { TokenProvider } from '../auth/token-provider.js';
@@ -121,6 +122,8 @@ export class PinterestClient {
         { ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: options.readRate ?? DEFAULT_READ_RATE },
         this.clock,
       );
+    // Every waiting and in-flight request listens on the run's signal: dozens at once is normal, not a leak.
+    if (options.signal) setMaxListeners(0, options.signal);
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? createDispatcher(options.env ?? {});
   }
@@ -260,6 +263,7 @@ export class PinterestClient {
     const path = buildPath(route, call.params ?? {}, call.query ?? {});
     const category: string = rateLimitCategories[key];
     const signal = options.signal ?? this.options.signal;
+    if (options.signal) setMaxListeners(0, options.signal);
     const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
     let refreshedAfter401 = false;
     let lastFailureAmbiguous = false;

@@ -68,13 +68,16 @@ export async function resolveAdAccount(
   const saved = ctx.config.profile(ctx.profile).adAccountId;
   if (saved) return saved;
   if (!ctx.canPrompt) throw missingFlag('--ad-account', 'ad account');
-  const api = client ?? (await connectClient(ctx));
+  const api = client ?? (await connectClient(ctx, { retryFor: 60_000 }));
   try {
     const accounts = await collect(api.adAccounts());
     if (accounts.length === 0) {
       throw new NotFoundError('This token sees no ad accounts. Ask your Pinterest Business admin for access to one.');
     }
-    if (accounts.length === 1) return accounts[0]!.id;
+    if (accounts.length === 1) {
+      ctx.info(`Using ad account ${accounts[0]!.id} (the only one). Make it the default with \`pinsync accounts use ${accounts[0]!.id}\`.`);
+      return accounts[0]!.id;
+    }
     return await ctx.prompter.select(
       'Which ad account?',
       accounts.map((account) => ({ name: `${account.name ?? '(no name)'} (${account.id})`, value: account.id })),

@@ -18,8 +18,13 @@ export class DigestSet {
 
   /** Adds a hex record (≥ 16 hex digits); returns false when it was already there. */
   add(hexRecord: string): boolean {
-    const hi = hexWord(hexRecord, 0);
-    let lo = hexWord(hexRecord, 8);
+    return this.addAt(hexRecord, 0);
+  }
+
+  /** Adds the hex record that starts at `offset` of `text` (records concatenated, no copy). */
+  addAt(text: string, offset: number): boolean {
+    const hi = hexWord(text, offset);
+    let lo = hexWord(text, offset + 8);
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     if (!this.insert(hi, lo)) return false;
     if (++this.size > (this.mask + 1) * MAX_LOAD) this.grow();

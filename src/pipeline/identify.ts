@@ -1,6 +1,7 @@
 // normalise → hash → dedupe for one row: decides whether the row is not synced (and why), a
 // duplicate, or carries new records. Works on reused arrays; nothing is allocated per row.
 import type { ColumnPlan } from './columns.js';
+import { INVALID, OK, type HashResult } from './hash-pool.js';
 import type { DigestSet } from './dedupe.js';
 import { invalidReasonOf, isBlank, normaliserFor, type InvalidReason } from './normalise.js';
 
@@ -13,6 +14,8 @@ export class RowIdentifier {
   /** After `identify` returned New: the row's new records are records[0 .. count-1]. */
   readonly records: string[] = [];
   count = 0;
+  /** The verdict of the last identifyHashed call. */
+  verdict: Verdict = Verdict.NotSynced;
   /** After `identify` returned NotSynced: why. */
   reason: NotSyncedReason = 'missing_identifier';
   private readonly normalisers: Array<(raw: string) => string | null>;
@@ -47,5 +50,34 @@ export class RowIdentifier {
       return Verdict.NotSynced;
     }
     return fresh === 0 ? Verdict.Duplicate : Verdict.New;
+  }
+
+  /**
+   * The same verdict for a row the pool hashed: its values are `result.status[first ..]`, its
+   * records start at `offset` of `result.records`. Returns the offset after them.
+   */
+  identifyHashed(result: HashResult, first: number, offset: number): number {
+    let usable = 0;
+    let fresh = 0;
+    let invalid: InvalidReason | undefined;
+    for (let i = 0; i < this.invalidReasons.length; i++) {
+      const status = result.status[first + i];
+      if (status === INVALID) {
+        invalid ??= this.invalidReasons[i];
+      } else if (status === OK) {
+        const length = result.lengths[first + i]!;
+        usable++;
+        if (this.seen.addAt(result.records, offset)) this.records[fresh++] = result.records.slice(offset, offset + length);
+        offset += length;
+      }
+    }
+    this.count = fresh;
+    if (usable === 0) {
+      this.reason = invalid ?? 'missing_identifier';
+      this.verdict = Verdict.NotSynced;
+    } else {
+      this.verdict = fresh === 0 ? Verdict.Duplicate : Verdict.New;
+    }
+    return offset;
   }
 }

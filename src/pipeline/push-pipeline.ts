@@ -12,6 +12,7 @@ import { createRowReader, type InputFormat, type RowReader, type RowSink } from 
 import { sniffFormat, type InputSource } from './source.js';
 import type { Tally } from './tally.js';
 import { Uploader, type UploadTarget } from './upload.js';
+import { HashPool, type HashResult } from './hash-pool.js';
 
 export interface PipelineOptions extends ColumnFlags {
   source: InputSource;
@@ -29,6 +30,17 @@ export interface PipelineOptions extends ColumnFlags {
   now(): number;
   /** Capacity hint for the duplicate set. */
   expectedRecords?: number;
+  /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
+  hashOnWorker?: boolean;
+}
+
+/** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
+const BLOCKS_AHEAD = 3;
+
+interface PendingBlock {
+  /** Input line of each row; negative for a malformed row. */
+  lines: number[];
+  result: Promise<HashResult>;
 }
 
 export type StopReason = 'end' | 'interrupted' | 'fatal';
@@ -38,7 +50,8 @@ export interface PipelineOutcome {
   stop: StopReason;
   /** The error that stopped the run (revoked token, deleted list, internal), when stop is 'fatal'. */
   fatal: unknown;
-  seen: DigestSet;
+  /** Chance that the 8-byte duplicate check wrongly dropped at least one record. */
+  falseDuplicateProbability: number;
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineOutcome> {
@@ -56,6 +69,10 @@ class PushPipeline implements RowSink {
   private readonly held: Batch[] = [];
   private stopError: unknown;
   private wake: (() => void) | undefined;
+  private pool: HashPool | undefined;
+  private blockValues: string[] = [];
+  private blockLines: number[] = [];
+  private readonly blocks: PendingBlock[] = [];
 
   constructor(private readonly options: PipelineOptions) {
     this.seen = new DigestSet(options.expectedRecords);
@@ -79,6 +96,7 @@ class PushPipeline implements RowSink {
         this.decideGuard();
         this.throwIfStopped();
       } else {
+        if (this.pool) await this.hashBlock(0); // rows already read are still counted
         this.batcher.abandon();
       }
       await this.uploader?.drain();
@@ -90,8 +108,9 @@ class PushPipeline implements RowSink {
       throw error;
     } finally {
       signal.removeEventListener('abort', onAbort);
+      await this.pool?.close();
     }
-    return { plan: this.plan, stop, fatal: this.uploader?.fatal, seen: this.seen };
+    return { plan: this.plan, stop, fatal: this.uploader?.fatal, falseDuplicateProbability: this.seen.falseDuplicateProbability() };
   }
 
   /** Reads chunk by chunk until the input ends or something asks the run to stop. */
@@ -111,14 +130,46 @@ class PushPipeline implements RowSink {
         if (next.done) break;
         reader ??= this.createReader(next.value);
         reader.push(next.value);
+        if (this.pool) await this.hashBlock(BLOCKS_AHEAD);
         this.throwIfStopped();
         if (this.uploader) await this.roomOrStop();
       }
       if (!reader) reader = this.createReader(Buffer.alloc(0));
       reader.end();
+      if (this.pool) await this.hashBlock(0);
       return signal.aborted ? 'interrupted' : 'end';
     } finally {
       if (this.stopReason()) void iterator.return?.().catch(() => {});
+    }
+  }
+
+  /** Hands the rows read so far to the pool; judges finished blocks, in order, until at most `ahead` wait. */
+  private async hashBlock(ahead: number): Promise<void> {
+    if (this.blockLines.length > 0) {
+      const lines = this.blockLines;
+      const values = this.blockValues;
+      this.blockLines = [];
+      this.blockValues = [];
+      this.blocks.push({ lines, result: this.pool!.hash(values.join('\u0000'), values.length) });
+    }
+    while (this.blocks.length > ahead) {
+      const block = this.blocks.shift()!;
+      this.judgeBlock(block.lines, await block.result);
+    }
+  }
+
+  private judgeBlock(lines: number[], result: HashResult): void {
+    const identifier = this.identifier!;
+    const width = this.plan!.columns.length;
+    let offset = 0;
+    for (let r = 0; r < lines.length; r++) {
+      const line = lines[r]!;
+      if (line < 0) {
+        this.settleMalformed(-line);
+        continue;
+      }
+      offset = identifier.identifyHashed(result, r * width, offset);
+      this.settle(line, identifier.verdict);
     }
   }
 
@@ -161,6 +212,7 @@ class PushPipeline implements RowSink {
     this.plan = plan;
     this.identifier = new RowIdentifier(plan, this.seen);
     const o = this.options;
+    if (o.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
     this.uploader = new Uploader({
       target: o.targetFor(plan),
       tally: o.tally,
@@ -174,10 +226,19 @@ class PushPipeline implements RowSink {
 
   // RowSink: one data row (hot path).
   row(line: number, values: string[]): void {
+    if (this.pool) {
+      for (let i = 0; i < this.plan!.columns.length; i++) this.blockValues.push(values[i]!);
+      this.blockLines.push(line);
+      return;
+    }
+    this.settle(line, this.identifier!.identify(values));
+  }
+
+  /** Counts a row whose verdict is known, and batches its new records. */
+  private settle(line: number, verdict: Verdict): void {
     const { tally, journal } = this.options;
     const identifier = this.identifier!;
     tally.rowEntered();
-    const verdict = identifier.identify(values);
     if (this.guard.count(verdict !== Verdict.NotSynced)) this.decideGuard();
     if (verdict === Verdict.NotSynced) {
       tally.rowNotSynced(line, identifier.reason);
@@ -191,6 +252,15 @@ class PushPipeline implements RowSink {
   }
 
   malformed(line: number): void {
+    if (this.pool) {
+      for (let i = 0; i < this.plan!.columns.length; i++) this.blockValues.push('');
+      this.blockLines.push(-line);
+      return;
+    }
+    this.settleMalformed(line);
+  }
+
+  private settleMalformed(line: number): void {
     const { tally } = this.options;
     tally.rowEntered();
     if (this.guard.count(false)) this.decideGuard();

@@ -2,6 +2,7 @@
 // rows through the pipeline to Pinterest, then report and pick the exit code. Loaded lazily by
 // src/commands/push.ts.
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
 import { AuthError, ExitCode, NotFoundError, PinsyncError, UsageError } from '../errors.js';
 import type { PushHooks, PushOptions } from '../commands/push.js';
@@ -92,7 +93,8 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
         retryForMs: settings.retryForMs,
         signal: ctx.signal,
         now: ctx.now,
-        expectedRecords: source.totalBytes ? Math.min(source.totalBytes / 64, 4_000_000) : undefined,
+        expectedRecords: source.totalBytes ? Math.min(source.totalBytes / 32, 4_000_000) : undefined,
+        hashOnWorker: hashOnWorker(ctx, source),
       });
     } catch (error) {
       progress.stop();
@@ -124,7 +126,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
         input: source.name,
         columns: Object.fromEntries((plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
         outcome: outcomeName(result),
-        falseDuplicateProbability: result?.seen.falseDuplicateProbability() ?? 0,
+        falseDuplicateProbability: result?.falseDuplicateProbability ?? 0,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
       if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
@@ -170,6 +172,14 @@ function parseDelimiter(value: string | undefined): string {
     throw new UsageError(`--delimiter takes one character such as "," ";" "|" or "tab", not "${value}".`);
   }
   return value;
+}
+
+/** Big files hash on a worker thread; small or streamed input stays on one thread (lower latency). */
+function hashOnWorker(ctx: Context, source: InputSource): boolean {
+  const forced = ctx.env.PINSYNC_HASH_WORKER;
+  if (forced !== undefined) return forced === '1';
+  const bigFile = !source.isStdin && (source.totalBytes ?? 0) >= 8 * 2 ** 20;
+  return bigFile && availableParallelism() > 1;
 }
 
 function progressInterval(ctx: Context): number | undefined {

@@ -88,6 +88,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 interface Exchange {
+  /** When the body was fully read: the time the rate limit counts and `requests` records. */
+  receivedAt: number;
   method: string;
   url: URL;
   raw: Buffer;
@@ -172,6 +174,7 @@ class SandboxServer {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const exchange: Exchange = {
+      receivedAt: started,
       method: req.method ?? 'GET',
       url: new URL(req.url ?? '/', 'http://127.0.0.1'),
       raw: Buffer.alloc(0),
@@ -181,6 +184,7 @@ class SandboxServer {
     let outcome: Outcome;
     try {
       exchange.raw = await readBody(req);
+      exchange.receivedAt = Date.now();
       outcome = await this.route(req, exchange);
     } catch (error) {
       outcome = this.problemOutcome(error, exchange);
@@ -192,7 +196,7 @@ class SandboxServer {
       status,
       records: exchange.records,
       tokenId: exchange.tokenId,
-      time: started,
+      time: exchange.receivedAt,
       durationMs: Date.now() - started,
     };
     this.state.recordRequest(recorded);
@@ -236,6 +240,8 @@ class SandboxServer {
 
     const fault = await this.applyFaults(isWrite);
     if (fault) return fault;
+    // Stopped during the latency fault: the client is gone, so the write must not land either.
+    if (this.stopping.signal.aborted) return { reset: true };
 
     const answer = answerApiCall(
       { operation, pathParams, query: exchange.url.searchParams, body: (body ?? {}) as Record<string, unknown>, token },
@@ -273,7 +279,7 @@ class SandboxServer {
 
   private applyRateLimit(operation: Operation, token: TokenState, isWrite: boolean, exchange: Exchange): void {
     const limiter = isWrite ? this.writeLimiter : this.readLimiter;
-    const decision = limiter.take(`${token.id} ${operation.category}`, Date.now());
+    const decision = limiter.take(`${token.id} ${operation.category}`, exchange.receivedAt);
     Object.assign(exchange.headers, rateHeaders(decision));
     if (!decision.allowed) {
       exchange.headers['retry-after'] = String(decision.resetSeconds);

@@ -119,7 +119,7 @@ export interface RecordedRequest {
   records: number;
   /** The id of the token used (TokenState.id), never the token. */
   tokenId?: string;
-  /** Epoch milliseconds when the request arrived. */
+  /** Epoch milliseconds when the request's body had arrived (the instant the rate limit counts). */
   time: number;
   durationMs: number;
 }

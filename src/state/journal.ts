@@ -52,7 +52,7 @@ export class DurableRunJournal implements PushJournal {
     const earliest = this.store.db
       .prepare(
         `SELECT min(first_attempt_at) AS at FROM batches
-         WHERE run_id = ? AND state = 'sent' AND first_line <= ? AND last_line >= ?`,
+         WHERE run_id = ? AND state IN ('sent', 'split') AND first_line <= ? AND last_line >= ?`,
       )
       .get(this.run.id, lastLine, firstLine) as { at: number | null };
     return earliest.at === null ? undefined : earliest.at + this.retryForMs;
@@ -68,7 +68,9 @@ export class DurableRunJournal implements PushJournal {
   }
 
   batchFailed(batch: BatchRange, reason: string): void {
-    this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, this.now());
+    // The uploader splits a rejected batch to isolate bad records; the halves report their own fate.
+    const state = reason.startsWith('split') ? 'split' : 'failed';
+    this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, this.now(), state);
   }
 
   /** Names the audience and list once push has resolved them (runs are listed per audience). */

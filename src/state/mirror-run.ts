@@ -2,6 +2,7 @@
 // and hasher), diff it against the last snapshot of the list, guard against mass removals, send the
 // ADDs then the REMOVEs through the pipeline's uploader with a durable journal, and replace the
 // snapshot only once Pinterest acknowledged everything. Loaded lazily by src/commands/sync.ts.
+import { setMaxListeners } from 'node:events';
 import type { SyncOptions } from '../commands/sync.js';
 import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
@@ -151,6 +152,7 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
 
 function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
   const later = new AbortController();
+  setMaxListeners(0, later.signal); // one listener per request in flight: not a leak
   signal.addEventListener('abort', () => setTimeout(() => later.abort(signal.reason), delayMs).unref(), { once: true });
   return later.signal;
 }

@@ -3,7 +3,8 @@
 import type { Database } from './database.js';
 
 export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed';
-export type BatchState = 'sent' | 'acknowledged' | 'failed';
+/** 'split': Pinterest rejected the batch and its halves were sent instead (not a failure by itself). */
+export type BatchState = 'sent' | 'acknowledged' | 'failed' | 'split';
 
 export interface RunRecord {
   id: number;
@@ -132,7 +133,7 @@ export class RunStore {
       const earlier = this.db
         .prepare(
           `SELECT min(first_attempt_at) AS at FROM batches
-           WHERE run_id = ? AND state = 'sent' AND first_line <= ? AND last_line >= ?`,
+           WHERE run_id = ? AND state IN ('sent', 'split') AND first_line <= ? AND last_line >= ?`,
         )
         .get(runId, range.lastLine, range.firstLine) as { at: number | null };
       this.db
@@ -164,15 +165,15 @@ export class RunStore {
     }).immediate();
   }
 
-  batchFailed(runId: number, range: LineRange, records: number, reason: string, now: number): void {
+  batchFailed(runId: number, range: LineRange, records: number, reason: string, now: number, state: 'failed' | 'split' = 'failed'): void {
     this.db
       .prepare(
         `INSERT INTO batches (run_id, first_line, last_line, records, state, first_attempt_at, last_attempt_at, reason)
-         VALUES (?, ?, ?, ?, 'failed', ?, ?, ?)
-         ON CONFLICT (run_id, first_line, last_line) DO UPDATE SET state = 'failed', reason = excluded.reason,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, first_line, last_line) DO UPDATE SET state = excluded.state, reason = excluded.reason,
            last_attempt_at = excluded.last_attempt_at`,
       )
-      .run(runId, range.firstLine, range.lastLine, records, now, now, reason);
+      .run(runId, range.firstLine, range.lastLine, records, state, now, now, reason);
   }
 }
 

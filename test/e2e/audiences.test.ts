@@ -128,6 +128,17 @@ describe('pinsync audiences', () => {
     expect(badPercentage.stderr).toMatch(/--percentage/);
   });
 
+  it('exits 4 and names the ad account when the user may only read it', async () => {
+    const CA = '549755885176';
+    sandbox.state.createAudience(CA, { name: 'Canada seed' });
+    const result = await runCli(
+      ['audiences', 'create', 'Canada lookalike', '--ad-account', CA, '--actalike-of', 'Canada seed', '--country', 'CA', '--percentage', '1'],
+      { env },
+    );
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(new RegExp(`ask your Pinterest Business admin for access to ad account ${CA}`));
+  });
+
   it('exits 4 on a revoked token without printing it', async () => {
     const issued = sandbox.state.issueTokens();
     sandbox.state.revokeToken(issued.accessToken);

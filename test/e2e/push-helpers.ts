@@ -40,6 +40,6 @@ export function listWrites(sandbox: Sandbox) {
   return sandbox.state.requests.filter((r) => r.path.includes('/customer_lists') && r.method !== 'GET');
 }
 
-export function countsAddUp(report: Record<string, number>): boolean {
+export function countsAddUp(report: Record<string, any>): boolean {
   return report.entered === report.synced + report.duplicates + report.notSynced + report.errored + report.pending;
 }

@@ -31,12 +31,12 @@ describe('requestToken', () => {
   it('fails with exit 4 and advice on wrong app credentials, without echoing the secret', async () => {
     const { refreshToken } = sandbox.state.issueTokens();
     const secret = 'WRONG-APP-SECRET-987654';
-    const error = await requestToken({
+    const error = (await requestToken({
       apiBase: sandbox.apiBase,
       appId: sandbox.appId,
       appSecret: secret,
       params: { grant_type: 'refresh_token', refresh_token: refreshToken },
-    }).catch((e: unknown) => e as Error & { exitCode: number });
+    }).catch((e: unknown) => e)) as Error & { exitCode: number };
     expect(error.exitCode).toBe(4);
     expect(error.message).toMatch(/PINTEREST_APP_SECRET/);
     expect(`${error.message}${error.stack}`).not.toContain(secret);

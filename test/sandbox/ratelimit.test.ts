@@ -32,6 +32,24 @@ describe('rate limit', () => {
     expect(sandbox.state.requests.filter((r) => r.status === 429).every((r) => r.records === 1)).toBe(true);
   });
 
+  it('never lets more than writeRate writes through in any 1-second window of state.requests', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 7 });
+    const list = sandbox.state.createCustomerList(US, { name: 'l', records: [] });
+    const end = Date.now() + 1500;
+    const hammer = async () => {
+      while (Date.now() < end) {
+        await call(sandbox!, 'PATCH', `/ad_accounts/${US}/customer_lists/${list.id}`, {
+          body: { operation_type: 'ADD', records: hashedEmails(1).join(',') },
+        });
+      }
+    };
+    await Promise.all([hammer(), hammer(), hammer()]);
+    const accepted = sandbox.state.requests.filter((r) => r.status === 200).map((r) => r.time);
+    const busiest = Math.max(...accepted.map((t) => accepted.filter((u) => u >= t && u < t + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(7);
+    expect(busiest).toBeGreaterThan(0);
+  });
+
   it('counts each token separately and leaves reads alone', async () => {
     sandbox = await startSandbox({ port: 0, writeRate: 1 });
     const other = sandbox.state.issueTokens().accessToken;

@@ -1,5 +1,6 @@
 // Requests off the OpenAPI subset are answered 400 and recorded in state.violations (never with bodies).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OpenApiSpec, type Schema } from '../../src/sandbox/openapi.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { call, createList, hashedEmails, US } from './helpers.js';
 
@@ -56,5 +57,35 @@ describe('spec validation', () => {
     expect((await call(sandbox, 'GET', '/boards')).status).toBe(404);
     expect((await call(sandbox, 'DELETE', `/ad_accounts/${US}`)).status).toBe(405);
     expect(sandbox.state.violations).toHaveLength(4);
+  });
+});
+
+describe('the schema checker', () => {
+  const spec = OpenApiSpec.load();
+  const problemsOf = (schema: Schema, value: unknown) => {
+    const problems: string[] = [];
+    spec.checkValue(schema, value, 'body', problems);
+    return problems;
+  };
+
+  it('resolves $ref and allOf, and honours nullable', () => {
+    expect(problemsOf({ $ref: '#/components/schemas/CustomerListUpdateRequest' }, { operation_type: 'ADD', records: 'a' })).toEqual([]);
+    expect(problemsOf({ $ref: '#/components/schemas/AudienceCreateRequest' }, { name: 'x', rule: {}, audience_type: 'NOPE' })).toEqual([
+      'body.audience_type must be one of CUSTOMER_LIST, VISITOR, ENGAGEMENT, ACTALIKE, PERSONA',
+    ]);
+    expect(problemsOf({ type: 'string', nullable: true }, null)).toEqual([]);
+    expect(problemsOf({ type: 'string' }, null)).toEqual(['body must not be null']);
+  });
+
+  it('handles oneOf, anyOf, bounds and array items', () => {
+    const idOrCount: Schema = { oneOf: [{ type: 'string', pattern: '^\\d+$' }, { type: 'integer', minimum: 1 }] };
+    expect(problemsOf(idOrCount, '12')).toEqual([]);
+    expect(problemsOf(idOrCount, 0)).toEqual(['body must match exactly one of the allowed shapes']);
+    expect(problemsOf({ anyOf: [{ type: 'string' }, { type: 'boolean' }] }, 3)).toEqual(['body matches none of the allowed shapes']);
+    expect(problemsOf({ type: 'array', items: { type: 'integer', maximum: 10 } }, [1, 11])).toEqual(['body[1] must be at most 10']);
+    expect(problemsOf({ type: 'object', properties: { a: { type: 'string', maxLength: 2 } }, additionalProperties: false }, { a: 'abc', b: 1 })).toEqual([
+      'body.a must be at most 2 characters long',
+      'body.b is not an allowed property',
+    ]);
   });
 });

@@ -131,4 +131,24 @@ describe('the durable push journal', () => {
     expect(JSON.parse(run!.reportJson!)).toMatchObject({ entered: 1, synced: 1, runId: run!.id });
     store.close();
   });
+
+  it('treats a batch split to isolate rejected records as no failure; its halves keep its retry window', async () => {
+    const home = tempHome();
+    const clock = { now: 1_700_000_000_000 };
+    const ctx = stateContext(home, clock);
+    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const journal = await startRunJournal(ctx, options(input));
+    const started = clock.now;
+    journal.batchSent(batch(1, 2, 101));
+    clock.now += 1000;
+    journal.batchFailed(batch(1, 2, 101), 'split to isolate rejected records');
+    journal.batchSent(batch(2, 2, 51));
+    expect(journal.deadlineFor(2, 51)).toBe(started + 13 * HOUR);
+    journal.batchAcknowledged(batch(2, 2, 51));
+    journal.batchFailed(batch(3, 52, 101), 'rejected_by_pinterest: invalid records');
+    const store = await openStateStore(ctx.paths.stateFile);
+    expect(store.runs.batches(journal.runId, 'failed').map((b) => [b.firstLine, b.lastLine])).toEqual([[52, 101]]);
+    store.close();
+    journal.close();
+  });
 });

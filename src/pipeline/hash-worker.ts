@@ -1,0 +1,33 @@
+// Worker thread of the hash pool: normalises and hashes the identifier values of a block of rows
+// (the CPU-heavy half of the pipeline), so reading and hashing use both cores on big files.
+import { parentPort, workerData } from 'node:worker_threads';
+import { isBlank, normaliserFor, type IdentifierKind } from './normalise.js';
+import { BLANK, INVALID, OK, type HashRequest, type HashResult } from './hash-pool.js';
+
+const { kinds } = workerData as { kinds: IdentifierKind[] };
+const normalisers = kinds.map(normaliserFor);
+
+parentPort!.on('message', (request: HashRequest) => {
+  const values = request.values.split('\u0000');
+  const count = request.count;
+  const status = new Uint8Array(count);
+  const lengths = new Uint8Array(count);
+  const records: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const raw = values[i]!;
+    if (isBlank(raw)) {
+      status[i] = BLANK;
+      continue;
+    }
+    const record = normalisers[i % normalisers.length]!(raw);
+    if (record === null) {
+      status[i] = INVALID;
+      continue;
+    }
+    status[i] = OK;
+    lengths[i] = record.length;
+    records.push(record);
+  }
+  const result: HashResult = { id: request.id, status, lengths, records: records.join('') };
+  parentPort!.postMessage(result, [status.buffer, lengths.buffer]);
+});

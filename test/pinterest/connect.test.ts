@@ -1,0 +1,120 @@
+// Which ad account and which audience a command works on: flag > profile default > prompt > exit 2,
+// and audiences by id or exact name.
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigStore } from '../../src/config.js';
+import type { Context } from '../../src/context.js';
+import { NotFoundError, UsageError } from '../../src/errors.js';
+import { findAudience, resolveAdAccount } from '../../src/pinterest/connect.js';
+import type { Prompter } from '../../src/prompt.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome } from '../support/cli.js';
+import { CA, clientFor, US } from './helpers.js';
+
+function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?: Partial<Prompter> } = {}): Context & { said: string[] } {
+  const home = makeHome('pinsync-connect-');
+  const said: string[] = [];
+  const stream = new PassThrough();
+  return {
+    stdin: stream,
+    stdout: stream,
+    stderr: stream,
+    stdinIsTTY: Boolean(options.canPrompt),
+    stdoutIsTTY: false,
+    stderrIsTTY: Boolean(options.canPrompt),
+    env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token, PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off' },
+    profile: 'default',
+    debug: false,
+    color: false,
+    canPrompt: Boolean(options.canPrompt),
+    paths: { configDir: home, stateDir: home, configFile: path.join(home, 'config.json'), credentialsFile: path.join(home, 'credentials.json'), stateFile: path.join(home, 'state.db') },
+    config: new ConfigStore(path.join(home, 'config.json')),
+    prompter: options.prompter as Prompter,
+    signal: new AbortController().signal,
+    now: () => Date.now(),
+    warn: (message) => said.push(message),
+    info: (message) => said.push(message),
+    debugLog: () => {},
+    said,
+  };
+}
+
+describe('resolveAdAccount', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  it('takes --ad-account first, then the profile default', async () => {
+    const ctx = contextFor(sandbox);
+    ctx.config.updateProfile('default', { adAccountId: CA });
+    expect(await resolveAdAccount(ctx, US)).toBe(US);
+    expect(await resolveAdAccount(ctx, undefined)).toBe(CA);
+  });
+
+  it('rejects a non-numeric --ad-account as a usage error', async () => {
+    await expect(resolveAdAccount(contextFor(sandbox), 'my-account')).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('asks on a terminal, listing the accounts by name', async () => {
+    let offered: string[] = [];
+    const ctx = contextFor(sandbox, {
+      canPrompt: true,
+      prompter: {
+        select: async <T,>(_message: string, choices: Array<{ name: string; value: T }>) => {
+          offered = choices.map((c) => c.name);
+          return choices[1]!.value;
+        },
+      },
+    });
+    expect(await resolveAdAccount(ctx, undefined)).toBe(CA);
+    expect(offered).toEqual([`Sandbox Ads US (${US})`, `Sandbox Ads CA (${CA})`]);
+  });
+
+  it('exits 2 naming --ad-account when nobody can be asked', async () => {
+    const error = await resolveAdAccount(contextFor(sandbox), undefined).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 2 });
+    expect((error as Error).message).toContain('--ad-account');
+  });
+});
+
+describe('findAudience', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  it('finds by id, by exact name, and by a digits-only name', async () => {
+    const client = clientFor(sandbox);
+    try {
+      const spring = sandbox.state.createAudience(US, { name: 'Spring' });
+      const year = sandbox.state.createAudience(US, { name: '2024' });
+      expect((await findAudience(client, US, spring.id)).name).toBe('Spring');
+      expect((await findAudience(client, US, 'Spring')).id).toBe(spring.id);
+      expect((await findAudience(client, US, '2024')).id).toBe(year.id);
+      await expect(findAudience(client, US, 'spring')).rejects.toBeInstanceOf(NotFoundError);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a name two audiences share, listing their ids', async () => {
+    const client = clientFor(sandbox);
+    try {
+      const a = sandbox.state.createAudience(US, { name: 'Twin' });
+      const b = sandbox.state.createAudience(US, { name: 'Twin' });
+      const error = await findAudience(client, US, 'Twin').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toContain(`${a.id}, ${b.id}`);
+    } finally {
+      await client.close();
+    }
+  });
+});
