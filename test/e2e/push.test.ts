@@ -43,14 +43,17 @@ const messyExpected = [
 ].sort();
 
 describe('pinsync push', () => {
-  it('sends exactly the normalised, hashed, de-duplicated records of a messy CSV and reports every row', async () => {
+  it.each([
+    ['on one thread', '0'],
+    ['hashing on a worker thread (big files)', '1'],
+  ])('sends exactly the normalised, hashed, de-duplicated records of a messy CSV and reports every row (%s)', async (_, worker) => {
     const { list, audience } = arrangeAudience(sandbox);
     const file = writeFile(dir, 'users.csv', messyCsv);
     const rejects = path.join(dir, 'rejects.csv');
     const reportFile = path.join(dir, 'report.json');
     const canary = 'canary-token-7f3a9c2e41';
     const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--json', '--rejects', rejects, '--report', reportFile, '--force'], {
-      env: { ...pushEnv(sandbox), PINTEREST_APP_SECRET: canary },
+      env: { ...pushEnv(sandbox), PINTEREST_APP_SECRET: canary, PINSYNC_HASH_WORKER: worker },
     });
     expect(r.code, r.stderr).toBe(0);
     expect(recordsOf(sandbox, list.id)).toEqual(messyExpected);
@@ -90,7 +93,10 @@ describe('pinsync push', () => {
       typeof v === 'string' ? v : JSON.stringify(v),
     );
     const input = (await import('node:zlib')).gzipSync(lines.join('\n') + '\n');
-    const r = await runCli(['push', '-', '--audience', 'Apps', '--ad-account', US, '--json', '--force'], { env: pushEnv(sandbox), input });
+    const r = await runCli(['push', '-', '--audience', 'Apps', '--ad-account', US, '--json', '--force'], {
+      env: { ...pushEnv(sandbox), PINSYNC_HASH_WORKER: '1' },
+      input,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(recordsOf(sandbox, list.id)).toEqual([sha256(MAID.toLowerCase()), sha256(idfa.toLowerCase())].sort());
     const report = parseJsonOutput<Report>(r);
