@@ -47,7 +47,7 @@ function spawnCase(kind, size) {
 
 function printTable(rows) {
   const header = ['case', 'users', 'measured', 'seconds', 'peak RSS MB', 'notes'];
-  const lines = [header, ...rows.map((r) => [r.kind, r.users.toLocaleString('en-US'), r.measured, r.seconds.toFixed(2), String(r.peakRssMb), r.notes])];
+  const lines = [header, ...rows.map((r) => [r.kind, r.users.toLocaleString('en-US'), r.measured, r.seconds.toFixed(2), r.peakRssMb ? String(r.peakRssMb) : '-', r.notes])];
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   for (const line of lines) process.stdout.write(line.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n');
 }

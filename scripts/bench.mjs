@@ -150,26 +150,54 @@ with open(sys.argv[1], newline='', encoding='utf-8') as f:
 print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
 `;
 
+/** Best (fastest) of `rounds` runs, the contenders taking turns so a busy moment hits all of them. */
+const pythonDictBaseline = `
+import csv, hashlib, json, sys, time
+started = time.perf_counter()
+rows = 0
+with open(sys.argv[1], newline='', encoding='utf-8') as f:
+    for row in csv.DictReader(f):
+        email = (row.get('email') or '').strip().lower()
+        maid = (row.get('maid') or '').strip().lower()
+        if email: hashlib.sha256(email.encode()).hexdigest()
+        if maid: hashlib.sha256(maid.encode()).hexdigest()
+        rows += 1
+print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
+`;
+
 async function benchThroughput() {
   const rows = sizes.throughputRows;
+  const rounds = quick ? 1 : 3;
   const file = generateCsv(path.join(benchDir, `users-${rows}.csv`), rows);
-  const ours = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json']);
-  const report = JSON.parse(ours.stdout);
-  const baselineScript = path.join(root, '.bench', 'csv-parse-baseline.mjs');
+  const baselineScript = path.join(benchDir, 'csv-parse-baseline.mjs');
   fs.writeFileSync(baselineScript, csvParseBaseline);
-  const csvParse = await run(process.execPath, [baselineScript, file]);
-  const csvParseResult = csvParse.code === 0 ? JSON.parse(csvParse.stdout) : undefined;
   const pythonScript = path.join(benchDir, 'python-baseline.py');
   fs.writeFileSync(pythonScript, pythonBaseline);
-  const python = await run('python3', [pythonScript, file]).catch(() => ({ code: -1 }));
-  const pythonResult = python.code === 0 ? JSON.parse(python.stdout) : undefined;
-  const oursRate = rows / ours.seconds;
-  const pythonRate = pythonResult ? pythonResult.rows / python.seconds : NaN;
+  const pythonDictScript = path.join(benchDir, 'python-dict-baseline.py');
+  fs.writeFileSync(pythonDictScript, pythonDictBaseline);
+  const best = { ours: Infinity, pipeline: Infinity, csvParse: Infinity, python: Infinity, pythonDict: Infinity };
+  let records = 0;
+  for (let round = 0; round < rounds; round++) {
+    const ours = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json']);
+    const report = JSON.parse(ours.stdout);
+    records = report.records;
+    best.ours = Math.min(best.ours, ours.seconds);
+    best.pipeline = Math.min(best.pipeline, report.durationMs / 1000);
+    const csvParse = await run(process.execPath, [baselineScript, file]);
+    if (csvParse.code === 0) best.csvParse = Math.min(best.csvParse, csvParse.seconds);
+    const python = await run('python3', [pythonScript, file]).catch(() => ({ code: -1 }));
+    if (python.code === 0) best.python = Math.min(best.python, python.seconds);
+    const pythonDict = await run('python3', [pythonDictScript, file]).catch(() => ({ code: -1 }));
+    if (pythonDict.code === 0) best.pythonDict = Math.min(best.pythonDict, pythonDict.seconds);
+  }
+  const rate = (seconds) => (Number.isFinite(seconds) ? rows / seconds : NaN);
+  const note = `best of ${rounds}, whole process`;
   results.push(
-    ['throughput', `pinsync push --dry-run (whole process)`, `${n(oursRate)} rows/s`, `goal ≥ 400,000 and ≥ 1.3× python: ${(oursRate / pythonRate).toFixed(2)}×`],
-    ['throughput', `pinsync pipeline only (report durationMs)`, `${n(rows / (report.durationMs / 1000))} rows/s`, `${n(report.records)} records hashed`],
-    ['throughput', 'csv-parse columns:true + createHash', csvParseResult ? `${n(csvParseResult.rows / csvParse.seconds)} rows/s` : 'failed', 'baseline (whole process)'],
-    ['throughput', 'python3 csv + hashlib', pythonResult ? `${n(pythonRate)} rows/s` : 'python3 not found', 'baseline (whole process)'],
+    ['throughput', 'pinsync push --dry-run', `${n(rate(best.ours))} rows/s`, `${note}; goal ≥ 400,000 and ≥ 1.3× python (csv.reader): ${(rate(best.ours) / rate(best.python)).toFixed(2)}×`],
+    ['throughput', 'pinsync pipeline only (report durationMs)', `${n(rate(best.pipeline))} rows/s`, `${n(records)} records hashed (email + MAID per row)`],
+    ['throughput', 'csv-parse columns:true + createHash', Number.isFinite(best.csvParse) ? `${n(rate(best.csvParse))} rows/s` : 'failed', `baseline, ${note}`],
+    ['throughput', 'python3 csv.reader + hashlib', Number.isFinite(best.python) ? `${n(rate(best.python))} rows/s` : 'python3 not found', `baseline, ${note}`],
+    ['throughput', 'python3 csv.DictReader + hashlib', Number.isFinite(best.pythonDict) ? `${n(rate(best.pythonDict))} rows/s` : 'python3 not found', `baseline, ${note}; pinsync is ${(rate(best.ours) / rate(best.pythonDict)).toFixed(2)}× this`],
   );
 }
 

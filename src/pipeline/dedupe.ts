@@ -3,15 +3,18 @@
 // both words side by side so a probe touches one cache line).
 // Two different records collide with probability about n² / 2^65 over n records (10M: 2.7e-6).
 
-const MAX_LOAD = 0.6;
+const MAX_LOAD = 0.75;
+/** The largest table allocated up front (128 MiB); beyond it the set grows as records arrive. */
+const MAX_INITIAL_SLOTS = 1 << 24;
 
 export class DigestSet {
   private slots: Uint32Array;
   private mask: number;
   size = 0;
 
-  constructor(initialCapacity = 1 << 16) {
-    const capacity = 1 << Math.ceil(Math.log2(Math.max(16, initialCapacity)));
+  /** `initialCapacity`: records expected (a hint; the set grows past it). */
+  constructor(initialCapacity = 1 << 15) {
+    const capacity = initialSlots(initialCapacity);
     this.slots = new Uint32Array(capacity * 2);
     this.mask = capacity - 1;
   }
@@ -61,6 +64,16 @@ export class DigestSet {
       if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i]!, old[i + 1]!);
     }
   }
+}
+
+/** Bytes the set allocates up front for this many expected records. */
+export function initialBytes(expectedRecords: number): number {
+  return initialSlots(expectedRecords) * 8;
+}
+
+function initialSlots(expectedRecords: number): number {
+  const wanted = Math.min(MAX_INITIAL_SLOTS, Math.max(16, expectedRecords / MAX_LOAD));
+  return 2 ** Math.ceil(Math.log2(wanted));
 }
 
 /** The 32-bit value of 8 hex digits at `at` (lowercase or uppercase), without allocating. */

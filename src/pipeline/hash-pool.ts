@@ -36,7 +36,8 @@ export class HashPool {
   constructor(kinds: IdentifierKind[], threads = 1) {
     const url = new URL('./hash-worker.js', import.meta.url);
     this.workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(url, { workerData: { kinds } });
+      // Its strings live for one block: a small heap keeps the process's peak memory flat.
+      const worker = new Worker(url, { workerData: { kinds }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
       worker.on('message', (result: HashResult) => {
         const waiter = this.waiting.get(result.id);
         this.waiting.delete(result.id);

@@ -58,5 +58,7 @@ export function normaliserFor(kind: IdentifierKind): (raw: string) => string | n
 }
 
 export function isBlank(value: string): boolean {
-  return value.length === 0 || value.trim().length === 0;
+  if (value.length === 0) return true;
+  if (value.charCodeAt(0) > 32 && value.charCodeAt(0) !== 160) return false; // the usual case, without allocating
+  return value.trim().length === 0;
 }

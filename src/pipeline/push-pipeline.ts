@@ -35,7 +35,7 @@ export interface PipelineOptions extends ColumnFlags {
 }
 
 /** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
-const BLOCKS_AHEAD = 3;
+const BLOCKS_AHEAD = 2;
 
 interface PendingBlock {
   /** Input line of each row; negative for a malformed row. */

@@ -36,7 +36,7 @@ function configure(db: Database): void {
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -32768'); // 32 MiB: keeps the 10M-user mirror diff inside its memory budget
   db.pragma('temp_store = FILE'); // the mirror's staging tables spill to disk, not to RAM
-  db.pragma('temp.cache_size = -32768');
+  db.pragma('temp.cache_size = -8192');
 }
 
 function checkOwnership(db: Database, file: string): void {

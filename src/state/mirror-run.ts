@@ -28,6 +28,7 @@ import { openStateStore, type StateStore } from './store.js';
 
 const MAX_BATCH_SIZE = 1900;
 const IN_FLIGHT_GRACE_MS = 30_000;
+const MAX_IN_FLIGHT = 64;
 
 type Stop = 'end' | 'interrupted' | 'fatal';
 
@@ -170,7 +171,9 @@ function checkOptions(options: SyncOptions): Settings {
     rate,
     retryForMs: options.retryFor ?? 13 * 3_600_000,
     delimiter: parseDelimiter(options.delimiter),
-    maxInFlight: Math.max(4, Math.ceil(rate * 2)),
+    // Enough to keep the rate busy at ~2 s latency; capped so a first sync of millions at a high
+    // --rate does not hold hundreds of batches (and their records) in memory at once.
+    maxInFlight: Math.min(MAX_IN_FLIGHT, Math.max(4, Math.ceil(rate * 2))),
   };
 }
 

@@ -3,11 +3,8 @@
 // ten million users fit in a few hundred MB.
 import type { Database } from './database.js';
 
-/**
- * Records are buffered and inserted in hash order, this many at a time: sorted inserts touch each
- * page of the staging index once per chunk instead of once per record (10M users: minutes → seconds).
- */
-const STAGING_CHUNK_RECORDS = 1 << 16;
+/** Staged rows are appended in transactions of this many rows: big enough to be fast, small enough to stay light. */
+const STAGING_TRANSACTION_ROWS = 50_000;
 const PAGE_SIZE = 5_000;
 
 export interface DiffCounts {
@@ -59,18 +56,18 @@ export class SnapshotStore {
 }
 
 /**
- * One sync's diff. Stage every input row (deduplicating as it goes), then read the ADD rows and the
- * REMOVE records page by page, and finally replace the snapshot in one transaction.
+ * One sync's diff. Stage every input row, deduplicate and diff in SQL, then read the ADD rows and
+ * the REMOVE records page by page, and finally replace the snapshot in one transaction.
  */
 export class MirrorDiff {
-  private readonly insert;
-  private hashes: string[] = [];
-  private recordRow: number[] = [];
-  private rowLines: number[] = [];
+  private readonly append;
+  private rowsInTransaction = 0;
+  private stagedRows = 0;
+  private stagedRecords = 0;
   private counts: DiffCounts | undefined;
-  /** Rows with at least one record no earlier row had. */
+  /** After diff(): rows with at least one record no earlier row had. */
   newRows = 0;
-  /** Rows whose every record an earlier row already had. */
+  /** After diff(): rows whose every record an earlier row already had. */
   duplicateRows = 0;
 
   constructor(
@@ -78,50 +75,50 @@ export class MirrorDiff {
     readonly key: string,
     private readonly previous: { generation: number; size: number } | undefined,
   ) {
-    db.exec(`DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;
-      CREATE TEMP TABLE staging (hash BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;`);
-    this.insert = db.prepare(`INSERT OR IGNORE INTO temp.staging (hash, line) VALUES (?, ?)`);
+    db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added;
+      DROP TABLE IF EXISTS temp.removed; CREATE TEMP TABLE raw (hash BLOB NOT NULL, line INTEGER NOT NULL);`);
+    this.append = db.prepare(`INSERT INTO temp.raw (hash, line) VALUES (?, ?)`);
   }
 
   /**
-   * Stages one input row's first `count` hashed records. Whether the row is new or a duplicate is
-   * settled when its chunk is written (see newRows and duplicateRows): the earliest line owns a record.
+   * Stages one input row's first `count` hashed records. Rows are appended as they come (sequential
+   * writes); deduplication happens in diff() with one sort, where the earliest line owns a record.
    */
   stageRow(line: number, records: readonly string[], count = records.length): void {
-    const row = this.rowLines.push(line) - 1;
-    for (let i = 0; i < count; i++) {
-      this.hashes.push(records[i]!);
-      this.recordRow.push(row);
-    }
-    if (this.hashes.length >= STAGING_CHUNK_RECORDS) this.writeChunk();
+    if (this.rowsInTransaction === 0) this.db.exec('BEGIN');
+    for (let i = 0; i < count; i++) this.append.run(Buffer.from(records[i]!, 'hex'), line);
+    this.stagedRows++;
+    this.stagedRecords += count;
+    if (++this.rowsInTransaction >= STAGING_TRANSACTION_ROWS) this.commitAppends();
   }
 
-  /** Writes the buffered records in one transaction, in hash order (equal hashes: earliest row first). */
-  private writeChunk(): void {
-    const { hashes, recordRow, rowLines } = this;
-    if (rowLines.length === 0) return;
-    const order = Array.from(hashes.keys()).sort((a, b) =>
-      hashes[a]! < hashes[b]! ? -1 : hashes[a]! > hashes[b]! ? 1 : recordRow[a]! - recordRow[b]!,
-    );
-    const rowIsNew = new Uint8Array(rowLines.length);
+  private commitAppends(): void {
+    if (this.rowsInTransaction > 0) {
+      this.db.exec('COMMIT');
+      this.rowsInTransaction = 0;
+    }
+  }
+
+  /** One external sort turns the appended rows into a set keyed by hash, each owned by its first line. */
+  private deduplicate(): void {
+    this.commitAppends();
+    if (!this.db.prepare(`SELECT 1 FROM temp.sqlite_schema WHERE name = 'raw'`).get()) return;
     this.db.transaction(() => {
-      for (const i of order) {
-        const row = recordRow[i]!;
-        if (this.insert.run(Buffer.from(hashes[i]!, 'hex'), rowLines[row]!).changes > 0) rowIsNew[row] = 1;
-      }
+      this.db.exec(`CREATE TEMP TABLE staging (hash BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO temp.staging (hash, line) SELECT hash, min(line) FROM temp.raw GROUP BY hash ORDER BY hash;
+        DROP TABLE temp.raw;`);
     })();
-    let fresh = 0;
-    for (const isNew of rowIsNew) fresh += isNew;
-    this.newRows += fresh;
-    this.duplicateRows += rowLines.length - fresh;
-    this.hashes = [];
-    this.recordRow = [];
-    this.rowLines = [];
+    const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    this.newRows =
+      this.stagedRecords === this.stagedRows
+        ? count(`SELECT count(*) AS n FROM temp.staging`)
+        : count(`SELECT count(DISTINCT line) AS n FROM temp.staging`);
+    this.duplicateRows = this.stagedRows - this.newRows;
   }
 
   /** Computes the difference once the whole input is staged. */
   diff(): DiffCounts {
-    this.writeChunk();
+    this.deduplicate();
     const generation = this.previous?.generation ?? -1;
     this.db.transaction(() => {
       this.db.exec(`CREATE TEMP TABLE added (line INTEGER NOT NULL, hash BLOB NOT NULL)`);
@@ -192,7 +189,7 @@ export class MirrorDiff {
 
   /** Pinterest acknowledged the whole diff: the staged input becomes the list's snapshot, atomically. */
   commitSnapshot(runId: number | undefined, now: number, key = this.key): void {
-    this.writeChunk();
+    this.deduplicate();
     this.db.transaction(() => {
       const next = (this.db.prepare(`SELECT coalesce(max(generation), 0) + 1 AS g FROM snapshots`).get() as { g: number }).g;
       const { changes } = this.db
@@ -211,6 +208,7 @@ export class MirrorDiff {
 
   /** Frees the temp tables (they also vanish when the connection closes). */
   dispose(): void {
-    this.db.exec(`DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
   }
 }

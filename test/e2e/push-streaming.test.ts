@@ -59,8 +59,11 @@ describe('pinsync push - (streaming)', () => {
   it('stops on Ctrl-C: in-flight requests finish, counts add up, exit 130 with how to resume', async () => {
     const { list } = arrangeAudience(sandbox);
     const run = startPush(['--audience', 'Newsletter', '--ad-account', US, '--flush-interval', '0.2', '--json', '--force']);
-    run.proc.stdin.write('email\none@example.com\ntwo@example.com\n');
-    await waitFor(() => recordsOf(sandbox, list.id).length === 2, 10_000);
+    run.proc.stdin.write('email\none@example.com\n');
+    await waitFor(() => recordsOf(sandbox, list.id).length === 1, 10_000);
+    sandbox.setFaults({ latencyMs: 1500 });
+    run.proc.stdin.write('two@example.com\n');
+    await new Promise((resolve) => setTimeout(resolve, 800)); // the second batch is now in flight
     run.proc.kill('SIGINT');
     expect(await run.exit).toBe(130);
     const report = JSON.parse(run.output().stdout);

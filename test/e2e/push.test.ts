@@ -123,6 +123,15 @@ describe('pinsync push', () => {
     expect(report).toMatchObject({ entered: 250, synced: 250, records: 250, createdAudience: true });
   });
 
+  it('takes a named column and another delimiter', async () => {
+    const { list } = arrangeAudience(sandbox);
+    const file = writeFile(dir, 'kunden.csv', 'Kunde;Kontakt\n1;"Anna@Example.com"\n2;bo@example.com\n');
+    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--delimiter', ';', '--email-column', 'kontakt', '--json'], { env: pushEnv(sandbox) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(recordsOf(sandbox, list.id)).toEqual([sha256('anna@example.com'), sha256('bo@example.com')].sort());
+    expect(parseJsonOutput<Report>(r).columns).toEqual({ email: 'Kontakt' });
+  });
+
   it('removes users with --remove', async () => {
     const keep = sha256('keep@example.com');
     const { list } = arrangeAudience(sandbox, 'Newsletter', [sha256('gone@example.com'), keep]);
@@ -223,5 +232,25 @@ describe('pinsync push', () => {
     expect(countsAddUp(report)).toBe(true);
     expect(report.synced).toBe(20);
     expect(report.errors.list_not_found).toBeGreaterThan(0);
+  });
+});
+
+describe('pinsync push, progress and batch size', () => {
+  it('never sends more than 1,900 records a request, and prints plain progress lines off a terminal', async () => {
+    const { list } = arrangeAudience(sandbox);
+    sandbox.setFaults({ latencyMs: 150 });
+    const file = writeFile(dir, 'users.csv', 'email\n' + Array.from({ length: 4000 }, (_, i) => `user${i}@example.com`).join('\n') + '\n');
+    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--rate', '3'], {
+      env: { ...pushEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(listWrites(sandbox).map((w) => w.records)).toEqual([1900, 1900, 200]);
+    expect(recordsOf(sandbox, list.id)).toHaveLength(4000);
+    expect(r.stderr).toMatch(/progress: [\d,]+ rows read \(\d+%\), [\d,]+ rows\/s; synced [\d,]+, pending [\d,]+, not synced 0, errored 0/);
+    const quiet = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--no-progress'], {
+      env: { ...pushEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
+    });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toMatch(/progress:/);
   });
 });

@@ -168,4 +168,39 @@ describe('resuming a push', () => {
     expect(recordsWritten(sandbox) - writtenBefore).toBe(USERS - acknowledged);
     expect(sameSet(listRecords(sandbox, audience), hashesOf(0, USERS))).toBe(true);
   }, 120_000);
+
+  it('keeps the --retry-for window across a restart, lists the errored lines, and a rerun retries only them', async () => {
+    const home = makeHome();
+    const file = writeUsers(home, 'small.csv', 0, 3000);
+    const rejects = `${home}/rejects.csv`;
+    const args = ['push', file, '--audience', 'Outage', '--ad-account', AD_ACCOUNT, '--create', '--rate', '100', '--batch-size', '1000', '--retry-for', '4s', '--json', '--rejects', rejects];
+    // The audience exists first, so only the PATCHes meet the outage.
+    expect((await runCli(['push', writeUsers(home, 'seed.csv', 0, 1), '--audience', 'Outage', '--ad-account', AD_ACCOUNT, '--create'], { home: makeHome(), env: sandboxEnv(sandbox) })).code).toBe(0);
+    sandbox.setFaults({ serverErrorRate: 1 });
+    try {
+      // First attempt: retried for 1.5 s, then killed.
+      const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('exit', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // The window opened by the first attempt has closed: the rerun gives up at once instead of retrying 4 s more.
+      const expired = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
+      expect(expired.code, expired.stderr).toBe(3);
+      expect(expired.durationMs).toBeLessThan(3500);
+      const report = parseJsonOutput<Report>(expired);
+      expect(report).toMatchObject({ entered: 3000, errored: 3000, synced: 0 });
+      const lines = (await import('node:fs')).readFileSync(rejects, 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('line,reason');
+      expect(lines).toHaveLength(3001);
+      expect(lines[1]).toMatch(/^2,retries_exhausted/);
+    } finally {
+      sandbox.setFaults({});
+    }
+    const healed = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(healed.stderr).toMatch(/Resuming run \d+ \(attempt 3\)/);
+    expect(parseJsonOutput<Report>(healed)).toMatchObject({ synced: 3000, errored: 0, records: 3000 });
+    expect(sameSet(listRecords(sandbox, 'Outage'), hashesOf(0, 3000))).toBe(true);
+  }, 60_000);
 });

@@ -55,6 +55,15 @@ describe('pinsync runs', () => {
 
     const shown = await runCli(['runs', 'show', String(rows[1]!.id), '--json'], { home, env });
     expect(parseJsonOutput(shown)).toMatchObject({ operation: 'MIRROR', added: 50, removed: 0, runId: rows[1]!.id, status: 'finished' });
+    // The store holds hashes only: no raw identifier and no token, in the database or its WAL.
+    const stored = ['state.db', 'state.db-wal']
+      .filter((name) => fs.existsSync(path.join(home, name)))
+      .map((name) => fs.readFileSync(path.join(home, name)).toString('latin1'))
+      .join('');
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored).not.toContain('user1@example.com');
+    expect(stored).not.toContain(sandbox.token);
+
     const missing = await runCli(['runs', 'show', '999'], { home, env });
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/No run 999 is recorded/);

@@ -98,4 +98,17 @@ describe('pinsync sync', () => {
     expect(recordsWritten(sandbox) - writtenBefore).toBe(2000);
     expect(sameSet(listRecords(sandbox, 'Mirror churn'), hashesOf(1000, 101_000))).toBe(true);
   }, 120_000);
+
+  it('reads standard input too (not resumable, but diffed against the snapshot like a file)', async () => {
+    const home = makeHome();
+    const users = ['email', 'a@example.com', 'b@example.com', 'A@Example.com ', 'not-an-email'].join('\n') + '\n';
+    const args = ['sync', '-', '--audience', 'Mirror stdin', '--ad-account', AD_ACCOUNT, '--create', '--rate', '100', '--json'];
+    const first = await runCli(args, { home, env: sandboxEnv(sandbox), input: users });
+    expect(first.code, first.stderr).toBe(0);
+    expect(parseJsonOutput(first)).toMatchObject({ entered: 4, synced: 2, duplicates: 1, notSynced: 1, added: 2, removed: 0 });
+    const second = await runCli([...args, '--max-remove', '50'], { home, env: sandboxEnv(sandbox), input: 'email\nb@example.com\nc@example.com\n' });
+    expect(second.code, second.stderr).toBe(0);
+    expect(parseJsonOutput(second)).toMatchObject({ entered: 2, synced: 2, added: 1, removed: 1, records: 2 });
+    expect(listRecords(sandbox, 'Mirror stdin').size).toBe(2);
+  });
 });
