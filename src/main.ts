@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces and request details (secrets stay redacted)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(redact(text)) });
+    .configureOutput({ outputError: (text, write) => write(redact(commanderErrorInOurVoice(text))) });
   registerAuth(program);
   registerAccounts(program);
   registerAudiences(program);
@@ -34,6 +34,20 @@ export function buildProgram(): Command {
   registerSandbox(program);
   for (const command of program.commands) inheritOverrides(command);
   return program;
+}
+
+/**
+ * Commander says "error: option '--x <n>' argument 'v' is invalid. <our sentence>": keep one sentence,
+ * prefixed "pinsync:" like every other error.
+ */
+function commanderErrorInOurVoice(text: string): string {
+  const invalid = /^error: option '(--[\w-]+)[^']*' argument '([^']*)' is invalid\. (.*)$/s.exec(text);
+  if (invalid) {
+    const [, flag, value, reason] = invalid;
+    const choices = /^Allowed choices are (.*)\.\s*$/s.exec(reason!);
+    return choices ? `pinsync: ${flag} takes one of ${choices[1]}, not "${value}".\n` : `pinsync: ${reason}`;
+  }
+  return text.replace(/^error: /, 'pinsync: ');
 }
 
 /** Sub-commands need exitOverride too, or commander calls process.exit on bad flags. */

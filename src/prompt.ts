@@ -1,5 +1,6 @@
 // Interactive prompts on stderr (so stdout stays data). Loaded lazily: @inquirer is heavy.
 import type { Readable, Writable } from 'node:stream';
+import { InterruptedError } from './errors.js';
 
 export interface Choice<T> {
   name: string;
@@ -20,19 +21,29 @@ export function inquirerPrompter(input: Readable, output: Writable): Prompter {
   return {
     async select(message, choices) {
       const { select } = await load();
-      return select({ message, choices, pageSize: 15 }, io);
+      return cancellable(() => select({ message, choices, pageSize: 15 }, io));
     },
     async input(message, options = {}) {
       const { input: ask } = await load();
-      return ask({ message, default: options.default, validate: options.validate }, io);
+      return cancellable(() => ask({ message, default: options.default, validate: options.validate }, io));
     },
     async password(message) {
       const { password } = await load();
-      return password({ message, mask: '*' }, io);
+      return cancellable(() => password({ message, mask: '*' }, io));
     },
     async confirm(message, defaultValue = false) {
       const { confirm } = await load();
-      return confirm({ message, default: defaultValue }, io);
+      return cancellable(() => confirm({ message, default: defaultValue }, io));
     },
   };
+}
+
+/** Ctrl-C at a prompt is the user stopping (exit 130), not an internal error. */
+async function cancellable<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExitPromptError') throw new InterruptedError('Cancelled at the prompt.', { cause: error });
+    throw error;
+  }
 }

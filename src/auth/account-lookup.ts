@@ -2,11 +2,7 @@
 // after login) which ad account becomes the profile's default.
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import { apiBaseOf } from './token-exchange.js';
 import type { TokenProvider } from './token-provider.js';
-
-/** Interactive commands should not retry for the client's default 13 hours. */
-const INTERACTIVE_RETRY_FOR_MS = 60_000;
 
 export interface UserSummary {
   username?: string;
@@ -14,14 +10,8 @@ export interface UserSummary {
 }
 
 export async function withClient<T>(ctx: Context, tokens: TokenProvider, run: (client: PinterestClient) => Promise<T>): Promise<T> {
-  const { PinterestClient } = await import('../pinterest/client.js');
-  const client = new PinterestClient({
-    apiBase: apiBaseOf(ctx),
-    tokens,
-    env: ctx.env,
-    signal: ctx.signal,
-    retryFor: INTERACTIVE_RETRY_FOR_MS,
-  });
+  const { clientWithTokens } = await import('../pinterest/connect.js');
+  const client = clientWithTokens(ctx, tokens);
   try {
     return await run(client);
   } finally {
@@ -51,6 +41,8 @@ export async function chooseDefaultAdAccount(ctx: Context, tokens: TokenProvider
   });
   if (accounts.length === 0) return;
   const current = ctx.config.profile(ctx.profile).adAccountId;
+  // The current default first, so a reflexive Enter keeps it.
+  accounts.sort((a, b) => Number(b.id === current) - Number(a.id === current));
   const keep = '';
   const choice = await ctx.prompter.select('Default ad account for this profile:', [
     ...accounts.map((account) => ({

@@ -129,7 +129,7 @@ function judgeCallback(params: URLSearchParams, expectedState: string): Judgemen
       page: page('Not signed in', 'pinsync was not given access. You can close this tab.'),
       error: new AuthError(
         denied
-          ? 'Access was declined on Pinterest\'s consent page, so pinsync is not logged in: run `pinsync login` again and choose Allow.'
+          ? 'Access was declined on Pinterest\'s consent page, so pinsync is not logged in: run `pinsync login` again and give access.'
           : `Pinterest answered the sign-in with an error (${safeErrorCode(error)}): run \`pinsync login\` again.`,
       ),
     };

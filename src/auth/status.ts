@@ -1,6 +1,7 @@
 // `pinsync status`: who the token belongs to, where it came from, when it and its refresh token
 // expire, its scopes, and the profile's default ad account.
 import type { Context } from '../context.js';
+import { renderDetails } from '../report/table.js';
 import { fetchUser, type UserSummary } from './account-lookup.js';
 import { resolveTokenProvider, type TokenDetails, type TokenSource } from './token-provider.js';
 
@@ -52,8 +53,7 @@ export function formatStatus(report: StatusReport, now: number): string {
     ['Scopes', report.scopes?.join(', ') || 'unknown'],
     ['Ad account', report.adAccountId ?? 'none (pinsync accounts use <id>)'],
   ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+  return renderDetails(rows);
 }
 
 function when(iso: string | null, now: number): string {

@@ -4,12 +4,6 @@ import type { Context } from '../context.js';
 import { AuthError } from '../errors.js';
 import { tokensFromResponse, type AppCredentials, type IssuedTokens, type TokenResponse } from './credentials.js';
 
-export const DEFAULT_API_BASE = 'https://api.pinterest.com/v5';
-
-export function apiBaseOf(ctx: Context): string {
-  return (ctx.env.PINSYNC_API_BASE?.trim() || DEFAULT_API_BASE).replace(/\/+$/, '');
-}
-
 export async function exchangeAuthorizationCode(
   ctx: Context,
   app: AppCredentials,
@@ -36,8 +30,9 @@ export async function refreshAccessToken(ctx: Context, app: AppCredentials, refr
 
 async function callTokenEndpoint(ctx: Context, app: AppCredentials, params: Record<string, string>): Promise<TokenResponse> {
   const { requestToken } = await import('../pinterest/oauth.js');
+  const { apiBaseFrom } = await import('../pinterest/connect.js');
   const response: unknown = await requestToken({
-    apiBase: apiBaseOf(ctx),
+    apiBase: apiBaseFrom(ctx),
     appId: app.appId,
     appSecret: app.appSecret,
     params,

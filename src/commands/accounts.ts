@@ -5,10 +5,6 @@ import { action } from './action.js';
 import type { Context } from '../context.js';
 import type { AdAccount } from '../pinterest/types.generated.js';
 
-/** Listing commands are interactive: give up on an unreachable API after a minute, not 13 hours. */
-export const INTERACTIVE_RETRY_MS = 60_000;
-export const INTERACTIVE_TIMEOUT_MS = 30_000;
-
 export function registerAccounts(program: Command): void {
   const accounts = program.command('accounts').description('List the ad accounts you can use and pick the default.');
   accounts
@@ -24,9 +20,9 @@ export function registerAccounts(program: Command): void {
 }
 
 export async function runAccountsList(ctx: Context, options: { json?: boolean }): Promise<number> {
-  const { connectClient } = await import('../pinterest/connect.js');
+  const { connectInteractive, NO_AD_ACCOUNTS } = await import('../pinterest/connect.js');
   const { collect } = await import('../pinterest/pages.js');
-  const client = await connectClient(ctx, { retryFor: INTERACTIVE_RETRY_MS, timeoutMs: INTERACTIVE_TIMEOUT_MS });
+  const client = await connectInteractive(ctx);
   try {
     const accounts = await collect(client.adAccounts());
     if (options.json) {
@@ -34,7 +30,7 @@ export async function runAccountsList(ctx: Context, options: { json?: boolean })
       return 0;
     }
     if (accounts.length === 0) {
-      ctx.info('This token sees no ad accounts. Ask your Pinterest Business admin for access to one.');
+      ctx.info(NO_AD_ACCOUNTS);
       return 0;
     }
     const defaultId = ctx.config.profile(ctx.profile).adAccountId;
@@ -48,10 +44,12 @@ export async function runAccountsList(ctx: Context, options: { json?: boolean })
 
 async function printAccountsTable(ctx: Context, accounts: AdAccount[], defaultId: string | undefined): Promise<void> {
   const { renderTable, stdoutTableOptions } = await import('../report/table.js');
+  // The marker column only when it marks something: otherwise every line starts with blanks.
+  const marker = accounts.some((a) => a.id === defaultId) ? [{ header: ' ', value: (a: AdAccount) => (a.id === defaultId ? '*' : '') }] : [];
   const table = renderTable(
     accounts,
     [
-      { header: ' ', value: (a) => (a.id === defaultId ? '*' : '') },
+      ...marker,
       { header: 'ID', value: (a) => a.id },
       { header: 'NAME', value: (a) => a.name ?? '', shrink: true },
       { header: 'COUNTRY', value: (a) => a.country ?? '' },
@@ -64,9 +62,9 @@ async function printAccountsTable(ctx: Context, accounts: AdAccount[], defaultId
 }
 
 export async function runAccountsUse(ctx: Context, _options: unknown, adAccountId: string): Promise<number> {
-  const { connectClient, validAdAccountId } = await import('../pinterest/connect.js');
+  const { connectInteractive, validAdAccountId } = await import('../pinterest/connect.js');
   const id = validAdAccountId(adAccountId.trim());
-  const client = await connectClient(ctx, { retryFor: INTERACTIVE_RETRY_MS, timeoutMs: INTERACTIVE_TIMEOUT_MS });
+  const client = await connectInteractive(ctx);
   try {
     const account = await client.adAccount(id);
     ctx.config.updateProfile(ctx.profile, { adAccountId: account.id ?? id });

@@ -3,12 +3,15 @@
 // Light on purpose: the API client (undici) is imported inside the actions.
 import { Option, type Command } from 'commander';
 import { action, parseDuration, parseInteger, parseNumber } from './action.js';
-import { INTERACTIVE_RETRY_MS, INTERACTIVE_TIMEOUT_MS } from './accounts.js';
 import { MAX_BATCH_SIZE, type PushOptions } from './push.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import { renderDetails } from '../report/table.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience, CustomerList } from '../pinterest/types.generated.js';
+
+/** `show` and `--actalike-of` have no --create flag, unlike push: point at what exists and how to add one. */
+const SEE_AUDIENCES = 'Run `pinsync audiences list` to see them, or make one with `pinsync audiences create NAME --from FILE`.';
 
 export const TOO_SMALL_NOTE =
   'Pinterest shows a size after ~100 matched users; sizes can take 24–48 hours to appear in Ads Manager.';
@@ -25,7 +28,7 @@ interface ShowOptions {
 }
 
 /** Push's input, batching and report options ride along for --from. */
-export interface CreateOptions extends Omit<Partial<PushOptions>, 'audience' | 'create' | 'remove' | 'restart'> {
+export interface CreateOptions extends Omit<Partial<PushOptions>, 'audience' | 'create' | 'remove'> {
   adAccount?: string;
   description?: string;
   from?: string;
@@ -70,24 +73,25 @@ export function registerAudiences(program: Command): void {
 function addPushOptions(command: Command): void {
   command
     .addOption(new Option('--format <format>', 'with --from: input format (default: from the extension)').choices(['csv', 'ndjson']))
-    .option('--delimiter <char>', 'with --from: CSV field delimiter')
+    .option('--delimiter <char>', 'with --from: CSV field delimiter (default ","; "tab" or "\\t" for tabs)')
     .option('--email-column <name>', 'with --from: column holding email addresses')
     .option('--maid-column <name>', 'with --from: column holding mobile advertising ids')
     .option('--idfa-column <name>', 'with --from: column holding Apple IDFAs')
-    .option('--batch-size <n>', `with --from: records per request (max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE))
-    .option('--flush-interval <seconds>', 'with --from: send a partial batch this long after its first row', parseNumber('--flush-interval', 0.05, 3600))
+    .option('--batch-size <n>', `with --from: records per request (default and max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE))
+    .option('--flush-interval <seconds>', 'with --from: send a partial batch this long after its first row (default 5)', parseNumber('--flush-interval', 0.05, 3600))
     .option('--rate <qps>', 'with --from: write requests per second (default 7)', parseNumber('--rate', 0.1, 1000))
     .option('--retry-for <duration>', 'with --from: how long a failing batch is retried (default 13h)', parseDuration('--retry-for'))
     .option('--dry-run', 'with --from: read, check and count everything, send nothing')
     .option('--force', 'with --from: push even when most of the first rows have no valid identifier')
+    .option('--restart', 'with --from: start over instead of resuming an unfinished run of the same command')
     .option('--report <file>', 'with --from: write the run report (JSON) to FILE')
     .option('--rejects <file>', 'with --from: write `line,reason` for every row not synced to FILE')
     .option('--no-progress', 'with --from: no progress bar or progress lines');
 }
 
 async function connect(ctx: Context): Promise<PinterestClient> {
-  const { connectClient } = await import('../pinterest/connect.js');
-  return connectClient(ctx, { retryFor: INTERACTIVE_RETRY_MS, timeoutMs: INTERACTIVE_TIMEOUT_MS });
+  const { connectInteractive } = await import('../pinterest/connect.js');
+  return connectInteractive(ctx);
 }
 
 async function adAccountFor(ctx: Context, flag: string | undefined): Promise<string> {
@@ -110,7 +114,7 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
     }
     if (audiences.length === 0) {
       const filter = options.name ? ` with "${options.name}" in the name` : '';
-      ctx.info(`No audiences${filter} in ad account ${adAccountId}.`);
+      ctx.info(`No audiences${filter} in ad account ${adAccountId}. Create one with \`pinsync audiences create NAME --from FILE\`.`);
       return 0;
     }
     const { renderTable, stdoutTableOptions } = await import('../report/table.js');
@@ -122,8 +126,8 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
           { header: 'NAME', value: (a) => a.name ?? '', shrink: true },
           { header: 'TYPE', value: (a) => audienceType(a) },
           { header: 'STATUS', value: (a) => a.status ?? '' },
-          { header: 'SIZE', value: (a) => formatSize(a.size), align: 'right' },
-          { header: 'UPDATED', value: (a) => formatTimestamp(a.updated_timestamp ?? a.created_timestamp) },
+          { header: 'SIZE', value: (a) => formatCount(a.size), align: 'right' },
+          { header: 'UPDATED (UTC)', value: (a) => formatTimestamp(a.updated_timestamp ?? a.created_timestamp) },
         ],
         stdoutTableOptions(ctx),
       ),
@@ -139,7 +143,7 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
   const client = await connect(ctx);
   try {
     const { findAudience } = await import('../pinterest/connect.js');
-    const audience = await findAudience(client, adAccountId, idOrName);
+    const audience = await findAudience(client, adAccountId, idOrName, SEE_AUDIENCES);
     const listId = audienceType(audience) === 'CUSTOMER_LIST' ? audience.rule?.customer_list_id : undefined;
     const customerList = listId ? await client.customerList(adAccountId, listId) : undefined;
     const tooSmall = audience.status === 'TOO_SMALL' || customerList?.status === 'TOO_SMALL';
@@ -162,14 +166,14 @@ function describeAudience(audience: Audience, adAccountId: string, list: Custome
     ['Ad account', audience.ad_account_id ?? adAccountId],
     ['Type', audienceType(audience)],
     ['Status', audience.status ?? '—'],
-    ['Size', formatSize(audience.size)],
+    ['Size', formatCount(audience.size)],
   ];
   if (audience.description) rows.push(['Description', audience.description]);
   if (audience.rule?.seed_id?.length) {
     rows.push(['Lookalike of', `${audience.rule.seed_id.join(', ')} (${audience.rule.country ?? '?'}, ${audience.rule.percentage ?? '?'}%)`]);
   }
-  rows.push(['Created', formatTimestamp(audience.created_timestamp) || '—']);
-  rows.push(['Updated', formatTimestamp(audience.updated_timestamp) || '—']);
+  rows.push(['Created', utcOrDash(audience.created_timestamp)]);
+  rows.push(['Updated', utcOrDash(audience.updated_timestamp)]);
   if (list) {
     rows.push(['Customer list', `${list.name ?? '(no name)'} (id ${list.id ?? '?'})`]);
     rows.push(['  Status', list.status ?? '—']);
@@ -180,8 +184,7 @@ function describeAudience(audience: Audience, adAccountId: string, list: Custome
   } else if (audience.rule?.customer_list_id) {
     rows.push(['Customer list', `id ${audience.rule.customer_list_id}`]);
   }
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value.replace(/[\u0000-\u001f]/g, ' ')}`).join('\n') + '\n';
+  return renderDetails(rows);
 }
 
 export async function runAudiencesCreate(ctx: Context, options: CreateOptions, nameArg?: string): Promise<number> {
@@ -198,7 +201,7 @@ export async function runAudiencesCreate(ctx: Context, options: CreateOptions, n
   try {
     await refuseDuplicateName(client, adAccountId, name);
     const { findAudience } = await import('../pinterest/connect.js');
-    const seed = await findAudience(client, adAccountId, options.actalikeOf);
+    const seed = await findAudience(client, adAccountId, options.actalikeOf, SEE_AUDIENCES);
     const created = await client.createAudience(adAccountId, {
       name,
       audience_type: 'ACTALIKE',
@@ -244,10 +247,12 @@ async function audienceName(ctx: Context, given: string | undefined): Promise<st
 }
 
 /** Two audiences with one name would make every later `--audience NAME` ambiguous. */
-async function refuseDuplicateName(client: PinterestClient, adAccountId: string, name: string): Promise<void> {
+async function refuseDuplicateName(client: PinterestClient, adAccountId: string, name: string, seeding = false): Promise<void> {
   for await (const audience of client.audiences(adAccountId)) {
     if (audience.name === name) {
-      throw new UsageError(`Ad account ${adAccountId} already has an audience named "${name}" (id ${audience.id}). Choose another name.`);
+      // An earlier `create --from` that stopped half-way leaves the audience behind: push finishes it.
+      const next = seeding ? ` Choose another name, or add the file to it with \`pinsync push FILE --audience ${audience.id}\`.` : ' Choose another name.';
+      throw new UsageError(`Ad account ${adAccountId} already has an audience named "${name}" (id ${audience.id}).${next}`);
     }
   }
 }
@@ -261,7 +266,7 @@ async function createFromFile(ctx: Context, name: string, options: CreateOptions
   if (!options.dryRun) {
     const client = await connect(ctx);
     try {
-      await refuseDuplicateName(client, adAccountId, name);
+      await refuseDuplicateName(client, adAccountId, name, true);
     } finally {
       await client.close();
     }
@@ -291,17 +296,19 @@ function audienceType(audience: Audience): string {
   return audience.audience_type ?? '';
 }
 
-function formatSize(size: number | null | undefined): string {
-  return size === null || size === undefined ? '—' : size.toLocaleString('en-US');
-}
-
-function formatCount(value: number | undefined): string {
-  return value === undefined ? '—' : value.toLocaleString('en-US');
+/** A count or size with thousands separators; a dash when Pinterest gives none (yet). */
+function formatCount(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : value.toLocaleString('en-US');
 }
 
 function formatExceptions(exceptions: Record<string, unknown> | undefined): string {
   if (!exceptions || Object.keys(exceptions).length === 0) return 'none';
   return JSON.stringify(exceptions);
+}
+
+function utcOrDash(seconds: number | null | undefined): string {
+  const stamp = formatTimestamp(seconds);
+  return stamp ? `${stamp} UTC` : '—';
 }
 
 /** Unix seconds → "YYYY-MM-DD HH:MM" UTC. */

@@ -15,7 +15,7 @@ interface LoginFlags {
 export function registerAuth(program: Command): void {
   program
     .command('login')
-    .description("sign in to Pinterest in the browser and keep the tokens in the OS keychain")
+    .description('Sign in to Pinterest in the browser and keep the tokens in the OS keychain (or a 0600 file without one).')
     .option('--no-browser', 'print the consent address instead of opening a browser')
     .option('--port <n>', 'local port for the redirect (default 8085)', parseInteger('--port', 0, 65535))
     .option('--redirect-uri <uri>', 'redirect URI registered with your Pinterest app (default http://localhost:<port>/)')
@@ -37,7 +37,7 @@ export function registerAuth(program: Command): void {
 
   program
     .command('logout')
-    .description("forget the profile's saved tokens")
+    .description("Forget the profile's saved tokens.")
     .option('--all', 'also forget the saved app id and secret')
     .action(
       action<{ all?: boolean }>(async (ctx, flags) => {
@@ -48,7 +48,7 @@ export function registerAuth(program: Command): void {
 
   program
     .command('status')
-    .description('show who is logged in, where the token comes from and when it expires')
+    .description('Show who is logged in, where the token comes from and when it expires.')
     .option('--json', 'print one JSON object')
     .action(
       action<{ json?: boolean }>(async (ctx, flags) => {

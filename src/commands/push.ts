@@ -59,7 +59,7 @@ export function registerPush(program: Command): void {
     .option('--batch-size <n>', `records per request (max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE), MAX_BATCH_SIZE)
     .option('--flush-interval <seconds>', 'send a partial batch this long after its first row', parseNumber('--flush-interval', 0.05, 3600), 5)
     .option('--rate <qps>', 'write requests per second', parseNumber('--rate', 0.1, 1000), 7)
-    .option('--retry-for <duration>', 'how long a failing batch is retried (e.g. 13h, 30m)', parseDuration('--retry-for'), 13 * 3_600_000)
+    .option('--retry-for <duration>', 'how long a failing batch is retried, e.g. 30m (default: 13h)', parseDuration('--retry-for'))
     .option('--dry-run', 'read, check and count everything, send nothing')
     .option('--force', 'push even when most of the first rows have no valid identifier')
     .option('--restart', 'start over instead of resuming an unfinished run of the same command')

@@ -2,7 +2,7 @@
 // needs: which ad account (flag > profile default > prompt) and which audience (id or exact name).
 import type { Context } from '../context.js';
 import { missingFlag, NotFoundError, UsageError } from '../errors.js';
-import { resolveTokenProvider } from '../auth/token-provider.js';
+import { resolveTokenProvider, type TokenProvider } from '../auth/token-provider.js';
 import { ApiError } from './errors.js';
 import { collect } from './pages.js';
 import { DEFAULT_API_BASE, PinterestClient, type ClientEvent } from './client.js';
@@ -20,12 +20,40 @@ export interface ConnectOptions {
   onEvent?: (event: ClientEvent) => void;
 }
 
-export function apiBaseFrom(ctx: Context): string {
-  return ctx.env.PINSYNC_API_BASE?.trim() || DEFAULT_API_BASE;
+/** Commands a person waits on give up on an unreachable API after a minute, not 13 hours. */
+export const INTERACTIVE_RETRY_MS = 60_000;
+export const INTERACTIVE_TIMEOUT_MS = 30_000;
+export const NO_AD_ACCOUNTS = 'This token sees no ad accounts. Ask your Pinterest Business admin for access to one.';
+
+/** PINSYNC_API_BASE or Pinterest's; a value that is no http(s) address is a setup mistake (exit 2), not a network error. */
+export function apiBaseFrom(ctx: Pick<Context, 'env'>): string {
+  const base = (ctx.env.PINSYNC_API_BASE?.trim() || DEFAULT_API_BASE).replace(/\/+$/, '');
+  if (!isHttpAddress(base)) {
+    throw new UsageError(`PINSYNC_API_BASE must be an http(s) address such as ${DEFAULT_API_BASE}, not "${base}".`);
+  }
+  return base;
+}
+
+function isHttpAddress(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 export async function connectClient(ctx: Context, options: ConnectOptions = {}): Promise<PinterestClient> {
-  const tokens = await resolveTokenProvider(ctx);
+  return clientWithTokens(ctx, await resolveTokenProvider(ctx), options);
+}
+
+/** A client for a listing or look-up command (accounts, audiences, status, login). */
+export async function connectInteractive(ctx: Context): Promise<PinterestClient> {
+  return connectClient(ctx, interactive(ctx));
+}
+
+/** A client for tokens the caller already holds (login's fresh ones), with the interactive limits by default. */
+export function clientWithTokens(ctx: Context, tokens: TokenProvider, options: ConnectOptions = interactive(ctx)): PinterestClient {
   return new PinterestClient({
     apiBase: apiBaseFrom(ctx),
     tokens,
@@ -39,6 +67,27 @@ export async function connectClient(ctx: Context, options: ConnectOptions = {}):
       options.onEvent?.(event);
     },
   });
+}
+
+function interactive(ctx: Context): ConnectOptions {
+  return { retryFor: INTERACTIVE_RETRY_MS, timeoutMs: INTERACTIVE_TIMEOUT_MS, onEvent: sayRetryingOnce(ctx) };
+}
+
+const RETRY_REASON: Record<string, string> = {
+  network: 'cannot be reached',
+  timeout: 'is not answering',
+  server: 'answers with server errors',
+  rate_limited: 'is rate-limiting the requests',
+};
+
+/** Someone waiting on a listing hears once that pinsync is retrying, instead of up to a minute of silence. */
+function sayRetryingOnce(ctx: Context): (event: ClientEvent) => void {
+  let said = false;
+  return (event) => {
+    if (event.type !== 'retry' || said) return;
+    said = true;
+    ctx.info(`Pinterest ${RETRY_REASON[event.reason] ?? 'did not answer'}: retrying for up to a minute (Ctrl-C to stop)…`);
+  };
 }
 
 /** --debug lines: method, path, status and time only; never headers or bodies. */
@@ -68,11 +117,11 @@ export async function resolveAdAccount(
   const saved = ctx.config.profile(ctx.profile).adAccountId;
   if (saved) return saved;
   if (!ctx.canPrompt) throw missingFlag('--ad-account', 'ad account');
-  const api = client ?? (await connectClient(ctx, { retryFor: 60_000 }));
+  const api = client ?? (await connectInteractive(ctx));
   try {
     const accounts = await collect(api.adAccounts());
     if (accounts.length === 0) {
-      throw new NotFoundError('This token sees no ad accounts. Ask your Pinterest Business admin for access to one.');
+      throw new NotFoundError(NO_AD_ACCOUNTS);
     }
     if (accounts.length === 1) {
       ctx.info(`Using ad account ${accounts[0]!.id} (the only one). Make it the default with \`pinsync accounts use ${accounts[0]!.id}\`.`);
@@ -98,7 +147,12 @@ export function validAdAccountId(value: string): string {
  * An audience by id or exact name. All digits: tried as an id first, then as a name. A name must match
  * exactly one audience of the ad account.
  */
-export async function findAudience(client: PinterestClient, adAccountId: string, idOrName: string): Promise<Audience> {
+export async function findAudience(
+  client: PinterestClient,
+  adAccountId: string,
+  idOrName: string,
+  notFoundHint = 'Pass --create to create it, or run `pinsync audiences list`.',
+): Promise<Audience> {
   const wanted = idOrName.trim();
   if (/^\d+$/.test(wanted)) {
     try {
@@ -115,7 +169,7 @@ export async function findAudience(client: PinterestClient, adAccountId: string,
   if (matches.length === 0) {
     const what = /^\d+$/.test(wanted) ? 'with id or name' : 'named';
     throw new NotFoundError(
-      `No audience ${what} "${wanted}" in ad account ${adAccountId}. Pass --create to create it, or run \`pinsync audiences list\`.`,
+      `No audience ${what} "${wanted}" in ad account ${adAccountId}. ${notFoundHint}`,
     );
   }
   const ids = matches.map((audience) => audience.id).join(', ');

@@ -106,7 +106,7 @@ export function messageForStatus(
       return 'Pinterest rejected the access token (invalid, expired or revoked). Run `pinsync login`, or set a fresh PINSYNC_ACCESS_TOKEN.';
     case 'permission': {
       const account = subject.adAccountId ? `ad account ${subject.adAccountId}` : 'this ad account';
-      return `Pinterest refused access to ${subject.object && subject.adAccountId ? `${subject.object} in ` : ''}${account}: ask your Pinterest Business admin for access to ${account}, or check the token's scopes (ads:read, ads:write).`;
+      return `Pinterest refused access to ${subject.object && subject.adAccountId ? `${subject.object} in ` : ''}${account}. Ask your Pinterest Business admin for access to it, or check the token's scopes (ads:read, ads:write).`;
     }
     case 'not_found':
       return notFoundMessage(subject);

@@ -15,6 +15,8 @@ export class CsvTokenizer {
   private line = 1;
   private readonly fields: string[] = [];
   private readonly delimiter: number;
+  /** Fields past this many are skipped without copying (only the identifier columns matter). */
+  keepFields = Number.POSITIVE_INFINITY;
 
   constructor(
     delimiter: string,
@@ -100,7 +102,7 @@ export class CsvTokenizer {
             e++;
           }
           if (e >= n && !final) return recordStart;
-          value = s.slice(pos, e);
+          value = count < this.keepFields ? s.slice(pos, e) : '';
           pos = e;
         }
         fields[count++] = value;

@@ -45,7 +45,10 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
-  const client = await connectUnlessLocalDryRun(ctx, options);
+  const client = await connectUnlessLocalDryRun(ctx, options).catch((error: unknown) => {
+    source.close();
+    throw error;
+  });
   let journal: PushJournal = hooks.journal ?? noopJournal;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;

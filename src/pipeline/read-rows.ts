@@ -70,6 +70,7 @@ class CsvRowReader implements RowReader {
       const headers = fields.slice(0, count);
       this.plan = planColumns(headers, this.options);
       this.indexes = this.plan.columns.map((c) => c.index);
+      this.tokenizer.keepFields = Math.max(...this.indexes) + 1;
       this.sink.planned(this.plan);
       return;
     }

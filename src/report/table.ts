@@ -1,7 +1,7 @@
 // A small table renderer for list commands: columns sized to their content, the widest column
 // shrunk (with an ellipsis) to fit the terminal width, bold headers only on a colour terminal.
 
-import type { Context } from '../context.js';
+import { isTruthy, type Context } from '../context.js';
 
 export interface Column<T> {
   header: string;
@@ -47,6 +47,12 @@ function fitToWidth<T>(widths: number[], columns: Column<T>[], total: number | u
   }
 }
 
+/** One record as `Label  value` lines, labels padded to one width (`audiences show`, `status`). */
+export function renderDetails(rows: Array<[label: string, value: string]>): string {
+  const width = Math.max(...rows.map(([label]) => textWidth(label)));
+  return rows.map(([label, value]) => `${pad(label, width)}${GAP}${clean(value)}`.trimEnd()).join('\n') + '\n';
+}
+
 /** Control characters from API data must not reach the terminal. */
 function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
@@ -70,6 +76,7 @@ function pad(text: string, width: number, align: 'left' | 'right' = 'left'): str
 export function stdoutTableOptions(ctx: Pick<Context, 'stdout' | 'stdoutIsTTY' | 'env'>): TableOptions {
   if (!ctx.stdoutIsTTY) return {};
   const columns = (ctx.stdout as { columns?: number }).columns;
-  const plain = Boolean(ctx.env.NO_COLOR) || (Boolean(ctx.env.CI) && ctx.env.CI !== 'false');
+  // The same rule as ctx.color (which is about stderr), applied to stdout.
+  const plain = Boolean(ctx.env.NO_COLOR) || isTruthy(ctx.env.CI);
   return { width: columns && columns > 20 ? columns : undefined, color: !plain };
 }

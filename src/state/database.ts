@@ -34,7 +34,7 @@ function configure(db: Database): void {
   // FULL: an acknowledged batch must survive a power cut or reboot, not just a killed process.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('cache_size = -32768'); // 32 MiB: keeps the 10M-user mirror diff inside its memory budget
+  db.pragma('cache_size = -16384'); // 16 MiB: keeps the 10M-user mirror diff inside its memory budget
   db.pragma('temp_store = FILE'); // the mirror's staging tables spill to disk, not to RAM
   db.pragma('temp.cache_size = -8192');
 }

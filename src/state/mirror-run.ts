@@ -28,7 +28,7 @@ import { openStateStore, type StateStore } from './store.js';
 
 const MAX_BATCH_SIZE = 1900;
 const IN_FLIGHT_GRACE_MS = 30_000;
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 32;
 
 type Stop = 'end' | 'interrupted' | 'fatal';
 

@@ -72,4 +72,26 @@ describe('login on a terminal', () => {
     expect(ctx.output().stderr).toMatch(/Default ad account set to 549755885175/);
     expect(ctx.output().stderr).not.toContain(sandbox.appSecret);
   });
+
+  it('offers the current default first, so pressing Enter keeps it', async () => {
+    let offered: Choice<unknown>[] = [];
+    const prompter: Prompter = {
+      input: async () => sandbox.appId,
+      password: async () => sandbox.appSecret,
+      select: async <T>(_message: string, choices: Choice<T>[]) => ((offered = choices), choices[0]!.value),
+      confirm: async () => false,
+    };
+    const ctx = testContext(
+      { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_OAUTH_BASE: sandbox.oauthBase },
+      'default',
+      { canPrompt: true, stdinIsTTY: true, stderrIsTTY: true, prompter },
+    );
+    ctx.config.updateProfile('default', { adAccountId: '549755885176' });
+    const running = runLogin(ctx, { browser: false, port: 0, timeout: 20_000 });
+    await allowInBrowser(await printedConsentUrl(ctx));
+    expect(await running).toBe(0);
+    expect(offered.map((choice) => choice.value)).toEqual(['549755885176', '549755885175', '']);
+    expect(String(offered[0]!.name)).toMatch(/\(current\)/);
+    expect(ctx.config.profile('default').adAccountId).toBe('549755885176');
+  });
 });

@@ -21,7 +21,7 @@ describe('pinsync accounts', () => {
     const result = await runCli(['accounts', 'list'], { env });
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/ID\s+NAME\s+COUNTRY\s+CURRENCY\s+ROLE/);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+COUNTRY\s+CURRENCY\s+ROLE/);
     expect(result.stdout).toMatch(new RegExp(`${US}\\s+Sandbox Ads US\\s+US\\s+USD\\s+OWNER`));
     expect(result.stdout).toMatch(new RegExp(`${CA}\\s+Sandbox Ads CA\\s+CA\\s+CAD`));
     expect(result.stdout).not.toContain('\u001b[');
@@ -67,4 +67,25 @@ describe('pinsync accounts', () => {
     expect(result.stderr).toMatch(/debug: GET \/ad_accounts -> 401/);
     expect(result.stdout + result.stderr).not.toContain(canary);
   });
+
+  it('says once that it is retrying when Pinterest pushes back, then lists as usual', async () => {
+    sandbox.setFaults({ burst429: { every: 1, length: 1 }, applyTo: 'all' });
+    try {
+      // The first eligible request passes; the CLI's first one is then the 429 of the burst.
+      await fetch(`${sandbox.apiBase}/user_account`, { headers: { authorization: `Bearer ${sandbox.token}` } });
+      const result = await runCli(['accounts', 'list', '--json'], { env });
+      expect(result.code).toBe(0);
+      expect(parseJsonOutput<Array<{ id: string }>>(result).map((a) => a.id)).toEqual([US, CA]);
+      expect(result.stderr.match(/retrying for up to a minute/g)).toHaveLength(1);
+    } finally {
+      sandbox.setFaults({});
+    }
+  });
+
+  it('exits 2 naming PINSYNC_API_BASE when it is not an address, instead of a network error', async () => {
+    const result = await runCli(['accounts', 'list'], { env: { ...env, PINSYNC_API_BASE: 'api.pinterest.com/v5' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^pinsync: PINSYNC_API_BASE must be an http\(s\) address such as https:\/\/api\.pinterest\.com\/v5, not "api\.pinterest\.com\/v5"\.\n$/);
+  });
 });
+

@@ -30,7 +30,7 @@ describe('pinsync audiences', () => {
     const result = await runCli(['audiences', 'list', '--ad-account', US], { env });
     expect(result.code).toBe(0);
     const [header, ...rows] = result.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID\s+NAME\s+TYPE\s+STATUS\s+SIZE\s+UPDATED$/);
+    expect(header).toMatch(/^ID\s+NAME\s+TYPE\s+STATUS\s+SIZE\s+UPDATED \(UTC\)$/);
     expect(rows).toHaveLength(4);
     expect(result.stdout).toMatch(new RegExp(`${springId}\\s+Spring buyers\\s+CUSTOMER_LIST\\s+TOO_SMALL\\s+—\\s+\\d{4}-\\d\\d-\\d\\d`));
     expect(result.stdout).toMatch(/Autumn buyers\s+ACTALIKE\s+READY\s+2,000,000/);
@@ -72,7 +72,8 @@ describe('pinsync audiences', () => {
   it('exits 5 on an unknown audience and says how to create it', async () => {
     const result = await runCli(['audiences', 'show', 'Winter buyers', '--ad-account', US], { env });
     expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(/No audience named "Winter buyers" in ad account 549755885175.*--create/);
+    expect(result.stderr).toMatch(/No audience named "Winter buyers" in ad account 549755885175\. .*pinsync audiences create NAME --from FILE/);
+    expect(result.stderr).not.toMatch(/--create/); // show has no --create flag
   });
 
   it('exits 2 and asks for the id when two audiences share the name', async () => {
@@ -113,7 +114,7 @@ describe('pinsync audiences', () => {
     expect(sandbox.state.customerList(seeded.rule.customer_list_id!)!.records.size).toBe(2);
     const again = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', file], { env });
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/already has an audience named "Seeded"/);
+    expect(again.stderr).toMatch(/already has an audience named "Seeded" \(id \d+\)\. .*pinsync push FILE --audience \d+/);
   });
 
   it('exits 2 naming the missing argument or flag off a terminal', async () => {
@@ -125,7 +126,11 @@ describe('pinsync audiences', () => {
     expect(noCountry.stderr).toMatch(/--country/);
     const badPercentage = await runCli(['audiences', 'create', 'X', '--actalike-of', 'Spring buyers', '--country', 'US', '--percentage', '11'], { env });
     expect(badPercentage.code).toBe(2);
-    expect(badPercentage.stderr).toMatch(/--percentage/);
+    expect(badPercentage.stderr).toMatch(/^pinsync: --percentage must be a whole number from 1 to 10, not "11"\.\n/);
+    expect(badPercentage.stderr).not.toMatch(/is invalid/);
+    const badCountry = await runCli(['audiences', 'create', 'X', '--actalike-of', 'Spring buyers', '--country', 'FR', '--percentage', '1'], { env });
+    expect(badCountry.code).toBe(2);
+    expect(badCountry.stderr).toMatch(/^pinsync: --country takes one of US, CA, GB, not "FR"\.\n/);
   });
 
   it('exits 4 and names the ad account when the user may only read it', async () => {
@@ -136,7 +141,7 @@ describe('pinsync audiences', () => {
       { env },
     );
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(new RegExp(`ask your Pinterest Business admin for access to ad account ${CA}`));
+    expect(result.stderr).toMatch(new RegExp(`refused access to ad account ${CA}\\. Ask your Pinterest Business admin for access to it`));
   });
 
   it('exits 4 on a revoked token without printing it', async () => {

@@ -123,6 +123,11 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
     const after = await runCli(['status'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
     expect(after.code).toBe(4);
     expect(after.stderr).toMatch(/Not logged in: run `pinsync login`/);
+    // A second logout with a token still in the environment says so, instead of a plain "nothing to forget".
+    const again = await runCli(['logout'], { home, env: { PINSYNC_ACCESS_TOKEN: 'pina_env_token' } });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/Nothing to forget/);
+    expect(again.stderr).toMatch(/PINSYNC_ACCESS_TOKEN or PINSYNC_REFRESH_TOKEN is still set/);
   });
 
   it('fails cleanly when consent is denied', async () => {

@@ -13,6 +13,6 @@ describe('runCli', () => {
   it('reports a usage error as exit 2 on stderr', async () => {
     const result = await runCli(['no-such-command']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/error:/);
+    expect(result.stderr).toMatch(/^pinsync: unknown command 'no-such-command'/);
   });
 });
