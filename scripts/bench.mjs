@@ -6,7 +6,9 @@
 //   upload      records/s for 200k records against the sandbox at 7 writes/s and 1,900 per request,
 //               as a share of the 13,300 records/s ceiling, and the share of writes answered 429
 //   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
-// Flags: --quick (smaller inputs), --only NAME[,NAME] (throughput, rss, upload, latency).
+// Flags: --quick (smaller inputs), --only NAME[,NAME] (throughput, rss, upload, latency, state).
+//   state       mirror diff time and peak RSS for 1M and 10M users with 1% churn, resume overhead
+//               (scripts/bench-state.mjs)
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -307,5 +309,13 @@ for (const [name, bench] of [
   process.stderr.write(`running ${name}…\n`);
   await bench();
 }
-const widths = [0, 1, 2].map((i) => Math.max(...results.map((row) => row[i].length)));
+const widths = [0, 1, 2].map((i) => Math.max(0, ...results.map((row) => row[i].length)));
 for (const row of results) console.log(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));
+
+// Durable runs (mirror diff, resume overhead) have their own script; same run, printed after.
+if (wanted('state')) {
+  process.stderr.write('running state (mirror diff, resume)…\n');
+  const { spawnSync } = await import('node:child_process');
+  const stateArgs = quick ? ['--sizes', '1000000', '--resume', '200000', '--resume-cli', '200000', '--sync-cli', '200000'] : [];
+  spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...stateArgs], { stdio: 'inherit' });
+}
