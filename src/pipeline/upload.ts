@@ -1,7 +1,7 @@
 // Sends batches with as many requests in flight as the client's rate limiter lets through, and
 // settles each row's fate in the tally. A batch Pinterest rejects as a bad request is split in
 // halves until the offending rows are isolated; a revoked token or deleted list stops the run.
-import { PinsyncError } from '../errors.js';
+import { InterruptedError, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import { splitBatch, type Batch } from './batch.js';
 import type { BatchRange, PushJournal } from './journal.js';
@@ -90,6 +90,9 @@ export class Uploader {
 
   private async failed(batch: Batch, range: BatchRange, error: unknown, deadline: number): Promise<void> {
     const { tally, journal } = this.options;
+    // Ctrl-C cut this request short: its rows stay pending and the journal keeps it in flight, so a
+    // rerun sends it again; counting it as errored would turn an interruption (130) into exit 3.
+    if (error instanceof InterruptedError) return;
     const kind = kindOf(error);
     if (kind === 'bad_request' && batch.lines.length > 1 && !isMarkedFatal(error)) {
       journal.batchFailed(range, 'split to isolate rejected records');
