@@ -34,10 +34,11 @@ describe('RateLimiter against the sandbox', () => {
       const listId = await seededList(client);
       const elapsed = await concurrentWrites(client, listId, 21);
       // Client and sandbox share one event loop here; on a loaded machine a stall of more than the
-      // limiter's 50 ms slack can bunch two requests into one server window. Alone it is always 0.
-      expect(client.stats.rateLimited).toBeLessThanOrEqual(1);
+      // limiter's 20 ms slack can bunch two requests into one server window. Alone it is always 0;
+      // without the limiter 14 of the 21 would be answered 429.
+      expect(client.stats.rateLimited).toBeLessThanOrEqual(2);
       expect(sandbox.state.requests.filter((r) => r.status === 429).length).toBe(client.stats.rateLimited);
-      // 21 writes after the list was created = 21 intervals of 150 ms (7/s with 50 ms slack per second): ~3.15 s.
+      // 21 writes after the list was created = 21 intervals of ~146 ms (7/s with 20 ms slack per second): ~3.06 s.
       expect(elapsed).toBeGreaterThan(2_900);
       expect(elapsed).toBeLessThan(client.stats.rateLimited ? 5_500 : 4_500);
       expect(sandbox.state.customerList(listId)!.records.size).toBe(43);
