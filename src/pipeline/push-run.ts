@@ -4,10 +4,9 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
-import { AuthError, ExitCode, NotFoundError, PinsyncError, UsageError } from '../errors.js';
+import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
 import type { PushHooks, PushOptions } from '../commands/push.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import type { Audience } from '../pinterest/types.generated.js';
 import { startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
@@ -18,18 +17,13 @@ import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
 import { Tally } from './tally.js';
-import { markFatal, type UploadTarget } from './upload.js';
+import type { UploadTarget } from './upload.js';
+import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
 
 const MAX_BATCH_SIZE = 1900;
 
-interface Target {
-  adAccountId?: string;
-  audienceId?: string;
-  audienceName: string;
-  customerListId?: string;
-  /** The audience does not exist yet and --create was given: the first batch creates it. */
-  toCreate: boolean;
-}
+/** Without credentials (a local dry run) the ad account may be unknown. */
+type Target = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
 
 interface DurableJournal extends PushJournal {
   runId: number;
@@ -217,26 +211,11 @@ async function resolveTarget(ctx: Context, client: PinterestClient | undefined, 
   if (!client) {
     return { adAccountId: options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId, audienceName, toCreate: false };
   }
-  const { findAudience, resolveAdAccount } = await import('../pinterest/connect.js');
-  const adAccountId = await resolveAdAccount(ctx, options.adAccount, client);
-  let audience: Audience;
-  try {
-    audience = await findAudience(client, adAccountId, audienceName);
-  } catch (error) {
-    if (error instanceof NotFoundError && options.create && !/^\d+$/.test(audienceName)) {
-      if (options.dryRun) ctx.info(`Audience "${audienceName}" does not exist: a real run would create it (customer list first).`);
-      return { adAccountId, audienceName, toCreate: true };
-    }
-    throw error;
+  const target = await resolveAudienceTarget(ctx, client, options);
+  if (target.toCreate && options.dryRun) {
+    ctx.info(`Audience "${audienceName}" does not exist: a real run would create it (customer list first).`);
   }
-  const type = audience.audience_type ?? (audience as { type?: string }).type;
-  const listId = audience.rule?.customer_list_id;
-  if (type !== 'CUSTOMER_LIST' || !listId) {
-    throw new UsageError(
-      `Audience "${audience.name ?? audience.id}" is a ${type ?? 'non-customer-list'} audience: only customer-list audiences can take users. Pick a CUSTOMER_LIST audience, or --create a new one under another name.`,
-    );
-  }
-  return { adAccountId, audienceId: audience.id, audienceName: audience.name ?? audienceName, customerListId: listId, toCreate: false };
+  return target;
 }
 
 async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: Settings): Promise<PushJournal> {
@@ -272,64 +251,14 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
   };
 }
 
-/**
- * PATCH the list; with --create the first batch creates the list and the audience instead. Writes
- * ignore the first Ctrl-C (requests in flight finish, so their rows are counted); a second quits.
- */
+/** Writes ignore the first Ctrl-C (requests in flight finish, so their rows are counted); a second quits. */
 function uploadTarget(client: PinterestClient, target: Target, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
-  let created: Promise<void> | undefined;
-  const signal = new AbortController().signal;
-  const patch = (records: readonly string[], deadline: number) =>
-    client.updateCustomerList(
-      target.adAccountId!,
-      target.customerListId!,
-      { operation_type: operation === 'REMOVE' ? 'REMOVE' : 'ADD', records: records.join(',') },
-      { deadline, signal },
-    );
-  return {
-    send: async (records, deadline) => {
-      if (!target.toCreate) {
-        await patch(records, deadline);
-        return;
-      }
-      if (created) {
-        await created;
-        await patch(records, deadline);
-        return;
-      }
-      created = createAudienceWith(client, target, plan, records, { deadline, signal }, description).catch((error: unknown) => {
-        throw markFatal(error);
-      });
-      await created;
-    },
-  };
-}
-
-async function createAudienceWith(
-  client: PinterestClient,
-  target: Target,
-  plan: ColumnPlan,
-  records: readonly string[],
-  call: { deadline: number; signal: AbortSignal },
-  description?: string,
-): Promise<void> {
-  const list = await client.createCustomerList(
-    target.adAccountId!,
-    { name: target.audienceName, records: records.join(','), list_type: plan.listType },
-    call,
-  );
-  target.customerListId = list.id;
-  const audience = await client.createAudience(
-    target.adAccountId!,
-    {
-      name: target.audienceName,
-      audience_type: 'CUSTOMER_LIST',
-      rule: { customer_list_id: list.id },
-      ...(description ? { description } : {}),
-    },
-    call,
-  );
-  target.audienceId = audience.id;
+  return customerListTarget(client, target as AudienceTarget, {
+    operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
+    listType: plan.listType,
+    description,
+    signal: new AbortController().signal,
+  });
 }
 
 function outcomeName(result: PipelineOutcome | undefined): string {

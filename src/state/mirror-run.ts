@@ -22,7 +22,7 @@ import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from './journal.js';
-import { mirrorUploadTarget, resolveMirrorTarget, type MirrorTarget } from './mirror-target.js';
+import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from '../pipeline/audience-target.js';
 import { listKey, type DiffCounts, type MirrorDiff } from './snapshot.js';
 import { openStateStore, type StateStore } from './store.js';
 
@@ -72,7 +72,7 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
   let progress: Progress | undefined;
   try {
     store = await openStateStore(ctx.paths.stateFile);
-    const target = await resolveMirrorTarget(ctx, client, options);
+    const target = await resolveAudienceTarget(ctx, client, options);
     const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
     const snapshot = store.snapshots.generation(key);
     diff = store.snapshots.startDiff(key);
@@ -244,7 +244,7 @@ async function stageInput(
   }
 }
 
-function describeDiff(ctx: Context, target: MirrorTarget, counts: DiffCounts): void {
+function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
   const n = (value: number) => value.toLocaleString('en-US');
   const name = `"${target.audienceName}"`;
   if (!counts.hasSnapshot) {
@@ -259,7 +259,7 @@ function describeDiff(ctx: Context, target: MirrorTarget, counts: DiffCounts): v
 }
 
 /** A mirror that would empty much of the audience is more likely a wrong file than a wish. */
-async function confirmRemovals(ctx: Context, options: SyncOptions, target: MirrorTarget, counts: DiffCounts): Promise<void> {
+async function confirmRemovals(ctx: Context, options: SyncOptions, target: AudienceTarget, counts: DiffCounts): Promise<void> {
   if (!counts.hasSnapshot || counts.removed === 0 || options.force) return;
   const share = (counts.removed / Math.max(1, counts.snapshotSize)) * 100;
   if (share <= options.maxRemove) return;
@@ -276,7 +276,7 @@ async function confirmRemovals(ctx: Context, options: SyncOptions, target: Mirro
 async function sendDiff(
   ctx: Context,
   client: PinterestClient,
-  target: MirrorTarget,
+  target: AudienceTarget,
   staged: Staged,
   settings: Settings,
   diff: MirrorDiff,
@@ -285,7 +285,7 @@ async function sendDiff(
 ): Promise<Sent> {
   const listType = staged.plan?.listType ?? 'EMAIL';
   const removals = new Tally();
-  const adds = await sendPhase(ctx, mirrorUploadTarget(client, target, 'ADD', listType), diff.addedRows(), settings, tally, journal);
+  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType }), diff.addedRows(), settings, tally, journal);
   if (adds.stop !== 'end') return { ...adds, removals };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
   let pseudoLine = staged.lastLine;
@@ -295,7 +295,7 @@ async function sendDiff(
       yield { line: ++pseudoLine, records: [record] };
     }
   })();
-  const removes = await sendPhase(ctx, mirrorUploadTarget(client, target, 'REMOVE', listType), removalRows, settings, removals, journal);
+  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType }), removalRows, settings, removals, journal);
   return { ...removes, removals };
 }
 
@@ -349,7 +349,7 @@ function outcomeName(sent: Sent): string {
 
 interface ReportInput {
   options: SyncOptions;
-  target: MirrorTarget;
+  target: AudienceTarget;
   tally: Tally;
   counts: DiffCounts;
   unchangedRows: number;
