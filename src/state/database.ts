@@ -14,6 +14,9 @@ export class StateFileError extends UsageError {}
 export async function openDatabase(file: string): Promise<Database> {
   const { default: Sqlite } = await import('better-sqlite3');
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Hashed identifiers are still personal data: owner-only, like the config and credential files.
+  // SQLite gives its -wal and -shm files the main file's mode.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
   let db: Database | undefined;
   try {
     db = new Sqlite(file);

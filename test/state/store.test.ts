@@ -20,6 +20,14 @@ describe('state store', () => {
     again.close();
   });
 
+  it('keeps the state file and its WAL readable by the owner only', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const store = await openStateStore(file);
+    store.runs.create({ runKey: 'k', profile: 'default', command: 'push', operation: 'ADD', resumable: true }, 1);
+    for (const name of [file, `${file}-wal`]) expect(fs.statSync(name).mode & 0o777).toBe(0o600);
+    store.close();
+  });
+
   it('says in one sentence that a corrupt file is corrupt (exit 2), without crashing', async () => {
     const file = path.join(tempHome(), 'state.db');
     fs.writeFileSync(file, 'this is not a database, just some text that is long enough '.repeat(100));
