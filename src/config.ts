@@ -1,7 +1,5 @@
 // Per-profile settings in config.json (no secrets here: tokens live in the credential store).
-import fs from 'node:fs';
-import path from 'node:path';
-import { UsageError } from './errors.js';
+import { readJsonFile, writeJsonFile } from './json-file.js';
 
 export interface ProfileConfig {
   /** The ad account used when --ad-account is not given (`pinsync accounts use`). */
@@ -29,25 +27,11 @@ export class ConfigStore {
   }
 
   private read(): ConfigFile {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, profiles: {} };
-      throw error;
-    }
-    try {
-      const parsed = JSON.parse(text) as Partial<ConfigFile>;
-      return { version: 1, profiles: parsed.profiles ?? {} };
-    } catch {
-      throw new UsageError(`The config file ${this.file} is not valid JSON: fix or delete it.`);
-    }
+    const parsed = readJsonFile(this.file, `The config file ${this.file} is not valid JSON: fix or delete it.`) as Partial<ConfigFile> | undefined;
+    return { version: 1, profiles: parsed?.profiles ?? {} };
   }
 
   private write(config: ConfigFile): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-    fs.renameSync(temporary, this.file);
+    writeJsonFile(this.file, config);
   }
 }

@@ -1,8 +1,7 @@
 // The fallback credential store: credentials.json under PINSYNC_HOME, mode 0600 (directory 0700),
 // used when no OS keychain is reachable (headless Linux, containers) or PINSYNC_KEYCHAIN=off.
 import fs from 'node:fs';
-import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { readJsonFile, writeJsonFile } from '../json-file.js';
 import { parseStoredCredentials, type StoredCredentials } from './credentials.js';
 
 interface CredentialsFile {
@@ -40,28 +39,13 @@ export class FileStore {
   }
 
   private load(): CredentialsFile {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, profiles: {} };
-      throw error;
-    }
-    try {
-      const parsed = JSON.parse(text) as Partial<CredentialsFile>;
-      return { version: 1, profiles: parsed.profiles ?? {} };
-    } catch {
-      throw new UsageError(`The credentials file ${this.file} is not valid JSON: delete it and run \`pinsync login\`.`);
-    }
+    const parsed = readJsonFile(this.file, `The credentials file ${this.file} is not valid JSON: delete it and run \`pinsync login\`.`) as
+      | Partial<CredentialsFile>
+      | undefined;
+    return { version: 1, profiles: parsed?.profiles ?? {} };
   }
 
   private save(content: CredentialsFile): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    // Write a 0600 temporary and rename it, so the secret is never readable by others, even briefly.
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    fs.rmSync(temporary, { force: true });
-    fs.writeFileSync(temporary, JSON.stringify(content, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-    fs.chmodSync(temporary, 0o600);
-    fs.renameSync(temporary, this.file);
+    writeJsonFile(this.file, content);
   }
 }

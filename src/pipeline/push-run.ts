@@ -16,6 +16,7 @@ import { noopJournal, type PushJournal } from './journal.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
+import { parseDelimiter } from './read-rows.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
@@ -163,15 +164,6 @@ function checkOptions(options: PushOptions): Settings {
     retryForMs: options.retryFor ?? 13 * 3_600_000,
     delimiter: parseDelimiter(options.delimiter),
   };
-}
-
-function parseDelimiter(value: string | undefined): string {
-  if (value === undefined) return ',';
-  if (value === '\\t' || value.toLowerCase() === 'tab' || value === '\t') return '\t';
-  if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
-    throw new UsageError(`--delimiter takes one character such as "," ";" "|" or "tab", not "${value}".`);
-  }
-  return value;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { DigestSet } from '../pipeline/dedupe.js';
 import { MappingGuard } from '../pipeline/guard.js';
 import { RowIdentifier, Verdict } from '../pipeline/identify.js';
 import type { PushJournal } from '../pipeline/journal.js';
-import { createRowReader, type RowReader, type RowSink } from '../pipeline/read-rows.js';
+import { createRowReader, parseDelimiter, type RowReader, type RowSink } from '../pipeline/read-rows.js';
 import { openInput, sniffFormat, type InputSource } from '../pipeline/source.js';
 import { Tally } from '../pipeline/tally.js';
 import { Uploader, type UploadTarget } from '../pipeline/upload.js';
@@ -175,15 +175,6 @@ function checkOptions(options: SyncOptions): Settings {
     // --rate does not hold hundreds of batches (and their records) in memory at once.
     maxInFlight: Math.min(MAX_IN_FLIGHT, Math.max(4, Math.ceil(rate * 2))),
   };
-}
-
-function parseDelimiter(value: string | undefined): string {
-  if (value === undefined) return ',';
-  if (value === '\\t' || value.toLowerCase() === 'tab' || value === '\t') return '\t';
-  if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
-    throw new UsageError(`--delimiter takes one character such as "," ";" "|" or "tab", not "${value}".`);
-  }
-  return value;
 }
 
 /** Duplicates are found by the staging table's primary key, not in memory: this set keeps nothing. */
