@@ -180,12 +180,16 @@ describe('resuming a push', () => {
     expect((await runCli(['push', writeUsers(home, 'seed.csv', 0, 1), '--audience', 'Outage', '--ad-account', AD_ACCOUNT, '--create'], { home: makeHome(), env: sandboxEnv(sandbox) })).code).toBe(0);
     sandbox.setFaults({ serverErrorRate: 1 });
     try {
-      // First attempt: retried for 1.5 s, then killed.
+      // First attempt: retried for 1.5 s after its first write (by then every batch has been tried), then killed.
+      const writesAtSpawn = sandbox.state.stats.writes;
       const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
+      while (sandbox.state.stats.writes === writesAtSpawn) await new Promise((resolve) => setTimeout(resolve, 5));
+      const firstAttemptAt = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 1500));
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Wait out the 4 s window opened by the first attempt (whatever the machine's load made of the above).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAttemptAt + 4500 - Date.now())));
       // The window opened by the first attempt has closed: the rerun gives up at once instead of retrying 4 s more.
       const requestsBefore = sandbox.state.stats.writes;
       const expired = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
