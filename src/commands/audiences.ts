@@ -3,7 +3,7 @@
 // Light on purpose: the API client (undici) is imported inside the actions.
 import { Option, type Command } from 'commander';
 import { action, parseDuration, parseInteger, parseNumber } from './action.js';
-import { MAX_BATCH_SIZE, type PushOptions } from './push.js';
+import { addInputOptions, MAX_BATCH_SIZE, type PushOptions } from './push.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
@@ -71,22 +71,9 @@ export function registerAudiences(program: Command): void {
 
 /** `audiences create --from FILE` takes push's input, batching and report options. */
 function addPushOptions(command: Command): void {
-  command
-    .addOption(new Option('--format <format>', 'with --from: input format (default: from the extension)').choices(['csv', 'ndjson']))
-    .option('--delimiter <char>', 'with --from: CSV field delimiter (default ","; "tab" or "\\t" for tabs)')
-    .option('--email-column <name>', 'with --from: column holding email addresses')
-    .option('--maid-column <name>', 'with --from: column holding mobile advertising ids')
-    .option('--idfa-column <name>', 'with --from: column holding Apple IDFAs')
-    .option('--batch-size <n>', `with --from: records per request (default and max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE))
-    .option('--flush-interval <seconds>', 'with --from: send a partial batch this long after its first row (default 5)', parseNumber('--flush-interval', 0.05, 3600))
-    .option('--rate <qps>', 'with --from: write requests per second (default 7)', parseNumber('--rate', 0.1, 1000))
-    .option('--retry-for <duration>', 'with --from: how long a failing batch is retried (default 13h)', parseDuration('--retry-for'))
+  addInputOptions(command, 'with --from: ')
     .option('--dry-run', 'with --from: read, check and count everything, send nothing')
-    .option('--force', 'with --from: push even when most of the first rows have no valid identifier')
-    .option('--restart', 'with --from: start over instead of resuming an unfinished run of the same command')
-    .option('--report <file>', 'with --from: write the run report (JSON) to FILE')
-    .option('--rejects <file>', 'with --from: write `line,reason` for every row not synced to FILE')
-    .option('--no-progress', 'with --from: no progress bar or progress lines');
+    .option('--force', 'with --from: push even when most of the first rows have no valid identifier');
 }
 
 async function connect(ctx: Context): Promise<PinterestClient> {

@@ -5,11 +5,8 @@ import { action, parseDuration, parseInteger, parseNumber } from './action.js';
 import type { Context } from '../context.js';
 import type { PushJournal } from '../pipeline/journal.js';
 
-export interface PushOptions {
-  audience: string;
-  adAccount?: string;
-  create?: boolean;
-  remove?: boolean;
+/** Input, batching and report flags shared by push, sync and `audiences create --from`. */
+export interface InputOptions {
   format?: 'csv' | 'ndjson';
   delimiter?: string;
   emailColumn?: string;
@@ -21,14 +18,21 @@ export interface PushOptions {
   rate?: number;
   /** Milliseconds. */
   retryFor?: number;
-  dryRun?: boolean;
-  force?: boolean;
   restart?: boolean;
   report?: string;
   rejects?: string;
   json?: boolean;
   /** false with --no-progress. */
   progress?: boolean;
+}
+
+export interface PushOptions extends InputOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+  remove?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
   /** Audience description when --create makes one (audiences create --from). */
   description?: string;
 }
@@ -43,7 +47,7 @@ export interface PushHooks {
 export const MAX_BATCH_SIZE = 1900;
 
 export function registerPush(program: Command): void {
-  program
+  const push = program
     .command('push')
     .description('Add (or --remove) the users of a CSV or NDJSON file, or of standard input, to a customer-list audience.')
     .argument('<file>', 'CSV or NDJSON file (.gz too), or - for standard input')
@@ -51,23 +55,31 @@ export function registerPush(program: Command): void {
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--create', 'create the audience (customer list first) when it does not exist')
     .option('--remove', 'remove the users from the audience instead of adding them')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'ndjson']))
-    .option('--delimiter <char>', 'CSV field delimiter (default ","; "tab" or "\\t" for tabs)')
-    .option('--email-column <name>', 'column (or NDJSON field) holding email addresses')
-    .option('--maid-column <name>', 'column holding mobile advertising ids (GAID/AAID)')
-    .option('--idfa-column <name>', 'column holding Apple IDFAs')
-    .option('--batch-size <n>', `records per request (max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE), MAX_BATCH_SIZE)
-    .option('--flush-interval <seconds>', 'send a partial batch this long after its first row', parseNumber('--flush-interval', 0.05, 3600), 5)
-    .option('--rate <qps>', 'write requests per second', parseNumber('--rate', 0.1, 1000), 7)
-    .option('--retry-for <duration>', 'how long a failing batch is retried, e.g. 30m (default: 13h)', parseDuration('--retry-for'))
     .option('--dry-run', 'read, check and count everything, send nothing')
     .option('--force', 'push even when most of the first rows have no valid identifier')
-    .option('--restart', 'start over instead of resuming an unfinished run of the same command')
-    .option('--report <file>', 'write the run report (JSON) to FILE')
-    .option('--rejects <file>', 'write `line,reason` for every row not synced or errored to FILE')
-    .option('--json', 'print the run report as JSON on stdout')
-    .option('--no-progress', 'no progress bar or progress lines')
-    .action(action<PushOptions>((ctx, options, file) => runPush(ctx, options, file)));
+    .option('--json', 'print the run report as JSON on stdout');
+  addInputOptions(push).action(action<PushOptions>((ctx, options, file) => runPush(ctx, options, file)));
+}
+
+/**
+ * Adds the input, batching and report flags. Defaults are applied by the runs (so `audiences
+ * create` can tell which were given); `note` prefixes each help line, e.g. "with --from: ".
+ */
+export function addInputOptions(command: Command, note = ''): Command {
+  return command
+    .addOption(new Option('--format <format>', `${note}input format (default: from the extension)`).choices(['csv', 'ndjson']))
+    .option('--delimiter <char>', `${note}CSV field delimiter (default ","; "tab" or "\\t" for tabs)`)
+    .option('--email-column <name>', `${note}column (or NDJSON field) holding email addresses`)
+    .option('--maid-column <name>', `${note}column holding mobile advertising ids (GAID/AAID)`)
+    .option('--idfa-column <name>', `${note}column holding Apple IDFAs`)
+    .option('--batch-size <n>', `${note}records per request (default and max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE))
+    .option('--flush-interval <seconds>', `${note}send a partial batch this long after its first row (default 5)`, parseNumber('--flush-interval', 0.05, 3600))
+    .option('--rate <qps>', `${note}write requests per second (default 7)`, parseNumber('--rate', 0.1, 1000))
+    .option('--retry-for <duration>', `${note}how long a failing batch is retried, e.g. 30m (default 13h)`, parseDuration('--retry-for'))
+    .option('--restart', `${note}start over instead of resuming an unfinished run of the same command`)
+    .option('--report <file>', `${note}write the run report (JSON) to FILE`)
+    .option('--rejects <file>', `${note}write \`line,reason\` for every row not synced or errored to FILE`)
+    .option('--no-progress', `${note}no progress bar or progress lines`);
 }
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
