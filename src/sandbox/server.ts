@@ -57,6 +57,8 @@ export interface Sandbox {
   /** Replaces the faults (pass {} to clear); restarts the write and burst counters. */
   setFaults(faults: SandboxFaults): void;
   faults(): SandboxFaults;
+  /** Requests received and not yet answered (a test can wait until a write is in flight). */
+  requestsInProgress(): number;
   /** Closes the server and every socket, keep-alive ones too. */
   stop(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state: server.state,
     setFaults: (faults) => server.faults.set(faults),
     faults: () => server.faults.current(),
+    requestsInProgress: () => server.inProgress,
     stop: () => server.stop(),
   };
 }
@@ -102,6 +105,7 @@ interface Exchange {
 type Outcome = { status: number; body: unknown; contentType?: string } | { reset: true };
 
 class SandboxServer {
+  inProgress = 0;
   readonly state: SandboxState;
   readonly faults: FaultInjector;
   readonly app: { appId: string; appSecret: string };
@@ -172,6 +176,15 @@ class SandboxServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inProgress++;
+    try {
+      await this.answer(req, res);
+    } finally {
+      this.inProgress--;
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const exchange: Exchange = {
       receivedAt: started,

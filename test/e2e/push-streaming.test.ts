@@ -63,7 +63,7 @@ describe('pinsync push - (streaming)', () => {
     await waitFor(() => recordsOf(sandbox, list.id).length === 1, 10_000);
     sandbox.setFaults({ latencyMs: 1500 });
     run.proc.stdin.write('two@example.com\n');
-    await new Promise((resolve) => setTimeout(resolve, 800)); // the second batch is now in flight
+    await waitFor(() => sandbox.requestsInProgress() > 0, 10_000); // the second batch is now in flight
     run.proc.kill('SIGINT');
     expect(await run.exit).toBe(130);
     const report = JSON.parse(run.output().stdout);

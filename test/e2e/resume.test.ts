@@ -69,6 +69,18 @@ async function recordsInFlight(home: string): Promise<number> {
   }
 }
 
+/** When the journal's last-started batch was first attempted: its retry window runs from there. */
+async function latestFirstAttempt(home: string): Promise<number> {
+  const store = await openStateStore(`${home}/state.db`);
+  try {
+    const row = store.db.prepare(`SELECT max(first_attempt_at) AS at FROM batches`).get() as { at: number | null };
+    if (row.at === null) throw new Error('the killed push recorded no batch');
+    return row.at;
+  } finally {
+    store.close();
+  }
+}
+
 describe('resuming a push', () => {
   it('survives kill -9 at five random points: the audience ends exact, only in-flight batches are sent twice', async () => {
     const random = seededRandom(20_260_229);
@@ -180,16 +192,16 @@ describe('resuming a push', () => {
     expect((await runCli(['push', writeUsers(home, 'seed.csv', 0, 1), '--audience', 'Outage', '--ad-account', AD_ACCOUNT, '--create'], { home: makeHome(), env: sandboxEnv(sandbox) })).code).toBe(0);
     sandbox.setFaults({ serverErrorRate: 1 });
     try {
-      // First attempt: retried for 1.5 s after its first write (by then every batch has been tried), then killed.
+      // First attempt: every batch is tried at least once and retried a while, then the process is killed.
       const writesAtSpawn = sandbox.state.stats.writes;
       const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
-      while (sandbox.state.stats.writes === writesAtSpawn) await new Promise((resolve) => setTimeout(resolve, 5));
-      const firstAttemptAt = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      while (sandbox.state.stats.writes < writesAtSpawn + 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));
-      // Wait out the 4 s window opened by the first attempt (whatever the machine's load made of the above).
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAttemptAt + 4500 - Date.now())));
+      // Wait out the 4 s windows the journal recorded, however the machine's load spread the first attempts.
+      const windowsCloseAt = (await latestFirstAttempt(home)) + 4000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowsCloseAt + 300 - Date.now())));
       // The window opened by the first attempt has closed: the rerun gives up at once instead of retrying 4 s more.
       const requestsBefore = sandbox.state.stats.writes;
       const expired = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
