@@ -19,11 +19,17 @@ export async function openDatabase(file: string): Promise<Database> {
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   let db: Database | undefined;
   try {
-    db = new Sqlite(file);
-    configure(db);
-    checkOwnership(db, file);
-    migrate(db);
-    return db;
+    const opened = (db = new Sqlite(file));
+    configure(opened);
+    // One IMMEDIATE transaction: two processes opening a fresh file at once (overlapping cron jobs)
+    // must not both see schema version 0 and both run the first migration.
+    opened
+      .transaction(() => {
+        checkOwnership(opened, file);
+        migrate(opened);
+      })
+      .immediate();
+    return opened;
   } catch (error) {
     db?.close();
     if (error instanceof StateFileError) throw error;
@@ -65,10 +71,8 @@ function checkOwnership(db: Database, file: string): void {
 function migrate(db: Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+    db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${version + 1}`);
   }
 }
 

@@ -7,6 +7,7 @@ import type { RunReport } from '../report/run-report.js';
 import { fingerprintFile, runKey } from './fingerprint.js';
 import { decodeLines, encodeLines, LineSet } from './line-set.js';
 import type { RunRecord, RunStatus } from './runs.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import { openStateStore, type StateStore } from './store.js';
 
 export interface RunJournalOptions {
@@ -38,6 +39,7 @@ export class DurableRunJournal implements PushJournal {
     private readonly retryForMs: number,
     private readonly now: () => number,
     private readonly ownsStore: boolean,
+    private readonly lock: RunLock | undefined,
   ) {}
 
   get runId(): number {
@@ -98,6 +100,7 @@ export class DurableRunJournal implements PushJournal {
 
   close(): void {
     if (this.ownsStore) this.store.close();
+    this.lock?.release();
   }
 }
 
@@ -112,6 +115,7 @@ export async function startRunJournal(
 ): Promise<DurableRunJournal> {
   const ownsStore = store === undefined;
   const state = store ?? (await openStateStore(ctx.paths.stateFile));
+  let lock: RunLock | undefined;
   try {
     const resumable = options.input !== '-';
     const fingerprint = resumable ? await fingerprintFile(options.input) : undefined;
@@ -122,6 +126,7 @@ export async function startRunJournal(
       fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
       ...options.requestShape,
     });
+    if (resumable) lock = await acquireRunLock(ctx.paths.stateDir, `run:${key}`, `${describeRun(options)}`);
     const now = ctx.now();
     const earlier = resumable && !options.restart ? state.runs.latestWithKey(key) : undefined;
     if (earlier && isResumable(earlier)) {
@@ -130,7 +135,7 @@ export async function startRunJournal(
       const delivered = new LineSet(acknowledgedIntervals(state, run.id));
       const deliveredLines = delivered.size;
       const resumed = { runId: run.id, attempt: run.attempts, deliveredLines };
-      const journal = new DurableRunJournal(state, run, resumed, delivered, options.retryForMs, ctx.now, ownsStore);
+      const journal = new DurableRunJournal(state, run, resumed, delivered, options.retryForMs, ctx.now, ownsStore, lock);
       ctx.info(
         `Resuming run ${run.id} (attempt ${run.attempts}): ${deliveredLines.toLocaleString('en-US')} lines Pinterest already acknowledged are not sent again; add --restart to start over.`,
       );
@@ -149,11 +154,18 @@ export async function startRunJournal(
       },
       now,
     );
-    return new DurableRunJournal(state, run, undefined, new LineSet([]), options.retryForMs, ctx.now, ownsStore);
+    return new DurableRunJournal(state, run, undefined, new LineSet([]), options.retryForMs, ctx.now, ownsStore, lock);
   } catch (error) {
     if (ownsStore) state.close();
+    lock?.release();
     throw error;
   }
+}
+
+function describeRun(options: RunJournalOptions): string {
+  const verb = options.command === 'sync' ? 'syncing' : options.operation === 'REMOVE' ? 'removing the users of' : 'pushing';
+  const preposition = options.operation === 'REMOVE' ? 'from' : 'into';
+  return `${verb} ${path.basename(options.input)} ${preposition} audience "${String(options.requestShape.audience ?? '')}"`;
 }
 
 function isResumable(run: RunRecord): boolean {

@@ -23,6 +23,7 @@ import { buildRunReport, writeReportFile, type RunReport } from '../report/run-r
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from './journal.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from '../pipeline/audience-target.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from './snapshot.js';
 import { openStateStore, type StateStore } from './store.js';
 
@@ -70,10 +71,12 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
   let journal: DurableRunJournal | undefined;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
+  let lock: RunLock | undefined;
   try {
     store = await openStateStore(ctx.paths.stateFile);
     const target = await resolveAudienceTarget(ctx, client, options);
     const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
+    lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
     const snapshot = store.snapshots.generation(key);
     diff = store.snapshots.startDiff(key);
     rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
@@ -146,7 +149,9 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
     rejects?.close();
     source.close();
     diff?.dispose();
+    journal?.close();
     store?.close();
+    lock?.release();
     await client.close();
   }
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,30 @@ describe('state store', () => {
     const again = await openStateStore(file);
     expect(again.runs.list()).toHaveLength(1);
     again.close();
+  });
+
+  it('lets several processes open a fresh state file at the same moment (overlapping cron jobs)', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    // Each child loads the module first, then all open the file at one agreed instant.
+    const startAt = Date.now() + 1500;
+    const opener = `const { openStateStore } = await import(${JSON.stringify(path.resolve('dist/state/store.js'))});
+      while (Date.now() < ${startAt});
+      (await openStateStore(${JSON.stringify(file)})).close();`;
+    const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', opener], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    const results = await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            let stderr = '';
+            child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+            child.on('close', (code) => resolve({ code, stderr }));
+          }),
+      ),
+    );
+    expect(results).toEqual(results.map(() => ({ code: 0, stderr: '' })));
+    const store = await openStateStore(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    store.close();
   });
 
   it('keeps the state file and its WAL readable by the owner only', async () => {
