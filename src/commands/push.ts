@@ -51,14 +51,36 @@ export function registerPush(program: Command): void {
     .command('push')
     .description('Add (or --remove) the users of a CSV or NDJSON file, or of standard input, to a customer-list audience.')
     .argument('<file>', 'CSV or NDJSON file (.gz too), or - for standard input')
-    .requiredOption('--audience <id-or-name>', 'audience id or exact name')
+    .option('--audience <id-or-name>', 'audience id or exact name (asked on a terminal when missing)')
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--create', 'create the audience (customer list first) when it does not exist')
     .option('--remove', 'remove the users from the audience instead of adding them')
     .option('--dry-run', 'read, check and count everything, send nothing')
     .option('--force', 'push even when most of the first rows have no valid identifier')
     .option('--json', 'print the run report as JSON on stdout');
-  addInputOptions(push).action(action<PushOptions>((ctx, options, file) => runPush(ctx, options, file)));
+  addInputOptions(push).action(
+    action<PushOptions>(async (ctx, options, file) => {
+      await askForAudienceIfMissing(ctx, options, !options.remove);
+      return runPush(ctx, options, file);
+    }),
+  );
+}
+
+/**
+ * No --audience: on a terminal, pick one (which may also pick the ad account, and --create for a new
+ * one); off a terminal, exit 2 naming --audience.
+ */
+export async function askForAudienceIfMissing(
+  ctx: Context,
+  options: { audience: string; adAccount?: string; create?: boolean },
+  offerNew: boolean,
+): Promise<void> {
+  if (options.audience?.trim()) return;
+  const { askForAudience } = await import('../pinterest/connect.js');
+  const choice = await askForAudience(ctx, options.adAccount, offerNew);
+  options.audience = choice.audience;
+  options.adAccount = choice.adAccount;
+  options.create = options.create || choice.create;
 }
 
 /**

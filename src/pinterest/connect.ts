@@ -175,3 +175,62 @@ export async function findAudience(
   const ids = matches.map((audience) => audience.id).join(', ');
   throw new UsageError(`${matches.length} audiences in ad account ${adAccountId} are named "${wanted}" (ids ${ids}): pass the id instead.`);
 }
+
+export interface AudienceChoice {
+  audience: string;
+  adAccount: string;
+  /** The user chose to make a new audience (push/sync --create). */
+  create: boolean;
+}
+
+const NEW_AUDIENCE = '\u0000new';
+
+/**
+ * --audience was not given: on a TTY, pick one of the ad account's customer-list audiences or name a
+ * new one (which implies --create); off a TTY, exit 2 naming --audience.
+ */
+export async function askForAudience(ctx: Context, adAccountFlag: string | undefined, offerNew: boolean): Promise<AudienceChoice> {
+  if (!ctx.canPrompt) throw missingFlag('--audience', 'audience');
+  const client = await connectInteractive(ctx);
+  try {
+    const adAccount = await resolveAdAccount(ctx, adAccountFlag, client);
+    const audiences = (await collect(client.audiences(adAccount))).filter((a) => a.audience_type === 'CUSTOMER_LIST' && a.id);
+    if (audiences.length === 0 && !offerNew) throw new NotFoundError(`Ad account ${adAccount} has no customer-list audience to remove users from.`);
+    const picked = await ctx.prompter.select('Which audience?', [
+      ...audiences.map((a) => ({ name: `${a.name ?? '(no name)'} (${a.id})`, value: a.id!, description: sizeNote(a) })),
+      ...(offerNew ? [{ name: 'A new audience…', value: NEW_AUDIENCE, description: 'creates the customer list and the audience from this file' }] : []),
+    ]);
+    const choice =
+      picked === NEW_AUDIENCE
+        ? { audience: await askNewAudienceName(ctx, audiences), adAccount, create: true }
+        : { audience: uniqueNameOrId(audiences, picked), adAccount, create: false };
+    ctx.info(`Next time pass --audience ${JSON.stringify(choice.audience)} --ad-account ${adAccount}${choice.create ? ' --create' : ''} to skip these questions.`);
+    return choice;
+  } finally {
+    await client.close();
+  }
+}
+
+function sizeNote(audience: Audience): string {
+  return audience.size === undefined || audience.size === null ? `${audience.status ?? 'size pending'}` : `${audience.size.toLocaleString('en-US')} users`;
+}
+
+function askNewAudienceName(ctx: Context, existing: readonly Audience[]): Promise<string> {
+  const taken = new Set(existing.map((a) => a.name));
+  return ctx.prompter
+    .input('Name of the new audience:', {
+      validate: (value) => {
+        const name = value.trim();
+        if (name === '') return 'Give the audience a name.';
+        if (/^\d+$/.test(name)) return 'A name of digits only would read as an audience id; add a word.';
+        return taken.has(name) ? `This ad account already has an audience named "${name}".` : true;
+      },
+    })
+    .then((name) => name.trim());
+}
+
+/** The name reads better in the hint and in later cron lines; the id only when the name is ambiguous. */
+function uniqueNameOrId(audiences: readonly Audience[], id: string): string {
+  const name = audiences.find((a) => a.id === id)?.name;
+  return name && audiences.filter((a) => a.name === name).length === 1 && !/^\d+$/.test(name) ? name : id;
+}

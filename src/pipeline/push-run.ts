@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
 import type { PushHooks, PushOptions } from '../commands/push.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import { startProgress, type Progress } from '../report/progress.js';
+import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
@@ -60,12 +60,12 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
     const tally = new Tally(rejects);
     const dryRunSends = { requests: 0, records: 0 };
     progress = await startProgress(
-      { tally, bytesRead: () => source.bytesRead(), totalBytes: source.totalBytes },
+      rowsDone(tally, source),
       {
         stderr: ctx.stderr,
         isTTY: ctx.stderrIsTTY,
         enabled: options.progress !== false,
-        intervalSeconds: progressInterval(ctx),
+        intervalSeconds: progressInterval(ctx.env),
         now: ctx.now,
       },
     );
@@ -177,11 +177,6 @@ function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number
   const bigFile = !source.isStdin && (source.totalBytes ?? 0) >= 8 * 2 ** 20;
   const tableBytes = initialBytes(expectedRecords ?? 0);
   return bigFile && tableBytes < 100 * 2 ** 20 && availableParallelism() > 1;
-}
-
-function progressInterval(ctx: Context): number | undefined {
-  const value = Number(ctx.env.PINSYNC_PROGRESS_INTERVAL);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** Without credentials a dry run still checks the file locally; anything else needs a client. */

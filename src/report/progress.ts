@@ -1,12 +1,45 @@
-// Live progress on stderr: a cli-progress bar on a terminal (bytes read of the total, or rows for
-// standard input), else a plain line every few seconds for cron and CI logs (PINSYNC_PROGRESS_INTERVAL).
+// Live progress on stderr: a cli-progress bar on a terminal, else a plain line every few seconds for
+// cron and CI logs (PINSYNC_PROGRESS_INTERVAL). The caller says what share of the work is done. For a
+// push that is rows done of the rows the file is estimated to hold: reading runs far ahead of the
+// 7 requests/s upload, so bytes read alone would show 100% early. Standard input has no total.
 import type { Writable } from 'node:stream';
 import type { Tally } from '../pipeline/tally.js';
 
 export interface ProgressSource {
+  /** The counts shown. */
   tally: Tally;
+  /** The share of the work done, 0..1; undefined when the total is unknown (standard input). */
+  share(): number | undefined;
+  /** The rows the rows/s counts, and what they are: rows done, or rows read in a reading-only phase. */
+  rate: { rows(): number; label: 'done' | 'read' };
+}
+
+/** The input as bytes read of its size (undefined for standard input). */
+export interface ReadPosition {
   bytesRead(): number;
   totalBytes: number | undefined;
+}
+
+/** A push: rows done (synced, not synced, duplicate or errored) of the rows the file is estimated to hold. */
+export function rowsDone(tally: Tally, input: ReadPosition): ProgressSource {
+  return {
+    tally,
+    share: () => {
+      const read = bytesReadShare(input);
+      if (read === undefined || tally.entered === 0) return read === undefined ? undefined : 0;
+      return read * ((tally.entered - tally.pending) / tally.entered);
+    },
+    rate: { rows: () => tally.entered - tally.pending, label: 'done' },
+  };
+}
+
+/** A phase that only reads (sync stages the whole file before sending): bytes read of the size. */
+export function bytesRead(tally: Tally, input: ReadPosition): ProgressSource {
+  return { tally, share: () => bytesReadShare(input), rate: { rows: () => tally.entered, label: 'read' } };
+}
+
+function bytesReadShare(input: ReadPosition): number | undefined {
+  return input.totalBytes ? Math.min(1, input.bytesRead() / input.totalBytes) : undefined;
 }
 
 export interface ProgressOptions {
@@ -16,6 +49,12 @@ export interface ProgressOptions {
   /** Seconds between plain lines (default 5). */
   intervalSeconds?: number;
   now(): number;
+}
+
+/** PINSYNC_PROGRESS_INTERVAL: seconds between plain progress lines (tests and chatty CI logs). */
+export function progressInterval(env: Record<string, string | undefined>): number | undefined {
+  const value = Number(env.PINSYNC_PROGRESS_INTERVAL);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 export interface Progress {
@@ -34,7 +73,7 @@ function snapshot(source: ProgressSource, startedAt: number, now: number) {
   const elapsed = Math.max(0.001, (now - startedAt) / 1000);
   return {
     rows: t.entered,
-    rate: Math.round(t.entered / elapsed),
+    rate: Math.round(source.rate.rows() / elapsed),
     synced: t.synced,
     pending: t.pending,
     notSynced: t.notSynced,
@@ -50,9 +89,10 @@ function startPlainLines(source: ProgressSource, options: ProgressOptions): Prog
   const interval = Math.max(0.05, options.intervalSeconds ?? 5) * 1000;
   const timer = setInterval(() => {
     const s = snapshot(source, startedAt, options.now());
-    const share = source.totalBytes ? ` (${Math.min(100, Math.floor((100 * source.bytesRead()) / Math.max(1, source.totalBytes)))}%)` : '';
+    const share = source.share();
+    const percent = share === undefined ? '' : ` (${Math.floor(100 * share)}% ${source.rate.label})`;
     options.stderr.write(
-      `progress: ${n(s.rows)} rows read${share}, ${n(s.rate)} rows/s; synced ${n(s.synced)}, pending ${n(s.pending)}, not synced ${n(s.notSynced)}, errored ${n(s.errored)}\n`,
+      `progress: ${n(s.rows)} rows read${percent}, ${n(s.rate)} rows/s ${source.rate.label}; synced ${n(s.synced)}, pending ${n(s.pending)}, not synced ${n(s.notSynced)}, errored ${n(s.errored)}\n`,
     );
   }, interval);
   timer.unref();
@@ -62,10 +102,11 @@ function startPlainLines(source: ProgressSource, options: ProgressOptions): Prog
 async function startBar(source: ProgressSource, options: ProgressOptions): Promise<Progress> {
   const { default: cliProgress } = await import('cli-progress');
   const startedAt = options.now();
-  const byBytes = source.totalBytes !== undefined && source.totalBytes > 0;
-  const format = byBytes
-    ? '{bar} {percentage}% | {rows} rows, {rate} rows/s | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored} | ETA {eta_formatted}'
-    : '{rows} rows, {rate} rows/s | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored}';
+  const SCALE = 10_000;
+  const sized = source.share() !== undefined;
+  const format = sized
+    ? `{bar} {percentage}% | {rows} rows read, {rate} rows/s ${source.rate.label} | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored} | ETA {eta_formatted}`
+    : `{rows} rows read, {rate} rows/s ${source.rate.label} | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored}`;
   const bar = new cliProgress.SingleBar(
     { format, stream: options.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10 },
     cliProgress.Presets.shades_classic,
@@ -74,13 +115,14 @@ async function startBar(source: ProgressSource, options: ProgressOptions): Promi
     const s = snapshot(source, startedAt, options.now());
     return { ...s, rows: n(s.rows), rate: n(s.rate), synced: n(s.synced), pending: n(s.pending), notSynced: n(s.notSynced), errored: n(s.errored) };
   };
-  bar.start(byBytes ? source.totalBytes! : 1, 0, payload());
-  const timer = setInterval(() => bar.update(byBytes ? source.bytesRead() : 0, payload()), 200);
+  const value = () => Math.round(SCALE * (source.share() ?? 0));
+  bar.start(SCALE, 0, payload());
+  const timer = setInterval(() => bar.update(value(), payload()), 200);
   timer.unref();
   return {
     stop: () => {
       clearInterval(timer);
-      bar.update(byBytes ? Math.min(source.bytesRead(), source.totalBytes!) : 0, payload());
+      bar.update(value(), payload());
       bar.stop();
     },
   };

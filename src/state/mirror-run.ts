@@ -17,7 +17,7 @@ import { createRowReader, parseDelimiter, type RowReader, type RowSink } from '.
 import { openInput, sniffFormat, type InputSource } from '../pipeline/source.js';
 import { Tally } from '../pipeline/tally.js';
 import { Uploader, type UploadTarget } from '../pipeline/upload.js';
-import { startProgress, type Progress } from '../report/progress.js';
+import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
@@ -81,10 +81,14 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
     diff = store.snapshots.startDiff(key);
     rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
     const tally = new Tally(rejects);
-    progress = await startProgress(
-      { tally, bytesRead: () => source.bytesRead(), totalBytes: source.totalBytes },
-      { stderr: ctx.stderr, isTTY: ctx.stderrIsTTY, enabled: options.progress !== false, now: ctx.now },
-    );
+    const progressOptions = {
+      stderr: ctx.stderr,
+      isTTY: ctx.stderrIsTTY,
+      enabled: options.progress !== false,
+      intervalSeconds: progressInterval(ctx.env),
+      now: ctx.now,
+    };
+    progress = await startProgress(bytesRead(tally, source), progressOptions);
     const staged = await stageInput(ctx, source, options, settings, tally, diff);
     progress.stop();
     const counts = diff.diff();
@@ -135,7 +139,10 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
       journal.finish(final, ExitCode.ok);
       return finish(ctx, options, source, final, ExitCode.ok);
     }
-    const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, journal);
+    const removals = new Tally();
+    progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
+    const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
+    progress.stop();
     const exitCode = exitCodeOf(sent, tally);
     const final = report(sent, outcomeName(sent));
     if (exitCode === ExitCode.ok) {
@@ -277,10 +284,10 @@ async function sendDiff(
   settings: Settings,
   diff: MirrorDiff,
   tally: Tally,
+  removals: Tally,
   journal: PushJournal,
 ): Promise<Sent> {
   const listType = staged.plan?.listType ?? 'EMAIL';
-  const removals = new Tally();
   const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType }), diff.addedRows(), settings, tally, journal);
   if (adds.stop !== 'end') return { ...adds, removals };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
@@ -293,6 +300,13 @@ async function sendDiff(
   })();
   const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType }), removalRows, settings, removals, journal);
   return { ...removes, removals };
+}
+
+/** While the diff is sent: rows to add and records to remove that are done, of all there are to send. */
+function diffSent(tally: Tally, removals: Tally, counts: DiffCounts): ProgressSource {
+  const toSend = Math.max(1, counts.addedRows + counts.removed);
+  const done = () => counts.addedRows - tally.pending + (removals.entered - removals.pending);
+  return { tally, share: () => Math.min(1, done() / toSend), rate: { rows: done, label: 'done' } };
 }
 
 async function sendPhase(

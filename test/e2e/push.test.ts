@@ -246,7 +246,7 @@ describe('pinsync push, progress and batch size', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(listWrites(sandbox).map((w) => w.records)).toEqual([1900, 1900, 200]);
     expect(recordsOf(sandbox, list.id)).toHaveLength(4000);
-    expect(r.stderr).toMatch(/progress: [\d,]+ rows read \(\d+%\), [\d,]+ rows\/s; synced [\d,]+, pending [\d,]+, not synced 0, errored 0/);
+    expect(r.stderr).toMatch(/progress: [\d,]+ rows read \(\d+% done\), [\d,]+ rows\/s done; synced [\d,]+, pending [\d,]+, not synced 0, errored 0/);
     const quiet = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--no-progress'], {
       env: { ...pushEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
     });

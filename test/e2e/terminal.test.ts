@@ -1,0 +1,81 @@
+// pinsync on a real terminal (a pty from util-linux `script`): a missing choice is asked with a
+// prompt, and a push shows the cli-progress bar, redrawn in place, before the summary.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome, runCli } from '../support/cli.js';
+import { KEY, plain, runInTerminal } from '../support/terminal.js';
+import { AD_ACCOUNT, hashesOf, listRecords, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+});
+afterAll(async () => {
+  await sandbox.stop();
+});
+
+describe('on a terminal', () => {
+  it('asks for the ad account and audience, creates the new one, and shows a live progress bar', async () => {
+    const home = makeHome();
+    const file = writeUsers(home, 'users.csv', 0, 3000);
+    const session = runInTerminal(['push', file, '--batch-size', '200', '--rate', '4'], { home, env: sandboxEnv(sandbox) });
+
+    await session.waitFor(/Which ad account\?/);
+    await session.waitFor(/Sandbox Ads US \(549755885175\)/);
+    session.type(KEY.enter); // the first: Sandbox Ads US
+    await session.waitFor(/Which audience\?[\s\S]*A new audience…/);
+    session.type(KEY.enter); // no audiences yet: "A new audience…" is the only choice
+    await session.waitFor(/Name of the new audience:/);
+    session.type('Terminal fans' + KEY.enter);
+
+    expect(await session.exit, plain(session.raw())).toBe(0);
+    const screen = plain(session.raw());
+    expect(screen).toContain(`Next time pass --audience "Terminal fans" --ad-account ${AD_ACCOUNT} --create to skip these questions.`);
+    // The bar is redrawn in place (cursor back to column 1, no new lines), grows with the rows done
+    // (not the bytes read, which reach 100% long before the upload ends) and ends complete.
+    const frames = session.raw().split('\u001b[1G').map(plain).filter((frame) => /rows\/s done \| synced/.test(frame));
+    expect(frames.length).toBeGreaterThan(3);
+    const percents = frames.map((frame) => Number(/ (\d+)% \|/.exec(frame)?.[1]));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(frames.some((frame) => /\b([1-9]|[1-9]\d)% \| 3,000 rows read, .* pending [1-9]/.test(frame))).toBe(true);
+    expect(frames.at(-1)).toMatch(/100% \| 3,000 rows read, [\d,]+ rows\/s done \| synced 3,000 · pending 0 · not synced 0 · errored 0 \| ETA/);
+    expect(screen).toMatch(/Entered\s+3,000/);
+    expect(screen).not.toContain('user1@example.com');
+    expect(sameSet(listRecords(sandbox, 'Terminal fans'), hashesOf(0, 3000))).toBe(true);
+  }, 60_000);
+
+  it('sync shows the reading of the file, then the sending of the difference, each up to 100%', async () => {
+    const home = makeHome();
+    const file = writeUsers(home, 'mirror.csv', 0, 3000);
+    const args = ['sync', file, '--audience', 'Terminal mirror', '--ad-account', AD_ACCOUNT, '--create', '--batch-size', '200', '--rate', '4'];
+    const session = runInTerminal(args, { home, env: sandboxEnv(sandbox) });
+    expect(await session.exit, plain(session.raw())).toBe(0);
+    const frames = session.raw().split('\u001b[1G').map(plain);
+    const reading = frames.filter((frame) => /rows\/s read \|/.test(frame));
+    const sending = frames.filter((frame) => /rows\/s done \|/.test(frame));
+    expect(reading.at(-1)).toMatch(/100% \| 3,000 rows read/);
+    const percents = sending.map((frame) => Number(/ (\d+)% \|/.exec(frame)?.[1]));
+    expect(percents.length).toBeGreaterThan(3);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.some((p) => p > 0 && p < 100)).toBe(true);
+    expect(sending.at(-1)).toMatch(/100% \| 3,000 rows read, [\d,]+ rows\/s done \| synced 3,000 · pending 0/);
+    expect(sameSet(listRecords(sandbox, 'Terminal mirror'), hashesOf(0, 3000))).toBe(true);
+  }, 60_000);
+
+  it('lists the existing audiences to pick from, and Ctrl-C at the prompt exits 130 sending nothing', async () => {
+    const home = makeHome();
+    const file = writeUsers(home, 'more.csv', 0, 10);
+    const writesBefore = sandbox.state.stats.writes;
+    const session = runInTerminal(['push', file, '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
+    await session.waitFor(/Which audience\?[\s\S]*Terminal fans \(\d+\)[\s\S]*A new audience…/);
+    session.type('\u0003');
+    expect(await session.exit).toBe(130);
+    expect(sandbox.state.stats.writes).toBe(writesBefore);
+  }, 30_000);
+
+  it('off a terminal, a missing --audience exits 2 naming the flag', async () => {
+    const result = await runCli(['push', writeUsers(makeHome(), 'x.csv', 0, 5), '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('pinsync: No audience given: pass --audience (no terminal to ask on).\n');
+  });
+});
