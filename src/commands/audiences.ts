@@ -50,7 +50,7 @@ export function registerAudiences(program: Command): void {
   audiences
     .command('show')
     .description('Show one audience and, for a customer-list audience, its customer list.')
-    .argument('<id-or-name>', 'audience id or exact name')
+    .argument('[id-or-name]', 'audience id or exact name (asked on a terminal when missing)')
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--json', 'print one JSON object')
     .action(action(runAudiencesShow));
@@ -125,12 +125,16 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
   }
 }
 
-export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrName: string): Promise<number> {
+export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrName: string | undefined): Promise<number> {
+  if (!idOrName?.trim() && !ctx.canPrompt) {
+    throw new UsageError('No audience given: pass its id or name, e.g. `pinsync audiences show "Spring buyers"` (no terminal to ask on).');
+  }
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   const client = await connect(ctx);
   try {
-    const { findAudience } = await import('../pinterest/connect.js');
-    const audience = await findAudience(client, adAccountId, idOrName, SEE_AUDIENCES);
+    const { findAudience, pickAudienceId } = await import('../pinterest/connect.js');
+    const wanted = idOrName?.trim() || (await pickAudienceId(ctx, client, adAccountId));
+    const audience = await findAudience(client, adAccountId, wanted, SEE_AUDIENCES);
     const listId = audienceType(audience) === 'CUSTOMER_LIST' ? audience.rule?.customer_list_id : undefined;
     const customerList = listId ? await client.customerList(adAccountId, listId) : undefined;
     const tooSmall = audience.status === 'TOO_SMALL' || customerList?.status === 'TOO_SMALL';

@@ -1,6 +1,7 @@
 // From a command's Context to a ready PinterestClient, plus the two look-ups every audience command
 // needs: which ad account (flag > profile default > prompt) and which audience (id or exact name).
 import type { Context } from '../context.js';
+import type { Choice } from '../prompt.js';
 import { missingFlag, NotFoundError, UsageError } from '../errors.js';
 import { resolveTokenProvider, type TokenProvider } from '../auth/token-provider.js';
 import { ApiError } from './errors.js';
@@ -196,10 +197,11 @@ export async function askForAudience(ctx: Context, adAccountFlag: string | undef
     const adAccount = await resolveAdAccount(ctx, adAccountFlag, client);
     const audiences = (await collect(client.audiences(adAccount))).filter((a) => a.audience_type === 'CUSTOMER_LIST' && a.id);
     if (audiences.length === 0 && !offerNew) throw new NotFoundError(`Ad account ${adAccount} has no customer-list audience to remove users from.`);
-    const picked = await ctx.prompter.select('Which audience?', [
-      ...audiences.map((a) => ({ name: `${a.name ?? '(no name)'} (${a.id})`, value: a.id!, description: sizeNote(a) })),
-      ...(offerNew ? [{ name: 'A new audience…', value: NEW_AUDIENCE, description: 'creates the customer list and the audience from this file' }] : []),
-    ]);
+    const picked = await selectAudience(
+      ctx,
+      audiences,
+      offerNew ? [{ name: 'A new audience…', value: NEW_AUDIENCE, description: 'creates the customer list and the audience from this file' }] : [],
+    );
     const choice =
       picked === NEW_AUDIENCE
         ? { audience: await askNewAudienceName(ctx, audiences), adAccount, create: true }
@@ -209,6 +211,23 @@ export async function askForAudience(ctx: Context, adAccountFlag: string | undef
   } finally {
     await client.close();
   }
+}
+
+/** `audiences show` without an audience: pick any of the ad account's audiences. */
+export async function pickAudienceId(ctx: Context, client: PinterestClient, adAccountId: string): Promise<string> {
+  const audiences = await collect(client.audiences(adAccountId));
+  if (audiences.length === 0) throw new NotFoundError(`Ad account ${adAccountId} has no audiences yet: create one with \`pinsync audiences create\`.`);
+  return selectAudience(ctx, audiences);
+}
+
+/** A select prompt over audiences (name, id, size or status); answers the chosen id or an extra choice's value. */
+function selectAudience(ctx: Context, audiences: readonly Audience[], extra: Choice<string>[] = []): Promise<string> {
+  return ctx.prompter.select('Which audience?', [
+    ...audiences
+      .filter((a) => a.id)
+      .map((a) => ({ name: `${a.name ?? '(no name)'} (${a.id})`, value: a.id!, description: `${a.audience_type ?? ''} · ${sizeNote(a)}` })),
+    ...extra,
+  ]);
 }
 
 function sizeNote(audience: Audience): string {

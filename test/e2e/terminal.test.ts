@@ -24,7 +24,7 @@ describe('on a terminal', () => {
     await session.waitFor(/Sandbox Ads US \(549755885175\)/);
     session.type(KEY.enter); // the first: Sandbox Ads US
     await session.waitFor(/Which audience\?[\s\S]*A new audience…/);
-    session.type(KEY.enter); // no audiences yet: "A new audience…" is the only choice
+    session.type(KEY.up + KEY.enter); // the list loops: up from the first is the last, "A new audience…"
     await session.waitFor(/Name of the new audience:/);
     session.type('Terminal fans' + KEY.enter);
 
@@ -65,15 +65,33 @@ describe('on a terminal', () => {
   it('lists the existing audiences to pick from, and Ctrl-C at the prompt exits 130 sending nothing', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'more.csv', 0, 10);
+    const list = sandbox.state.createCustomerList(AD_ACCOUNT, { name: 'Pick me', records: ['c'.repeat(64)] });
+    sandbox.state.createAudience(AD_ACCOUNT, { name: 'Pick me', rule: { customer_list_id: list.id } });
     const writesBefore = sandbox.state.stats.writes;
     const session = runInTerminal(['push', file, '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
-    await session.waitFor(/Which audience\?[\s\S]*Terminal fans \(\d+\)[\s\S]*A new audience…/);
+    await session.waitFor(/Which audience\?[\s\S]*Pick me \(\d+\)[\s\S]*A new audience…/);
     session.type('\u0003');
     expect(await session.exit).toBe(130);
     expect(sandbox.state.stats.writes).toBe(writesBefore);
   }, 30_000);
 
-  it('off a terminal, a missing --audience exits 2 naming the flag', async () => {
+  it('audiences show without an audience lists them to pick from', async () => {
+    const canada = '549755885176'; // an ad account of its own, so only these two are listed
+    for (const name of ['Show first', 'Show second']) {
+      const list = sandbox.state.createCustomerList(canada, { name, records: ['a'.repeat(64)] });
+      sandbox.state.createAudience(canada, { name, rule: { customer_list_id: list.id } });
+    }
+    const session = runInTerminal(['audiences', 'show', '--ad-account', canada], { env: sandboxEnv(sandbox) });
+    await session.waitFor(/Which audience\?[\s\S]*Show first \(\d+\)[\s\S]*Show second \(\d+\)/);
+    session.type(KEY.down + KEY.enter);
+    expect(await session.exit, plain(session.raw())).toBe(0);
+    expect(plain(session.raw())).toMatch(/Audience\s+Show second \(id \d+\)/);
+  }, 30_000);
+
+  it('off a terminal, a missing audience exits 2 naming the flag or argument', async () => {
+    const show = await runCli(['audiences', 'show', '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
+    expect(show.code).toBe(2);
+    expect(show.stderr).toMatch(/^pinsync: No audience given: pass its id or name/);
     const result = await runCli(['push', writeUsers(makeHome(), 'x.csv', 0, 5), '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('pinsync: No audience given: pass --audience (no terminal to ask on).\n');

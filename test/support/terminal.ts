@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { cliEntry, cliEnv, makeHome, repoRoot } from './cli.js';
 
-export const KEY = { enter: '\r', down: '\u001b[B' } as const;
+export const KEY = { enter: '\r', up: '\u001b[A', down: '\u001b[B' } as const;
 
 export interface TerminalSession {
   /** Waits until the screen output (ANSI codes removed) matches, then returns it. */
