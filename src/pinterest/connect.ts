@@ -195,7 +195,8 @@ export async function askForAudience(ctx: Context, adAccountFlag: string | undef
   const client = await connectInteractive(ctx);
   try {
     const adAccount = await resolveAdAccount(ctx, adAccountFlag, client);
-    const audiences = (await collect(client.audiences(adAccount))).filter((a) => a.audience_type === 'CUSTOMER_LIST' && a.id);
+    const all = await collect(client.audiences(adAccount));
+    const audiences = all.filter((a) => a.audience_type === 'CUSTOMER_LIST'); // the only kind that takes users
     if (audiences.length === 0 && !offerNew) throw new NotFoundError(`Ad account ${adAccount} has no customer-list audience to remove users from.`);
     const picked = await selectAudience(
       ctx,
@@ -204,7 +205,7 @@ export async function askForAudience(ctx: Context, adAccountFlag: string | undef
     );
     const choice =
       picked === NEW_AUDIENCE
-        ? { audience: await askNewAudienceName(ctx, audiences), adAccount, create: true }
+        ? { audience: await askNewAudienceName(ctx, all), adAccount, create: true }
         : { audience: uniqueNameOrId(audiences, picked), adAccount, create: false };
     ctx.info(`Next time pass --audience ${JSON.stringify(choice.audience)} --ad-account ${adAccount}${choice.create ? ' --create' : ''} to skip these questions.`);
     return choice;

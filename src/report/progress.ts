@@ -65,7 +65,22 @@ const silent: Progress = { stop: () => {} };
 
 export async function startProgress(source: ProgressSource, options: ProgressOptions): Promise<Progress> {
   if (!options.enabled) return silent;
-  return options.isTTY ? startBar(source, options) : startPlainLines(source, options);
+  const shown = neverBackwards(source);
+  return options.isTTY ? startBar(shown, options) : startPlainLines(shown, options);
+}
+
+/** The estimate of the total moves as rows are read; the share shown only grows. */
+function neverBackwards(source: ProgressSource): ProgressSource {
+  let highest = 0;
+  return {
+    ...source,
+    share: () => {
+      const share = source.share();
+      if (share === undefined) return undefined;
+      highest = Math.max(highest, share);
+      return highest;
+    },
+  };
 }
 
 function snapshot(source: ProgressSource, startedAt: number, now: number) {

@@ -126,7 +126,7 @@ export async function startRunJournal(
       fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
       ...options.requestShape,
     });
-    if (resumable) lock = await acquireRunLock(ctx.paths.stateDir, `run:${key}`, `${describeRun(options)}`);
+    if (resumable) lock = await acquireRunLock(ctx.paths.stateDir, `run:${key}`, describeRun(options));
     const now = ctx.now();
     const earlier = resumable && !options.restart ? state.runs.latestWithKey(key) : undefined;
     if (earlier && isResumable(earlier)) {

@@ -76,7 +76,8 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
     store = await openStateStore(ctx.paths.stateFile);
     const target = await resolveAudienceTarget(ctx, client, options);
     const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
-    lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
+    // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
+    if (!options.dryRun) lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
     const snapshot = store.snapshots.generation(key);
     diff = store.snapshots.startDiff(key);
     rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
