@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { action } from './action.js';
 import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { PinterestClient } from '../pinterest/client.js';
 import type { AdAccount } from '../pinterest/types.generated.js';
 
 export function registerAccounts(program: Command): void {
@@ -15,7 +17,7 @@ export function registerAccounts(program: Command): void {
   accounts
     .command('use')
     .description('Make an ad account the default for this profile (used when --ad-account is not given).')
-    .argument('<ad-account-id>', 'numeric ad account id (see `pinsync accounts list`)')
+    .argument('[ad-account-id]', 'numeric ad account id (see `pinsync accounts list`; asked on a terminal when missing)')
     .action(action(runAccountsUse));
 }
 
@@ -61,11 +63,15 @@ async function printAccountsTable(ctx: Context, accounts: AdAccount[], defaultId
   ctx.stdout.write(table);
 }
 
-export async function runAccountsUse(ctx: Context, _options: unknown, adAccountId: string): Promise<number> {
+export async function runAccountsUse(ctx: Context, _options: unknown, adAccountId: string | undefined): Promise<number> {
   const { connectInteractive, validAdAccountId } = await import('../pinterest/connect.js');
-  const id = validAdAccountId(adAccountId.trim());
+  const given = adAccountId?.trim();
+  if (!given && !ctx.canPrompt) {
+    throw new UsageError('No ad account given: pass its id, e.g. `pinsync accounts use 549755885175` (no terminal to ask on; `pinsync accounts list` shows them).');
+  }
   const client = await connectInteractive(ctx);
   try {
+    const id = given ? validAdAccountId(given) : await pickAdAccount(ctx, client);
     const account = await client.adAccount(id);
     ctx.config.updateProfile(ctx.profile, { adAccountId: account.id ?? id });
     const name = account.name ? ` (${account.name})` : '';
@@ -74,4 +80,10 @@ export async function runAccountsUse(ctx: Context, _options: unknown, adAccountI
   } finally {
     await client.close();
   }
+}
+
+async function pickAdAccount(ctx: Context, client: PinterestClient): Promise<string> {
+  const { selectAdAccount } = await import('../pinterest/connect.js');
+  const { collect } = await import('../pinterest/pages.js');
+  return selectAdAccount(ctx, await collect(client.adAccounts()), 'Which ad account should be the default?');
 }

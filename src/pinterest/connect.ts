@@ -7,7 +7,7 @@ import { resolveTokenProvider, type TokenProvider } from '../auth/token-provider
 import { ApiError } from './errors.js';
 import { collect } from './pages.js';
 import { DEFAULT_API_BASE, PinterestClient, type ClientEvent } from './client.js';
-import type { Audience } from './types.generated.js';
+import type { AdAccount, Audience } from './types.generated.js';
 
 export interface ConnectOptions {
   /** ads_write requests per second (push --rate). */
@@ -121,20 +121,24 @@ export async function resolveAdAccount(
   const api = client ?? (await connectInteractive(ctx));
   try {
     const accounts = await collect(api.adAccounts());
-    if (accounts.length === 0) {
-      throw new NotFoundError(NO_AD_ACCOUNTS);
-    }
     if (accounts.length === 1) {
       ctx.info(`Using ad account ${accounts[0]!.id} (the only one). Make it the default with \`pinsync accounts use ${accounts[0]!.id}\`.`);
       return accounts[0]!.id;
     }
-    return await ctx.prompter.select(
-      'Which ad account?',
-      accounts.map((account) => ({ name: `${account.name ?? '(no name)'} (${account.id})`, value: account.id })),
-    );
+    return await selectAdAccount(ctx, accounts, 'Which ad account?');
   } finally {
     if (!client) await api.close();
   }
+}
+
+/** A select prompt over ad accounts (the profile's default marked); exit 5 when there are none. */
+export function selectAdAccount(ctx: Context, accounts: readonly AdAccount[], message: string): Promise<string> {
+  if (accounts.length === 0) throw new NotFoundError(NO_AD_ACCOUNTS);
+  const current = ctx.config.profile(ctx.profile).adAccountId;
+  return ctx.prompter.select(
+    message,
+    accounts.map((a) => ({ name: `${a.name ?? '(no name)'} (${a.id})${a.id === current ? ' (default)' : ''}`, value: a.id })),
+  );
 }
 
 export function validAdAccountId(value: string): string {

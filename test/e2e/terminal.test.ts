@@ -88,6 +88,20 @@ describe('on a terminal', () => {
     expect(plain(session.raw())).toMatch(/Audience\s+Show second \(id \d+\)/);
   }, 30_000);
 
+  it('accounts use without an id lists the ad accounts and saves the pick as the default', async () => {
+    const home = makeHome();
+    const session = runInTerminal(['accounts', 'use'], { home, env: sandboxEnv(sandbox) });
+    await session.waitFor(/Which ad account should be the default\?[\s\S]*Sandbox Ads US \(549755885175\)[\s\S]*Sandbox Ads CA \(549755885176\)/);
+    session.type(KEY.down + KEY.enter);
+    expect(await session.exit, plain(session.raw())).toBe(0);
+    expect(plain(session.raw())).toContain('Default ad account for profile "default" is now 549755885176 (Sandbox Ads CA).');
+    const list = await runCli(['accounts', 'list'], { home, env: sandboxEnv(sandbox) });
+    expect(list.stdout).toMatch(/^\*\s+549755885176/m);
+    const offTerminal = await runCli(['accounts', 'use'], { home, env: sandboxEnv(sandbox) });
+    expect(offTerminal.code).toBe(2);
+    expect(offTerminal.stderr).toMatch(/^pinsync: No ad account given: pass its id/);
+  }, 30_000);
+
   it('off a terminal, a missing audience exits 2 naming the flag or argument', async () => {
     const show = await runCli(['audiences', 'show', '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
     expect(show.code).toBe(2);
