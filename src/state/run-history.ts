@@ -120,13 +120,13 @@ export async function renderRunsTable(ctx: Context, rows: RunSummary[]): Promise
 
 export function renderRunDetails(run: Record<string, unknown>): string {
   const skip = new Set(['notSyncedReasons', 'errors', 'erroredRanges']);
-  const lines = Object.entries(run)
-    .filter(([key, value]) => !skip.has(key) && value !== null && value !== undefined && typeof value !== 'object')
-    .map(([key, value]) => `${key.padEnd(18)} ${String(value)}`);
+  const shown = Object.entries(run).filter(([key, value]) => !skip.has(key) && value !== null && value !== undefined && typeof value !== 'object');
+  const width = Math.max(18, ...shown.map(([key]) => key.length));
+  const lines = shown.map(([key, value]) => `${key.padEnd(width)} ${String(value)}`);
   const reasons = run.notSyncedReasons as Record<string, number> | undefined;
-  for (const [reason, n] of Object.entries(reasons ?? {})) lines.push(`${'  not synced:'.padEnd(18)} ${n} ${reason}`);
+  for (const [reason, n] of Object.entries(reasons ?? {})) lines.push(`${'  not synced:'.padEnd(width)} ${n} ${reason}`);
   const ranges = (run.erroredRanges as { firstLine: number; lastLine: number; reason: string | null }[] | undefined) ?? [];
-  for (const range of ranges) lines.push(`${'  errored lines:'.padEnd(18)} ${range.firstLine}-${range.lastLine} (${range.reason ?? 'unknown'})`);
+  for (const range of ranges) lines.push(`${'  errored lines:'.padEnd(width)} ${range.firstLine}-${range.lastLine} (${range.reason ?? 'unknown'})`);
   return lines.join('\n') + '\n';
 }
 

@@ -102,6 +102,20 @@ describe('on a terminal', () => {
     expect(offTerminal.stderr).toMatch(/^pinsync: No ad account given: pass its id/);
   }, 30_000);
 
+  it('runs show without an id lists the recent runs, newest first', async () => {
+    const home = makeHome();
+    const env = sandboxEnv(sandbox);
+    const file = writeUsers(home, 'runs.csv', 0, 20);
+    for (const audience of ['Runs older', 'Runs newer']) {
+      expect((await runCli(['push', file, '--audience', audience, '--ad-account', AD_ACCOUNT, '--create'], { home, env })).code).toBe(0);
+    }
+    const session = runInTerminal(['runs', 'show'], { home, env });
+    await session.waitFor(/Which run\?[\s\S]*push Runs newer[\s\S]*push Runs older/);
+    session.type(KEY.down + KEY.enter); // the second: the older run
+    expect(await session.exit, plain(session.raw())).toBe(0);
+    expect(plain(session.raw())).toMatch(/audienceName\s+Runs older/);
+  }, 30_000);
+
   it('off a terminal, a missing audience exits 2 naming the flag or argument', async () => {
     const show = await runCli(['audiences', 'show', '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
     expect(show.code).toBe(2);
