@@ -69,11 +69,11 @@ function generateCsv(file, rows, { maid = true } = {}) {
 
 // ---- process helpers -----------------------------------------------------------------------------
 
-/** Runs a command; resolves with exit code, output, wall time and (for node) peak RSS. */
-function run(command, commandArgs, { env = {}, input } = {}) {
+/** Runs a command; resolves with exit code, output and wall time. `env` adds to this process's, unless `inheritEnv` is false. */
+function run(command, commandArgs, { env = {}, input, inheritEnv = true } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, commandArgs, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, { env: inheritEnv ? { ...process.env, ...env } : env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -95,18 +95,9 @@ async function runCli(cliArgs, env = {}) {
   const rssFile = path.join(benchDir, `rss-${process.pid}.txt`);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pinsync-bench-'));
   const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(PINSYNC_|PINTEREST_)/.test(key)));
-  const result = await new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--import', probe, cli, ...cliArgs], {
-      env: { ...cleanEnv, PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off', BENCH_RSS_FILE: rssFile, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
+  const result = await run(process.execPath, ['--import', probe, cli, ...cliArgs], {
+    env: { ...cleanEnv, PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off', BENCH_RSS_FILE: rssFile, ...env },
+    inheritEnv: false,
   });
   result.rss = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : NaN;
   fs.rmSync(rssFile, { force: true });

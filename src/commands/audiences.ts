@@ -3,7 +3,7 @@
 // Light on purpose: the API client (undici) is imported inside the actions.
 import { Option, type Command } from 'commander';
 import { action, parseDuration, parseInteger, parseNumber } from './action.js';
-import { addInputOptions, MAX_BATCH_SIZE, type PushOptions } from './push.js';
+import { addInputOptions, type PushOptions } from './push.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
@@ -265,10 +265,6 @@ async function createFromFile(ctx: Context, name: string, options: CreateOptions
   const { runPush } = await import('./push.js');
   const { from, actalikeOf: _actalikeOf, country: _country, percentage: _percentage, ...pushFlags } = options;
   const pushOptions: PushOptions = {
-    batchSize: MAX_BATCH_SIZE,
-    flushInterval: 5,
-    rate: 7,
-    retryFor: 13 * 3_600_000,
     progress: true,
     ...withoutUndefined(pushFlags),
     audience: name,

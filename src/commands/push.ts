@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { action, parseDuration, parseInteger, parseNumber } from './action.js';
 import type { Context } from '../context.js';
 import type { PushJournal } from '../pipeline/journal.js';
+import { MAX_BATCH_SIZE } from '../pipeline/settings.js';
 
 /** Input, batching and report flags shared by push, sync and `audiences create --from`. */
 export interface InputOptions {
@@ -44,7 +45,6 @@ export interface PushHooks {
   journal?: PushJournal;
 }
 
-export const MAX_BATCH_SIZE = 1900;
 
 export function registerPush(program: Command): void {
   const push = program

@@ -25,7 +25,7 @@ import {
   retryAfterMs,
   type Clock,
 } from './ratelimit.js';
-import { withRetry } from './retry.js';
+import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import {
   rateLimitCategories,
   type AdAccount,
@@ -39,7 +39,6 @@ import {
 } from './types.generated.js';
 
 export const DEFAULT_API_BASE = 'https://api.pinterest.com/v5';
-export const DEFAULT_RETRY_FOR_MS = 13 * 3_600_000;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };

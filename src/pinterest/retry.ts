@@ -4,6 +4,9 @@ import { InterruptedError } from '../errors.js';
 import { ApiError } from './errors.js';
 import { realClock, type Clock } from './ratelimit.js';
 
+/** How long a failing request is retried by default: the reference product's ~13 hours. */
+export const DEFAULT_RETRY_FOR_MS = 13 * 3_600_000;
+
 export interface RetryPolicy {
   /** Epoch ms after which no new attempt starts. */
   deadline: number;

@@ -16,12 +16,10 @@ import { noopJournal, type PushJournal } from './journal.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
-import { parseDelimiter } from './read-rows.js';
+import { runSettings, type RunSettings } from './settings.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
-
-const MAX_BATCH_SIZE = 1900;
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type Target = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -40,7 +38,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
-  const client = await connectUnlessLocalDryRun(ctx, options).catch((error: unknown) => {
+  const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
     source.close();
     throw error;
   });
@@ -142,28 +140,10 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
   }
 }
 
-interface Settings {
-  batchSize: number;
-  flushIntervalMs: number;
-  rate: number;
-  retryForMs: number;
-  delimiter: string;
-}
-
-function checkOptions(options: PushOptions): Settings {
-  if (!options.audience || !options.audience.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+function checkOptions(options: PushOptions): RunSettings {
+  const settings = runSettings(options);
   if (options.create && options.remove) throw new UsageError('--create and --remove do not go together: there is nothing to remove from a new audience.');
-  const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 3 || batchSize > MAX_BATCH_SIZE) {
-    throw new UsageError(`--batch-size must be a whole number from 3 to ${MAX_BATCH_SIZE}.`);
-  }
-  return {
-    batchSize,
-    flushIntervalMs: Math.round((options.flushInterval ?? 5) * 1000),
-    rate: options.rate ?? 7,
-    retryForMs: options.retryFor ?? 13 * 3_600_000,
-    delimiter: parseDelimiter(options.delimiter),
-  };
+  return settings;
 }
 
 /**
@@ -180,10 +160,10 @@ function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number
 }
 
 /** Without credentials a dry run still checks the file locally; anything else needs a client. */
-async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions): Promise<PinterestClient | undefined> {
+async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, settings: RunSettings): Promise<PinterestClient | undefined> {
   const { connectClient } = await import('../pinterest/connect.js');
   try {
-    return await connectClient(ctx, { writeRate: options.rate ?? 7, retryFor: options.retryFor ?? 13 * 3_600_000 });
+    return await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   } catch (error) {
     if (options.dryRun && error instanceof AuthError) {
       ctx.info('No Pinterest credentials: this dry run checks the file locally and does not look the audience up.');
@@ -205,7 +185,7 @@ async function resolveTarget(ctx: Context, client: PinterestClient | undefined, 
   return target;
 }
 
-async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: Settings): Promise<PushJournal> {
+async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: RunSettings): Promise<PushJournal> {
   try {
     const { startRunJournal } = await import('../state/journal.js');
     return await startRunJournal(ctx, {

@@ -160,13 +160,3 @@ function fieldText(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return '';
 }
-
-/** The --delimiter flag: one character, or "tab" / "\\t". */
-export function parseDelimiter(value: string | undefined): string {
-  if (value === undefined) return ',';
-  if (value === '\\t' || value.toLowerCase() === 'tab' || value === '\t') return '\t';
-  if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
-    throw new UsageError(`--delimiter takes one character such as "," ";" "|" or "tab", not "${value}".`);
-  }
-  return value;
-}

@@ -13,7 +13,8 @@ import type { DigestSet } from '../pipeline/dedupe.js';
 import { MappingGuard } from '../pipeline/guard.js';
 import { RowIdentifier, Verdict } from '../pipeline/identify.js';
 import type { PushJournal } from '../pipeline/journal.js';
-import { createRowReader, parseDelimiter, type RowReader, type RowSink } from '../pipeline/read-rows.js';
+import { createRowReader, type RowReader, type RowSink } from '../pipeline/read-rows.js';
+import { MAX_BATCH_SIZE, runSettings, type RunSettings } from '../pipeline/settings.js';
 import { openInput, sniffFormat, type InputSource } from '../pipeline/source.js';
 import { Tally } from '../pipeline/tally.js';
 import { Uploader, type UploadTarget } from '../pipeline/upload.js';
@@ -27,18 +28,12 @@ import { acquireRunLock, type RunLock } from './run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from './snapshot.js';
 import { openStateStore, type StateStore } from './store.js';
 
-const MAX_BATCH_SIZE = 1900;
 const IN_FLIGHT_GRACE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
 
 type Stop = 'end' | 'interrupted' | 'fatal';
 
-interface Settings {
-  batchSize: number;
-  flushIntervalMs: number;
-  rate: number;
-  retryForMs: number;
-  delimiter: string;
+interface Settings extends RunSettings {
   maxInFlight: number;
 }
 
@@ -172,21 +167,12 @@ function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
 }
 
 function checkOptions(options: SyncOptions): Settings {
-  if (!options.audience || !options.audience.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
-  const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 3 || batchSize > MAX_BATCH_SIZE) {
-    throw new UsageError(`--batch-size must be a whole number from 3 to ${MAX_BATCH_SIZE}.`);
-  }
-  const rate = options.rate ?? 7;
+  const settings = runSettings(options);
   return {
-    batchSize,
-    flushIntervalMs: Math.round((options.flushInterval ?? 5) * 1000),
-    rate,
-    retryForMs: options.retryFor ?? 13 * 3_600_000,
-    delimiter: parseDelimiter(options.delimiter),
+    ...settings,
     // Enough to keep the rate busy at ~2 s latency; capped so a first sync of millions at a high
     // --rate does not hold hundreds of batches (and their records) in memory at once.
-    maxInFlight: Math.min(MAX_IN_FLIGHT, Math.max(4, Math.ceil(rate * 2))),
+    maxInFlight: Math.min(MAX_IN_FLIGHT, Math.max(4, Math.ceil(settings.rate * 2))),
   };
 }
 

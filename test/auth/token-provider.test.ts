@@ -6,6 +6,7 @@ import { REFRESH_MARGIN_MS, resolveTokenProvider } from '../../src/auth/token-pr
 import { AuthError } from '../../src/errors.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { testContext } from './support/context.js';
+import { storedLogin } from './support/stored-login.js';
 
 let sandbox: Sandbox;
 
@@ -22,14 +23,7 @@ async function loggedInContext(expiresInSeconds: number) {
   const ctx = testContext({ PINSYNC_API_BASE: sandbox.apiBase });
   const issued = sandbox.state.issueTokens({ expiresInSeconds });
   const store = new FileStore(ctx.paths.credentialsFile);
-  await store.write('default', {
-    appId: sandbox.appId,
-    appSecret: sandbox.appSecret,
-    accessToken: issued.accessToken,
-    accessTokenExpiresAt: issued.expiresAt,
-    refreshToken: issued.refreshToken,
-    refreshTokenExpiresAt: issued.refreshExpiresAt,
-  });
+  await store.write('default', storedLogin(sandbox, issued));
   return { ctx, issued, store };
 }
 

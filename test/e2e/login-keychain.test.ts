@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
 import { hasChromium, hasSecretService, secretServiceLookup, skipWithout } from '../auth/support/environment.js';
-import { answerConsent, launchChromium, startLogin } from '../auth/support/login-driver.js';
+import { answerConsent, launchChromium, loginEnv, startLogin } from '../auth/support/login-driver.js';
+import { storedLogin } from '../auth/support/stored-login.js';
 
 const HOW = 'run the tests inside `dbus-run-session -- bash .ci/with-keyring npx vitest run …` (packages gnome-keyring, dbus, libsecret-tools)';
 const skipKeychain = skipWithout(hasSecretService(), 'a Secret Service (gnome-keyring)', HOW);
@@ -28,15 +29,7 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-function sandboxEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    PINSYNC_API_BASE: sandbox.apiBase,
-    PINSYNC_OAUTH_BASE: sandbox.oauthBase,
-    PINTEREST_APP_ID: sandbox.appId,
-    PINTEREST_APP_SECRET: sandbox.appSecret,
-    ...extra,
-  };
-}
+const sandboxEnv = (extra: Record<string, string | undefined> = {}) => loginEnv(sandbox, extra);
 
 function allFileContents(dir: string): string {
   let text = '';
@@ -85,16 +78,7 @@ describe.skipIf(skipKeychain || skipBrowser)('login with the Secret Service', ()
     const home = makeHome();
     const issued = sandbox.state.issueTokens({ expiresInSeconds: 60 });
     const { Entry } = await import('@napi-rs/keyring');
-    new Entry('pinsync', profile, { linux: { store: 'secret-service' } }).setPassword(
-      JSON.stringify({
-        appId: sandbox.appId,
-        appSecret: sandbox.appSecret,
-        accessToken: issued.accessToken,
-        accessTokenExpiresAt: issued.expiresAt,
-        refreshToken: issued.refreshToken,
-        refreshTokenExpiresAt: issued.refreshExpiresAt,
-      }),
-    );
+    new Entry('pinsync', profile, { linux: { store: 'secret-service' } }).setPassword(JSON.stringify(storedLogin(sandbox, issued)));
     const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile } });
     expect(status.code, status.stderr).toBe(0);
     const stored = JSON.parse(secretServiceLookup(profile));

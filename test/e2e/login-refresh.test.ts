@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { storedLogin } from '../auth/support/stored-login.js';
 
 let sandbox: Sandbox;
 
@@ -17,26 +18,10 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-interface Issued {
-  accessToken: string;
-  refreshToken: string;
-  expiresAt: number;
-  refreshExpiresAt: number;
-}
-
 /** A profile as `login` would have left it in the 0600 file (PINSYNC_KEYCHAIN=off). */
-function writeStoredLogin(home: string, issued: Issued, overrides: Record<string, unknown> = {}): string {
+function writeStoredLogin(home: string, issued: Parameters<typeof storedLogin>[1], overrides: Record<string, unknown> = {}): string {
   const file = path.join(home, 'credentials.json');
-  const profile = {
-    appId: sandbox.appId,
-    appSecret: sandbox.appSecret,
-    accessToken: issued.accessToken,
-    accessTokenExpiresAt: issued.expiresAt,
-    refreshToken: issued.refreshToken,
-    refreshTokenExpiresAt: issued.refreshExpiresAt,
-    scopes: ['ads:read', 'ads:write', 'user_accounts:read'],
-    ...overrides,
-  };
+  const profile = { ...storedLogin(sandbox, issued), scopes: ['ads:read', 'ads:write', 'user_accounts:read'], ...overrides };
   fs.writeFileSync(file, JSON.stringify({ version: 1, profiles: { default: profile } }), { mode: 0o600 });
   return file;
 }

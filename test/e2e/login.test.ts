@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
 import { hasChromium, skipWithout } from '../auth/support/environment.js';
-import { answerConsent, launchChromium, startLogin } from '../auth/support/login-driver.js';
+import { answerConsent, launchChromium, loginEnv, startLogin } from '../auth/support/login-driver.js';
 
 const skip = skipWithout(hasChromium(), 'Chromium', 'apt-get install chromium (or set PINSYNC_TEST_CHROMIUM)');
 
@@ -27,15 +27,7 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-function sandboxEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    PINSYNC_API_BASE: sandbox.apiBase,
-    PINSYNC_OAUTH_BASE: sandbox.oauthBase,
-    PINTEREST_APP_ID: sandbox.appId,
-    PINTEREST_APP_SECRET: sandbox.appSecret,
-    ...extra,
-  };
-}
+const sandboxEnv = (extra: Record<string, string | undefined> = {}) => loginEnv(sandbox, extra);
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

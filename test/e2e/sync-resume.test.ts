@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { openStateStore } from '../../src/state/store.js';
 import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, hashesOf, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { AD_ACCOUNT, hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -56,18 +56,7 @@ describe('resuming a sync', () => {
     const env = sandboxEnv(sandbox);
     const file = writeUsers(home, 'users.csv', 0, 20_000);
     const args = ['sync', file, '--audience', 'Mirror interrupted', '--ad-account', AD_ACCOUNT, '--create', '--rate', '10', '--batch-size', '500'];
-    const target = sandbox.state.stats.successfulWrites + 5;
-    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, env) });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const poll = setInterval(() => {
-      if (sandbox.state.stats.successfulWrites >= target) {
-        clearInterval(poll);
-        child.kill('SIGINT');
-      }
-    }, 2);
-    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-    clearInterval(poll);
+    const { code, stderr } = await interruptAfterWrites(sandbox, args, home, 5);
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/Run the same command again to resume run \d+/i);
     const store = await openStateStore(`${home}/state.db`);

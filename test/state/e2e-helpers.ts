@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import type { Sandbox } from '../../src/sandbox/server.js';
+import { cliEntry, cliEnv, repoRoot } from '../support/cli.js';
 
 export const AD_ACCOUNT = '549755885175';
 
@@ -54,4 +56,26 @@ export function recordsWritten(sandbox: Sandbox): number {
   return sandbox.state.requests
     .filter((r) => r.path.includes('/customer_lists') && r.method !== 'GET' && r.status >= 200 && r.status < 300)
     .reduce((sum, r) => sum + r.records, 0);
+}
+
+/** Runs the CLI and presses Ctrl-C (SIGINT) once the sandbox has acknowledged `writes` more writes. */
+export async function interruptAfterWrites(
+  sandbox: Sandbox,
+  args: string[],
+  home: string,
+  writes: number,
+): Promise<{ code: number | null; stderr: string }> {
+  const target = sandbox.state.stats.successfulWrites + writes;
+  const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)) });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const poll = setInterval(() => {
+    if (sandbox.state.stats.successfulWrites >= target) {
+      clearInterval(poll);
+      child.kill('SIGINT');
+    }
+  }, 2);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearInterval(poll);
+  return { code, stderr };
 }

@@ -2,6 +2,7 @@
 // prints on stderr, and answer the consent page in a real headless Chromium (never a downloaded browser).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Browser } from 'playwright-core';
+import type { Sandbox } from '../../../src/sandbox/server.js';
 import { cliEntry, cliEnv, repoRoot, type CliResult } from '../../support/cli.js';
 import { CHROMIUM_PATH } from './environment.js';
 
@@ -19,6 +20,17 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** The environment a login against the sandbox needs: its API, its consent page and its app. */
+export function loginEnv(sandbox: Sandbox, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    PINSYNC_API_BASE: sandbox.apiBase,
+    PINSYNC_OAUTH_BASE: sandbox.oauthBase,
+    PINTEREST_APP_ID: sandbox.appId,
+    PINTEREST_APP_SECRET: sandbox.appSecret,
+    ...extra,
+  };
 }
 
 export interface RunningLogin {
