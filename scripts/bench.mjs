@@ -6,9 +6,12 @@
 //   upload      records/s for 200k records against the sandbox at 7 writes/s and 1,900 per request,
 //               as a share of the 13,300 records/s ceiling, and the share of writes answered 429
 //   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
-// Flags: --quick (smaller inputs), --only NAME[,NAME] (throughput, rss, upload, latency, state).
-//   state       mirror diff time and peak RSS for 1M and 10M users with 1% churn, resume overhead
+//   write-rate  70 full writes (1,900 records each) at the default 7/s against a sandbox that allows
+//               7 per 1-second window: writes/s reached, 429s and retries
+//   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
+// Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, state).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +32,7 @@ const sizes = {
   throughputRows: quick ? 200_000 : 1_000_000,
   rssRows: quick ? 1_000_000 : 10_000_000,
   uploadRecords: quick ? 50_000 : 200_000,
+  rateWrites: quick ? 14 : 70,
 };
 
 fs.mkdirSync(benchDir, { recursive: true });
@@ -283,6 +287,29 @@ async function benchLatency() {
   });
 }
 
+// ---- 5. write rate at the limit ------------------------------------------------------------------
+
+async function benchWriteRate() {
+  const writes = sizes.rateWrites;
+  const records = writes * 1900;
+  const file = generateCsv(path.join(benchDir, `upload-${records}.csv`), records, { maid: false });
+  await withSandbox({ writeRate: 7 }, async (sandbox) => {
+    arrangeAudience(sandbox, 'Bench rate');
+    const result = await runCli(['push', file, '--audience', 'Bench rate', '--ad-account', '549755885175', '--batch-size', '1900', '--no-progress', '--json'], {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_ACCESS_TOKEN: sandbox.token,
+    });
+    const report = JSON.parse(result.stdout);
+    const seconds = report.durationMs / 1000;
+    results.push([
+      'write-rate',
+      `${writes} writes × 1,900 records at the default 7/s (sandbox: 7 per 1 s window)`,
+      `${(writes / seconds).toFixed(2)} writes/s`,
+      `${seconds.toFixed(2)} s; 429s: ${report.rateLimited}, retries: ${report.retries}`,
+    ]);
+  });
+}
+
 // ---- run and print -------------------------------------------------------------------------------
 
 if (!fs.existsSync(cli)) {
@@ -295,6 +322,7 @@ for (const [name, bench] of [
   ['rss', benchRss],
   ['upload', benchUpload],
   ['latency', benchLatency],
+  ['write-rate', benchWriteRate],
 ]) {
   if (!wanted(name)) continue;
   process.stderr.write(`running ${name}…\n`);
@@ -305,8 +333,12 @@ for (const row of results) console.log(row.map((cell, i) => (i < 3 ? cell.padEnd
 
 // Durable runs (mirror diff, resume overhead) have their own script; same run, printed after.
 if (wanted('state')) {
-  process.stderr.write('running state (mirror diff, resume)…\n');
+  process.stderr.write('running state (sync, resume)…\n');
   const { spawnSync } = await import('node:child_process');
-  const stateArgs = quick ? ['--sizes', '1000000', '--resume', '200000', '--resume-cli', '200000', '--sync-cli', '200000'] : [];
-  spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...stateArgs], { stdio: 'inherit' });
+  const stateArgs = quick ? ['--sizes', '200000', '--resume-cli', '200000'] : [];
+  const state = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...stateArgs], { stdio: 'inherit' });
+  if (state.status !== 0) {
+    console.error(`bench state failed (exit ${state.status ?? state.signal}).`);
+    process.exitCode = 1;
+  }
 }
