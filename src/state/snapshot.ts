@@ -44,15 +44,6 @@ export class SnapshotStore {
   startDiff(key: string): MirrorDiff {
     return new MirrorDiff(this.db, key, this.generation(key));
   }
-
-  /** Drops the snapshot of a list (e.g. the list was deleted at Pinterest). */
-  forget(key: string): void {
-    this.db.transaction(() => {
-      const current = this.generation(key);
-      if (current) this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ?`).run(current.generation);
-      this.db.prepare(`DELETE FROM snapshots WHERE list_key = ?`).run(key);
-    }).immediate();
-  }
 }
 
 /**

@@ -2,9 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-
-const US = '549755885175';
-const CA = '549755885176';
+import { CA, US } from '../support/sandbox.js';
 
 describe('pinsync accounts', () => {
   let sandbox: Sandbox;

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-
-const US = '549755885175';
+import { CA, US } from '../support/sandbox.js';
 
 describe('pinsync audiences', () => {
   let sandbox: Sandbox;
@@ -134,7 +133,6 @@ describe('pinsync audiences', () => {
   });
 
   it('exits 4 and names the ad account when the user may only read it', async () => {
-    const CA = '549755885176';
     sandbox.state.createAudience(CA, { name: 'Canada seed' });
     const result = await runCli(
       ['audiences', 'create', 'Canada lookalike', '--ad-account', CA, '--actalike-of', 'Canada seed', '--country', 'CA', '--percentage', '1'],

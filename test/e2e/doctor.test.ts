@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -18,7 +19,7 @@ describe('pinsync doctor', () => {
   it('passes every check for a good setup and says so line by line', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'users.csv', 0, 10);
-    const result = await runCli(['doctor', file, '--ad-account', AD_ACCOUNT, '--audience', 'Not yet', '--create'], { home, env: sandboxEnv(sandbox) });
+    const result = await runCli(['doctor', file, '--ad-account', US, '--audience', 'Not yet', '--create'], { home, env: sandboxEnv(sandbox) });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^ok +credentials found \(PINSYNC_ACCESS_TOKEN\)$/m);
     expect(result.stdout).toMatch(/^ok +token is valid for @sandbox_user/m);
@@ -39,17 +40,17 @@ describe('pinsync doctor', () => {
     const home = makeHome();
     const revoked = sandbox.state.issueTokens().accessToken;
     sandbox.state.revokeToken(revoked);
-    const bad = await runCli(['doctor', '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox, revoked) });
+    const bad = await runCli(['doctor', '--ad-account', US], { home, env: sandboxEnv(sandbox, revoked) });
     expect(bad.code).toBe(4);
     expect(bad.stdout).toMatch(/^FAIL token: /m);
 
-    const missing = await runCli(['doctor', '--ad-account', AD_ACCOUNT, '--audience', 'Nobody here'], { home, env: sandboxEnv(sandbox) });
+    const missing = await runCli(['doctor', '--ad-account', US, '--audience', 'Nobody here'], { home, env: sandboxEnv(sandbox) });
     expect(missing.code).toBe(5);
     expect(missing.stdout).toMatch(/^FAIL audience: No audience named "Nobody here".*--create/m);
 
     const noIds = path.join(home, 'names.csv');
     fs.writeFileSync(noIds, 'first_name,city\nAda,London\n');
-    const file = await runCli(['doctor', noIds, '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
+    const file = await runCli(['doctor', noIds, '--ad-account', US], { home, env: sandboxEnv(sandbox) });
     expect(file.code).toBe(2);
     expect(file.stdout).toMatch(/^FAIL .*names\.csv: /m);
   });
@@ -57,7 +58,7 @@ describe('pinsync doctor', () => {
   it('reports a corrupt state file as a failed check (exit 2) instead of crashing', async () => {
     const home = makeHome();
     fs.writeFileSync(path.join(home, 'state.db'), 'garbage '.repeat(1000));
-    const result = await runCli(['doctor', '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
+    const result = await runCli(['doctor', '--ad-account', US], { home, env: sandboxEnv(sandbox) });
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^FAIL The state file .* is corrupt or not a database: move it aside/m);
     expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, makeHome, repoRoot, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, hashesOf, listRecords, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { hashesOf, listRecords, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -34,7 +35,7 @@ describe('overlapping runs', () => {
   it('a second identical push exits 2 naming the running one; after it ends the rerun has nothing left to send', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'users.csv', 0, 4000);
-    const args = ['push', file, '--audience', 'Overlap push', '--ad-account', AD_ACCOUNT, '--create', '--batch-size', '200', '--rate', '4', '--json'];
+    const args = ['push', file, '--audience', 'Overlap push', '--ad-account', US, '--create', '--batch-size', '200', '--rate', '4', '--json'];
     const first = await startSlowRun(home, args);
 
     const second = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
@@ -53,7 +54,7 @@ describe('overlapping runs', () => {
     const home = makeHome();
     const env = sandboxEnv(sandbox);
     // The cron job's command carries --create: whichever run comes first creates the audience.
-    const base = ['--audience', 'Overlap mirror', '--ad-account', AD_ACCOUNT, '--create', '--json'];
+    const base = ['--audience', 'Overlap mirror', '--ad-account', US, '--create', '--json'];
     const first = await startSlowRun(home, ['sync', writeUsers(home, 'a.csv', 0, 4000), ...base, '--batch-size', '200', '--rate', '4']);
 
     const other = writeUsers(home, 'b.csv', 500, 4300);

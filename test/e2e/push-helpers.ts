@@ -6,13 +6,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { makeHome } from '../support/cli.js';
+import { US } from '../support/sandbox.js';
 
-export const US = '549755885175';
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-export function pushEnv(sandbox: Sandbox, token = sandbox.token): Record<string, string> {
-  return { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: token, PINSYNC_PROGRESS_INTERVAL: '3600' };
-}
 
 /** A customer list with its CUSTOMER_LIST audience, as `push --create` would have left them. */
 export function arrangeAudience(sandbox: Sandbox, name = 'Newsletter', records: string[] = []) {

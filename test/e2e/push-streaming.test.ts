@@ -4,7 +4,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, makeHome, repoRoot } from '../support/cli.js';
-import { arrangeAudience, pushEnv, recordsOf, sha256, US } from './push-helpers.js';
+import { arrangeAudience, recordsOf, sha256 } from './push-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 let child: ChildProcessWithoutNullStreams | undefined;
@@ -19,7 +20,7 @@ afterEach(async () => {
 function startPush(args: string[], env: Record<string, string> = {}) {
   const proc = spawn(process.execPath, [cliEntry, 'push', '-', ...args], {
     cwd: repoRoot,
-    env: cliEnv(makeHome(), { ...pushEnv(sandbox), ...env }),
+    env: cliEnv(makeHome(), { ...sandboxEnv(sandbox), ...env }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child = proc;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { parseJsonOutput, runCli } from '../support/cli.js';
-import { arrangeAudience, countsAddUp, listWrites, pushEnv, recordsOf, sha256, US, workDir, writeFile } from './push-helpers.js';
+import { arrangeAudience, countsAddUp, listWrites, recordsOf, sha256, workDir, writeFile } from './push-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 type Report = Record<string, any>;
 
@@ -53,7 +54,7 @@ describe('pinsync push', () => {
     const reportFile = path.join(dir, 'report.json');
     const canary = 'canary-token-7f3a9c2e41';
     const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--json', '--rejects', rejects, '--report', reportFile, '--force'], {
-      env: { ...pushEnv(sandbox), PINTEREST_APP_SECRET: canary, PINSYNC_HASH_WORKER: worker },
+      env: { ...sandboxEnv(sandbox), PINTEREST_APP_SECRET: canary, PINSYNC_HASH_WORKER: worker },
     });
     expect(r.code, r.stderr).toBe(0);
     expect(recordsOf(sandbox, list.id)).toEqual(messyExpected);
@@ -94,7 +95,7 @@ describe('pinsync push', () => {
     );
     const input = (await import('node:zlib')).gzipSync(lines.join('\n') + '\n');
     const r = await runCli(['push', '-', '--audience', 'Apps', '--ad-account', US, '--json', '--force'], {
-      env: { ...pushEnv(sandbox), PINSYNC_HASH_WORKER: '1' },
+      env: { ...sandboxEnv(sandbox), PINSYNC_HASH_WORKER: '1' },
       input,
     });
     expect(r.code, r.stderr).toBe(0);
@@ -108,7 +109,7 @@ describe('pinsync push', () => {
   it('creates the customer list from the first batch and then the audience, never sending more than --batch-size', async () => {
     const rows = Array.from({ length: 250 }, (_, i) => `user${i}@example.com`);
     const file = writeFile(dir, 'users.csv.gz', 'email\n' + rows.join('\n') + '\n', true);
-    const r = await runCli(['push', file, '--audience', 'Fresh', '--ad-account', US, '--create', '--batch-size', '100', '--json'], { env: pushEnv(sandbox) });
+    const r = await runCli(['push', file, '--audience', 'Fresh', '--ad-account', US, '--create', '--batch-size', '100', '--json'], { env: sandboxEnv(sandbox) });
     expect(r.code, r.stderr).toBe(0);
     const report = parseJsonOutput<Report>(r);
     const audience = sandbox.state.audience(report.audienceId)!;
@@ -126,7 +127,7 @@ describe('pinsync push', () => {
   it('takes a named column and another delimiter', async () => {
     const { list } = arrangeAudience(sandbox);
     const file = writeFile(dir, 'kunden.csv', 'Kunde;Kontakt\n1;"Anna@Example.com"\n2;bo@example.com\n');
-    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--delimiter', ';', '--email-column', 'kontakt', '--json'], { env: pushEnv(sandbox) });
+    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--delimiter', ';', '--email-column', 'kontakt', '--json'], { env: sandboxEnv(sandbox) });
     expect(r.code, r.stderr).toBe(0);
     expect(recordsOf(sandbox, list.id)).toEqual([sha256('anna@example.com'), sha256('bo@example.com')].sort());
     expect(parseJsonOutput<Report>(r).columns).toEqual({ email: 'Kontakt' });
@@ -136,7 +137,7 @@ describe('pinsync push', () => {
     const keep = sha256('keep@example.com');
     const { list } = arrangeAudience(sandbox, 'Newsletter', [sha256('gone@example.com'), keep]);
     const file = writeFile(dir, 'gone.csv', 'email\nGONE@example.com\n');
-    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--remove', '--json', '--force'], { env: pushEnv(sandbox) });
+    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--remove', '--json', '--force'], { env: sandboxEnv(sandbox) });
     expect(r.code, r.stderr).toBe(0);
     expect(recordsOf(sandbox, list.id)).toEqual([keep]);
     expect(parseJsonOutput<Report>(r)).toMatchObject({ operation: 'REMOVE', synced: 1 });
@@ -145,7 +146,7 @@ describe('pinsync push', () => {
   it('sends nothing on a dry run, with or without credentials, and says what it would send', async () => {
     const { list } = arrangeAudience(sandbox);
     const file = writeFile(dir, 'users.csv', 'email\na@example.com\nb@example.com\nb@example.com\n');
-    const withCredentials = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--dry-run', '--json'], { env: pushEnv(sandbox) });
+    const withCredentials = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--dry-run', '--json'], { env: sandboxEnv(sandbox) });
     expect(withCredentials.code, withCredentials.stderr).toBe(0);
     expect(parseJsonOutput<Report>(withCredentials)).toMatchObject({ dryRun: true, audienceId: expect.any(String), synced: 2, duplicates: 1, wouldSend: { requests: 1, records: 2 } });
     const offline = await runCli(['push', file, '--audience', 'Newsletter', '--dry-run', '--json'], { env: { PINSYNC_PROGRESS_INTERVAL: '3600' } });
@@ -159,12 +160,12 @@ describe('pinsync push', () => {
   it('stops before uploading when most rows have no valid identifier, unless --force', async () => {
     const { list } = arrangeAudience(sandbox);
     const file = writeFile(dir, 'wrong.csv', 'email,name\n' + Array.from({ length: 30 }, (_, i) => (i < 20 ? `user${i}` : `user${i}@example.com`) + ',x').join('\n') + '\n');
-    const stopped = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US], { env: pushEnv(sandbox) });
+    const stopped = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(stopped.code).toBe(2);
     expect(stopped.stderr).toMatch(/20 of the first 30 rows have no valid identifier in "email"/);
     expect(stopped.stderr).toMatch(/--force/);
     expect(listWrites(sandbox)).toHaveLength(0);
-    const forced = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--force', '--json'], { env: pushEnv(sandbox) });
+    const forced = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--force', '--json'], { env: sandboxEnv(sandbox) });
     expect(forced.code, forced.stderr).toBe(0);
     expect(recordsOf(sandbox, list.id)).toHaveLength(10);
   });
@@ -172,11 +173,11 @@ describe('pinsync push', () => {
   it('exits 2 listing the columns when no identifier column is found, and 5 for a missing audience', async () => {
     arrangeAudience(sandbox);
     const file = writeFile(dir, 'nocol.csv', 'name,city\nJane,Paris\n');
-    const noColumn = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US], { env: pushEnv(sandbox) });
+    const noColumn = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(noColumn.code).toBe(2);
     expect(noColumn.stderr).toMatch(/No identifier column found \(columns seen: "name", "city"\)/);
     const good = writeFile(dir, 'good.csv', 'email\na@example.com\n');
-    const missing = await runCli(['push', good, '--audience', 'Nope', '--ad-account', US], { env: pushEnv(sandbox) });
+    const missing = await runCli(['push', good, '--audience', 'Nope', '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/--create/);
   });
@@ -184,7 +185,7 @@ describe('pinsync push', () => {
   it('refuses an audience that is not a customer-list audience', async () => {
     sandbox.state.createAudience(US, { name: 'Visitors', audienceType: 'VISITOR', rule: { event: 'pagevisit' } });
     const file = writeFile(dir, 'good.csv', 'email\na@example.com\n');
-    const r = await runCli(['push', file, '--audience', 'Visitors', '--ad-account', US], { env: pushEnv(sandbox) });
+    const r = await runCli(['push', file, '--audience', 'Visitors', '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/only customer-list audiences can take users/);
   });
@@ -198,12 +199,12 @@ describe('pinsync push', () => {
       ['latin1.csv', Buffer.concat([Buffer.from('email\nok@example.com\ncaf'), Buffer.from([0xe9]), Buffer.from('@example.com\n')]), /Line 3 is not valid UTF-8/],
     ];
     for (const [name, content, message] of cases) {
-      const r = await runCli(['push', writeFile(dir, name, content), '--audience', 'Newsletter', '--ad-account', US], { env: pushEnv(sandbox) });
+      const r = await runCli(['push', writeFile(dir, name, content), '--audience', 'Newsletter', '--ad-account', US], { env: sandboxEnv(sandbox) });
       expect(r.code, `${name}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
     }
-    const missing = await runCli(['push', path.join(dir, 'nope.csv'), '--audience', 'Newsletter', '--ad-account', US], { env: pushEnv(sandbox) });
+    const missing = await runCli(['push', path.join(dir, 'nope.csv'), '--audience', 'Newsletter', '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/Cannot read .*nope\.csv: no such file/);
   });
@@ -212,7 +213,7 @@ describe('pinsync push', () => {
     const { list } = arrangeAudience(sandbox);
     sandbox.setFaults({ revokeTokenAfterWrites: 2 });
     const file = writeFile(dir, 'users.csv', 'email\n' + Array.from({ length: 100 }, (_, i) => `user${i}@example.com`).join('\n') + '\n');
-    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--batch-size', '10', '--json', '--rate', '5'], { env: pushEnv(sandbox) });
+    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--batch-size', '10', '--json', '--rate', '5'], { env: sandboxEnv(sandbox) });
     expect(r.code, r.stderr).toBe(4);
     const report = parseJsonOutput<Report>(r);
     expect(countsAddUp(report)).toBe(true);
@@ -226,7 +227,7 @@ describe('pinsync push', () => {
     arrangeAudience(sandbox);
     sandbox.setFaults({ deleteListAfterWrites: 2 });
     const file = writeFile(dir, 'users.csv', 'email\n' + Array.from({ length: 100 }, (_, i) => `user${i}@example.com`).join('\n') + '\n');
-    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--batch-size', '10', '--json', '--rate', '5'], { env: pushEnv(sandbox) });
+    const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--batch-size', '10', '--json', '--rate', '5'], { env: sandboxEnv(sandbox) });
     expect(r.code, r.stderr).toBe(5);
     const report = parseJsonOutput<Report>(r);
     expect(countsAddUp(report)).toBe(true);
@@ -241,14 +242,14 @@ describe('pinsync push, progress and batch size', () => {
     sandbox.setFaults({ latencyMs: 150 });
     const file = writeFile(dir, 'users.csv', 'email\n' + Array.from({ length: 4000 }, (_, i) => `user${i}@example.com`).join('\n') + '\n');
     const r = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--rate', '3'], {
-      env: { ...pushEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
+      env: { ...sandboxEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
     });
     expect(r.code, r.stderr).toBe(0);
     expect(listWrites(sandbox).map((w) => w.records)).toEqual([1900, 1900, 200]);
     expect(recordsOf(sandbox, list.id)).toHaveLength(4000);
     expect(r.stderr).toMatch(/progress: [\d,]+ rows read \(\d+% done\), [\d,]+ rows\/s done; synced [\d,]+, pending [\d,]+, not synced 0, errored 0/);
     const quiet = await runCli(['push', file, '--audience', 'Newsletter', '--ad-account', US, '--no-progress'], {
-      env: { ...pushEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
+      env: { ...sandboxEnv(sandbox), PINSYNC_PROGRESS_INTERVAL: '0.1' },
     });
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).not.toMatch(/progress:/);

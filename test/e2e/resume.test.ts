@@ -7,7 +7,8 @@ import { seededRandom } from '../../src/sandbox/faults.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { openStateStore } from '../../src/state/store.js';
 import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 const USERS = 60_000;
 
@@ -34,7 +35,7 @@ interface Report {
 }
 
 const pushArgs = (audience: string, ...extra: string[]) => [
-  'push', users, '--audience', audience, '--ad-account', AD_ACCOUNT, '--create', '--rate', '25', '--json', ...extra,
+  'push', users, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json', ...extra,
 ];
 
 const addsUp = (r: Report) => r.entered === r.synced + r.duplicates + r.notSynced + r.errored + r.pending;
@@ -142,7 +143,7 @@ describe('resuming a push', () => {
     const small = writeUsers(home, 'users.csv', 0, 10_000);
     sandbox.setFaults({ serverErrorRate: 0.05, resetRate: 0.02, burst429: { every: 15, length: 3 } });
     const result = await runCli(
-      ['push', small, '--audience', 'Flaky network', '--ad-account', AD_ACCOUNT, '--create', '--rate', '50', '--batch-size', '250', '--json'],
+      ['push', small, '--audience', 'Flaky network', '--ad-account', US, '--create', '--rate', '50', '--batch-size', '250', '--json'],
       { home, env: sandboxEnv(sandbox), timeoutMs: 90_000 },
     );
     sandbox.setFaults({});
@@ -176,9 +177,9 @@ describe('resuming a push', () => {
     const home = makeHome();
     const file = writeUsers(home, 'small.csv', 0, 3000);
     const rejects = `${home}/rejects.csv`;
-    const args = ['push', file, '--audience', 'Outage', '--ad-account', AD_ACCOUNT, '--create', '--rate', '100', '--batch-size', '1000', '--retry-for', '6s', '--json', '--rejects', rejects];
+    const args = ['push', file, '--audience', 'Outage', '--ad-account', US, '--create', '--rate', '100', '--batch-size', '1000', '--retry-for', '6s', '--json', '--rejects', rejects];
     // The audience exists first, so only the PATCHes meet the outage.
-    expect((await runCli(['push', writeUsers(home, 'seed.csv', 0, 1), '--audience', 'Outage', '--ad-account', AD_ACCOUNT, '--create'], { home: makeHome(), env: sandboxEnv(sandbox) })).code).toBe(0);
+    expect((await runCli(['push', writeUsers(home, 'seed.csv', 0, 1), '--audience', 'Outage', '--ad-account', US, '--create'], { home: makeHome(), env: sandboxEnv(sandbox) })).code).toBe(0);
     sandbox.setFaults({ serverErrorRate: 1 });
     try {
       // First attempt: killed as soon as the journal shows every batch tried, so none has run out yet.

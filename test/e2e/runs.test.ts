@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ describe('pinsync runs', () => {
     const env = sandboxEnv(sandbox);
     const file = writeUsers(home, 'users.csv', 0, 50);
     fs.appendFileSync(file, 'not-an-email\n');
-    const common = ['--ad-account', AD_ACCOUNT, '--create', '--rate', '100'];
+    const common = ['--ad-account', US, '--create', '--rate', '100'];
     expect((await runCli(['push', file, '--audience', 'Runs A', ...common], { home, env })).code).toBe(0);
     expect((await runCli(['sync', file, '--audience', 'Runs B', ...common], { home, env })).code).toBe(0);
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { openStateStore } from '../../src/state/store.js';
 import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => {
 });
 
 const syncArgs = (file: string, ...extra: string[]) => [
-  'sync', file, '--audience', 'Mirror resume', '--ad-account', AD_ACCOUNT, '--rate', '20', '--batch-size', '1000', '--json', ...extra,
+  'sync', file, '--audience', 'Mirror resume', '--ad-account', US, '--rate', '20', '--batch-size', '1000', '--json', ...extra,
 ];
 
 describe('resuming a sync', () => {
@@ -55,7 +56,7 @@ describe('resuming a sync', () => {
     const home = makeHome();
     const env = sandboxEnv(sandbox);
     const file = writeUsers(home, 'users.csv', 0, 20_000);
-    const args = ['sync', file, '--audience', 'Mirror interrupted', '--ad-account', AD_ACCOUNT, '--create', '--rate', '10', '--batch-size', '500'];
+    const args = ['sync', file, '--audience', 'Mirror interrupted', '--ad-account', US, '--create', '--rate', '10', '--batch-size', '500'];
     const { code, stderr } = await interruptAfterWrites(sandbox, args, home, 5);
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/Run the same command again to resume run \d+/i);

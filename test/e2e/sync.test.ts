@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, hashesOf, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { hashesOf, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(async () => {
 });
 
 const sync = (home: string, file: string, audience: string, ...extra: string[]) =>
-  runCli(['sync', file, '--audience', audience, '--ad-account', AD_ACCOUNT, '--rate', '100', '--json', ...extra], {
+  runCli(['sync', file, '--audience', audience, '--ad-account', US, '--rate', '100', '--json', ...extra], {
     home,
     env: sandboxEnv(sandbox),
   });
@@ -102,7 +103,7 @@ describe('pinsync sync', () => {
   it('reads standard input too (not resumable, but diffed against the snapshot like a file)', async () => {
     const home = makeHome();
     const users = ['email', 'a@example.com', 'b@example.com', 'A@Example.com ', 'not-an-email'].join('\n') + '\n';
-    const args = ['sync', '-', '--audience', 'Mirror stdin', '--ad-account', AD_ACCOUNT, '--create', '--rate', '100', '--json'];
+    const args = ['sync', '-', '--audience', 'Mirror stdin', '--ad-account', US, '--create', '--rate', '100', '--json'];
     const first = await runCli(args, { home, env: sandboxEnv(sandbox), input: users });
     expect(first.code, first.stderr).toBe(0);
     expect(parseJsonOutput(first)).toMatchObject({ entered: 4, synced: 2, duplicates: 1, notSynced: 1, added: 2, removed: 0 });

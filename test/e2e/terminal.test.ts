@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, runCli } from '../support/cli.js';
 import { KEY, plain, runInTerminal } from '../support/terminal.js';
-import { AD_ACCOUNT, hashesOf, listRecords, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { hashesOf, listRecords, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -30,7 +31,7 @@ describe('on a terminal', () => {
 
     expect(await session.exit, plain(session.raw())).toBe(0);
     const screen = plain(session.raw());
-    expect(screen).toContain(`Next time pass --audience "Terminal fans" --ad-account ${AD_ACCOUNT} --create to skip these questions.`);
+    expect(screen).toContain(`Next time pass --audience "Terminal fans" --ad-account ${US} --create to skip these questions.`);
     // The bar is redrawn in place (cursor back to column 1, no new lines), grows with the rows done
     // (not the bytes read, which reach 100% long before the upload ends) and ends complete.
     const frames = session.raw().split('\u001b[1G').map(plain).filter((frame) => /rows\/s done \| synced/.test(frame));
@@ -47,7 +48,7 @@ describe('on a terminal', () => {
   it('sync shows the reading of the file, then the sending of the difference, each up to 100%', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'mirror.csv', 0, 3000);
-    const args = ['sync', file, '--audience', 'Terminal mirror', '--ad-account', AD_ACCOUNT, '--create', '--batch-size', '200', '--rate', '4'];
+    const args = ['sync', file, '--audience', 'Terminal mirror', '--ad-account', US, '--create', '--batch-size', '200', '--rate', '4'];
     const session = runInTerminal(args, { home, env: sandboxEnv(sandbox) });
     expect(await session.exit, plain(session.raw())).toBe(0);
     const frames = session.raw().split('\u001b[1G').map(plain);
@@ -65,10 +66,10 @@ describe('on a terminal', () => {
   it('lists the existing audiences to pick from, and Ctrl-C at the prompt exits 130 sending nothing', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'more.csv', 0, 10);
-    const list = sandbox.state.createCustomerList(AD_ACCOUNT, { name: 'Pick me', records: ['c'.repeat(64)] });
-    sandbox.state.createAudience(AD_ACCOUNT, { name: 'Pick me', rule: { customer_list_id: list.id } });
+    const list = sandbox.state.createCustomerList(US, { name: 'Pick me', records: ['c'.repeat(64)] });
+    sandbox.state.createAudience(US, { name: 'Pick me', rule: { customer_list_id: list.id } });
     const writesBefore = sandbox.state.stats.writes;
-    const session = runInTerminal(['push', file, '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
+    const session = runInTerminal(['push', file, '--ad-account', US], { home, env: sandboxEnv(sandbox) });
     await session.waitFor(/Which audience\?[\s\S]*Pick me \(\d+\)[\s\S]*A new audience…/);
     session.type('\u0003');
     expect(await session.exit).toBe(130);
@@ -107,7 +108,7 @@ describe('on a terminal', () => {
     const env = sandboxEnv(sandbox);
     const file = writeUsers(home, 'runs.csv', 0, 20);
     for (const audience of ['Runs older', 'Runs newer']) {
-      expect((await runCli(['push', file, '--audience', audience, '--ad-account', AD_ACCOUNT, '--create'], { home, env })).code).toBe(0);
+      expect((await runCli(['push', file, '--audience', audience, '--ad-account', US, '--create'], { home, env })).code).toBe(0);
     }
     const session = runInTerminal(['runs', 'show'], { home, env });
     await session.waitFor(/Which run\?[\s\S]*push Runs newer[\s\S]*push Runs older/);
@@ -117,10 +118,10 @@ describe('on a terminal', () => {
   }, 30_000);
 
   it('off a terminal, a missing audience exits 2 naming the flag or argument', async () => {
-    const show = await runCli(['audiences', 'show', '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
+    const show = await runCli(['audiences', 'show', '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(show.code).toBe(2);
     expect(show.stderr).toMatch(/^pinsync: No audience given: pass its id or name/);
-    const result = await runCli(['push', writeUsers(makeHome(), 'x.csv', 0, 5), '--ad-account', AD_ACCOUNT], { env: sandboxEnv(sandbox) });
+    const result = await runCli(['push', writeUsers(makeHome(), 'x.csv', 0, 5), '--ad-account', US], { env: sandboxEnv(sandbox) });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('pinsync: No audience given: pass --audience (no terminal to ask on).\n');
   });

@@ -10,7 +10,8 @@ import { findAudience, resolveAdAccount } from '../../src/pinterest/connect.js';
 import type { Prompter } from '../../src/prompt.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome } from '../support/cli.js';
-import { CA, clientFor, US } from './helpers.js';
+import { clientFor } from './helpers.js';
+import { CA, US } from '../support/sandbox.js';
 
 function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?: Partial<Prompter> } = {}): Context & { said: string[] } {
   const home = makeHome('pinsync-connect-');

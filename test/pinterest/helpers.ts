@@ -3,8 +3,6 @@ import { staticTokenProvider, type TokenProvider } from '../../src/auth/token-pr
 import { PinterestClient, type PinterestClientOptions } from '../../src/pinterest/client.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 
-export const US = '549755885175';
-export const CA = '549755885176';
 /** sha256("a@example.com")-style records: 64 hex chars. */
 export function hashedRecords(count: number, offset = 0): string {
   const records: string[] = [];

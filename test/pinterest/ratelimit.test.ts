@@ -1,8 +1,10 @@
 // The write-rate limiter measured against the sandbox's "at most N in any 1-second window".
 import { afterEach, describe, expect, it } from 'vitest';
-import { RateLimiter, rateLimitResetMs, retryAfterMs } from '../../src/pinterest/ratelimit.js';
+import { RateLimiter, rateLimitResetMs, realClock, retryAfterMs, type Clock } from '../../src/pinterest/ratelimit.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { clientFor, hashedRecords, US } from './helpers.js';
+import { clientFor, hashedRecords } from './helpers.js';
+import { US } from '../support/sandbox.js';
+import { waitUntil } from '../support/wait.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -65,7 +67,10 @@ describe('RateLimiter against the sandbox', () => {
     sandbox = await startSandbox({ port: 0, readRatePerMinute: 2 });
     const controller = new AbortController();
     const waits: number[] = [];
+    const sleeps: number[] = [];
+    const clock: Clock = { now: realClock.now, sleep: (ms, signal) => (sleeps.push(ms), realClock.sleep(ms, signal)) };
     const client = clientFor(sandbox, {
+      clock,
       signal: controller.signal,
       retryFor: 120_000,
       onEvent: (event) => {
@@ -78,7 +83,7 @@ describe('RateLimiter against the sandbox', () => {
       expect(waits.length).toBe(1);
       expect(waits[0]).toBeGreaterThan(50_000);
       const third = client.adAccount(US).catch((e: unknown) => e);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitUntil(() => sleeps.some((ms) => ms > 50_000), 'the third call waits for the quota to reset');
       expect(sandbox.state.requests.length).toBe(2); // held back, not sent into a 429
       controller.abort();
       expect(await third).toMatchObject({ exitCode: 130 });

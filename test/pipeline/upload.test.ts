@@ -9,8 +9,8 @@ import { noopJournal, type BatchRange, type PushJournal } from '../../src/pipeli
 import { Tally } from '../../src/pipeline/tally.js';
 import { Uploader } from '../../src/pipeline/upload.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { US } from '../support/sandbox.js';
 
-const US = '549755885175';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let sandbox: Sandbox | undefined;

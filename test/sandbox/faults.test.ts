@@ -2,7 +2,8 @@
 // deleted mid-run, all repeatable from the seed and changeable at run time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
-import { call, hashedEmails, US } from './helpers.js';
+import { call, hashedEmails } from './helpers.js';
+import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

@@ -1,9 +1,7 @@
 // Helpers for the sandbox's own tests: call its API with fetch, as any HTTP client would.
 import { createHash } from 'node:crypto';
 import type { Sandbox } from '../../src/sandbox/server.js';
-
-export const US = '549755885175';
-export const CA = '549755885176';
+import { US } from '../support/sandbox.js';
 
 export interface Answer<T = any> {
   status: number;

@@ -6,8 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, repoRoot } from '../support/cli.js';
-
-export const AD_ACCOUNT = '549755885175';
+import { sandboxEnv } from '../support/sandbox.js';
 
 export function email(i: number): string {
   return `user${i}@example.com`;
@@ -32,9 +31,6 @@ export function hashesOf(from: number, to: number): Set<string> {
   return out;
 }
 
-export function sandboxEnv(sandbox: Sandbox, token = sandbox.token): Record<string, string> {
-  return { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: token, PINSYNC_PROGRESS_INTERVAL: '3600' };
-}
 
 /** The records the audience's customer list holds now, found by the audience name. */
 export function listRecords(sandbox: Sandbox, audienceName: string): Set<string> {
