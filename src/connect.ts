@@ -21,6 +21,7 @@ export const INTERACTIVE_RETRY_MS = 60_000;
 export const INTERACTIVE_TIMEOUT_MS = 30_000;
 
 export async function connectClient(ctx: Context, options: ConnectOptions = {}): Promise<PinterestClient> {
+  apiBaseFrom(ctx.env); // a refused base fails before resolving the tokens can send a refresh token there
   return clientWithTokens(ctx, await resolveTokenProvider(ctx), options);
 }
 

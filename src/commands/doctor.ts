@@ -103,6 +103,7 @@ async function checkCredentials(
   const { resolveTokenProvider } = await import('../auth/token-provider.js');
   const { PinterestClient } = await import('../pinterest/client.js');
   const { apiBaseFrom } = await import('../pinterest/api-base.js');
+  const apiBase = apiBaseFrom(ctx.env); // a refused base fails before a refresh could send credentials there
   let tokens: ResolvedTokenProvider;
   try {
     tokens = await resolveTokenProvider(ctx);
@@ -119,7 +120,7 @@ async function checkCredentials(
   }[tokens.source];
   print({ outcome: 'ok', text: `credentials found (${source})` });
   // A preflight must answer quickly: retry for a minute at most, not the push default of 13 hours.
-  const client = new PinterestClient({ apiBase: apiBaseFrom(ctx.env), tokens, env: ctx.env, signal: ctx.signal, retryFor: 60_000 });
+  const client = new PinterestClient({ apiBase, tokens, env: ctx.env, signal: ctx.signal, retryFor: 60_000 });
   return { client, tokens };
 }
 
