@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
-import { InterruptedError } from '../errors.js';
+import { AuthError, InterruptedError } from '../errors.js';
 import { ApiError, errorCode, kindForStatus, messageForStatus, scrubApiMessage, type CallSubject } from './errors.js';
 import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
 import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, RateLimiter, realClock, type Clock } from './ratelimit.js';
@@ -115,7 +115,7 @@ export class CallEngine {
           const existing = await call.recover(firstAttemptAt);
           if (existing !== undefined) return existing;
         }
-        const token = await this.options.tokens.accessToken();
+        const token = wellFormed(await this.options.tokens.accessToken());
         const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal };
         await this.waitForSlot(attempt, deadline);
         try {
@@ -224,6 +224,17 @@ export class CallEngine {
       // A progress callback must never break an API call.
     }
   }
+}
+
+/**
+ * A bearer token is printable ASCII without spaces. One with a control character (a stray newline
+ * pasted into PINSYNC_ACCESS_TOKEN) cannot even go into a header: say so, not "check your network".
+ */
+function wellFormed(token: string): string {
+  if (/^[\x21-\x7e]+$/.test(token)) return token;
+  throw new AuthError(
+    'The access token is malformed (it holds spaces or control characters): set PINSYNC_ACCESS_TOKEN to the token alone, or run `pinsync login` again.',
+  );
 }
 
 function buildPath(route: string, params: Record<string, string>, query: Record<string, string | number | boolean | undefined>): string {
