@@ -23,6 +23,9 @@ export interface TargetOptions {
   create?: boolean;
 }
 
+/** --create with a digits-only --audience: it reads as an id, so it cannot name the new audience. */
+const ID_IS_NO_NAME = 'A new audience needs a name, not an id: pass --audience "NAME" --create, or run `pinsync audiences list`.';
+
 /**
  * The ad account comes from --ad-account or the profile default: a command that may ask for it on a
  * terminal has done so before the run (src/commands/choices.ts).
@@ -31,11 +34,12 @@ export async function resolveAudienceTarget(ctx: Context, client: PinterestClien
   const audienceName = options.audience.trim();
   const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
   if (!adAccountId) throw missingFlag('--ad-account', 'ad account');
+  const digitsOnly = /^\d+$/.test(audienceName);
   let audience: Audience;
   try {
-    audience = await findAudience(client, adAccountId, audienceName);
+    audience = await findAudience(client, adAccountId, audienceName, options.create && digitsOnly ? ID_IS_NO_NAME : undefined);
   } catch (error) {
-    if (error instanceof NotFoundError && options.create && !/^\d+$/.test(audienceName)) {
+    if (error instanceof NotFoundError && options.create && !digitsOnly) {
       return { adAccountId, audienceName, toCreate: true };
     }
     throw error;
