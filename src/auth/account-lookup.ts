@@ -2,7 +2,7 @@
 // after login) which ad account becomes the profile's default.
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import type { TokenProvider } from './token-provider.js';
+import type { TokenProvider } from '../pinterest/tokens.js';
 
 export interface UserSummary {
   username?: string;
@@ -10,7 +10,7 @@ export interface UserSummary {
 }
 
 export async function withClient<T>(ctx: Context, tokens: TokenProvider, run: (client: PinterestClient) => Promise<T>): Promise<T> {
-  const { clientWithTokens } = await import('../pinterest/connect.js');
+  const { clientWithTokens } = await import('../connect.js');
   const client = clientWithTokens(ctx, tokens);
   try {
     return await run(client);

@@ -1,6 +1,7 @@
 // The consent-page address and the login's options: redirect URI, port, scopes, state.
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import { refuseCleartext, withoutTrailingSlash } from '../pinterest/api-base.js';
 
 export const DEFAULT_OAUTH_BASE = 'https://www.pinterest.com';
 export const DEFAULT_PORT = 8085;
@@ -8,6 +9,22 @@ export const DEFAULT_SCOPES = ['ads:read', 'ads:write', 'user_accounts:read'];
 
 export function newState(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** PINSYNC_OAUTH_BASE or Pinterest's; the consent page is never fetched over plain http off this machine. */
+export function oauthBaseFrom(env: Record<string, string | undefined>): string {
+  const base = withoutTrailingSlash(env.PINSYNC_OAUTH_BASE?.trim() || DEFAULT_OAUTH_BASE);
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new UsageError(`PINSYNC_OAUTH_BASE must be an https address such as ${DEFAULT_OAUTH_BASE}, not "${base}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`PINSYNC_OAUTH_BASE must be an https address such as ${DEFAULT_OAUTH_BASE}, not "${base}".`);
+  }
+  refuseCleartext('PINSYNC_OAUTH_BASE', base);
+  return base;
 }
 
 export function authorizationUrl(oauthBase: string, appId: string, redirectUri: string, scopes: string[], state: string): string {

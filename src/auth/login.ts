@@ -4,9 +4,9 @@ import type { Context } from '../context.js';
 import { obtainAppCredentials } from './app-credentials.js';
 import {
   authorizationUrl,
-  DEFAULT_OAUTH_BASE,
   DEFAULT_SCOPES,
   newState,
+  oauthBaseFrom,
   planRedirect,
   redirectUriFor,
 } from './authorize-url.js';
@@ -14,6 +14,7 @@ import { canOpenBrowser, openBrowser } from './browser.js';
 import { loadCredentials, saveCredentials, storeForWriting, type CredentialStore } from './credential-store.js';
 import type { StoredCredentials } from './credentials.js';
 import { listenForCallback } from './loopback.js';
+import { apiBaseFrom } from '../pinterest/api-base.js';
 import { exchangeAuthorizationCode } from './token-exchange.js';
 import { StoredTokenProvider } from './token-provider.js';
 import { chooseDefaultAdAccount, describeUser } from './account-lookup.js';
@@ -32,6 +33,9 @@ export interface LoginOptions {
 
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<number> {
   const plan = planRedirect(options.port, options.redirectUri);
+  // Both bases are checked before any prompt, browser or request: the code and app secret go to the API base.
+  const oauthBase = oauthBaseFrom(ctx.env);
+  apiBaseFrom(ctx.env);
   const timeoutMs = options.timeout ?? DEFAULT_LOGIN_TIMEOUT_MS;
   const store = await storeForWriting(ctx); // fail before the browser when PINSYNC_KEYCHAIN=require cannot be met
   const previous = await loadCredentials(ctx);
@@ -49,7 +53,6 @@ export async function runLogin(ctx: Context, options: LoginOptions): Promise<num
   const redirectUri = redirectUriFor(plan, listener.port);
   let code: string;
   try {
-    const oauthBase = ctx.env.PINSYNC_OAUTH_BASE?.trim() || DEFAULT_OAUTH_BASE;
     const url = authorizationUrl(oauthBase, app.appId, redirectUri, options.scopes ?? DEFAULT_SCOPES, state);
     await sendUserTo(ctx, url, options.browser !== false);
     ctx.info(`Waiting for Pinterest to send you back to ${redirectUri} (Ctrl-C to cancel)…`);

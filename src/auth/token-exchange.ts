@@ -1,6 +1,7 @@
-// Talks to Pinterest's token endpoint through the API client's requestToken (src/pinterest/oauth.ts):
+// Talks to Pinterest's token endpoint through requestToken (src/pinterest/oauth.ts):
 // exchanges the login's authorization code, and refreshes with a refresh token.
 import type { Context } from '../context.js';
+import { apiBaseFrom } from '../pinterest/api-base.js';
 import { AuthError } from '../errors.js';
 import { tokensFromResponse, type AppCredentials, type IssuedTokens, type TokenResponse } from './credentials.js';
 
@@ -30,9 +31,8 @@ export async function refreshAccessToken(ctx: Context, app: AppCredentials, refr
 
 async function callTokenEndpoint(ctx: Context, app: AppCredentials, params: Record<string, string>): Promise<TokenResponse> {
   const { requestToken } = await import('../pinterest/oauth.js');
-  const { apiBaseFrom } = await import('../pinterest/connect.js');
   const response: unknown = await requestToken({
-    apiBase: apiBaseFrom(ctx),
+    apiBase: apiBaseFrom(ctx.env),
     appId: app.appId,
     appSecret: app.appSecret,
     params,

@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { AuthError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { appCredentialsFrom, appCredentialsFromEnv, missingAppCredentialsError } from './app-credentials.js';
+import type { TokenProvider } from '../pinterest/tokens.js';
 import type { IssuedTokens, StoredCredentials } from './credentials.js';
 
 export type TokenSource = 'env' | 'refresh-token' | 'keychain' | 'file';
@@ -17,12 +18,9 @@ export interface TokenDetails {
   scopes?: string[];
 }
 
-export interface TokenProvider {
+/** The client's TokenProvider, plus where the token came from and (for `pinsync status`) what it allows. */
+export interface ResolvedTokenProvider extends TokenProvider {
   readonly source: TokenSource;
-  /** The bearer token to send now; refreshes first when it is about to expire (stored tokens). */
-  accessToken(): Promise<string>;
-  /** Called once after a 401: true when a fresh token was obtained and the request may be repeated. */
-  refreshAfterUnauthorized(): Promise<boolean>;
   /** Expiries and scopes, for `pinsync status`. */
   details?(): TokenDetails;
 }
@@ -32,7 +30,7 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** A 401 right after a refresh was caused by the old token: repeat without refreshing again. */
 const RECENT_REFRESH_MS = 10_000;
 
-export function staticTokenProvider(token: string, source: TokenSource = 'env'): TokenProvider {
+export function staticTokenProvider(token: string, source: TokenSource = 'env'): ResolvedTokenProvider {
   registerSecret(token);
   return {
     source,
@@ -42,7 +40,7 @@ export function staticTokenProvider(token: string, source: TokenSource = 'env'):
   };
 }
 
-export async function resolveTokenProvider(ctx: Context): Promise<TokenProvider> {
+export async function resolveTokenProvider(ctx: Context): Promise<ResolvedTokenProvider> {
   const envToken = ctx.env.PINSYNC_ACCESS_TOKEN?.trim();
   if (envToken) return staticTokenProvider(envToken, 'env');
   const envRefreshToken = ctx.env.PINSYNC_REFRESH_TOKEN?.trim();
@@ -60,7 +58,7 @@ export async function resolveTokenProvider(ctx: Context): Promise<TokenProvider>
 }
 
 /** CI without a keychain: mint an access token from PINSYNC_REFRESH_TOKEN; nothing is stored. */
-async function mintFromRefreshToken(ctx: Context, refreshToken: string): Promise<TokenProvider> {
+async function mintFromRefreshToken(ctx: Context, refreshToken: string): Promise<ResolvedTokenProvider> {
   registerSecret(refreshToken);
   const app = appCredentialsFromEnv(ctx);
   if (!app) {
@@ -80,7 +78,7 @@ interface WritableStore {
 }
 
 /** Tokens from a store (or minted from PINSYNC_REFRESH_TOKEN when `store` is undefined). */
-export class StoredTokenProvider implements TokenProvider {
+export class StoredTokenProvider implements ResolvedTokenProvider {
   readonly source: TokenSource;
   private refreshing: Promise<void> | undefined;
   private lastRefreshAt = -Infinity;

@@ -22,7 +22,8 @@ export function registerAccounts(program: Command): void {
 }
 
 export async function runAccountsList(ctx: Context, options: { json?: boolean }): Promise<number> {
-  const { connectInteractive, NO_AD_ACCOUNTS } = await import('../pinterest/connect.js');
+  const { connectInteractive } = await import('../connect.js');
+  const { NO_AD_ACCOUNTS } = await import('./choices.js');
   const { collect } = await import('../pinterest/pages.js');
   const client = await connectInteractive(ctx);
   try {
@@ -64,7 +65,8 @@ async function printAccountsTable(ctx: Context, accounts: AdAccount[], defaultId
 }
 
 export async function runAccountsUse(ctx: Context, _options: unknown, adAccountId: string | undefined): Promise<number> {
-  const { connectInteractive, validAdAccountId } = await import('../pinterest/connect.js');
+  const { connectInteractive } = await import('../connect.js');
+  const { validAdAccountId } = await import('../pinterest/lookups.js');
   const given = adAccountId?.trim();
   if (!given && !ctx.canPrompt) {
     throw new UsageError('No ad account given: pass its id, e.g. `pinsync accounts use 549755885175` (no terminal to ask on; `pinsync accounts list` shows them).');
@@ -83,7 +85,7 @@ export async function runAccountsUse(ctx: Context, _options: unknown, adAccountI
 }
 
 async function pickAdAccount(ctx: Context, client: PinterestClient): Promise<string> {
-  const { selectAdAccount } = await import('../pinterest/connect.js');
+  const { selectAdAccount } = await import('./choices.js');
   const { collect } = await import('../pinterest/pages.js');
   return selectAdAccount(ctx, await collect(client.adAccounts()), 'Which ad account should be the default?');
 }

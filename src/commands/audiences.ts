@@ -77,12 +77,12 @@ function addPushOptions(command: Command): void {
 }
 
 async function connect(ctx: Context): Promise<PinterestClient> {
-  const { connectInteractive } = await import('../pinterest/connect.js');
+  const { connectInteractive } = await import('../connect.js');
   return connectInteractive(ctx);
 }
 
 async function adAccountFor(ctx: Context, flag: string | undefined): Promise<string> {
-  const { resolveAdAccount } = await import('../pinterest/connect.js');
+  const { resolveAdAccount } = await import('./choices.js');
   return resolveAdAccount(ctx, flag);
 }
 
@@ -132,7 +132,8 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   const client = await connect(ctx);
   try {
-    const { findAudience, pickAudienceId } = await import('../pinterest/connect.js');
+    const { findAudience } = await import('../pinterest/lookups.js');
+    const { pickAudienceId } = await import('./choices.js');
     const wanted = idOrName?.trim() || (await pickAudienceId(ctx, client, adAccountId));
     const audience = await findAudience(client, adAccountId, wanted, SEE_AUDIENCES);
     const listId = audienceType(audience) === 'CUSTOMER_LIST' ? audience.rule?.customer_list_id : undefined;
@@ -191,7 +192,7 @@ export async function runAudiencesCreate(ctx: Context, options: CreateOptions, n
   const client = await connect(ctx);
   try {
     await refuseDuplicateName(client, adAccountId, name);
-    const { findAudience } = await import('../pinterest/connect.js');
+    const { findAudience } = await import('../pinterest/lookups.js');
     const seed = await findAudience(client, adAccountId, options.actalikeOf, SEE_AUDIENCES);
     const created = await client.createAudience(adAccountId, {
       name,

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import type { TokenProvider } from '../auth/token-provider.js';
+import type { ResolvedTokenProvider } from '../auth/token-provider.js';
 import type { ColumnPlan } from '../pipeline/columns.js';
 import { action } from './action.js';
 
@@ -99,11 +99,12 @@ async function checkStateStore(ctx: Context, print: (line: CheckLine) => void): 
 async function checkCredentials(
   ctx: Context,
   print: (line: CheckLine) => void,
-): Promise<{ client: PinterestClient; tokens: TokenProvider } | undefined> {
+): Promise<{ client: PinterestClient; tokens: ResolvedTokenProvider } | undefined> {
   const { resolveTokenProvider } = await import('../auth/token-provider.js');
   const { PinterestClient } = await import('../pinterest/client.js');
-  const { apiBaseFrom } = await import('../pinterest/connect.js');
-  let tokens: TokenProvider;
+  const { apiBaseFrom } = await import('../pinterest/api-base.js');
+  const apiBase = apiBaseFrom(ctx.env); // a refused base fails before a refresh could send credentials there
+  let tokens: ResolvedTokenProvider;
   try {
     tokens = await resolveTokenProvider(ctx);
   } catch (error) {
@@ -119,7 +120,7 @@ async function checkCredentials(
   }[tokens.source];
   print({ outcome: 'ok', text: `credentials found (${source})` });
   // A preflight must answer quickly: retry for a minute at most, not the push default of 13 hours.
-  const client = new PinterestClient({ apiBase: apiBaseFrom(ctx), tokens, env: ctx.env, signal: ctx.signal, retryFor: 60_000 });
+  const client = new PinterestClient({ apiBase, tokens, env: ctx.env, signal: ctx.signal, retryFor: 60_000 });
   return { client, tokens };
 }
 
@@ -136,7 +137,7 @@ async function checkToken(client: PinterestClient, print: (line: CheckLine) => v
   }
 }
 
-function checkExpiry(ctx: Context, tokens: TokenProvider, print: (line: CheckLine) => void): void {
+function checkExpiry(ctx: Context, tokens: ResolvedTokenProvider, print: (line: CheckLine) => void): void {
   const details = tokens.details?.() ?? { source: tokens.source };
   const now = ctx.now();
   if (details.expiresAt === undefined) {
@@ -169,7 +170,7 @@ async function checkAdAccount(
   options: DoctorOptions,
   print: (line: CheckLine) => void,
 ): Promise<string | undefined> {
-  const { validAdAccountId } = await import('../pinterest/connect.js');
+  const { validAdAccountId } = await import('../pinterest/lookups.js');
   let id: string | undefined;
   try {
     id = options.adAccount ? validAdAccountId(options.adAccount.trim()) : ctx.config.profile(ctx.profile).adAccountId;
@@ -203,7 +204,7 @@ async function checkAudience(
   options: DoctorOptions,
   print: (line: CheckLine) => void,
 ): Promise<void> {
-  const { findAudience } = await import('../pinterest/connect.js');
+  const { findAudience } = await import('../pinterest/lookups.js');
   try {
     const audience = await findAudience(client, adAccountId, options.audience!);
     const size = typeof audience.size === 'number' ? `, size ${audience.size.toLocaleString('en-US')}` : '';

@@ -60,27 +60,11 @@ export function registerPush(program: Command): void {
     .option('--json', 'print the run report as JSON on stdout');
   addInputOptions(push).action(
     action<PushOptions>(async (ctx, options, file) => {
-      await askForAudienceIfMissing(ctx, options, !options.remove);
+      const { askForTargetIfMissing } = await import('./choices.js');
+      await askForTargetIfMissing(ctx, options, !options.remove);
       return runPush(ctx, options, file);
     }),
   );
-}
-
-/**
- * No --audience: on a terminal, pick one (which may also pick the ad account, and --create for a new
- * one); off a terminal, exit 2 naming --audience.
- */
-export async function askForAudienceIfMissing(
-  ctx: Context,
-  options: { audience: string; adAccount?: string; create?: boolean },
-  offerNew: boolean,
-): Promise<void> {
-  if (options.audience?.trim()) return;
-  const { askForAudience } = await import('../pinterest/connect.js');
-  const choice = await askForAudience(ctx, options.adAccount, offerNew);
-  options.audience = choice.audience;
-  options.adAccount = choice.adAccount;
-  options.create = options.create || choice.create;
 }
 
 /**

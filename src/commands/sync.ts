@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { action, parseNumber } from './action.js';
-import { addInputOptions, askForAudienceIfMissing, type InputOptions } from './push.js';
+import { addInputOptions, type InputOptions } from './push.js';
 
 export interface SyncOptions extends InputOptions {
   audience: string;
@@ -28,7 +28,8 @@ export function registerSync(program: Command): void {
     .option('--json', 'print the run report as JSON on stdout');
   addInputOptions(sync).action(
     action<SyncOptions>(async (ctx, options, file) => {
-      await askForAudienceIfMissing(ctx, options, true);
+      const { askForTargetIfMissing } = await import('./choices.js');
+      await askForTargetIfMissing(ctx, options, true);
       return runSync(ctx, options, file);
     }),
   );

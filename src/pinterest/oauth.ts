@@ -1,11 +1,10 @@
 // The OAuth token endpoint (POST {apiBase}/oauth/token): form-encoded, HTTP Basic with the app id and
 // secret. Used for the authorization_code and refresh_token grants; every returned token is registered
 // as a secret before anything else can print it.
-import { request } from 'undici';
-import { AuthError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { ApiError, networkError, scrubApiMessage } from './errors.js';
-import { createDispatcher, DEFAULT_API_BASE, DEFAULT_TIMEOUT_MS, USER_AGENT } from './client.js';
+import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
+import { ApiError, scrubApiMessage } from './errors.js';
+import { createDispatcher, DEFAULT_TIMEOUT_MS, exchange, USER_AGENT } from './transport.js';
 import type { OauthAccessTokenResponse } from './types.generated.js';
 
 /** The response of the code and refresh grants (the spec's OauthAccessTokenResponseCode/Refresh). */
@@ -27,7 +26,7 @@ export interface TokenRequest {
 }
 
 export async function requestToken(options: TokenRequest): Promise<OAuthTokenResponse> {
-  const apiBase = (options.apiBase || DEFAULT_API_BASE).replace(/\/+$/, '');
+  const apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
   registerSecret(options.appSecret);
   for (const key of ['code', 'refresh_token'] as const) registerSecret(options.params[key]);
   const form = new URLSearchParams();
@@ -37,11 +36,10 @@ export async function requestToken(options: TokenRequest): Promise<OAuthTokenRes
   const basic = Buffer.from(`${options.appId}:${options.appSecret}`).toString('base64');
   registerSecret(basic);
   const dispatcher = createDispatcher(options.env ?? {});
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
-    const response = await request(`${apiBase}/oauth/token`, {
+    const answer = await exchange(dispatcher, apiBase, {
       method: 'POST',
-      dispatcher,
+      url: `${apiBase}/oauth/token`,
       headers: {
         authorization: `Basic ${basic}`,
         'content-type': 'application/x-www-form-urlencoded',
@@ -49,22 +47,17 @@ export async function requestToken(options: TokenRequest): Promise<OAuthTokenRes
         'user-agent': USER_AGENT,
       },
       body: form.toString(),
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       signal: options.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
     });
-    const text = await response.body.text();
-    const body = safeJson(text);
-    if (response.statusCode >= 200 && response.statusCode < 300 && typeof body.access_token === 'string') {
+    const body = safeJson(answer.text);
+    if (answer.status >= 200 && answer.status < 300 && typeof body.access_token === 'string') {
       const tokens = body as unknown as OAuthTokenResponse;
       registerSecret(tokens.access_token);
       registerSecret(tokens.refresh_token);
       return tokens;
     }
-    throw tokenError(response.statusCode, body);
-  } catch (error) {
-    if (error instanceof ApiError || error instanceof AuthError) throw error;
-    throw networkError(apiBase, error, false);
+    throw tokenError(answer.status, body);
   } finally {
     await dispatcher.close();
   }

@@ -1,8 +1,9 @@
 // Where push and sync send their batches: the customer list behind a CUSTOMER_LIST audience, found
 // by id or exact name, or (with --create) created from the first batch, list first, then the audience.
 import type { Context } from '../context.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { missingFlag, NotFoundError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
+import { findAudience, knownAdAccount } from '../pinterest/lookups.js';
 import type { Audience } from '../pinterest/types.generated.js';
 import type { ListType } from './columns.js';
 import { markFatal, type UploadTarget } from './upload.js';
@@ -22,15 +23,23 @@ export interface TargetOptions {
   create?: boolean;
 }
 
+/** --create with a digits-only --audience: it reads as an id, so it cannot name the new audience. */
+const ID_IS_NO_NAME = 'A new audience needs a name, not an id: pass --audience "NAME" --create, or run `pinsync audiences list`.';
+
+/**
+ * The ad account comes from --ad-account or the profile default: a command that may ask for it on a
+ * terminal has done so before the run (src/commands/choices.ts).
+ */
 export async function resolveAudienceTarget(ctx: Context, client: PinterestClient, options: TargetOptions): Promise<AudienceTarget> {
-  const { findAudience, resolveAdAccount } = await import('../pinterest/connect.js');
   const audienceName = options.audience.trim();
-  const adAccountId = await resolveAdAccount(ctx, options.adAccount, client);
+  const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
+  if (!adAccountId) throw missingFlag('--ad-account', 'ad account');
+  const digitsOnly = /^\d+$/.test(audienceName);
   let audience: Audience;
   try {
-    audience = await findAudience(client, adAccountId, audienceName);
+    audience = await findAudience(client, adAccountId, audienceName, options.create && digitsOnly ? ID_IS_NO_NAME : undefined);
   } catch (error) {
-    if (error instanceof NotFoundError && options.create && !/^\d+$/.test(audienceName)) {
+    if (error instanceof NotFoundError && options.create && !digitsOnly) {
       return { adAccountId, audienceName, toCreate: true };
     }
     throw error;

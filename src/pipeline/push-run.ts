@@ -161,7 +161,7 @@ function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number
 
 /** Without credentials a dry run still checks the file locally; anything else needs a client. */
 async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, settings: RunSettings): Promise<PinterestClient | undefined> {
-  const { connectClient } = await import('../pinterest/connect.js');
+  const { connectClient } = await import('../connect.js');
   try {
     return await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   } catch (error) {

@@ -56,7 +56,7 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
   const settings = checkOptions(options);
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
-  const { connectClient } = await import('../pinterest/connect.js');
+  const { connectClient } = await import('../connect.js');
   // Ctrl-C stops the reading and sending loops at once (ctx.signal) but lets requests in flight finish,
   // so their acknowledgements reach the journal; they are cut off only after a grace period.
   const requestSignal = abortLater(ctx.signal, IN_FLIGHT_GRACE_MS);

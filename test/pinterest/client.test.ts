@@ -116,7 +116,6 @@ describe('PinterestClient against the sandbox', () => {
     let refreshes = 0;
     const client = clientFor(sandbox, {
       tokens: {
-        source: 'keychain',
         accessToken: async () => token,
         refreshAfterUnauthorized: async () => {
           refreshes += 1;

@@ -1,5 +1,6 @@
 // Shared set-up for the client tests: a sandbox on loopback and a client with a static token.
-import { staticTokenProvider, type TokenProvider } from '../../src/auth/token-provider.js';
+import { staticTokenProvider } from '../../src/auth/token-provider.js';
+import type { TokenProvider } from '../../src/pinterest/tokens.js';
 import { PinterestClient, type PinterestClientOptions } from '../../src/pinterest/client.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 

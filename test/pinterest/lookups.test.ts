@@ -1,12 +1,14 @@
-// Which ad account and which audience a command works on: flag > profile default > prompt > exit 2,
-// and audiences by id or exact name.
+// Which ad account and which audience a command works on: flag > profile default > prompt (asked by
+// the command, never by the run) > exit 2, and audiences by id or exact name.
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../src/config.js';
 import type { Context } from '../../src/context.js';
 import { NotFoundError, UsageError } from '../../src/errors.js';
-import { findAudience, resolveAdAccount } from '../../src/pinterest/connect.js';
+import { askForTargetIfMissing, resolveAdAccount } from '../../src/commands/choices.js';
+import { findAudience } from '../../src/pinterest/lookups.js';
+import { resolveAudienceTarget } from '../../src/pipeline/audience-target.js';
 import type { Prompter } from '../../src/prompt.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome } from '../support/cli.js';
@@ -80,6 +82,45 @@ describe('resolveAdAccount', () => {
     const error = await resolveAdAccount(contextFor(sandbox), undefined).catch((e: unknown) => e);
     expect(error).toMatchObject({ exitCode: 2 });
     expect((error as Error).message).toContain('--ad-account');
+  });
+});
+
+describe('push and sync without an ad account', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  const pickSecond = { select: async <T,>(_message: string, choices: Array<{ value: T }>) => choices[1]!.value };
+
+  it('asks for it on a terminal before the run, keeping the --audience given', async () => {
+    const flags = { audience: 'Newsletter' } as { audience: string; adAccount?: string; create?: boolean };
+    await askForTargetIfMissing(contextFor(sandbox, { canPrompt: true, prompter: pickSecond }), flags, true);
+    expect(flags).toEqual({ audience: 'Newsletter', adAccount: CA });
+  });
+
+  it('lets a dry run without credentials go on to check the file locally', async () => {
+    const ctx = contextFor(sandbox, { canPrompt: true, prompter: pickSecond });
+    delete ctx.env.PINSYNC_ACCESS_TOKEN;
+    const flags = { audience: 'Newsletter', dryRun: true };
+    await askForTargetIfMissing(ctx, flags, true);
+    expect(flags).toEqual({ audience: 'Newsletter', dryRun: true });
+    await expect(askForTargetIfMissing(ctx, { audience: 'Newsletter' }, true)).rejects.toMatchObject({ exitCode: 4 });
+  });
+
+  it('the run itself never prompts: it names --ad-account (exit 2)', async () => {
+    const client = clientFor(sandbox);
+    try {
+      const ctx = contextFor(sandbox, { canPrompt: true, prompter: { select: () => Promise.reject(new Error('prompted')) } });
+      const error = await resolveAudienceTarget(ctx, client, { audience: 'Newsletter' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ exitCode: 2 });
+      expect((error as Error).message).toContain('--ad-account');
+    } finally {
+      await client.close();
+    }
   });
 });
 

@@ -1,0 +1,287 @@
+// The call engine under every endpoint: waits for the token's rate-limit slot, sends, and retries
+// until the call's deadline, refreshing the token once after a 401 and, for a create whose failure
+// was ambiguous, looking for what the earlier attempt made before trying again.
+import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import type { Dispatcher } from 'undici';
+import { AuthError, InterruptedError } from '../errors.js';
+import { ApiError, errorCode, kindForStatus, messageForStatus, scrubApiMessage, type CallSubject } from './errors.js';
+import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
+import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, RateLimiter, realClock, type Clock } from './ratelimit.js';
+import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
+import type { TokenProvider } from './tokens.js';
+import {
+  bearerHeaders,
+  createDispatcher,
+  DEFAULT_TIMEOUT_MS,
+  exchange,
+  quotaPauseMs,
+  retryWaitMs,
+  type HttpAnswer,
+} from './transport.js';
+import { rateLimitCategories, type OperationKey, type Operations } from './types.generated.js';
+
+export type ClientEvent =
+  | { type: 'request'; method: string; path: string; status?: number; ms: number; attempt: number; error?: string }
+  | { type: 'retry'; method: string; path: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'rate-limited'; category: string; waitMs: number };
+
+export interface ClientStats {
+  /** HTTP requests sent (every attempt). */
+  requests: number;
+  /** Attempts after the first of a call. */
+  retries: number;
+  /** 429 answers received. */
+  rateLimited: number;
+}
+
+export interface PinterestClientOptions {
+  /** Default: Pinterest's (https://api.pinterest.com/v5). */
+  apiBase?: string;
+  tokens: TokenProvider;
+  /** ads_write requests per second (default 7). */
+  writeRate?: number;
+  /** How long one call keeps retrying, in ms (default 13 h). */
+  retryFor?: number;
+  /** Per-attempt timeout in ms (default 60 s). */
+  timeoutMs?: number;
+  /** For HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  onEvent?: (event: ClientEvent) => void;
+  clock?: Clock;
+  random?: () => number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+export interface CallOptions {
+  /** Epoch ms: keep retrying until then (default now + retryFor). */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+export interface Call<K extends OperationKey> {
+  params?: Record<string, string>;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: Operations[K]['body'];
+  subject?: CallSubject;
+  /** For creates: find what an earlier attempt may have created despite its failure (epoch ms of the first attempt). */
+  recover?: (sinceMs: number) => Promise<Operations[K]['response'] | undefined>;
+}
+
+/** One attempt's route: where it goes and which token lane it waits in. */
+interface Attempt {
+  method: string;
+  path: string;
+  token: string;
+  lane: string;
+  category: string;
+  number: number;
+  signal: AbortSignal | undefined;
+}
+
+export class CallEngine {
+  readonly apiBase: string;
+  readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
+  private readonly limiter: RateLimiter;
+  private readonly dispatcher: Dispatcher;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: PinterestClientOptions) {
+    this.apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
+    this.clock = options.clock ?? realClock;
+    this.limiter = new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
+    // Every waiting and in-flight request listens on the run's signal: dozens at once is normal, not a leak.
+    if (options.signal) setMaxListeners(0, options.signal);
+    this.dispatcher = createDispatcher(options.env ?? {});
+  }
+
+  /** One API call: rate-limited, retried until its deadline, with one token refresh after a 401. */
+  call<K extends OperationKey>(key: K, call: Call<K>, options: CallOptions = {}): Promise<Operations[K]['response']> {
+    const [method, route] = key.split(' ') as [string, string];
+    const path = buildPath(route, call.params ?? {}, call.query ?? {});
+    const category: string = rateLimitCategories[key];
+    const signal = options.signal ?? this.options.signal;
+    if (options.signal) setMaxListeners(0, options.signal);
+    const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
+    let refreshedAfter401 = false;
+    let lastFailureAmbiguous = false;
+    const firstAttemptAt = this.clock.now();
+    return withRetry(
+      async (number) => {
+        if (number > 0) this.stats.retries += 1;
+        if (number > 0 && lastFailureAmbiguous && call.recover) {
+          const existing = await call.recover(firstAttemptAt);
+          if (existing !== undefined) return existing;
+        }
+        const token = wellFormed(await this.options.tokens.accessToken());
+        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal };
+        await this.waitForSlot(attempt, deadline);
+        try {
+          return (await this.send(attempt, call)) as Operations[K]['response'];
+        } catch (error) {
+          lastFailureAmbiguous = error instanceof ApiError && mayHaveBeenApplied(error);
+          if (error instanceof ApiError && error.kind === 'auth' && !refreshedAfter401) {
+            refreshedAfter401 = true;
+            if (await this.options.tokens.refreshAfterUnauthorized()) {
+              throw new ApiError(error.message, { kind: 'auth', status: 401, retryable: true, retryAfterMs: 0 });
+            }
+          }
+          throw error;
+        }
+      },
+      {
+        deadline,
+        signal,
+        clock: this.clock,
+        random: this.options.random,
+        baseMs: this.options.backoffBaseMs,
+        capMs: this.options.backoffCapMs,
+        onRetry: (error, attempt, delayMs) =>
+          this.emit({ type: 'retry', method, path: stripQuery(path), attempt: attempt + 1, delayMs, reason: error.kind }),
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async waitForSlot(attempt: Attempt, deadline: number): Promise<void> {
+    const pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    if (pausedUntil >= deadline) {
+      // Pinterest asked to wait past this call's retry window: fail now rather than sleep in vain.
+      throw new ApiError(messageForStatus(429, {}, undefined), {
+        kind: 'rate_limited',
+        status: 429,
+        retryable: true,
+        retryAfterMs: pausedUntil - this.clock.now(),
+      });
+    }
+    const pausedFor = pausedUntil - this.clock.now();
+    if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
+    try {
+      await this.limiter.acquire(attempt.lane, attempt.category, attempt.signal);
+    } catch (error) {
+      throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
+    }
+  }
+
+  /** One attempt. Returns the parsed body of a 2xx answer, else throws an ApiError. */
+  private async send(attempt: Attempt, call: Call<OperationKey>): Promise<unknown> {
+    const started = this.clock.now();
+    const event = { type: 'request' as const, method: attempt.method, path: stripQuery(attempt.path), attempt: attempt.number };
+    this.stats.requests += 1;
+    let answer: HttpAnswer;
+    try {
+      answer = await exchange(this.dispatcher, this.apiBase, {
+        method: attempt.method as Dispatcher.HttpMethod,
+        url: this.apiBase + attempt.path,
+        headers: bearerHeaders(attempt.token, call.body !== undefined),
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        signal: attempt.signal,
+      });
+    } catch (error) {
+      if (error instanceof ApiError) this.emit({ ...event, ms: this.clock.now() - started, error: error.kind });
+      throw error;
+    }
+    this.emit({ ...event, status: answer.status, ms: this.clock.now() - started });
+    this.honourQuotaHeaders(answer, attempt);
+    if (answer.status >= 200 && answer.status < 300) return answer.text ? parseJson(answer.text) : undefined;
+    throw this.httpError(answer, call.subject ?? {});
+  }
+
+  private honourQuotaHeaders(answer: HttpAnswer, attempt: Attempt): void {
+    const now = this.clock.now();
+    if (answer.status === 429) this.stats.rateLimited += 1;
+    const waitMs = quotaPauseMs(answer.headers, answer.status, now);
+    if (waitMs !== undefined && waitMs > 0) {
+      this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
+      this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
+    }
+  }
+
+  private httpError({ status, headers, text }: HttpAnswer, subject: CallSubject): ApiError {
+    const body = parseErrorBody(text);
+    const apiMessage = scrubApiMessage(body.message);
+    const retryable = status === 429 || status === 408 || status >= 500;
+    return new ApiError(messageForStatus(status, subject, apiMessage), {
+      kind: kindForStatus(status),
+      status,
+      code: body.code,
+      apiMessage,
+      retryable,
+      retryAfterMs: retryable ? retryWaitMs(headers, status, this.clock.now()) : undefined,
+    });
+  }
+
+  private emit(event: ClientEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // A progress callback must never break an API call.
+    }
+  }
+}
+
+/**
+ * A bearer token is printable ASCII without spaces. One with a control character (a stray newline
+ * pasted into PINSYNC_ACCESS_TOKEN) cannot even go into a header: say so, not "check your network".
+ */
+function wellFormed(token: string): string {
+  if (/^[\x21-\x7e]+$/.test(token)) return token;
+  throw new AuthError(
+    'The access token is malformed (it holds spaces or control characters): set PINSYNC_ACCESS_TOKEN to the token alone, or run `pinsync login` again.',
+  );
+}
+
+function buildPath(route: string, params: Record<string, string>, query: Record<string, string | number | boolean | undefined>): string {
+  const path = route.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const qs = search.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** A failure after the request may have reached Pinterest: a timeout, a dropped connection, a 5xx. */
+function mayHaveBeenApplied(error: ApiError): boolean {
+  if (error.kind === 'timeout' || error.kind === 'server') return true;
+  return error.kind === 'network' && errorCode(error.cause) !== 'ECONNREFUSED';
+}
+
+function stripQuery(path: string): string {
+  const index = path.indexOf('?');
+  return index < 0 ? path : path.slice(0, index);
+}
+
+/** Rate limits are per user: key the limiter by a digest, never the token itself. */
+function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError('Pinterest answered with something that is not JSON. Check PINSYNC_API_BASE, then run again.', {
+      kind: 'server',
+      retryable: true,
+    });
+  }
+}
+
+function parseErrorBody(text: string): { code?: number; message?: string } {
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    return {
+      code: typeof parsed.code === 'number' ? parsed.code : undefined,
+      message: typeof parsed.message === 'string' ? parsed.message : undefined,
+    };
+  } catch {
+    return {};
+  }
+}

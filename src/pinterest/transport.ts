@@ -1,0 +1,107 @@
+// The HTTP exchange under every Pinterest call (API and token endpoint): one keep-alive undici
+// dispatcher with proxies from the environment, a per-attempt timeout, and the quota headers read back.
+import { createRequire } from 'node:module';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { InterruptedError } from '../errors.js';
+import { errorCode, networkError } from './errors.js';
+import { rateLimitResetMs, retryAfterMs } from './ratelimit.js';
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+export const USER_AGENT = `pinsync/${version}`;
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export interface HttpRequest {
+  method: Dispatcher.HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** The caller's stop signal (Ctrl-C): firing it is an interruption, not a network error. */
+  signal?: AbortSignal;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: ResponseHeaders;
+  text: string;
+}
+
+/** Proxies from the environment (as curl reads them); loopback always goes direct. */
+export function createDispatcher(env: Record<string, string | undefined>): Dispatcher {
+  const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
+  const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
+  const keepAlive = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 };
+  if (!httpsProxy && !httpProxy) return new Agent(keepAlive);
+  const noProxy = [env.NO_PROXY ?? env.no_proxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',');
+  return new EnvHttpProxyAgent({ ...keepAlive, httpProxy, httpsProxy, noProxy });
+}
+
+/** The headers of an API call: bearer token, JSON both ways, who is calling. */
+export function bearerHeaders(token: string, hasBody: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    accept: 'application/json',
+    'user-agent': USER_AGENT,
+  };
+  if (hasBody) headers['content-type'] = 'application/json';
+  return headers;
+}
+
+/**
+ * One request and its whole answer. Any status comes back as an answer; a failure to get one throws
+ * an ApiError (network or timeout, naming `origin`), or InterruptedError when the caller's signal fired.
+ */
+export async function exchange(dispatcher: Dispatcher, origin: string, http: HttpRequest): Promise<HttpAnswer> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), http.timeoutMs);
+  const forwardAbort = () => timeout.abort();
+  http.signal?.addEventListener('abort', forwardAbort, { once: true });
+  try {
+    const response = await request(http.url, {
+      method: http.method,
+      dispatcher,
+      headers: http.headers,
+      body: http.body,
+      signal: timeout.signal,
+      headersTimeout: http.timeoutMs,
+      bodyTimeout: http.timeoutMs,
+    });
+    return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+  } catch (error) {
+    if (http.signal?.aborted) throw new InterruptedError('Interrupted while waiting for Pinterest.');
+    const timedOut = timeout.signal.aborted || /TIMEOUT/.test(errorCode(error) ?? '');
+    throw networkError(origin, error, timedOut);
+  } finally {
+    clearTimeout(timer);
+    http.signal?.removeEventListener('abort', forwardAbort);
+  }
+}
+
+/**
+ * How long Pinterest asks this token's lane to pause after an answer, in ms (undefined: no pause).
+ */
+export function quotaPauseMs(headers: ResponseHeaders, status: number, now: number): number | undefined {
+  const retryAfter = retryAfterMs(header(headers, 'retry-after'), now);
+  const reset = rateLimitResetMs(header(headers, 'x-ratelimit-reset'), now);
+  const exhausted = header(headers, 'x-ratelimit-remaining')?.trim() === '0';
+  // Without a hint, let the server's one-second window clear before anyone in this lane tries again.
+  if (status === 429) return retryAfter ?? reset ?? 1000;
+  // A quota spent for longer than a second (e.g. a daily one): wait it out. A spent one-second window
+  // is normal at full speed (the reset is rounded up to whole seconds) and spacing already covers it.
+  if (exhausted && (retryAfter ?? reset ?? 0) > 1000) return retryAfter ?? reset;
+  return undefined;
+}
+
+/** How long to wait before retrying a failed answer: Retry-After, or for a 429 the quota reset. */
+export function retryWaitMs(headers: ResponseHeaders, status: number, now: number): number | undefined {
+  const retryAfter = retryAfterMs(header(headers, 'retry-after'), now);
+  return retryAfter ?? (status === 429 ? rateLimitResetMs(header(headers, 'x-ratelimit-reset'), now) : undefined);
+}
+
+function header(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
