@@ -13,6 +13,7 @@ import { sniffFormat, type InputSource } from './source.js';
 import type { Tally } from './tally.js';
 import { Uploader, type UploadTarget } from './upload.js';
 import { HashPool, type HashResult } from './hash-pool.js';
+import type { RunEnd, StopReason } from './outcome.js';
 
 export interface PipelineOptions extends ColumnFlags {
   source: InputSource;
@@ -43,13 +44,8 @@ interface PendingBlock {
   result: Promise<HashResult>;
 }
 
-export type StopReason = 'end' | 'interrupted' | 'fatal';
-
-export interface PipelineOutcome {
+export interface PipelineOutcome extends RunEnd {
   plan: ColumnPlan | undefined;
-  stop: StopReason;
-  /** The error that stopped the run (revoked token, deleted list, internal), when stop is 'fatal'. */
-  fatal: unknown;
   /** Chance that the 8-byte duplicate check wrongly dropped at least one record. */
   falseDuplicateProbability: number;
 }
