@@ -1,24 +1,24 @@
-// One sync end to end: read and stage the input in SQLite (the pipeline's reader, normaliser
-// and hasher), diff it against the last snapshot of the list, guard against mass removals, send the
-// ADDs then the REMOVEs through the pipeline's uploader with a durable journal, and replace the
-// snapshot only once Pinterest acknowledged everything. Loaded lazily by src/commands/sync.ts.
+// One sync end to end: stage the identified rows in SQLite (identified-rows.ts), diff them against
+// the last snapshot of the list, guard against mass removals, send the ADDs then the REMOVEs as rows
+// sent (sent-rows.ts) with a durable journal, and replace the snapshot only once Pinterest
+// acknowledged everything. Loaded lazily by src/commands/sync.ts.
 import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import { Batcher } from './batch.js';
 import type { ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
 import { MappingGuard } from './guard.js';
-import { RowIdentifier, Verdict } from './identify.js';
+import { IdentifiedRows } from './identified-rows.js';
+import { Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
-import { createRowReader, type RowReader, type RowSink } from './read-rows.js';
 import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
 import type { SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
-import { openInput, sniffFormat, type InputSource } from './source.js';
+import { SentRows } from './sent-rows.js';
+import { openInput, type InputSource } from './source.js';
 import { Tally } from './tally.js';
-import { Uploader, type UploadTarget } from './upload.js';
+import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
@@ -176,7 +176,7 @@ function checkOptions(options: SyncOptions): Settings {
 /** Duplicates are found by the staging table's primary key, not in memory: this set keeps nothing. */
 const keepEveryRecord = { add: () => true } as unknown as DigestSet;
 
-/** source → columns → normalise → hash, then into the staging table (which also deduplicates). */
+/** Rows identified (source → columns → normalise → hash), then into the staging table (which also deduplicates). */
 async function stageInput(
   ctx: Context,
   source: InputSource,
@@ -187,48 +187,23 @@ async function stageInput(
 ): Promise<Staged> {
   const guard = new MappingGuard(Boolean(options.force));
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
-  let identifier: RowIdentifier | undefined;
-  const sink: RowSink = {
-    planned(plan) {
-      staged.plan = plan;
-      identifier = new RowIdentifier(plan, keepEveryRecord);
+  const { emailColumn, maidColumn, idfaColumn } = options;
+  const rows = new IdentifiedRows(
+    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, signal: ctx.signal },
+    {
+      planned: (plan) => (staged.plan = plan),
+      identified(line, verdict, row) {
+        staged.lastLine = line;
+        tally.rowEntered();
+        if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
+        if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
+        else diff.stageRow(line, row.records, row.count); // new or duplicate: settled by the diff
+      },
     },
-    row(line, values) {
-      staged.lastLine = line;
-      tally.rowEntered();
-      const verdict = identifier!.identify(values);
-      if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
-      if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, identifier!.reason);
-      else diff.stageRow(line, identifier!.records, identifier!.count); // new or duplicate: settled by the diff
-    },
-    malformed(line) {
-      staged.lastLine = line;
-      tally.rowEntered();
-      if (guard.count(false)) guard.decide(staged.plan);
-      tally.rowNotSynced(line, 'malformed_row');
-    },
-  };
-  const iterator = source.chunks[Symbol.asyncIterator]();
-  let reader: RowReader | undefined;
-  for (;;) {
-    if (ctx.signal.aborted) {
-      staged.interrupted = true;
-      return staged;
-    }
-    const next = await iterator.next();
-    if (next.done) break;
-    reader ??= readerFor(next.value);
-    reader.push(next.value);
-  }
-  (reader ?? readerFor(Buffer.alloc(0))).end();
-  guard.decide(staged.plan);
+  );
+  staged.interrupted = (await rows.readAll()) === 'interrupted';
+  if (!staged.interrupted) guard.decide(staged.plan);
   return staged;
-
-  function readerFor(first: Buffer): RowReader {
-    const format = source.format ?? sniffFormat(first.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
-    const { emailColumn, maidColumn, idfaColumn } = options;
-    return createRowReader({ format, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn }, sink);
-  }
 }
 
 function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
@@ -293,6 +268,7 @@ function diffSent(tally: Tally, removals: Tally, counts: DiffCounts): ProgressSo
   return { tally, share: () => Math.min(1, done() / toSend), rate: { rows: done, label: 'done' } };
 }
 
+/** Rows sent (batch → upload → tally) for one operation of the diff; the guard judged the rows when staged. */
 async function sendPhase(
   ctx: Context,
   target: UploadTarget,
@@ -301,29 +277,15 @@ async function sendPhase(
   tally: Tally,
   journal: PushJournal,
 ): Promise<RunEnd> {
-  const uploader = new Uploader({ target, tally, journal, maxInFlight: settings.maxInFlight, retryForMs: settings.retryForMs, now: ctx.now });
-  const batcher = new Batcher({
-    maxRecords: settings.batchSize,
-    flushIntervalMs: settings.flushIntervalMs,
-    onBatch: (batch) => uploader.submit(batch),
-  });
+  const sent = new SentRows({ ...settings, target, tally, journal, signal: ctx.signal, now: ctx.now });
   let stop: StopReason = 'end';
   for (const row of rows) {
-    if (ctx.signal.aborted) stop = 'interrupted';
-    else if (uploader.fatal !== undefined) stop = 'fatal';
+    stop = sent.stopReason() ?? 'end';
     if (stop !== 'end') break;
-    if (journal.alreadyDelivered(row.line)) {
-      tally.rowAlreadySynced();
-      continue;
-    }
-    batcher.addRow(row.line, row.records, row.records.length);
-    if (uploader.requestsInFlight >= settings.maxInFlight) await uploader.room();
+    sent.send(row.line, row.records, row.records.length);
+    await sent.room();
   }
-  if (stop === 'end') batcher.flush();
-  else batcher.abandon();
-  await uploader.drain();
-  if (stop === 'end' && uploader.fatal !== undefined) stop = 'fatal';
-  return { stop, fatal: uploader.fatal };
+  return sent.finish(stop);
 }
 
 interface ReportInput {
