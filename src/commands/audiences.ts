@@ -3,7 +3,8 @@
 // Light on purpose: the API client (undici) is imported inside the actions.
 import { Option, type Command } from 'commander';
 import { action, parseDuration, parseInteger, parseNumber } from './action.js';
-import { addInputOptions, type PushOptions } from './push.js';
+import { addInputOptions } from './input-flags.js';
+import type { PushOptions } from '../pipeline/run-options.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
@@ -263,7 +264,7 @@ async function createFromFile(ctx: Context, name: string, options: CreateOptions
       await client.close();
     }
   }
-  const { runPush } = await import('./push.js');
+  const { runPush } = await import('../pipeline/push-run.js');
   const { from, actalikeOf: _actalikeOf, country: _country, percentage: _percentage, ...pushFlags } = options;
   const pushOptions: PushOptions = {
     progress: true,

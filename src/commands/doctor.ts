@@ -221,7 +221,7 @@ async function checkAudience(
 
 async function checkFile(ctx: Context, file: string, options: DoctorOptions, print: (line: CheckLine) => void): Promise<void> {
   try {
-    const plan = await readColumnPlan(ctx, file, options);
+    const plan = await fileColumnPlan(ctx, file, options);
     const used = plan.columns.map((c) => `"${c.name.trim()}" (${c.kind})`).join(', ');
     print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}` });
   } catch (error) {
@@ -230,20 +230,17 @@ async function checkFile(ctx: Context, file: string, options: DoctorOptions, pri
   }
 }
 
-/** Reads just enough of the input to find its identifier columns, with the pipeline's own reader. */
-async function readColumnPlan(ctx: Context, file: string, options: DoctorOptions): Promise<ColumnPlan> {
-  const { openInput, sniffFormat } = await import('../pipeline/source.js');
-  const { createRowReader } = await import('../pipeline/read-rows.js');
+/** Reads just enough of the input to find its identifier columns, as push and sync read them. */
+async function fileColumnPlan(ctx: Context, file: string, options: DoctorOptions): Promise<ColumnPlan> {
+  const { openInput } = await import('../pipeline/source.js');
+  const { readColumnPlan } = await import('../pipeline/identified-rows.js');
+  const { parseDelimiter } = await import('../pipeline/settings.js');
+  const { emailColumn, maidColumn, idfaColumn } = options;
+  const delimiter = parseDelimiter(options.delimiter);
   const source = await openInput(file, ctx.stdin, options.format);
   let plan: ColumnPlan | undefined;
   try {
-    for await (const chunk of source.chunks) {
-      const format = source.format ?? sniffFormat(chunk.subarray(0, 64).toString('utf8'));
-      const reader = createRowReader({ ...options, format }, { planned: (p) => (plan = p), row: () => {}, malformed: () => {} });
-      reader.push(chunk);
-      if (!plan) reader.end();
-      break;
-    }
+    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn });
   } finally {
     source.close();
   }

@@ -1,18 +1,9 @@
 // `pinsync sync <file|-> --audience X`: make the audience hold exactly the users in the file by
-// sending only the difference from the last sync. Flags only; the run lives in src/state/mirror-run.ts.
+// sending only the difference from the last sync. Flags only; the run lives in src/pipeline/sync-run.ts.
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
+import type { SyncOptions } from '../pipeline/run-options.js';
 import { action, parseNumber } from './action.js';
-import { addInputOptions, type InputOptions } from './push.js';
-
-export interface SyncOptions extends InputOptions {
-  audience: string;
-  adAccount?: string;
-  create?: boolean;
-  maxRemove: number;
-  force?: boolean;
-  dryRun?: boolean;
-}
+import { addInputOptions } from './input-flags.js';
 
 export function registerSync(program: Command): void {
   const sync = program
@@ -30,12 +21,8 @@ export function registerSync(program: Command): void {
     action<SyncOptions>(async (ctx, options, file) => {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, true);
+      const { runSync } = await import('../pipeline/sync-run.js');
       return runSync(ctx, options, file);
     }),
   );
-}
-
-export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
-  const { runMirror } = await import('../state/mirror-run.js');
-  return runMirror(ctx, options, input);
 }

@@ -28,38 +28,34 @@ export interface HashResult {
 }
 
 export class HashPool {
-  private readonly workers: Worker[];
+  private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve(result: HashResult): void; reject(error: unknown): void }>();
   private nextId = 1;
   private failure: unknown;
 
-  constructor(kinds: IdentifierKind[], threads = 1) {
+  constructor(kinds: IdentifierKind[]) {
     const url = new URL('./hash-worker.js', import.meta.url);
-    this.workers = Array.from({ length: threads }, () => {
-      // Its strings live for one block: a small heap keeps the process's peak memory flat.
-      const worker = new Worker(url, { workerData: { kinds }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
-      worker.on('message', (result: HashResult) => {
-        const waiter = this.waiting.get(result.id);
-        this.waiting.delete(result.id);
-        waiter?.resolve(result);
-      });
-      worker.on('error', (error) => this.fail(error));
-      return worker;
+    // Its strings live for one block: a small heap keeps the process's peak memory flat.
+    this.worker = new Worker(url, { workerData: { kinds }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    this.worker.on('message', (result: HashResult) => {
+      const waiter = this.waiting.get(result.id);
+      this.waiting.delete(result.id);
+      waiter?.resolve(result);
     });
+    this.worker.on('error', (error) => this.fail(error));
   }
 
   hash(values: string, count: number): Promise<HashResult> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const worker = this.workers[id % this.workers.length]!;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, values, count } satisfies HashRequest);
+      this.worker.postMessage({ id, values, count } satisfies HashRequest);
     });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await this.worker.terminate();
   }
 
   private fail(error: unknown): void {

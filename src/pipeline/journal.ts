@@ -13,6 +13,14 @@ export interface BatchRange {
   lines: readonly number[];
 }
 
+/** The audience and list a run writes to, named once they are resolved (runs are listed per audience). */
+export interface JournalTarget {
+  adAccountId?: string;
+  audienceId?: string;
+  audienceName?: string;
+  customerListId?: string;
+}
+
 export interface PushJournal {
   /** Acknowledged in an earlier attempt of this run. */
   alreadyDelivered(line: number): boolean;
@@ -22,6 +30,13 @@ export interface PushJournal {
   batchAcknowledged(batch: BatchRange): void;
   batchFailed(batch: BatchRange, reason: string): void;
   finish(report: RunReport, exitCode: number): void;
+  // A durable journal (src/state/journal.ts) also has these; the no-op one does not.
+  /** The run's id in the run history. */
+  readonly runId?: number;
+  /** How to pick up where this run left off (printed on Ctrl-C or a stop). */
+  resumeHint?(): string;
+  describeTarget?(target: JournalTarget): void;
+  close?(): void;
 }
 
 export const noopJournal: PushJournal = {

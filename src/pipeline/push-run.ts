@@ -1,11 +1,10 @@
 // One push run end to end: open the input, resolve the audience (or plan its creation), stream the
 // rows through the pipeline to Pinterest, then report and pick the exit code. Loaded lazily by
-// src/commands/push.ts.
+// src/commands/push.ts and src/commands/audiences.ts (create --from).
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
 import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
-import type { PushHooks, PushOptions } from '../commands/push.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
@@ -13,9 +12,11 @@ import { buildRunReport, writeReportFile, type Operation, type RunReport } from 
 import { formatSummary } from '../report/summary.js';
 import type { ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
+import { exitCodeOf, outcomeName } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
+import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
@@ -24,14 +25,7 @@ import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from '
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type Target = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
 
-interface DurableJournal extends PushJournal {
-  runId: number;
-  resumeHint(): string;
-  describeTarget?(target: Record<string, string | undefined>): void;
-  close(): void;
-}
-
-export async function runPushCommand(ctx: Context, options: PushOptions, input: string, hooks: PushHooks): Promise<number> {
+export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
   const settings = checkOptions(options);
   // Every request in flight listens to the interrupt signal; dozens at once are expected here.
   setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
@@ -48,7 +42,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
   try {
     const target = await resolveTarget(ctx, client, options);
     if (!hooks.journal && !options.dryRun) journal = await openJournal(ctx, options, input, operation, settings);
-    (journal as Partial<DurableJournal>).describeTarget?.({
+    journal.describeTarget?.({
       adAccountId: target.adAccountId,
       audienceId: target.audienceId,
       audienceName: target.audienceName,
@@ -103,7 +97,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
     }
     progress.stop();
     const report = finalReport(outcome);
-    const exitCode = exitCodeOf(outcome, report);
+    const exitCode = exitCodeOf(outcome, report.errored);
     journal.finish(report, exitCode);
     tellTheUser(ctx, options, source, report, outcome, journal);
     if (options.report) writeReportFile(options.report, report);
@@ -121,7 +115,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
         startedAt,
         finishedAt: ctx.now(),
         listType: plan?.listType,
-        runId: (journal as Partial<DurableJournal>).runId,
+        runId: journal.runId,
         input: source.name,
         columns: Object.fromEntries((plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
         outcome: outcomeName(result),
@@ -135,7 +129,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
     progress?.stop();
     rejects?.close();
     source.close();
-    (journal as Partial<DurableJournal>).close?.();
+    journal.close?.();
     await client?.close();
   }
 }
@@ -228,27 +222,9 @@ function uploadTarget(client: PinterestClient, target: Target, operation: Operat
   });
 }
 
-function outcomeName(result: PipelineOutcome | undefined): string {
-  if (!result) return 'failed';
-  if (result.stop === 'interrupted') return 'interrupted';
-  if (result.stop === 'fatal') {
-    const kind = (result.fatal as { kind?: string } | undefined)?.kind;
-    return kind === 'auth' || kind === 'permission' ? 'token_rejected' : kind === 'not_found' ? 'list_not_found' : 'failed';
-  }
-  return 'completed';
-}
-
-function exitCodeOf(outcome: PipelineOutcome, report: RunReport): number {
-  if (outcome.stop === 'interrupted') return ExitCode.interrupted;
-  if (outcome.stop === 'fatal') {
-    return outcome.fatal instanceof PinsyncError ? outcome.fatal.exitCode : ExitCode.internal;
-  }
-  return report.errored > 0 ? ExitCode.partial : ExitCode.ok;
-}
-
 /** Summary on stderr, plus one sentence when the run stopped early. */
 function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal): void {
-  const hint = (journal as Partial<DurableJournal>).resumeHint?.();
+  const hint = journal.resumeHint?.();
   if (outcome.stop === 'fatal') {
     const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
     ctx.info(`pinsync: stopped: ${message}`);

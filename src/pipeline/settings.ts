@@ -1,7 +1,7 @@
 // What push and sync make of their shared input, batching and rate flags (InputOptions): the
 // reference product's numbers as defaults and limits, checked once for both. Light on purpose:
-// src/commands/push.ts reads MAX_BATCH_SIZE at start-up.
-import type { InputOptions } from '../commands/push.js';
+// src/commands/input-flags.ts reads MAX_BATCH_SIZE at start-up.
+import type { InputOptions } from './run-options.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit.js';
 import { DEFAULT_RETRY_FOR_MS } from '../pinterest/retry.js';

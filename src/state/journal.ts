@@ -2,7 +2,7 @@
 // of the same command resumes where the last attempt stopped and keeps each batch's retry window.
 import path from 'node:path';
 import type { Context } from '../context.js';
-import type { BatchRange, PushJournal } from '../pipeline/journal.js';
+import type { BatchRange, JournalTarget, PushJournal } from '../pipeline/journal.js';
 import type { RunReport } from '../report/run-report.js';
 import { fingerprintFile, runKey } from './fingerprint.js';
 import { decodeLines, encodeLines, LineSet } from './line-set.js';
@@ -76,7 +76,7 @@ export class DurableRunJournal implements PushJournal {
   }
 
   /** Names the audience and list once push has resolved them (runs are listed per audience). */
-  describeTarget(target: { adAccountId?: string; audienceId?: string; audienceName?: string; customerListId?: string }): void {
+  describeTarget(target: JournalTarget): void {
     this.store.runs.describeTarget(this.run.id, target);
   }
 

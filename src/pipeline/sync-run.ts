@@ -1,37 +1,36 @@
-// One mirror sync end to end: read and stage the input in SQLite (the pipeline's reader, normaliser
-// and hasher), diff it against the last snapshot of the list, guard against mass removals, send the
-// ADDs then the REMOVEs through the pipeline's uploader with a durable journal, and replace the
-// snapshot only once Pinterest acknowledged everything. Loaded lazily by src/commands/sync.ts.
+// One sync end to end: stage the identified rows in SQLite (identified-rows.ts), diff them against
+// the last snapshot of the list, guard against mass removals, send the ADDs then the REMOVEs as rows
+// sent (sent-rows.ts) with a durable journal, and replace the snapshot only once Pinterest
+// acknowledged everything. Loaded lazily by src/commands/sync.ts.
 import { setMaxListeners } from 'node:events';
-import type { SyncOptions } from '../commands/sync.js';
 import type { Context } from '../context.js';
-import { ExitCode, PinsyncError, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import { Batcher } from '../pipeline/batch.js';
-import type { ColumnPlan } from '../pipeline/columns.js';
-import type { DigestSet } from '../pipeline/dedupe.js';
-import { MappingGuard } from '../pipeline/guard.js';
-import { RowIdentifier, Verdict } from '../pipeline/identify.js';
-import type { PushJournal } from '../pipeline/journal.js';
-import { createRowReader, type RowReader, type RowSink } from '../pipeline/read-rows.js';
-import { MAX_BATCH_SIZE, runSettings, type RunSettings } from '../pipeline/settings.js';
-import { openInput, sniffFormat, type InputSource } from '../pipeline/source.js';
-import { Tally } from '../pipeline/tally.js';
-import { Uploader, type UploadTarget } from '../pipeline/upload.js';
+import type { ColumnPlan } from './columns.js';
+import type { DigestSet } from './dedupe.js';
+import { MappingGuard } from './guard.js';
+import { IdentifiedRows } from './identified-rows.js';
+import { Verdict } from './identify.js';
+import type { PushJournal } from './journal.js';
+import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
+import type { SyncOptions } from './run-options.js';
+import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
+import { SentRows } from './sent-rows.js';
+import { openInput, type InputSource } from './source.js';
+import { Tally } from './tally.js';
+import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
-import { startRunJournal, type DurableRunJournal } from './journal.js';
-import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from '../pipeline/audience-target.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
-import { listKey, type DiffCounts, type MirrorDiff } from './snapshot.js';
-import { openStateStore, type StateStore } from './store.js';
+import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
+import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
+import { acquireRunLock, type RunLock } from '../state/run-lock.js';
+import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
+import { openStateStore, type StateStore } from '../state/store.js';
 
 const IN_FLIGHT_GRACE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
-
-type Stop = 'end' | 'interrupted' | 'fatal';
 
 interface Settings extends RunSettings {
   maxInFlight: number;
@@ -46,13 +45,11 @@ interface Staged {
   interrupted: boolean;
 }
 
-interface Sent {
-  stop: Stop;
-  fatal: unknown;
+interface Sent extends RunEnd {
   removals: Tally;
 }
 
-export async function runMirror(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
   const settings = checkOptions(options);
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
@@ -92,7 +89,7 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
     for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
     const unchangedRows = staged.newRows - counts.addedRows;
     const report = (sent: Sent | undefined, outcome: string): RunReport =>
-      mirrorReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
+      syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
 
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
@@ -139,7 +136,7 @@ export async function runMirror(ctx: Context, options: SyncOptions, input: strin
     progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
-    const exitCode = exitCodeOf(sent, tally);
+    const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
     const final = report(sent, outcomeName(sent));
     if (exitCode === ExitCode.ok) {
       diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
@@ -179,7 +176,7 @@ function checkOptions(options: SyncOptions): Settings {
 /** Duplicates are found by the staging table's primary key, not in memory: this set keeps nothing. */
 const keepEveryRecord = { add: () => true } as unknown as DigestSet;
 
-/** source → columns → normalise → hash, then into the staging table (which also deduplicates). */
+/** Rows identified (source → columns → normalise → hash), then into the staging table (which also deduplicates). */
 async function stageInput(
   ctx: Context,
   source: InputSource,
@@ -190,48 +187,23 @@ async function stageInput(
 ): Promise<Staged> {
   const guard = new MappingGuard(Boolean(options.force));
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
-  let identifier: RowIdentifier | undefined;
-  const sink: RowSink = {
-    planned(plan) {
-      staged.plan = plan;
-      identifier = new RowIdentifier(plan, keepEveryRecord);
+  const { emailColumn, maidColumn, idfaColumn } = options;
+  const rows = new IdentifiedRows(
+    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, signal: ctx.signal },
+    {
+      planned: (plan) => (staged.plan = plan),
+      identified(line, verdict, row) {
+        staged.lastLine = line;
+        tally.rowEntered();
+        if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
+        if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
+        else diff.stageRow(line, row.records, row.count); // new or duplicate: settled by the diff
+      },
     },
-    row(line, values) {
-      staged.lastLine = line;
-      tally.rowEntered();
-      const verdict = identifier!.identify(values);
-      if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
-      if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, identifier!.reason);
-      else diff.stageRow(line, identifier!.records, identifier!.count); // new or duplicate: settled by the diff
-    },
-    malformed(line) {
-      staged.lastLine = line;
-      tally.rowEntered();
-      if (guard.count(false)) guard.decide(staged.plan);
-      tally.rowNotSynced(line, 'malformed_row');
-    },
-  };
-  const iterator = source.chunks[Symbol.asyncIterator]();
-  let reader: RowReader | undefined;
-  for (;;) {
-    if (ctx.signal.aborted) {
-      staged.interrupted = true;
-      return staged;
-    }
-    const next = await iterator.next();
-    if (next.done) break;
-    reader ??= readerFor(next.value);
-    reader.push(next.value);
-  }
-  (reader ?? readerFor(Buffer.alloc(0))).end();
-  guard.decide(staged.plan);
+  );
+  staged.interrupted = (await rows.readAll()) === 'interrupted';
+  if (!staged.interrupted) guard.decide(staged.plan);
   return staged;
-
-  function readerFor(first: Buffer): RowReader {
-    const format = source.format ?? sniffFormat(first.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
-    const { emailColumn, maidColumn, idfaColumn } = options;
-    return createRowReader({ format, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn }, sink);
-  }
 }
 
 function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
@@ -248,7 +220,7 @@ function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts):
   );
 }
 
-/** A mirror that would empty much of the audience is more likely a wrong file than a wish. */
+/** A sync that would empty much of the audience is more likely a wrong file than a wish. */
 async function confirmRemovals(ctx: Context, options: SyncOptions, target: AudienceTarget, counts: DiffCounts): Promise<void> {
   if (!counts.hasSnapshot || counts.removed === 0 || options.force) return;
   const share = (counts.removed / Math.max(1, counts.snapshotSize)) * 100;
@@ -296,6 +268,7 @@ function diffSent(tally: Tally, removals: Tally, counts: DiffCounts): ProgressSo
   return { tally, share: () => Math.min(1, done() / toSend), rate: { rows: done, label: 'done' } };
 }
 
+/** Rows sent (batch → upload → tally) for one operation of the diff; the guard judged the rows when staged. */
 async function sendPhase(
   ctx: Context,
   target: UploadTarget,
@@ -303,45 +276,16 @@ async function sendPhase(
   settings: Settings,
   tally: Tally,
   journal: PushJournal,
-): Promise<{ stop: Stop; fatal: unknown }> {
-  const uploader = new Uploader({ target, tally, journal, maxInFlight: settings.maxInFlight, retryForMs: settings.retryForMs, now: ctx.now });
-  const batcher = new Batcher({
-    maxRecords: settings.batchSize,
-    flushIntervalMs: settings.flushIntervalMs,
-    onBatch: (batch) => uploader.submit(batch),
-  });
-  let stop: Stop = 'end';
+): Promise<RunEnd> {
+  const sent = new SentRows({ ...settings, target, tally, journal, signal: ctx.signal, now: ctx.now });
+  let stop: StopReason = 'end';
   for (const row of rows) {
-    if (ctx.signal.aborted) stop = 'interrupted';
-    else if (uploader.fatal !== undefined) stop = 'fatal';
+    stop = sent.stopReason() ?? 'end';
     if (stop !== 'end') break;
-    if (journal.alreadyDelivered(row.line)) {
-      tally.rowAlreadySynced();
-      continue;
-    }
-    batcher.addRow(row.line, row.records, row.records.length);
-    if (uploader.requestsInFlight >= settings.maxInFlight) await uploader.room();
+    sent.send(row.line, row.records, row.records.length);
+    await sent.room();
   }
-  if (stop === 'end') batcher.flush();
-  else batcher.abandon();
-  await uploader.drain();
-  if (stop === 'end' && uploader.fatal !== undefined) stop = 'fatal';
-  return { stop, fatal: uploader.fatal };
-}
-
-function exitCodeOf(sent: Sent, tally: Tally): number {
-  if (sent.stop === 'interrupted') return ExitCode.interrupted;
-  if (sent.stop === 'fatal') return sent.fatal instanceof PinsyncError ? sent.fatal.exitCode : ExitCode.internal;
-  return tally.errored > 0 || sent.removals.errored > 0 ? ExitCode.partial : ExitCode.ok;
-}
-
-function outcomeName(sent: Sent): string {
-  if (sent.stop === 'interrupted') return 'interrupted';
-  if (sent.stop === 'fatal') {
-    const kind = (sent.fatal as { kind?: string } | undefined)?.kind;
-    return kind === 'auth' || kind === 'permission' ? 'token_rejected' : kind === 'not_found' ? 'list_not_found' : 'failed';
-  }
-  return 'completed';
+  return sent.finish(stop);
 }
 
 interface ReportInput {
@@ -365,7 +309,7 @@ interface ReportInput {
  * audience). `added` and `removed` count identifiers (records) in the diff; `removeErrored` and
  * `removePending` say how many of the removals did not get through.
  */
-function mirrorReport(input: ReportInput): RunReport {
+function syncReport(input: ReportInput): RunReport {
   const { tally, counts, sent, options, staged } = input;
   const removals = sent?.removals.counts();
   const report = buildRunReport({

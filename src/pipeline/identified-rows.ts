@@ -1,0 +1,223 @@
+// Rows identified: source → columns → normalise → hash → dedupe. Reads the input chunk by chunk and
+// hands each row's verdict (new records, duplicate, or not synced and why) to a consumer in input
+// order. Whether hashing runs on this thread or on the worker HashPool stays in here.
+import type { ColumnFlags, ColumnPlan } from './columns.js';
+import type { DigestSet } from './dedupe.js';
+import { HashPool, type HashResult } from './hash-pool.js';
+import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
+import type { StopReason } from './outcome.js';
+import { createRowReader, type InputFormat, type RowReader, type RowSink } from './read-rows.js';
+import { sniffFormat, type InputSource } from './source.js';
+
+/** What a judged row carries; valid only during the call that hands it over (nothing is allocated per row). */
+export interface RowIdentity {
+  /** With Verdict.New: the row's new records are records[0 .. count-1]. */
+  readonly records: readonly string[];
+  readonly count: number;
+  /** With Verdict.NotSynced: why. */
+  readonly reason: NotSyncedReason;
+}
+
+export interface IdentifiedRowSink {
+  /** The header (or the first NDJSON object) decided which columns to read. */
+  planned(plan: ColumnPlan): void;
+  /** One row, in input order; a malformed row comes as NotSynced with reason 'malformed_row'. */
+  identified(line: number, verdict: Verdict, row: RowIdentity): void;
+  /** Why reading must stop now, if it must (may throw the error that stops the run). Asked between chunks. */
+  stopReason?(): StopReason | undefined;
+  /** A promise while the consumer has no room for more rows; awaited between chunks. */
+  room?(): Promise<void> | undefined;
+}
+
+export interface ReadOptions extends ColumnFlags {
+  source: InputSource;
+  delimiter?: string;
+}
+
+export interface IdentifyOptions extends ReadOptions {
+  /** Records seen earlier in the run: a row whose usable records are all in it is a duplicate. */
+  seen: DigestSet;
+  /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
+  hashOnWorker?: boolean;
+  signal: AbortSignal;
+}
+
+/** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
+const BLOCKS_AHEAD = 2;
+
+const MALFORMED: RowIdentity = { records: [], count: 0, reason: 'malformed_row' };
+
+interface PendingBlock {
+  /** Input line of each row; negative for a malformed row. */
+  lines: number[];
+  result: Promise<HashResult>;
+}
+
+export class IdentifiedRows implements RowSink {
+  /** Known once the header is read. */
+  plan: ColumnPlan | undefined;
+  private identifier: RowIdentifier | undefined;
+  private pool: HashPool | undefined;
+  private blockValues: string[] = [];
+  private blockLines: number[] = [];
+  private readonly blocks: PendingBlock[] = [];
+  private wakeReader: (() => void) | undefined;
+
+  constructor(
+    private readonly options: IdentifyOptions,
+    private readonly sink: IdentifiedRowSink,
+  ) {}
+
+  /**
+   * Reads until the input ends ('end') or the signal or the consumer stops it. Rows already read
+   * are judged either way, so they are counted.
+   */
+  async readAll(): Promise<StopReason> {
+    const { signal } = this.options;
+    const onAbort = () => this.wake();
+    signal.addEventListener('abort', onAbort);
+    try {
+      const stop = await this.readChunks();
+      if (this.pool) await this.hashBlock(0);
+      return stop === 'end' && signal.aborted ? 'interrupted' : stop;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await this.pool?.close();
+    }
+  }
+
+  /** Stops waiting for input or room: the consumer has news (a fatal error, a guard verdict from a timer). */
+  wake(): void {
+    this.wakeReader?.();
+  }
+
+  private async readChunks(): Promise<StopReason> {
+    const { source } = this.options;
+    const iterator = source.chunks[Symbol.asyncIterator]();
+    let reader: RowReader | undefined;
+    let finished = false;
+    try {
+      for (;;) {
+        const stopped = this.stopReason();
+        if (stopped) {
+          source.close();
+          return stopped;
+        }
+        const next = await this.nextOrWoken(iterator);
+        if (next === undefined) continue;
+        if (next.done) break;
+        reader ??= readerFor(this.options, next.value, this);
+        reader.push(next.value);
+        if (this.pool) await this.hashBlock(BLOCKS_AHEAD);
+        const room = this.sink.room?.();
+        if (room) await this.roomOrWoken(room);
+      }
+      finished = true;
+      (reader ?? readerFor(this.options, Buffer.alloc(0), this)).end();
+      return 'end';
+    } finally {
+      if (!finished) void iterator.return?.().catch(() => {});
+    }
+  }
+
+  private stopReason(): StopReason | undefined {
+    if (this.options.signal.aborted) return 'interrupted';
+    return this.sink.stopReason?.();
+  }
+
+  /** The next chunk, or undefined when woken early (Ctrl-C, fatal error, guard verdict from a timer). */
+  private nextOrWoken(iterator: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer> | undefined> {
+    const woken = new Promise<undefined>((resolve) => (this.wakeReader = () => resolve(undefined)));
+    const next = iterator.next();
+    return Promise.race([next, woken]).then((result) => {
+      this.wakeReader = undefined;
+      if (result === undefined) next.catch(() => {});
+      return result;
+    });
+  }
+
+  private async roomOrWoken(room: Promise<void>): Promise<void> {
+    const woken = new Promise<void>((resolve) => (this.wakeReader = resolve));
+    await Promise.race([room, woken]);
+    this.wakeReader = undefined;
+  }
+
+  /** Hands the rows read so far to the pool; judges finished blocks, in order, until at most `ahead` wait. */
+  private async hashBlock(ahead: number): Promise<void> {
+    if (this.blockLines.length > 0) {
+      const lines = this.blockLines;
+      const values = this.blockValues;
+      this.blockLines = [];
+      this.blockValues = [];
+      this.blocks.push({ lines, result: this.pool!.hash(values.join('\u0000'), values.length) });
+    }
+    while (this.blocks.length > ahead) {
+      const block = this.blocks.shift()!;
+      this.judgeBlock(block.lines, await block.result);
+    }
+  }
+
+  private judgeBlock(lines: number[], result: HashResult): void {
+    const identifier = this.identifier!;
+    const width = this.plan!.columns.length;
+    let offset = 0;
+    for (let r = 0; r < lines.length; r++) {
+      const line = lines[r]!;
+      if (line < 0) {
+        this.sink.identified(-line, Verdict.NotSynced, MALFORMED);
+        continue;
+      }
+      offset = identifier.identifyHashed(result, r * width, offset);
+      this.sink.identified(line, identifier.verdict, identifier);
+    }
+  }
+
+  // RowSink: columns are known.
+  planned(plan: ColumnPlan): void {
+    this.plan = plan;
+    this.identifier = new RowIdentifier(plan, this.options.seen);
+    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
+    this.sink.planned(plan);
+  }
+
+  // RowSink: one data row (hot path).
+  row(line: number, values: string[]): void {
+    if (this.pool) {
+      for (let i = 0; i < this.plan!.columns.length; i++) this.blockValues.push(values[i]!);
+      this.blockLines.push(line);
+      return;
+    }
+    const identifier = this.identifier!;
+    this.sink.identified(line, identifier.identify(values), identifier);
+  }
+
+  // RowSink: a row that cannot be read at all.
+  malformed(line: number): void {
+    if (this.pool) {
+      for (let i = 0; i < this.plan!.columns.length; i++) this.blockValues.push('');
+      this.blockLines.push(-line);
+      return;
+    }
+    this.sink.identified(line, Verdict.NotSynced, MALFORMED);
+  }
+}
+
+/** Reads just enough of the input to find its identifier columns (doctor's file check); undefined when empty. */
+export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan | undefined> {
+  let plan: ColumnPlan | undefined;
+  const sink: RowSink = { planned: (found) => (plan = found), row: () => {}, malformed: () => {} };
+  for await (const chunk of options.source.chunks) {
+    const reader = readerFor(options, chunk, sink);
+    reader.push(chunk);
+    if (!plan) reader.end();
+    break;
+  }
+  return plan;
+}
+
+/** The reader for the input's format: given, else sniffed from the first chunk. */
+function readerFor(options: ReadOptions, firstChunk: Buffer, sink: RowSink): RowReader {
+  const { source, delimiter, emailColumn, maidColumn, idfaColumn } = options;
+  const format: InputFormat = source.format ?? sniffFormat(firstChunk.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
+  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn }, sink);
+}

@@ -1,0 +1,51 @@
+// What a push or sync run is asked to do: the option types the commands fill from their flags and
+// the runs read. They live beside the runs so that types flow down from commands/ to pipeline/.
+import type { PushJournal } from './journal.js';
+
+/** Input, batching and report flags shared by push, sync and `audiences create --from`. */
+export interface InputOptions {
+  format?: 'csv' | 'ndjson';
+  delimiter?: string;
+  emailColumn?: string;
+  maidColumn?: string;
+  idfaColumn?: string;
+  batchSize?: number;
+  /** Seconds. */
+  flushInterval?: number;
+  rate?: number;
+  /** Milliseconds. */
+  retryFor?: number;
+  restart?: boolean;
+  report?: string;
+  rejects?: string;
+  json?: boolean;
+  /** false with --no-progress. */
+  progress?: boolean;
+}
+
+export interface PushOptions extends InputOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+  remove?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+  /** Audience description when --create makes one (audiences create --from). */
+  description?: string;
+}
+
+/** Hooks for commands that reuse push (`audiences create --from`). */
+export interface PushHooks {
+  command?: string;
+  /** A journal of the caller's own (tests, sync); by default push opens the durable one. */
+  journal?: PushJournal;
+}
+
+export interface SyncOptions extends InputOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+  maxRemove: number;
+  force?: boolean;
+  dryRun?: boolean;
+}
