@@ -1,0 +1,68 @@
+// What reaches Pinterest for odd identifier values (contract: "Identifiers sent to Pinterest"), end
+// to end: the built CLI against the sandbox, on one thread and with the hash worker forced.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseJsonOutput, runCli } from '../support/cli.js';
+import { arrangeAudience, countsAddUp, pushEnv, recordsOf, sandboxPerTest, sha256, US, writeFile } from './push-helpers.js';
+
+type Report = Record<string, any>;
+
+const t = sandboxPerTest();
+
+const threads = [
+  ['on one thread', '0'],
+  ['on the hash worker', '1'],
+] as const;
+
+function push(file: string, extra: string[], worker: string, audience = 'Newsletter') {
+  return runCli(['push', file, '--audience', audience, '--ad-account', US, '--json', '--force', ...extra], {
+    env: { ...pushEnv(t.sandbox), PINSYNC_HASH_WORKER: worker },
+  });
+}
+
+describe('identifiers sent to Pinterest', () => {
+  it.each(threads)('hashes undashed MAIDs instead of sending them raw, and skips the all-zero device id (%s)', async (_, worker) => {
+    const { list } = arrangeAudience(t.sandbox, 'Apps');
+    const undashed = '6D92078A82464BA4AE5B76104861E7DC';
+    const prehashed = sha256('some-device').toUpperCase();
+    const file = writeFile(
+      t.dir,
+      'devices.csv',
+      'maid,idfa\n' +
+        `${undashed},\n` + // 2
+        `,A1B2C3D4-0000-4000-8000-0123456789AB\n` + // 3
+        `00000000-0000-0000-0000-000000000000,\n` + // 4: ad tracking limited
+        `,00000000000000000000000000000000\n` + // 5: the same, undashed
+        `${prehashed},\n` + // 6: already hashed (SHA-256)
+        `${sha256('x').slice(0, 40)},\n`, // 7: a SHA-1 is not a device id
+    );
+    const rejects = path.join(t.dir, 'rejects.csv');
+    const r = await push(file, ['--rejects', rejects], worker, 'Apps');
+    expect(r.code, r.stderr).toBe(0);
+    const sent = recordsOf(t.sandbox, list.id);
+    expect(sent).toEqual([sha256('6d92078a-8246-4ba4-ae5b-76104861e7dc'), sha256('a1b2c3d4-0000-4000-8000-0123456789ab'), prehashed.toLowerCase()].sort());
+    expect(sent).not.toContain(undashed.toLowerCase());
+    const report = parseJsonOutput<Report>(r);
+    expect(report).toMatchObject({ entered: 6, synced: 3, notSynced: 3, notSyncedReasons: { opted_out_device: 2, invalid_maid: 1 } });
+    expect(countsAddUp(report)).toBe(true);
+    expect(fs.readFileSync(rejects, 'utf8')).toBe('line,reason\n4,opted_out_device\n5,opted_out_device\n7,invalid_maid\n');
+  });
+
+  it.each(threads)('strips mailto: and invisible format characters before hashing emails (%s)', async (_, worker) => {
+    const { list } = arrangeAudience(t.sandbox);
+    const file = writeFile(
+      t.dir,
+      'users.csv',
+      'email\n' +
+        'mailto:Jane@Example.com\n' +
+        'MAILTO:bob@example.com\n' +
+        '\u200Bann@exam\u00ADple.com\uFEFF\n' +
+        '\u200B\n', // nothing but a zero-width space: missing, not invalid
+    );
+    const r = await push(file, [], worker);
+    expect(r.code, r.stderr).toBe(0);
+    expect(recordsOf(t.sandbox, list.id)).toEqual([sha256('jane@example.com'), sha256('bob@example.com'), sha256('ann@example.com')].sort());
+    expect(parseJsonOutput<Report>(r)).toMatchObject({ entered: 4, synced: 3, notSynced: 1, notSyncedReasons: { missing_identifier: 1 } });
+  });
+});
