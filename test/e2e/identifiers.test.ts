@@ -66,3 +66,35 @@ describe('identifiers sent to Pinterest', () => {
     expect(parseJsonOutput<Report>(r)).toMatchObject({ entered: 4, synced: 3, notSynced: 1, notSyncedReasons: { missing_identifier: 1 } });
   });
 });
+
+describe('identifier columns', () => {
+  it('refuses a header with the same identifier column twice, naming both, and sends nothing', async () => {
+    arrangeAudience(t.sandbox);
+    const file = writeFile(t.dir, 'users.csv', 'email,name,Email\na@example.com,A,b@example.com\n');
+    const r = await push(file, [], '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Columns 1 \("email"\) and 3 \("Email"\) could both be the email column/);
+    expect(r.stderr).toMatch(/--email-column/);
+    expect(r.stderr).not.toMatch(/example\.com|\n\s+at /);
+    expect(t.sandbox.state.requests.filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
+  it('reads the column named with a flag when the header has two of that name', async () => {
+    const { list } = arrangeAudience(t.sandbox);
+    const file = writeFile(t.dir, 'users.csv', 'email,name,Email\na@example.com,A,b@example.com\n');
+    const r = await push(file, ['--email-column', 'Email'], '0');
+    expect(r.code, r.stderr).toBe(0);
+    expect(recordsOf(t.sandbox, list.id)).toEqual([sha256('b@example.com')]);
+  });
+
+  it('does not print the cells of a file without a header row, only those that look like column names', async () => {
+    arrangeAudience(t.sandbox);
+    const file = writeFile(t.dir, 'people.csv', 'Jane,Doe,+1 (555) 123-4567,1984-03-12,Zip Code\nBob,Roe,+1 (555) 765-4321,1990-01-02,10115\n');
+    const r = await push(file, [], '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/No identifier column found/);
+    expect(r.stderr).toContain('"Zip Code"');
+    expect(r.stderr).toMatch(/plus 4 not shown/);
+    for (const secret of ['Jane', 'Doe', '555', '1984']) expect(r.stderr).not.toContain(secret);
+  });
+});
