@@ -24,7 +24,8 @@ export interface ColumnPlan {
   listType: ListType;
 }
 
-const aliases: Record<IdentifierKind, string[]> = {
+/** Header spellings (after aliasKey) taken for each kind, most preferred first. */
+export const aliases: Record<IdentifierKind, string[]> = {
   email: ['email', 'emailaddress', 'mail', 'emails', 'useremail', 'customeremail', 'primaryemail', 'hashedemail', 'emailsha256', 'emailhash', 'sha256email'],
   maid: ['maid', 'maids', 'gaid', 'aaid', 'adid', 'deviceid', 'mobileadid', 'mobileadvertisingid', 'advertisingid', 'googleadvertisingid', 'androidadvertisingid', 'androidid'],
   idfa: ['idfa', 'idfas', 'iosadid', 'iosadvertisingid', 'appleidfa', 'appleadvertisingid'],
@@ -94,7 +95,13 @@ function describeTwins(headers: readonly string[], positions: number[]): string 
   return `Columns ${a} and ${b}`;
 }
 
-function listTypeOf(columns: IdentifierColumn[]): ListType {
+/** The columns read, by kind, for reports (an NDJSON kind no object held has no name and is left out). */
+export function columnNames(plan: ColumnPlan | undefined): Record<string, string> {
+  const found = (plan?.columns ?? []).filter((c) => c.name.trim().length > 0);
+  return Object.fromEntries(found.map((c) => [c.kind, c.name.trim()]));
+}
+
+export function listTypeOf(columns: readonly { kind: IdentifierKind }[]): ListType {
   if (columns.some((c) => c.kind === 'email')) return 'EMAIL';
   if (columns.some((c) => c.kind === 'maid')) return 'MAID';
   return 'IDFA';

@@ -11,7 +11,7 @@ import { progressInterval, rowsDone, startProgress, type Progress } from '../rep
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
-import type { ColumnPlan } from './columns.js';
+import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
@@ -123,7 +123,7 @@ export async function runPushCommand(ctx: Context, options: PushOptions, input: 
         listType: plan?.listType,
         runId: (journal as Partial<DurableJournal>).runId,
         input: source.name,
-        columns: Object.fromEntries((plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
+        columns: columnNames(plan),
         outcome: outcomeName(result),
         falseDuplicateProbability: result?.falseDuplicateProbability ?? 0,
       });

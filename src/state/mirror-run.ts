@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { Batcher } from '../pipeline/batch.js';
-import type { ColumnPlan } from '../pipeline/columns.js';
+import { columnNames, type ColumnPlan } from '../pipeline/columns.js';
 import type { DigestSet } from '../pipeline/dedupe.js';
 import { MappingGuard } from '../pipeline/guard.js';
 import { RowIdentifier, Verdict } from '../pipeline/identify.js';
@@ -380,7 +380,7 @@ function mirrorReport(input: ReportInput): RunReport {
     listType: staged.plan?.listType,
     runId: input.journal?.runId,
     input: input.source.name,
-    columns: Object.fromEntries((staged.plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
+    columns: columnNames(staged.plan),
     outcome: input.outcome,
     falseDuplicateProbability: 0,
   });

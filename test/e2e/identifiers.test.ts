@@ -98,3 +98,40 @@ describe('identifier columns', () => {
     for (const secret of ['Jane', 'Doe', '555', '1984']) expect(r.stderr).not.toContain(secret);
   });
 });
+
+describe('NDJSON event streams', () => {
+  const MAID = '6D92078A-8246-4BA4-AE5B-76104861E7DC';
+  const events = [
+    { type: 'track', event: 'Opened', context: { device: { advertisingId: MAID } } },
+    { type: 'page', properties: { path: '/' } },
+    { type: 'identify', traits: { email: 'Ann@Example.com' }, context: { device: {} } },
+    { type: 'identify', traits: { email: 'mailto:bo@example.com' } },
+  ];
+  const stream = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+  it.each(threads)('reads nested fields named by dotted paths from every event, and the list type follows the first batch (%s)', async (_, worker) => {
+    const r = await runCli(
+      ['push', '-', '--audience', 'Events', '--create', '--ad-account', US, '--json', '--force', '--email-column', 'traits.email', '--maid-column', 'context.device.advertisingId'],
+      { env: { ...pushEnv(t.sandbox), PINSYNC_HASH_WORKER: worker }, input: stream },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = parseJsonOutput<Report>(r);
+    expect(report).toMatchObject({ entered: 4, synced: 3, notSynced: 1, notSyncedReasons: { missing_identifier: 1 }, listType: 'EMAIL' });
+    expect(report.columns).toEqual({ email: 'traits.email', maid: 'context.device.advertisingId' });
+    const list = t.sandbox.state.customerList(report.customerListId)!;
+    expect(list.listType).toBe('EMAIL');
+    expect(recordsOf(t.sandbox, list.id)).toEqual([sha256(MAID.toLowerCase()), sha256('ann@example.com'), sha256('bo@example.com')].sort());
+  });
+
+  it.each(threads)('finds identifier fields that only later objects hold (%s)', async (_, worker) => {
+    const { list } = arrangeAudience(t.sandbox);
+    const lines = [{ event: 'signup' }, { event: 'page' }, { email: 'late@example.com' }, { Email: 'later@example.com', idfa: 'A1B2C3D4-0000-4000-8000-0123456789AB' }];
+    const file = writeFile(t.dir, 'events.ndjson', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const r = await push(file, [], worker);
+    expect(r.code, r.stderr).toBe(0);
+    expect(recordsOf(t.sandbox, list.id)).toEqual([sha256('late@example.com'), sha256('later@example.com'), sha256('a1b2c3d4-0000-4000-8000-0123456789ab')].sort());
+    const report = parseJsonOutput<Report>(r);
+    expect(report).toMatchObject({ entered: 4, synced: 2, notSynced: 2, listType: 'EMAIL' });
+    expect(report.columns).toEqual({ email: 'email', idfa: 'idfa' });
+  });
+});
