@@ -94,7 +94,6 @@ class NdjsonRowReader implements RowReader {
   private readonly decoder = new Utf8Decoder();
   private tail = '';
   private nextLine = 1;
-  private plan: ColumnPlan | undefined;
   private readonly picker: FieldPicker;
   private readonly values: string[] = [];
   private firstKeys: string[] | undefined;
@@ -170,8 +169,7 @@ class NdjsonRowReader implements RowReader {
     if (!this.held) return;
     const columns = this.picker.columns;
     const seen = columns.filter((_, i) => (this.found >> i) & 1);
-    this.plan = { columns, listType: listTypeOf(seen.length > 0 ? seen : columns) };
-    this.sink.planned(this.plan);
+    this.sink.planned({ columns, listType: listTypeOf(seen.length > 0 ? seen : columns) });
     const held = this.held;
     this.held = undefined;
     for (const row of held) {
