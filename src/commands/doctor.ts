@@ -222,7 +222,8 @@ async function checkAudience(
 async function checkFile(ctx: Context, file: string, options: DoctorOptions, print: (line: CheckLine) => void): Promise<void> {
   try {
     const plan = await fileColumnPlan(ctx, file, options);
-    const used = plan.columns.map((c) => `"${c.name.trim()}" (${c.kind})`).join(', ');
+    const { columnNames } = await import('../pipeline/columns.js');
+    const used = Object.entries(columnNames(plan)).map(([kind, name]) => `"${name}" (${kind})`).join(', ') || 'none found in the first objects';
     print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}` });
   } catch (error) {
     const { message, exitCode } = failure(error, 2);

@@ -2,7 +2,7 @@
 // slower input) are judged; when more than half have no valid identifier the run stops before any
 // upload, naming the columns used. --force lets it through.
 import { UsageError } from '../errors.js';
-import type { ColumnPlan } from './columns.js';
+import { columnNames, type ColumnPlan } from './columns.js';
 
 export const GUARD_WINDOW = 1000;
 
@@ -28,7 +28,10 @@ export class MappingGuard {
     if (this.decided) return;
     this.decided = true;
     if (!plan || this.unusable * 2 <= this.judged) return;
-    const used = plan.columns.map((c) => `"${c.name.trim()}" (read as ${c.kind === 'email' ? 'email addresses' : c.kind === 'maid' ? 'mobile ad ids' : 'IDFAs'})`).join(' and ');
+    const used =
+      Object.entries(columnNames(plan))
+        .map(([kind, name]) => `"${name}" (read as ${kind === 'email' ? 'email addresses' : kind === 'maid' ? 'mobile ad ids' : 'IDFAs'})`)
+        .join(' and ') || 'any identifier field';
     throw new UsageError(
       `${this.unusable} of the first ${this.judged} rows have no valid identifier in ${used}, so nothing was uploaded. ` +
         'Check the column with --email-column, --maid-column or --idfa-column, or pass --force to push anyway.',

@@ -9,6 +9,8 @@ export const BLANK = 0;
 export const INVALID = 1;
 /** Usable: its record is in `records`. */
 export const OK = 2;
+/** The all-zero device id: not synced (reason opted_out_device). */
+export const OPTED_OUT_DEVICE = 3;
 
 export interface HashRequest {
   id: number;
@@ -19,7 +21,7 @@ export interface HashRequest {
 
 export interface HashResult {
   id: number;
-  /** Per value: BLANK, INVALID or OK. */
+  /** Per value: BLANK, INVALID, OK or OPTED_OUT_DEVICE. */
   status: Uint8Array;
   /** Per OK value: the length of its record in `records`. */
   lengths: Uint8Array;

@@ -1,8 +1,8 @@
 // Worker thread of the hash pool: normalises and hashes the identifier values of a block of rows
 // (the CPU-heavy half of the pipeline), so reading and hashing use both cores on big files.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isBlank, normaliserFor, type IdentifierKind } from './normalise.js';
-import { BLANK, INVALID, OK, type HashRequest, type HashResult } from './hash-pool.js';
+import { isBlank, normaliserFor, OPTED_OUT, type IdentifierKind } from './normalise.js';
+import { BLANK, INVALID, OK, OPTED_OUT_DEVICE, type HashRequest, type HashResult } from './hash-pool.js';
 
 const { kinds } = workerData as { kinds: IdentifierKind[] };
 const normalisers = kinds.map(normaliserFor);
@@ -20,8 +20,8 @@ parentPort!.on('message', (request: HashRequest) => {
       continue;
     }
     const record = normalisers[i % normalisers.length]!(raw);
-    if (record === null) {
-      status[i] = INVALID;
+    if (typeof record !== 'string') {
+      status[i] = record === OPTED_OUT ? OPTED_OUT_DEVICE : INVALID;
       continue;
     }
     status[i] = OK;

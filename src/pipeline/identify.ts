@@ -1,11 +1,11 @@
 // normalise → hash → dedupe for one row: decides whether the row is not synced (and why), a
 // duplicate, or carries new records. Works on reused arrays; nothing is allocated per row.
 import type { ColumnPlan } from './columns.js';
-import { INVALID, OK, type HashResult } from './hash-pool.js';
+import { INVALID, OK, OPTED_OUT_DEVICE, type HashResult } from './hash-pool.js';
 import type { DigestSet } from './dedupe.js';
-import { invalidReasonOf, isBlank, normaliserFor, type InvalidReason } from './normalise.js';
+import { invalidReasonOf, isBlank, normaliserFor, OPTED_OUT, type InvalidReason, type Normalised, type UnusableReason } from './normalise.js';
 
-export type NotSyncedReason = InvalidReason | 'missing_identifier' | 'malformed_row';
+export type NotSyncedReason = UnusableReason | 'missing_identifier' | 'malformed_row';
 
 export const Verdict = { New: 0, Duplicate: 1, NotSynced: 2 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
@@ -18,7 +18,7 @@ export class RowIdentifier {
   verdict: Verdict = Verdict.NotSynced;
   /** After `identify` returned NotSynced: why. */
   reason: NotSyncedReason = 'missing_identifier';
-  private readonly normalisers: Array<(raw: string) => string | null>;
+  private readonly normalisers: Array<(raw: string) => Normalised>;
   private readonly invalidReasons: InvalidReason[];
 
   constructor(
@@ -32,13 +32,13 @@ export class RowIdentifier {
   identify(values: readonly string[]): Verdict {
     let usable = 0;
     let fresh = 0;
-    let invalid: InvalidReason | undefined;
+    let unusable: UnusableReason | undefined;
     for (let i = 0; i < this.normalisers.length; i++) {
       const raw = values[i]!;
       if (isBlank(raw)) continue;
       const record = this.normalisers[i]!(raw);
-      if (record === null) {
-        invalid ??= this.invalidReasons[i];
+      if (typeof record !== 'string') {
+        unusable ??= record === OPTED_OUT ? 'opted_out_device' : this.invalidReasons[i];
         continue;
       }
       usable++;
@@ -46,7 +46,7 @@ export class RowIdentifier {
     }
     this.count = fresh;
     if (usable === 0) {
-      this.reason = invalid ?? 'missing_identifier';
+      this.reason = unusable ?? 'missing_identifier';
       return Verdict.NotSynced;
     }
     return fresh === 0 ? Verdict.Duplicate : Verdict.New;
@@ -59,11 +59,13 @@ export class RowIdentifier {
   identifyHashed(result: HashResult, first: number, offset: number): number {
     let usable = 0;
     let fresh = 0;
-    let invalid: InvalidReason | undefined;
+    let unusable: UnusableReason | undefined;
     for (let i = 0; i < this.invalidReasons.length; i++) {
       const status = result.status[first + i];
       if (status === INVALID) {
-        invalid ??= this.invalidReasons[i];
+        unusable ??= this.invalidReasons[i];
+      } else if (status === OPTED_OUT_DEVICE) {
+        unusable ??= 'opted_out_device';
       } else if (status === OK) {
         const length = result.lengths[first + i]!;
         usable++;
@@ -73,7 +75,7 @@ export class RowIdentifier {
     }
     this.count = fresh;
     if (usable === 0) {
-      this.reason = invalid ?? 'missing_identifier';
+      this.reason = unusable ?? 'missing_identifier';
       this.verdict = Verdict.NotSynced;
     } else {
       this.verdict = fresh === 0 ? Verdict.Duplicate : Verdict.New;

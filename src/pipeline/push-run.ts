@@ -10,7 +10,7 @@ import { progressInterval, rowsDone, startProgress, type Progress } from '../rep
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
-import type { ColumnPlan } from './columns.js';
+import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
@@ -117,7 +117,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         listType: plan?.listType,
         runId: journal.runId,
         input: source.name,
-        columns: Object.fromEntries((plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
+        columns: columnNames(plan),
         outcome: outcomeName(result),
         falseDuplicateProbability: result?.falseDuplicateProbability ?? 0,
       });

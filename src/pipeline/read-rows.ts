@@ -1,15 +1,16 @@
 // source bytes → text → records → identifier columns. Reads CSV (header on line 1) or NDJSON
-// (one object per line, same field names) and hands each data row's identifier values, in plan
-// order, to a callback. Called chunk by chunk so the caller can pause between chunks.
+// (one object per line, identifier fields looked for in each) and hands each data row's identifier
+// values, in plan order, to a callback. Called chunk by chunk so the caller can pause between chunks.
 import { UsageError } from '../errors.js';
-import { planColumns, type ColumnFlags, type ColumnPlan } from './columns.js';
+import { listColumns, listTypeOf, planColumns, type ColumnFlags, type ColumnPlan } from './columns.js';
+import { FieldPicker } from './ndjson-fields.js';
 import { CsvTokenizer } from './csv-tokenizer.js';
 import { Utf8Decoder } from './decode.js';
 
 export type InputFormat = 'csv' | 'ndjson';
 
 export interface RowSink {
-  /** The header (or the first NDJSON object) decided which columns to read. */
+  /** The header (or NDJSON's first chunk) decided which columns to read; comes before any row. */
   planned(plan: ColumnPlan): void;
   /** `values[i]` is the raw value of `plan.columns[i]` ('' when absent); the array is reused. */
   row(line: number, values: string[]): void;
@@ -83,21 +84,30 @@ class CsvRowReader implements RowReader {
   }
 }
 
+/** A row of the first chunk, held until the fields found in it decide the plan. */
+interface HeldRow {
+  line: number;
+  values: string[] | undefined;
+}
+
 class NdjsonRowReader implements RowReader {
   private readonly decoder = new Utf8Decoder();
   private tail = '';
   private nextLine = 1;
-  private plan: ColumnPlan | undefined;
-  private keys: string[] = [];
+  private readonly picker: FieldPicker;
   private readonly values: string[] = [];
-  private sawObject = false;
+  private firstKeys: string[] | undefined;
+  /** Bit per column: a value was found in some object so far. */
+  private found = 0;
+  private held: HeldRow[] | undefined = [];
   private readonly maxLineChars: number;
 
   constructor(
-    private readonly options: RowReaderOptions,
+    options: RowReaderOptions,
     private readonly sink: RowSink,
   ) {
     this.maxLineChars = options.maxLineChars ?? 1 << 20;
+    this.picker = new FieldPicker(options);
   }
 
   get line(): number {
@@ -117,13 +127,16 @@ class NdjsonRowReader implements RowReader {
     if (this.tail.length > this.maxLineChars) {
       throw new UsageError(`Line ${this.nextLine} is longer than ${this.maxLineChars} characters: is this really NDJSON (one JSON object per line)?`);
     }
+    if (this.firstKeys) this.planOnce();
   }
 
   end(): void {
     this.decoder.finish(() => this.nextLine);
     if (this.tail.length > 0) this.lineOf(this.tail);
     this.tail = '';
-    if (!this.sawObject) throw new UsageError('The input is empty: expected one JSON object per line.');
+    if (!this.firstKeys) throw new UsageError('The input is empty: expected one JSON object per line.');
+    this.planOnce();
+    if (this.found === 0) throw new UsageError(this.nothingFoundMessage());
   }
 
   private lineOf(text: string): void {
@@ -136,27 +149,42 @@ class NdjsonRowReader implements RowReader {
       parsed = undefined;
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      if (!this.sawObject) throw new UsageError(`Line ${line} is not a JSON object: NDJSON input needs one object per line.`);
-      this.sink.malformed(line);
+      if (!this.firstKeys) throw new UsageError(`Line ${line} is not a JSON object: NDJSON input needs one object per line.`);
+      if (this.held) this.held.push({ line, values: undefined });
+      else this.sink.malformed(line);
       return;
     }
     const object = parsed as Record<string, unknown>;
-    if (!this.plan) this.planFrom(object);
-    const { keys, values } = this;
-    for (let i = 0; i < keys.length; i++) values[i] = fieldText(object[keys[i]!]);
-    this.sink.row(line, values);
+    this.firstKeys ??= Object.keys(object);
+    this.found |= this.picker.pick(object, this.values);
+    if (this.held) this.held.push({ line, values: this.values.slice() });
+    else this.sink.row(line, this.values);
   }
 
-  private planFrom(object: Record<string, unknown>): void {
-    this.sawObject = true;
-    this.plan = planColumns(Object.keys(object), this.options, true);
-    this.keys = this.plan.columns.map((c) => c.name);
-    this.sink.planned(this.plan);
+  /**
+   * After the first chunk: the list type follows the identifier kinds its objects hold (roughly the
+   * first batch); the rows held meanwhile are handed on.
+   */
+  private planOnce(): void {
+    if (!this.held) return;
+    const columns = this.picker.columns;
+    const seen = columns.filter((_, i) => (this.found >> i) & 1);
+    this.sink.planned({ columns, listType: listTypeOf(seen.length > 0 ? seen : columns) });
+    const held = this.held;
+    this.held = undefined;
+    for (const row of held) {
+      if (row.values) this.sink.row(row.line, row.values);
+      else this.sink.malformed(row.line);
+    }
   }
-}
 
-function fieldText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return '';
+  private nothingFoundMessage(): string {
+    const fields = `fields of the first object: ${listColumns(this.firstKeys!)}`;
+    const hint = 'a dotted path such as traits.email reaches into nested objects';
+    if (this.picker.named) {
+      const names = this.picker.columns.map((c) => `"${c.name}"`).join(' or ');
+      return `No object holds ${names} (${fields}). Check the field names; ${hint}.`;
+    }
+    return `No identifier field found in any object (${fields}). Name one with --email-column, --maid-column or --idfa-column; ${hint}.`;
+  }
 }

@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import type { ColumnPlan } from './columns.js';
+import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
@@ -324,7 +324,7 @@ function syncReport(input: ReportInput): RunReport {
     listType: staged.plan?.listType,
     runId: input.journal?.runId,
     input: input.source.name,
-    columns: Object.fromEntries((staged.plan?.columns ?? []).map((c) => [c.kind, c.name.trim()])),
+    columns: columnNames(staged.plan),
     outcome: input.outcome,
     falseDuplicateProbability: 0,
   });

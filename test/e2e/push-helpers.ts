@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Sandbox } from '../../src/sandbox/server.js';
+import { afterEach, beforeEach } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome } from '../support/cli.js';
 import { US } from '../support/sandbox.js';
 
@@ -39,4 +40,15 @@ export function listWrites(sandbox: Sandbox) {
 
 export function countsAddUp(report: Record<string, any>): boolean {
   return report.entered === report.synced + report.duplicates + report.notSynced + report.errored + report.pending;
+}
+
+/** A fresh sandbox and work folder for each test of the file; read them inside the tests. */
+export function sandboxPerTest(): { sandbox: Sandbox; dir: string } {
+  const current = {} as { sandbox: Sandbox; dir: string };
+  beforeEach(async () => {
+    current.sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+    current.dir = workDir();
+  });
+  afterEach(() => current.sandbox.stop());
+  return current;
 }
