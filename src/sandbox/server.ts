@@ -212,7 +212,7 @@ class SandboxServer {
       time: exchange.receivedAt,
       durationMs: Date.now() - started,
     };
-    this.state.recordRequest(recorded);
+    this.state.log.record(recorded);
     this.options.onRequest?.(recorded);
   }
 
@@ -342,7 +342,7 @@ class SandboxServer {
   private problemOutcome(error: unknown, exchange: Exchange): Outcome {
     if (error instanceof ApiProblem) {
       if (error.violation) {
-        this.state.recordViolation(`${exchange.method} ${exchange.url.pathname}: ${error.message}`);
+        this.state.log.recordViolation(`${exchange.method} ${exchange.url.pathname}: ${error.message}`);
       }
       Object.assign(exchange.headers, error.headers);
       return { status: error.status, body: error.body() };
