@@ -1,5 +1,6 @@
 // The sandbox's API operations (user account, ad accounts, audiences, customer lists), called once a
 // request has passed auth, rate limit, spec validation and faults. Each returns the JSON to answer.
+import { audienceRefusal } from './list-readiness.js';
 import type { Operation } from './openapi.js';
 import { badRequest, forbidden, notFound } from './problems.js';
 import { findBadRecord, LIST_TYPES, splitRecords, type ListType } from './records.js';
@@ -191,6 +192,8 @@ function checkCustomerListRule(state: SandboxState, account: AdAccountState, rul
   if (!list || list.adAccountId !== account.id) {
     throw badRequest(`rule.customer_list_id ${listId} is not a customer list of ad account ${account.id}.`);
   }
+  const refusal = state.listRules.audiencesNeedReadyList ? audienceRefusal(list, state.now()) : undefined;
+  if (refusal) throw badRequest(refusal);
   return { customer_list_id: listId };
 }
 

@@ -2,6 +2,7 @@
 // they hold), audiences, tokens and OAuth codes; the request log (request-log.ts) hangs off it.
 import { randomBytes } from 'node:crypto';
 import { isMatchedUser, type ListType } from './records.js';
+import { listRulesFrom, type ListRules } from './list-readiness.js';
 import { DEFAULT_REQUEST_LOG_SIZE, RequestLog, type RecordedRequest, type SandboxStats } from './request-log.js';
 
 export { DEFAULT_REQUEST_LOG_SIZE, type RecordedRequest, type SandboxStats } from './request-log.js';
@@ -42,6 +43,8 @@ export interface CustomerListState {
   numUploadedUserRecords: number;
   numRemovedUserRecords: number;
   numBatches: number;
+  /** Epoch ms (the state's clock) until which the list is PROCESSING; absent or past: done. */
+  processingUntil?: number;
   createdTime: number;
   updatedTime: number;
 }
@@ -140,6 +143,8 @@ export class SandboxState {
     requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
     /** The clock for token, code and timestamp times (tests may move it forward). */
     readonly now: () => number = Date.now,
+    /** Matching, processing time and whether audiences need a READY list. */
+    readonly listRules: ListRules = listRulesFrom(),
   ) {
     this.log = new RequestLog(requestLogSize);
     const created = Math.floor(this.now() / 1000);
@@ -265,7 +270,7 @@ export class SandboxState {
     for (const record of records) {
       if (list.records.has(record)) continue;
       list.records.add(record);
-      if (isMatchedUser(record)) list.matched++;
+      if (isMatchedUser(record, this.listRules.matchedShare)) list.matched++;
     }
     list.numUploadedUserRecords += records.length;
     this.touchBatch(list);
@@ -275,7 +280,7 @@ export class SandboxState {
   removeRecords(list: CustomerListState, records: string[]): void {
     for (const record of records) {
       if (!list.records.delete(record)) continue;
-      if (isMatchedUser(record)) list.matched--;
+      if (isMatchedUser(record, this.listRules.matchedShare)) list.matched--;
     }
     list.numRemovedUserRecords += records.length;
     this.touchBatch(list);
@@ -350,5 +355,6 @@ export class SandboxState {
   private touchBatch(list: CustomerListState): void {
     list.numBatches++;
     list.updatedTime = Math.floor(this.now() / 1000);
+    if (this.listRules.processingMs > 0) list.processingUntil = this.now() + this.listRules.processingMs;
   }
 }

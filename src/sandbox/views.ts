@@ -1,5 +1,6 @@
 // The JSON shapes the sandbox answers with for ad accounts, customer lists and audiences, built from
 // what SandboxState holds (sizes and statuses are derived here, never stored).
+import { listStatus } from './list-readiness.js';
 import { MIN_MATCHED_USERS } from './records.js';
 import type { AdAccountState, AudienceState, CustomerListState, SandboxState } from './state.js';
 
@@ -26,7 +27,7 @@ export function customerListView(state: SandboxState, list: CustomerListState): 
     num_batches: list.numBatches,
     num_removed_user_records: list.numRemovedUserRecords,
     num_uploaded_user_records: list.numUploadedUserRecords,
-    status: list.matched >= MIN_MATCHED_USERS ? 'READY' : 'TOO_SMALL',
+    status: listStatus(list, state.now()),
     type: 'customerlist',
     exceptions: {},
   };
