@@ -71,3 +71,59 @@ describe('rate limit', () => {
     expect((await create()).status).toBe(200);
   });
 });
+
+describe('write quotas', () => {
+  const createList = (sb: Sandbox, token?: string) =>
+    call(sb, 'POST', `/ad_accounts/${US}/customer_lists`, { body: { name: 'l', records: hashedEmails(1).join(',') }, token });
+
+  it('a window quota (5 per 60 s) answers 429 code 8 once spent, and every write shows the quota', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 1000, writeQuota: { limit: 5, windowMs: 60_000 } });
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await createList(sandbox));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(answers.map((a) => a.headers.get('x-ratelimit-remaining'))).toEqual(['4', '3', '2', '1', '0', '0']);
+    for (const answer of answers) {
+      expect(answer.headers.get('x-ratelimit-limit')).toBe('5');
+      expect(Number(answer.headers.get('x-ratelimit-reset'))).toBeGreaterThan(55);
+      expect(answer.headers.get('retry-after')).toBeNull();
+    }
+    expect(answers[5]!.body).toEqual({ code: 8, message: expect.any(String) });
+    // Per token: another token has its own quota; reads are not counted.
+    expect((await createList(sandbox, sandbox.state.issueTokens().accessToken)).status).toBe(200);
+    expect((await call(sandbox, 'GET', `/ad_accounts/${US}/customer_lists`)).status).toBe(200);
+  });
+
+  it('a daily quota stops writes until the (shortened) day is over, then lets them through again', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 1000, dailyWriteQuota: { limit: 3, dayMs: 1500 }, retryAfter: true });
+    const first = await createList(sandbox);
+    const opened = Date.now();
+    expect([first.status, (await createList(sandbox)).status, (await createList(sandbox)).status]).toEqual([200, 200, 200]);
+    const refused = await createList(sandbox);
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe(8);
+    expect(refused.body.message).toMatch(/daily/);
+    expect(refused.headers.get('x-ratelimit-limit')).toBe('3');
+    expect(refused.headers.get('x-ratelimit-remaining')).toBe('0');
+    const reset = Number(refused.headers.get('x-ratelimit-reset'));
+    expect(reset).toBeGreaterThanOrEqual(1);
+    expect(reset).toBeLessThanOrEqual(2);
+    expect(refused.headers.get('retry-after')).toBe(String(reset));
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, opened + 1500 - Date.now()) + 50));
+    const nextDay = await createList(sandbox);
+    expect(nextDay.status).toBe(200);
+    expect(nextDay.headers.get('x-ratelimit-remaining')).toBe('2');
+  });
+
+  it('keeps the per-second rate on top of the quotas', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 2, writeQuota: { limit: 400, windowMs: 60_000 } });
+    const statuses = [(await createList(sandbox)).status, (await createList(sandbox)).status];
+    const third = await createList(sandbox);
+    expect([...statuses, third.status]).toEqual([200, 200, 429]);
+    expect(third.headers.get('x-ratelimit-limit')).toBe('2');
+    // The refused write did not use up the minute's quota.
+    expect(sandbox.state.requests.filter((r) => r.status === 200)).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect((await createList(sandbox)).headers.get('x-ratelimit-remaining')).toBe('397');
+  });
+});
