@@ -60,13 +60,3 @@ function closestToRunningOut(decisions: RateDecision[]): RateDecision {
     d.remaining < worst.remaining || (d.remaining === worst.remaining && d.resetSeconds > worst.resetSeconds) ? d : worst,
   );
 }
-
-/** `400/60s`, `400/1m` or `400` (per minute) → { limit, windowMs }; undefined when malformed. */
-export function parseWriteQuota(text: string, durationToMs: (value: string) => number | undefined): { limit: number; windowMs: number } | undefined {
-  const match = /^\s*(\d+)\s*(?:\/\s*(\S+))?\s*$/.exec(text);
-  if (!match) return undefined;
-  const limit = Number(match[1]);
-  const windowMs = match[2] === undefined ? 60_000 : durationToMs(match[2]);
-  if (!Number.isInteger(limit) || limit < 1 || windowMs === undefined || windowMs <= 0) return undefined;
-  return { limit, windowMs };
-}
