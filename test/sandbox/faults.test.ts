@@ -2,6 +2,7 @@
 // deleted mid-run, spam 429s, request-wide 400s and list exceptions, all repeatable from the seed and
 // changeable at run time.
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseFaults } from '../../src/sandbox/faults.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { call, hashedEmails, US } from './helpers.js';
 
@@ -149,5 +150,19 @@ describe('faults', () => {
     expect(await statuses(42)).toEqual(first);
     expect(first).toContain(503);
     expect(first).toContain(200);
+  });
+});
+
+describe('PINSYNC_SANDBOX_FAULTS', () => {
+  it('takes the real-Pinterest faults and refuses malformed ones with a sentence', () => {
+    const json = '{"spamAfterWrites":3,"badRequestAfterWrites":0,"listExceptions":[{"code":2,"message":"Some records failed."}]}';
+    expect(parseFaults(json)).toEqual({
+      spamAfterWrites: 3,
+      badRequestAfterWrites: 0,
+      listExceptions: [{ code: 2, message: 'Some records failed.' }],
+    });
+    expect(() => parseFaults('{"spamAfterWrites":-1}')).toThrow(/spamAfterWrites must be a whole number/);
+    expect(() => parseFaults('{"listExceptions":{"code":2}}')).toThrow(/listExceptions must look like/);
+    expect(() => parseFaults('{"listExceptions":[{"code":"2","message":"x"}]}')).toThrow(/listExceptions must look like/);
   });
 });
