@@ -1,11 +1,11 @@
 // `pinsync sandbox`: run the local Pinterest-compatible API and print shell exports for it.
 // Flags only here; the server is imported inside the action so other commands stay light.
 import { rename, writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Context } from '../context.js';
 import type { SandboxState } from '../sandbox/state.js';
 import { UsageError } from '../errors.js';
-import { action, parseInteger, parseNumber } from './action.js';
+import { action, durationToMs, parseDuration, parseInteger, parseNumber } from './action.js';
 
 interface SandboxFlags {
   port: number;
@@ -23,6 +23,14 @@ interface SandboxFlags {
   readyFile?: string;
   state?: string;
   log?: boolean;
+  writeQuota?: { limit: number; windowMs: number };
+  dailyWriteQuota?: number;
+  dayLength?: number;
+  retryAfter?: boolean;
+  audiencesNeedReadyLists?: boolean;
+  listProcessing?: number;
+  matchedShare?: number;
+  missingScopeStatus?: 401 | 403;
 }
 
 export const DEFAULT_SANDBOX_PORT = 8086;
@@ -46,6 +54,14 @@ export function registerSandbox(program: Command): void {
     .option('--ready-file <file>', 'once listening, also write the export lines to this file')
     .option('--state <file>', 'load lists, audiences and tokens from this JSON file if it exists; save them there on exit')
     .option('--log', 'print one line per request on stderr')
+    .option('--write-quota <n/window>', 'writes per token in any window on top of --rate, e.g. 400/60s (Standard access)', parseWriteQuota)
+    .option('--daily-write-quota <n>', 'writes per token per day (Trial access: 300)', parseInteger('--daily-write-quota', 1, 100_000_000))
+    .option('--day-length <duration>', 'how long a --daily-write-quota "day" lasts (default 24h; shorter to rehearse a reset)', parseDuration('--day-length'))
+    .option('--retry-after', 'send Retry-After on rate-limit 429s (Pinterest is not known to)')
+    .option('--audiences-need-ready-lists <on|off>', 'refuse a CUSTOMER_LIST audience on a list PROCESSING or under 100 matched users, as Pinterest does', parseOnOff('--audiences-need-ready-lists'))
+    .option('--list-processing <duration>', 'how long a list stays PROCESSING after each write (default 3s when audiences need ready lists, else 0)', parseDuration('--list-processing'))
+    .option('--matched-share <share>', 'share of records that match a Pinterest user, 0 to 1 (default 0.7; 1: every record)', parseNumber('--matched-share', 0, 1))
+    .option('--missing-scope-status <401|403>', 'status for a token without the scope a call needs (Pinterest: 401 code 3)', parseScopeStatus)
     .action(action(runSandbox));
 }
 
@@ -63,6 +79,11 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
       appId: flags.appId,
       appSecret: flags.appSecret,
       faults,
+      writeQuota: flags.writeQuota,
+      dailyWriteQuota: flags.dailyWriteQuota === undefined ? undefined : { limit: flags.dailyWriteQuota, dayMs: flags.dayLength },
+      retryAfter: flags.retryAfter,
+      listRules: { audiencesNeedReadyList: flags.audiencesNeedReadyLists, processingMs: flags.listProcessing, matchedShare: flags.matchedShare },
+      missingScopeStatus: flags.missingScopeStatus,
       stateFile: flags.state,
       onRequest: flags.log
         ? (r) => ctx.stderr.write(`${new Date(r.time).toISOString()} ${r.method} ${r.path} ${r.status || 'reset'}${r.records ? ` (${r.records} records)` : ''}\n`)
@@ -88,7 +109,7 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
   if (flags.readyFile) await writeReadyFile(flags.readyFile, exports);
   ctx.info(
     `Sandbox listening on ${sandbox.oauthBase} (API ${sandbox.apiBase}, ${flags.rate} writes/s, ` +
-      `${flags.maxRecords} records per request${describeFaults(faults)}). Ctrl-C to stop.`,
+      `${flags.maxRecords} records per request${describeQuotas(flags)}${describeFaults(faults)}). Ctrl-C to stop.`,
   );
   await untilAborted(ctx.signal);
   await sandbox.stop();
@@ -127,6 +148,13 @@ async function faultsFrom(ctx: Context, flags: SandboxFlags) {
   return faults;
 }
 
+function describeQuotas(flags: SandboxFlags): string {
+  const quotas = [];
+  if (flags.writeQuota) quotas.push(`${flags.writeQuota.limit} writes per ${flags.writeQuota.windowMs / 1000}s`);
+  if (flags.dailyWriteQuota) quotas.push(`${flags.dailyWriteQuota} writes per day`);
+  return quotas.map((quota) => `, ${quota}`).join('');
+}
+
 function describeFaults(faults: object): string {
   const keys = Object.keys(faults);
   return keys.length > 0 ? `, faults: ${JSON.stringify(faults)}` : '';
@@ -144,6 +172,29 @@ function untilAborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+/** `400/60s`, `400/1m` or `400` (per minute). */
+function parseWriteQuota(value: string): { limit: number; windowMs: number } {
+  const match = /^\s*(\d+)\s*(?:\/\s*(\S+))?\s*$/.exec(value);
+  const limit = Number(match?.[1]);
+  const windowMs = match?.[2] === undefined ? 60_000 : durationToMs(match[2]);
+  if (!match || limit < 1 || windowMs === undefined || windowMs <= 0) {
+    throw new InvalidArgumentError(`--write-quota takes writes per window such as 400/60s, not "${value}".`);
+  }
+  return { limit, windowMs };
+}
+
+function parseOnOff(name: string) {
+  return (value: string): boolean => {
+    if (value === 'on' || value === 'off') return value === 'on';
+    throw new InvalidArgumentError(`${name} takes on or off, not "${value}".`);
+  };
+}
+
+function parseScopeStatus(value: string): 401 | 403 {
+  if (value === '401' || value === '403') return Number(value) as 401 | 403;
+  throw new InvalidArgumentError(`--missing-scope-status takes 401 or 403, not "${value}".`);
 }
 
 function shellQuote(value: string): string {

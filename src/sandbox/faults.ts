@@ -1,5 +1,6 @@
 // Injected trouble for rehearsing a cron job: outages (503), dropped connections, latency, bursts of
-// 429s, a token revoked or a customer list deleted mid-run. Random faults use a seeded PRNG so runs repeat.
+// 429s, a token revoked or a customer list deleted mid-run, and answers the real Pinterest may give
+// (a 429 for spam, request-wide 400s, list `exceptions`). Random faults use a seeded PRNG so runs repeat.
 
 export interface SandboxFaults {
   /** Share (0–1) of eligible requests answered 503 with a JSON body. */
@@ -14,11 +15,22 @@ export interface SandboxFaults {
   revokeTokenAfterWrites?: number;
   /** After the Nth successful write, the customer list it touched (and its audiences) vanishes. */
   deleteListAfterWrites?: number;
+  /** After N successful writes, every write answers 429 whose `message_detail` says spam (not a rate limit). */
+  spamAfterWrites?: number;
+  /** After N successful writes, every write answers a request-wide 400 that names no record. */
+  badRequestAfterWrites?: number;
+  /** Carried as `exceptions` in every customer-list create and PATCH answer, e.g. [{"code":2,"message":"…"}]. */
+  listExceptions?: ListException[];
   /** Which requests the faults hit: writes (POST/PATCH, the default) or all. */
   applyTo?: 'writes' | 'all';
 }
 
-export type FaultOutcome = 'reset' | 'server_error' | 'rate_limited' | undefined;
+export interface ListException {
+  code: number;
+  message: string;
+}
+
+export type FaultOutcome = 'reset' | 'server_error' | 'rate_limited' | 'spam' | 'request_wide_400' | undefined;
 
 export interface WriteConsequences {
   revokeToken: boolean;
@@ -70,6 +82,8 @@ export class FaultInjector {
   /** Decides the fate of one request that passed auth, rate limit and validation. */
   decide(isWrite: boolean): FaultOutcome {
     if (!this.appliesTo(isWrite)) return undefined;
+    if (isWrite && this.reached(this.faults.spamAfterWrites)) return 'spam';
+    if (isWrite && this.reached(this.faults.badRequestAfterWrites)) return 'request_wide_400';
     const position = this.eligibleSeen++;
     const burst = this.faults.burst429;
     if (burst && burst.every >= 0 && burst.length > 0) {
@@ -81,6 +95,14 @@ export class FaultInjector {
     if (resetDraw < (this.faults.resetRate ?? 0)) return 'reset';
     if (errorDraw < (this.faults.serverErrorRate ?? 0)) return 'server_error';
     return undefined;
+  }
+
+  listExceptions(): ListException[] | undefined {
+    return this.faults.listExceptions?.map((exception) => ({ ...exception }));
+  }
+
+  private reached(successfulWrites: number | undefined): boolean {
+    return successfulWrites !== undefined && this.writesSinceSet >= successfulWrites;
   }
 
   /** Called after each successful write; says which one-shot faults fire now. */
@@ -112,6 +134,9 @@ export function parseFaults(json: string): SandboxFaults {
     'burst429',
     'revokeTokenAfterWrites',
     'deleteListAfterWrites',
+    'spamAfterWrites',
+    'badRequestAfterWrites',
+    'listExceptions',
     'applyTo',
   ]);
   for (const key of Object.keys(faults)) {
@@ -123,7 +148,7 @@ export function parseFaults(json: string): SandboxFaults {
       throw new Error(`Fault ${key} must be a number from 0 to 1.`);
     }
   }
-  for (const key of ['latencyMs', 'revokeTokenAfterWrites', 'deleteListAfterWrites']) {
+  for (const key of ['latencyMs', 'revokeTokenAfterWrites', 'deleteListAfterWrites', 'spamAfterWrites', 'badRequestAfterWrites']) {
     const n = faults[key];
     if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
       throw new Error(`Fault ${key} must be a whole number of at least 0.`);
@@ -133,10 +158,19 @@ export function parseFaults(json: string): SandboxFaults {
   if (burst !== undefined && (typeof burst !== 'object' || !isCount(burst.every) || !isCount(burst.length))) {
     throw new Error('Fault burst429 must look like {"every": 20, "length": 3}.');
   }
+  const exceptions = faults.listExceptions;
+  if (exceptions !== undefined && (!Array.isArray(exceptions) || !exceptions.every(isListException))) {
+    throw new Error('Fault listExceptions must look like [{"code": 2, "message": "Some records were not processed."}].');
+  }
   if (faults.applyTo !== undefined && faults.applyTo !== 'writes' && faults.applyTo !== 'all') {
     throw new Error('Fault applyTo must be "writes" or "all".');
   }
   return faults as SandboxFaults;
+}
+
+function isListException(value: unknown): boolean {
+  const exception = value as { code?: unknown; message?: unknown } | null;
+  return typeof exception === 'object' && exception !== null && Number.isInteger(exception.code) && typeof exception.message === 'string';
 }
 
 function isCount(value: unknown): boolean {

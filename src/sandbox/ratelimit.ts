@@ -45,3 +45,33 @@ export class SlidingWindowLimiter {
     return times;
   }
 }
+
+/**
+ * A quota that refills all at once: the window opens at a key's first request and lasts `windowMs`
+ * (a "day" that tests may shorten), like a daily quota whose reset is hours away.
+ */
+export class FixedWindowLimiter {
+  private readonly windows = new Map<string, { openedAt: number; used: number }>();
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+
+  take(key: string, now: number): RateDecision {
+    const window = this.windowFor(key, now);
+    const resetSeconds = Math.max(1, Math.ceil((window.openedAt + this.windowMs - now) / 1000));
+    if (window.used >= this.limit) return { allowed: false, limit: this.limit, remaining: 0, resetSeconds };
+    window.used++;
+    return { allowed: true, limit: this.limit, remaining: this.limit - window.used, resetSeconds };
+  }
+
+  private windowFor(key: string, now: number): { openedAt: number; used: number } {
+    let window = this.windows.get(key);
+    if (!window || now >= window.openedAt + this.windowMs) {
+      window = { openedAt: now, used: 0 };
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+}

@@ -4,8 +4,8 @@
 export const LIST_TYPES = ['EMAIL', 'IDFA', 'MAID', 'LR_ID', 'DLX_ID', 'HASHED_PINNER_ID'] as const;
 export type ListType = (typeof LIST_TYPES)[number];
 
-/** Share of records the sandbox treats as matching a Pinterest user (per mille). */
-export const MATCHED_PER_MILLE = 700;
+/** Share of records the sandbox treats as matching a Pinterest user, unless told otherwise. */
+export const DEFAULT_MATCHED_SHARE = 0.7;
 
 /** Pinterest needs this many matched users before a list (and its audience) is usable. */
 export const MIN_MATCHED_USERS = 100;
@@ -50,10 +50,11 @@ function recordProblem(entry: string, listType: ListType): string | undefined {
 
 /**
  * Whether a record "is" a Pinterest user. Pinterest never says per record; the sandbox decides by a
- * hash of the record so that about 70% match and the same record always gives the same answer.
+ * hash of the record so that about `share` of records match (70% by default) and the same record always
+ * gives the same answer.
  */
-export function isMatchedUser(record: string): boolean {
-  return fnv1a(record) % 1000 < MATCHED_PER_MILLE;
+export function isMatchedUser(record: string, share = DEFAULT_MATCHED_SHARE): boolean {
+  return fnv1a(record) % 1000 < Math.round(share * 1000);
 }
 
 function fnv1a(text: string): number {

@@ -1,8 +1,10 @@
 // The sandbox's API operations (user account, ad accounts, audiences, customer lists), called once a
 // request has passed auth, rate limit, spec validation and faults. Each returns the JSON to answer.
+import { audienceRefusal } from './list-readiness.js';
 import type { Operation } from './openapi.js';
 import { badRequest, forbidden, notFound } from './problems.js';
 import { findBadRecord, LIST_TYPES, splitRecords, type ListType } from './records.js';
+import { adAccountView, audienceView, customerListView } from './views.js';
 import type { AdAccountState, AudienceRule, AudienceState, CustomerListState, SandboxState, TokenState } from './state.js';
 
 export interface ApiCall {
@@ -33,15 +35,15 @@ export function answerApiCall(call: ApiCall, state: SandboxState, limits: RouteL
     case 'user_account/get':
       return { body: userAccount(state, call) };
     case 'ad_accounts/list':
-      return { body: paginate([...state.adAccounts.values()].map((a) => state.adAccountView(a)), call.query) };
+      return { body: paginate([...state.adAccounts.values()].map((a) => adAccountView(state, a)), call.query) };
     case 'ad_accounts/get':
-      return { body: state.adAccountView(readableAccount(state, call)) };
+      return { body: adAccountView(state, readableAccount(state, call)) };
     case 'audiences/list':
       return { body: listAudiences(state, call) };
     case 'audiences/create':
       return { body: createAudience(state, call) };
     case 'audiences/get':
-      return { body: state.audienceView(findAudience(state, readableAccount(state, call), call.pathParams.audience_id!)) };
+      return { body: audienceView(state, findAudience(state, readableAccount(state, call), call.pathParams.audience_id!)) };
     case 'audiences/update':
       return { body: updateAudience(state, call) };
     case 'customer_lists/list':
@@ -49,7 +51,7 @@ export function answerApiCall(call: ApiCall, state: SandboxState, limits: RouteL
     case 'customer_lists/create':
       return createCustomerList(state, call, limits);
     case 'customer_lists/get':
-      return { body: state.customerListView(findList(state, readableAccount(state, call), call.pathParams.customer_list_id!)) };
+      return { body: customerListView(state, findList(state, readableAccount(state, call), call.pathParams.customer_list_id!)) };
     case 'customer_lists/update':
       return updateCustomerList(state, call, limits);
     default:
@@ -137,7 +139,7 @@ function listAudiences(state: SandboxState, call: ApiCall): unknown {
   const account = readableAccount(state, call);
   // The sandbox user owns every audience it created; none are shared with it.
   const owned = call.query.get('ownership_type') === 'RECEIVED' ? [] : state.audiencesOf(account.id);
-  return paginate(ordered(owned, call.query.get('order')).map((a) => state.audienceView(a)), call.query);
+  return paginate(ordered(owned, call.query.get('order')).map((a) => audienceView(state, a)), call.query);
 }
 
 function createAudience(state: SandboxState, call: ApiCall): unknown {
@@ -151,7 +153,7 @@ function createAudience(state: SandboxState, call: ApiCall): unknown {
     rule,
     description: typeof body.description === 'string' ? body.description : null,
   });
-  return state.audienceView(audience);
+  return audienceView(state, audience);
 }
 
 function updateAudience(state: SandboxState, call: ApiCall): unknown {
@@ -166,7 +168,7 @@ function updateAudience(state: SandboxState, call: ApiCall): unknown {
     if (body.rule !== undefined) audience.rule = checkAudienceRule(state, account, audience.audienceType, body.rule as AudienceRule);
   }
   audience.updatedTimestamp = Math.floor(state.now() / 1000);
-  return state.audienceView(audience);
+  return audienceView(state, audience);
 }
 
 function checkAudienceRule(
@@ -190,6 +192,8 @@ function checkCustomerListRule(state: SandboxState, account: AdAccountState, rul
   if (!list || list.adAccountId !== account.id) {
     throw badRequest(`rule.customer_list_id ${listId} is not a customer list of ad account ${account.id}.`);
   }
+  const refusal = state.listRules.audiencesNeedReadyList ? audienceRefusal(list, state.now()) : undefined;
+  if (refusal) throw badRequest(refusal);
   return { customer_list_id: listId };
 }
 
@@ -219,7 +223,7 @@ function checkActalikeRule(state: SandboxState, account: AdAccountState, rule: A
 function listCustomerLists(state: SandboxState, call: ApiCall): unknown {
   const account = readableAccount(state, call);
   const lists = ordered(state.customerListsOf(account.id), call.query.get('order'));
-  return paginate(lists.map((list) => state.customerListView(list)), call.query);
+  return paginate(lists.map((list) => customerListView(state, list)), call.query);
 }
 
 function createCustomerList(state: SandboxState, call: ApiCall, limits: RouteLimits): ApiAnswer {
@@ -228,7 +232,7 @@ function createCustomerList(state: SandboxState, call: ApiCall, limits: RouteLim
   if (!LIST_TYPES.includes(listType)) throw badRequest(`list_type must be one of ${LIST_TYPES.join(', ')}.`, true);
   const records = checkedRecords(call.body.records, listType, limits);
   const list = state.createCustomerList(account.id, { name: String(call.body.name), listType, records });
-  return { body: state.customerListView(list), customerListId: list.id };
+  return { body: customerListView(state, list), customerListId: list.id };
 }
 
 function updateCustomerList(state: SandboxState, call: ApiCall, limits: RouteLimits): ApiAnswer {
@@ -237,7 +241,7 @@ function updateCustomerList(state: SandboxState, call: ApiCall, limits: RouteLim
   const records = checkedRecords(call.body.records, list.listType, limits);
   if (call.body.operation_type === 'REMOVE') state.removeRecords(list, records);
   else state.addRecords(list, records);
-  return { body: state.customerListView(list), customerListId: list.id };
+  return { body: customerListView(state, list), customerListId: list.id };
 }
 
 /** Splits and checks `records`; errors name the index of the first bad record, never its value. */

@@ -8,10 +8,12 @@ import { loadSavedSandbox, saveSandbox, type SavedSandbox } from './persistence.
 import { FaultInjector, type SandboxFaults } from './faults.js';
 import { isPlainObject, OpenApiSpec, type Operation } from './openapi.js';
 import { ApiProblem, badRequest, ErrorCode, unauthorized } from './problems.js';
+import { listRulesFrom, type ListRules } from './list-readiness.js';
 import { SlidingWindowLimiter, type RateDecision } from './ratelimit.js';
 import { answerApiCall } from './routes.js';
 import { DEFAULT_REQUEST_LOG_SIZE, SandboxState, type RecordedRequest, type TokenState } from './state.js';
 import { answerTokenRequest } from './token-endpoint.js';
+import { WriteQuota, type QuotaName, type WriteDecision, type WriteQuotaOptions } from './write-quota.js';
 
 export type { SandboxFaults } from './faults.js';
 export type { RecordedRequest, SandboxState } from './state.js';
@@ -22,6 +24,16 @@ export interface SandboxOptions {
   host?: string;
   /** ads_write requests per second per token (at most this many in any 1-second window). Default 7. */
   writeRate?: number;
+  /** At most `limit` writes per token in any `windowMs`, on top of writeRate (Standard access: 400/60,000). */
+  writeQuota?: WriteQuotaOptions['writeQuota'];
+  /** At most `limit` writes per token per day (Trial access: 300); `dayMs` shortens the day for tests. */
+  dailyWriteQuota?: WriteQuotaOptions['dailyWriteQuota'];
+  /** Send Retry-After on rate-limit 429s (no source shows Pinterest sending it). Default false. */
+  retryAfter?: boolean;
+  /** Status of a call whose token lacks a scope: Pinterest's spec says 401 (code 3). Default 403 for now. */
+  missingScopeStatus?: 401 | 403;
+  /** Matching share, processing time, and whether audiences need a READY list (list-readiness.ts). */
+  listRules?: Partial<ListRules>;
   /** ads_read (and other read) requests per minute per token. Default 1000. */
   readRatePerMinute?: number;
   /** Records per customer-list request. Default 1,900. */
@@ -67,6 +79,19 @@ export const DEFAULT_WRITE_RATE = 7;
 export const DEFAULT_READ_RATE_PER_MINUTE = 1000;
 export const DEFAULT_MAX_RECORDS = 1900;
 export const DEFAULT_APP_ID = '1500001';
+/**
+ * Pinterest answers a missing scope with 401 code 3 (its spec's example); pinsync's client reads 401 as
+ * a bad token, so the sandbox keeps 403 until the client tells the two apart. Flip to 401 then.
+ */
+export const MISSING_SCOPE_STATUS_BY_DEFAULT: 401 | 403 = 403;
+const MISSING_SCOPE_MESSAGE =
+  'Your token does not have sufficient permissions to perform this operation. Please ensure your token is authorized with the correct set of scopes.';
+const SPAM_DETAIL = 'Your request was blocked because it looks like spam. Check the audience content with Pinterest.';
+const QUOTA_MESSAGES: Record<QuotaName, string> = {
+  rate: 'You have exceeded your rate limit. Try again later.',
+  window: 'You have exceeded your write quota for this period. Try again later.',
+  daily: 'You have exceeded your daily rate limit. Try again tomorrow.',
+};
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const API_PREFIX = '/v5';
 
@@ -112,7 +137,7 @@ class SandboxServer {
   readonly defaultToken: string;
   private readonly spec = OpenApiSpec.load();
   private readonly consent: ConsentDesk;
-  private readonly writeLimiter: SlidingWindowLimiter;
+  private readonly writeQuota: WriteQuota;
   private readonly readLimiter: SlidingWindowLimiter;
   private readonly maxRecords: number;
   private readonly http: http.Server;
@@ -123,7 +148,7 @@ class SandboxServer {
     private readonly options: SandboxOptions,
     saved?: SavedSandbox,
   ) {
-    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE, options.now);
+    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE, options.now, listRulesFrom(options.listRules));
     if (saved) this.state.restore(saved.state);
     this.faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
     this.app = {
@@ -132,7 +157,11 @@ class SandboxServer {
     };
     this.defaultToken = this.pickDefaultToken(saved);
     this.consent = new ConsentDesk(this.state, this.app.appId);
-    this.writeLimiter = new SlidingWindowLimiter(options.writeRate ?? DEFAULT_WRITE_RATE, 1000);
+    this.writeQuota = new WriteQuota({
+      writeRate: options.writeRate ?? DEFAULT_WRITE_RATE,
+      writeQuota: options.writeQuota,
+      dailyWriteQuota: options.dailyWriteQuota,
+    });
     this.readLimiter = new SlidingWindowLimiter(options.readRatePerMinute ?? DEFAULT_READ_RATE_PER_MINUTE, 60_000);
     this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
     this.http = http.createServer((req, res) => void this.serve(req, res));
@@ -212,7 +241,7 @@ class SandboxServer {
       time: exchange.receivedAt,
       durationMs: Date.now() - started,
     };
-    this.state.recordRequest(recorded);
+    this.state.log.record(recorded);
     this.options.onRequest?.(recorded);
   }
 
@@ -244,7 +273,7 @@ class SandboxServer {
     const parsed = parseJson(exchange);
     const token = this.authenticate(req.headers.authorization);
     exchange.tokenId = token.id;
-    checkScopes(operation, token);
+    checkScopes(operation, token, this.options.missingScopeStatus ?? MISSING_SCOPE_STATUS_BY_DEFAULT);
     const isWrite = operation.category === 'ads_write';
     this.applyRateLimit(operation, token, isWrite, exchange);
 
@@ -262,7 +291,8 @@ class SandboxServer {
       { maxRecords: this.maxRecords },
     );
     if (isWrite) this.fireWriteFaults(token, answer.customerListId);
-    return { status: 200, body: answer.body };
+    const exceptions = answer.customerListId ? this.faults.listExceptions() : undefined;
+    return { status: 200, body: exceptions ? { ...(answer.body as object), exceptions } : answer.body };
   }
 
   private serveTokenEndpoint(req: IncomingMessage, exchange: Exchange, operation: Operation): Outcome {
@@ -291,12 +321,14 @@ class SandboxServer {
   }
 
   private applyRateLimit(operation: Operation, token: TokenState, isWrite: boolean, exchange: Exchange): void {
-    const limiter = isWrite ? this.writeLimiter : this.readLimiter;
-    const decision = limiter.take(`${token.id} ${operation.category}`, exchange.receivedAt);
-    Object.assign(exchange.headers, rateHeaders(decision));
-    if (!decision.allowed) {
-      exchange.headers['retry-after'] = String(decision.resetSeconds);
-      throw new ApiProblem(429, ErrorCode.rateLimited, 'You have exceeded your rate limit. Try again later.');
+    const key = `${token.id} ${operation.category}`;
+    const taken = isWrite
+      ? this.writeQuota.take(key, exchange.receivedAt)
+      : asQuotaDecision(this.readLimiter.take(key, exchange.receivedAt));
+    Object.assign(exchange.headers, rateHeaders(taken.shown));
+    if (!taken.allowed) {
+      if (this.options.retryAfter) exchange.headers['retry-after'] = String(taken.shown.resetSeconds);
+      throw new ApiProblem(429, ErrorCode.rateLimited, QUOTA_MESSAGES[taken.refusedBy ?? 'rate']);
     }
   }
 
@@ -321,10 +353,17 @@ class SandboxServer {
         };
       case 'rate_limited':
         throw new ApiProblem(429, ErrorCode.rateLimited, 'You have exceeded your rate limit. Try again later. (a sandbox fault)', false, {
-          'retry-after': '1',
+          ...(this.options.retryAfter ? { 'retry-after': '1' } : {}),
           'x-ratelimit-remaining': '0',
           'x-ratelimit-reset': '1',
         });
+      case 'spam':
+        return {
+          status: 429,
+          body: { code: ErrorCode.rateLimited, message: 'Request blocked (a sandbox fault).', message_detail: SPAM_DETAIL },
+        };
+      case 'request_wide_400':
+        throw badRequest('Invalid request: the request could not be processed (a sandbox fault).');
       default:
         return undefined;
     }
@@ -342,7 +381,7 @@ class SandboxServer {
   private problemOutcome(error: unknown, exchange: Exchange): Outcome {
     if (error instanceof ApiProblem) {
       if (error.violation) {
-        this.state.recordViolation(`${exchange.method} ${exchange.url.pathname}: ${error.message}`);
+        this.state.log.recordViolation(`${exchange.method} ${exchange.url.pathname}: ${error.message}`);
       }
       Object.assign(exchange.headers, error.headers);
       return { status: error.status, body: error.body() };
@@ -407,15 +446,15 @@ function checkedJsonBody(req: IncomingMessage, operation: Operation, parsed: Par
   return parsed.value;
 }
 
-function checkScopes(operation: Operation, token: TokenState): void {
+function checkScopes(operation: Operation, token: TokenState, status: 401 | 403): void {
   const missing = operation.scopes.filter((scope) => !token.scopes.includes(scope));
   if (missing.length > 0) {
-    throw new ApiProblem(
-      403,
-      ErrorCode.missingScope,
-      `Authorization failed: the access token lacks the scope ${missing.join(', ')} needed for this call.`,
-    );
+    throw new ApiProblem(status, ErrorCode.missingScope, `${MISSING_SCOPE_MESSAGE} Missing scope: ${missing.join(', ')}.`);
   }
+}
+
+function asQuotaDecision(decision: RateDecision): WriteDecision {
+  return { allowed: decision.allowed, refusedBy: decision.allowed ? undefined : 'rate', shown: decision };
 }
 
 function rateHeaders(decision: RateDecision): Record<string, string> {

@@ -1,14 +1,16 @@
 // Everything the sandbox remembers, in memory: the user, ad accounts, customer lists (with the records
-// they hold), audiences, tokens and OAuth codes, plus what tests inspect: requests, violations, counters.
+// they hold), audiences, tokens and OAuth codes; the request log (request-log.ts) hangs off it.
 import { randomBytes } from 'node:crypto';
-import { isMatchedUser, MIN_MATCHED_USERS, type ListType } from './records.js';
+import { isMatchedUser, type ListType } from './records.js';
+import { listRulesFrom, type ListRules } from './list-readiness.js';
+import { DEFAULT_REQUEST_LOG_SIZE, RequestLog, type RecordedRequest, type SandboxStats } from './request-log.js';
+
+export { DEFAULT_REQUEST_LOG_SIZE, type RecordedRequest, type SandboxStats } from './request-log.js';
 
 export const ALL_SCOPES = ['ads:read', 'ads:write', 'user_accounts:read'] as const;
 export const ACCESS_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const REFRESH_TOKEN_TTL_SECONDS = 60 * 24 * 3600;
 export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000;
-export const DEFAULT_REQUEST_LOG_SIZE = 100_000;
-const MAX_VIOLATIONS = 10_000;
 
 export const US_AD_ACCOUNT_ID = '549755885175';
 export const CA_AD_ACCOUNT_ID = '549755885176';
@@ -41,6 +43,8 @@ export interface CustomerListState {
   numUploadedUserRecords: number;
   numRemovedUserRecords: number;
   numBatches: number;
+  /** Epoch ms (the state's clock) until which the list is PROCESSING; absent or past: done. */
+  processingUntil?: number;
   createdTime: number;
   updatedTime: number;
 }
@@ -109,36 +113,6 @@ export interface IssuedTokens {
   scopes: string[];
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. /v5/ad_accounts/549755885175/customer_lists/1. */
-  path: string;
-  /** HTTP status; 0 when the sandbox reset the connection instead of answering. */
-  status: number;
-  /** Number of records in the body (comma-separated entries), 0 when none. */
-  records: number;
-  /** The id of the token used (TokenState.id), never the token. */
-  tokenId?: string;
-  /** Epoch milliseconds when the request's body had arrived (the instant the rate limit counts). */
-  time: number;
-  durationMs: number;
-}
-
-export interface SandboxStats {
-  requests: number;
-  writes: number;
-  successfulWrites: number;
-  rateLimited: number;
-  serverErrors: number;
-  resets: number;
-  badRequests: number;
-  unauthorized: number;
-  forbidden: number;
-  notFound: number;
-  recordsReceived: number;
-  maxRecordsInRequest: number;
-}
-
 export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
 
 /** What `--state FILE` keeps between runs: lists (with records), audiences and tokens. */
@@ -157,24 +131,8 @@ export class SandboxState {
   readonly customerLists = new Map<string, CustomerListState>();
   readonly audiences = new Map<string, AudienceState>();
   readonly tokens = new Map<string, TokenState>();
-  /** Last `requestLogSize` requests, oldest first. Aggregates over all requests are in `stats`. */
-  readonly requests: RecordedRequest[] = [];
-  /** One sentence per request that broke the OpenAPI subset or the records rules (never a body). */
-  readonly violations: string[] = [];
-  readonly stats: SandboxStats = {
-    requests: 0,
-    writes: 0,
-    successfulWrites: 0,
-    rateLimited: 0,
-    serverErrors: 0,
-    resets: 0,
-    badRequests: 0,
-    unauthorized: 0,
-    forbidden: 0,
-    notFound: 0,
-    recordsReceived: 0,
-    maxRecordsInRequest: 0,
-  };
+  /** The requests, violations and counters tests inspect. */
+  readonly log: RequestLog;
   private readonly refreshTokens = new Map<string, RefreshTokenState>();
   private readonly codes = new Map<string, AuthorizationCode>();
   private nextTokenNumber = 1;
@@ -182,10 +140,13 @@ export class SandboxState {
   private nextListNumber = 1;
 
   constructor(
-    private readonly requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
+    requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
     /** The clock for token, code and timestamp times (tests may move it forward). */
     readonly now: () => number = Date.now,
+    /** Matching, processing time and whether audiences need a READY list. */
+    readonly listRules: ListRules = listRulesFrom(),
   ) {
+    this.log = new RequestLog(requestLogSize);
     const created = Math.floor(this.now() / 1000);
     this.adAccounts.set(US_AD_ACCOUNT_ID, {
       id: US_AD_ACCOUNT_ID,
@@ -309,7 +270,7 @@ export class SandboxState {
     for (const record of records) {
       if (list.records.has(record)) continue;
       list.records.add(record);
-      if (isMatchedUser(record)) list.matched++;
+      if (isMatchedUser(record, this.listRules.matchedShare)) list.matched++;
     }
     list.numUploadedUserRecords += records.length;
     this.touchBatch(list);
@@ -319,7 +280,7 @@ export class SandboxState {
   removeRecords(list: CustomerListState, records: string[]): void {
     for (const record of records) {
       if (!list.records.delete(record)) continue;
-      if (isMatchedUser(record)) list.matched--;
+      if (isMatchedUser(record, this.listRules.matchedShare)) list.matched--;
     }
     list.numRemovedUserRecords += records.length;
     this.touchBatch(list);
@@ -354,71 +315,6 @@ export class SandboxState {
     return audience;
   }
 
-  // ---- what the API answers -------------------------------------------------------------------
-
-  adAccountView(account: AdAccountState): Record<string, unknown> {
-    return {
-      id: account.id,
-      name: account.name,
-      country: account.country,
-      currency: account.currency,
-      owner: { id: this.user.id, username: this.user.username },
-      permissions: [...account.permissions],
-      created_time: account.createdTime,
-      updated_time: account.createdTime,
-    };
-  }
-
-  customerListView(list: CustomerListState): Record<string, unknown> {
-    return {
-      id: list.id,
-      ad_account_id: list.adAccountId,
-      name: list.name,
-      created_time: list.createdTime,
-      updated_time: list.updatedTime,
-      num_batches: list.numBatches,
-      num_removed_user_records: list.numRemovedUserRecords,
-      num_uploaded_user_records: list.numUploadedUserRecords,
-      status: list.matched >= MIN_MATCHED_USERS ? 'READY' : 'TOO_SMALL',
-      type: 'customerlist',
-      exceptions: {},
-    };
-  }
-
-  audienceView(audience: AudienceState): Record<string, unknown> {
-    const { size, status } = this.audienceSize(audience);
-    return {
-      id: audience.id,
-      ad_account_id: audience.adAccountId,
-      name: audience.name,
-      description: audience.description,
-      audience_type: audience.audienceType,
-      rule: audience.rule,
-      size,
-      status: audience.archived ? 'ARCHIVED' : status,
-      type: 'audience',
-      created_timestamp: audience.createdTimestamp,
-      updated_timestamp: audience.updatedTimestamp,
-      created_by_company_name: null,
-    };
-  }
-
-  /**
-   * CUSTOMER_LIST: the list's matched users, or null and TOO_SMALL under 100. ACTALIKE: a made-up
-   * reach of one million people per percent, READY.
-   */
-  private audienceSize(audience: AudienceState): { size: number | null; status: string } {
-    if (audience.audienceType === 'CUSTOMER_LIST') {
-      const list = this.customerLists.get(audience.rule.customer_list_id ?? '');
-      const matched = list?.matched ?? 0;
-      return matched >= MIN_MATCHED_USERS ? { size: matched, status: 'READY' } : { size: null, status: 'TOO_SMALL' };
-    }
-    if (audience.audienceType === 'ACTALIKE') {
-      return { size: (audience.rule.percentage ?? 1) * 1_000_000, status: 'READY' };
-    }
-    return { size: null, status: 'INITIALIZING' };
-  }
-
   // ---- persistence (--state FILE) --------------------------------------------------------------
 
   snapshot(): SandboxSnapshot {
@@ -443,43 +339,22 @@ export class SandboxState {
     this.nextListNumber = snapshot.next.list;
   }
 
-  // ---- what tests inspect ---------------------------------------------------------------------
-
-  recordRequest(request: RecordedRequest): void {
-    this.requests.push(request);
-    // Trim in chunks so the log stays a plain array without shifting on every request.
-    if (this.requests.length > this.requestLogSize + Math.ceil(this.requestLogSize / 10)) {
-      this.requests.splice(0, this.requests.length - this.requestLogSize);
-    }
-    this.countRequest(request);
+  /** Last requests, oldest first (see RequestLog). */
+  get requests(): RecordedRequest[] {
+    return this.log.requests;
   }
 
-  recordViolation(sentence: string): void {
-    if (this.violations.length < MAX_VIOLATIONS) this.violations.push(sentence);
+  get violations(): string[] {
+    return this.log.violations;
   }
 
-  private countRequest(request: RecordedRequest): void {
-    const stats = this.stats;
-    stats.requests++;
-    // Writes are the ads_write calls: the OAuth endpoints and the consent form do not count.
-    const isWrite = (request.method === 'POST' || request.method === 'PATCH') && request.path.startsWith('/v5/ad_accounts/');
-    if (isWrite) {
-      stats.writes++;
-      if (request.status >= 200 && request.status < 300) stats.successfulWrites++;
-    }
-    if (request.status === 429) stats.rateLimited++;
-    if (request.status >= 500) stats.serverErrors++;
-    if (request.status === 0) stats.resets++;
-    if (request.status === 400) stats.badRequests++;
-    if (request.status === 401) stats.unauthorized++;
-    if (request.status === 403) stats.forbidden++;
-    if (request.status === 404) stats.notFound++;
-    stats.recordsReceived += request.records;
-    stats.maxRecordsInRequest = Math.max(stats.maxRecordsInRequest, request.records);
+  get stats(): SandboxStats {
+    return this.log.stats;
   }
 
   private touchBatch(list: CustomerListState): void {
     list.numBatches++;
     list.updatedTime = Math.floor(this.now() / 1000);
+    if (this.listRules.processingMs > 0) list.processingUntil = this.now() + this.listRules.processingMs;
   }
 }

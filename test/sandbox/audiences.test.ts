@@ -35,13 +35,16 @@ describe('CUSTOMER_LIST audiences', () => {
     expect((await createAudience({ name: 'x', audience_type: 'CUSTOMER_LIST' })).status).toBe(400);
   });
 
-  it('are archived by PATCH operation_type REMOVE', async () => {
+  it('are archived by PATCH operation_type REMOVE and stay listed with status ARCHIVED', async () => {
     const list = sandbox.state.createCustomerList(US, { name: 'l', records: hashedEmails(2) });
     const audience = sandbox.state.createAudience(US, { name: 'a', rule: { customer_list_id: list.id } });
     const answer = await call(sandbox, 'PATCH', `/ad_accounts/${US}/audiences/${audience.id}`, { body: { operation_type: 'REMOVE' } });
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('ARCHIVED');
     expect(sandbox.state.audience(audience.id)!.archived).toBe(true);
+    const listed = await call(sandbox, 'GET', `/ad_accounts/${US}/audiences`);
+    expect(listed.body.items).toEqual([expect.objectContaining({ id: audience.id, name: 'a', status: 'ARCHIVED' })]);
+    expect((await call(sandbox, 'GET', `/ad_accounts/${US}/audiences/${audience.id}`)).body.status).toBe('ARCHIVED');
   });
 });
 

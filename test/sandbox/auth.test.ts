@@ -56,6 +56,24 @@ describe('authentication', () => {
     expect(user.body.message).toContain('user_accounts:read');
   });
 
+  it('answers 401 code 3 with the spec\'s message naming the scope when missingScopeStatus is 401', async () => {
+    const strict = await startSandbox({ port: 0, missingScopeStatus: 401 });
+    try {
+      const { accessToken } = strict.state.issueTokens({ scopes: ['ads:read', 'user_accounts:read'] });
+      expect((await call(strict, 'GET', `/ad_accounts/${US}/audiences`, { token: accessToken })).status).toBe(200);
+      const write = await call(strict, 'PATCH', `/ad_accounts/${US}/customer_lists/1`, {
+        token: accessToken,
+        body: { operation_type: 'ADD', records: hashedEmails(1).join(',') },
+      });
+      expect(write.status).toBe(401);
+      expect(write.body).toEqual({ code: 3, message: expect.stringContaining('does not have sufficient permissions') });
+      expect(write.body.message).toContain('ads:write');
+      expect(strict.state.violations).toEqual([]);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('lets the default token read the user account', async () => {
     const answer = await call(sandbox, 'GET', '/user_account');
     expect(answer.status).toBe(200);

@@ -74,6 +74,43 @@ describe('pinsync sandbox', () => {
     expect(await cli.exited).toBe(0);
   });
 
+  it("takes Pinterest's real behaviours from flags: a write quota, audiences only on ready lists", async () => {
+    const cli = startCli([
+      '--port', '0',
+      '--write-quota', '2/60s',
+      '--audiences-need-ready-lists', 'on',
+      '--list-processing', '1m',
+      '--missing-scope-status', '401',
+    ]);
+    const vars = await cli.ready;
+    const post = (path: string, body: unknown) =>
+      fetch(`${vars.PINSYNC_API_BASE}/ad_accounts/549755885175${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${vars.PINSYNC_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const list = await post('/customer_lists', { name: 'l', records: 'a@b.co' });
+    expect(list.status).toBe(200);
+    expect(list.headers.get('x-ratelimit-limit')).toBe('2');
+    const { id, status } = (await list.json()) as { id: string; status: string };
+    expect(status).toBe('PROCESSING');
+    const audience = await post('/audiences', { name: 'a', audience_type: 'CUSTOMER_LIST', rule: { customer_list_id: id } });
+    expect(audience.status).toBe(400);
+    const spent = await post('/customer_lists', { name: 'm', records: 'a@b.co' });
+    expect(spent.status).toBe(429);
+    expect(((await spent.json()) as { code: number }).code).toBe(8);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.output().stderr).toContain('2 writes per 60s');
+  });
+
+  it('exits 2 naming the flag when a quota is malformed', async () => {
+    const result = await runCli(['sandbox', '--port', '0', '--write-quota', '400 per minute']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--write-quota');
+    expect(result.stdout).toBe('');
+  });
+
   it('exits 2 with a sentence when the port is busy', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -108,7 +108,7 @@ describe('ADD and REMOVE', () => {
 describe('matched size', () => {
   it('is TOO_SMALL with a null size below 100 matched users and READY with the size at 100', async () => {
     const candidates = hashedEmails(400);
-    const matched = candidates.filter(isMatchedUser);
+    const matched = candidates.filter((r) => isMatchedUser(r));
     const unmatched = candidates.filter((r) => !isMatchedUser(r));
     // Roughly 70% of records match, as the sandbox promises.
     expect(matched.length / candidates.length).toBeGreaterThan(0.6);
