@@ -36,7 +36,7 @@ export const DEFAULT_READ_RATE = 1000 / 60;
  * so N requests are spread over 1,020 ms rather than 1,000 (7/s becomes one every ~146 ms). 20 ms
  * keeps 0 answers 429 in `npm run bench` (upload) at 0.97 of the ceiling; 50 ms capped it at 0.95.
  */
-const WINDOW_SLACK_MS = 20;
+export const WINDOW_SLACK_MS = 20;
 
 interface Waiter {
   resolve(): void;

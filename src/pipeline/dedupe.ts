@@ -34,6 +34,20 @@ export class DigestSet {
     return true;
   }
 
+  /** Whether the hex record that starts at `offset` of `text` is in the set; adds nothing. */
+  hasAt(text: string, offset = 0): boolean {
+    const hi = hexWord(text, offset);
+    let lo = hexWord(text, offset + 8);
+    if (hi === 0 && lo === 0) lo = 1;
+    const { mask, slots } = this;
+    for (let slot = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+      const h = slots[slot * 2]!;
+      const l = slots[slot * 2 + 1]!;
+      if (h === hi && l === lo) return true;
+      if (h === 0 && l === 0) return false;
+    }
+  }
+
   /** Chance that at least one record was wrongly taken for a duplicate in this run. */
   falseDuplicateProbability(): number {
     return (this.size * this.size) / 2 ** 65;

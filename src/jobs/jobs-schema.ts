@@ -1,0 +1,61 @@
+// The jobs file's shape (`pinsync run`, contract "Jobs file"): which keys exist, their types and
+// ranges, as a zod schema so a typo or a wrong type is reported with its key. Checks that need more
+// than one key (file xor command, duplicate names, files on disk) are in jobs-file.ts.
+import { z } from 'zod';
+import { MAX_BATCH_SIZE } from '../pipeline/settings.js';
+
+/** As --batch-size (src/pipeline/settings.ts). */
+const MIN_BATCH_SIZE = 3;
+
+const text = z.string().trim().min(1, { error: 'must not be empty' });
+/** Ad account ids are digits; YAML reads an unquoted one as a number. */
+const adAccountId = z.union([text, z.number().int().nonnegative().transform(String)], {
+  error: 'must be an ad account id',
+});
+const pathList = z.union([text.transform((one) => [one]), z.array(text)], { error: 'must be a file name or a list of file names' });
+/** A duration such as 13h, 90m, 30s, or a number of seconds (checked in jobs-file.ts). */
+const duration = z.union([text, z.number().positive()], { error: 'must be a duration such as 13h, 90m or 30s' });
+
+/** One job: every push/sync flag in snake_case, plus name, mode and its input. */
+export const jobSchema = z.strictObject({
+  name: text,
+  mode: z.enum(['push', 'remove', 'sync'], { error: 'must be push, remove or sync' }).default('push'),
+  file: text.optional(),
+  command: text.optional(),
+  audience: text.optional(),
+  audience_column: text.optional(),
+  ad_account: adAccountId.optional(),
+  create: z.boolean().optional(),
+  description: z.string().optional(),
+  format: z.enum(['csv', 'ndjson'], { error: 'must be csv or ndjson' }).optional(),
+  delimiter: z.string().min(1).optional(),
+  email_column: text.optional(),
+  maid_column: text.optional(),
+  idfa_column: text.optional(),
+  batch_size: z
+    .number()
+    .int({ error: 'must be a whole number' })
+    .min(MIN_BATCH_SIZE, { error: `must be from ${MIN_BATCH_SIZE} to ${MAX_BATCH_SIZE}` })
+    .max(MAX_BATCH_SIZE, { error: `must be from ${MIN_BATCH_SIZE} to ${MAX_BATCH_SIZE}` })
+    .optional(),
+  flush_interval: z.number().positive({ error: 'must be a number of seconds above 0' }).optional(),
+  retry_for: duration.optional(),
+  max_remove: z.number().min(0, { error: 'must be a percentage from 0 to 100' }).max(100, { error: 'must be a percentage from 0 to 100' }).optional(),
+  force: z.boolean().optional(),
+  restart: z.boolean().optional(),
+  dry_run: z.boolean().optional(),
+  exclude: pathList.optional(),
+  rejects: text.optional(),
+  report: text.optional(),
+});
+
+export const jobsFileSchema = z.strictObject({
+  ad_account: adAccountId.optional(),
+  exclude: pathList.optional(),
+  /** Write requests per second shared by every job (default 7, Pinterest's limit per token). */
+  rate: z.number().positive({ error: 'must be a number of requests per second above 0' }).optional(),
+  jobs: z.array(jobSchema, { error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a list of jobs') }).min(1, { error: 'must list at least one job' }),
+});
+
+export type JobEntry = z.infer<typeof jobSchema>;
+export type JobsFileEntry = z.infer<typeof jobsFileSchema>;
