@@ -10,6 +10,7 @@ import { registerPush } from './commands/push.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSync } from './commands/sync.js';
+import { dropOutputOnceBroken } from './context.js';
 import { ExitCode, PinsyncError } from './errors.js';
 import { redact } from './redact.js';
 
@@ -90,6 +91,8 @@ export function reportError(error: unknown, debug: boolean): number {
 }
 
 async function main(argv: string[]): Promise<void> {
+  dropOutputOnceBroken(process.stdout);
+  dropOutputOnceBroken(process.stderr);
   installInterruptHandler();
   const debug = argv.includes('--debug');
   try {
