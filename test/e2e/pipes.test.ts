@@ -1,10 +1,11 @@
-// A closed or full stdout/stderr (`--json | head -c 10`, `> /dev/full`, a log reader that goes away)
-// never stops an upload: the run finishes, every user reaches Pinterest and the exit code is the outcome's.
+// What a push writes to its output streams: a closed or full stdout/stderr (`--json | head -c 10`,
+// `> /dev/full`, a log reader that goes away) never stops an upload, and no control character from a
+// name reaches the terminal.
 import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { cliEntry, cliEnv, makeHome, repoRoot } from '../support/cli.js';
+import { cliEntry, cliEnv, makeHome, repoRoot, runCli } from '../support/cli.js';
 import { AD_ACCOUNT, hashesOf, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
 
 const USERS = 3000;
@@ -81,5 +82,19 @@ describe('a closed or full output stream', () => {
     expect(JSON.parse(run.stdout())).toMatchObject({ entered: USERS, synced: USERS, pending: 0, errored: 0 });
     expectEveryUserUploaded('Pipes stderr closed');
     expect(recordsWritten(sandbox) - before).toBe(USERS);
+  });
+});
+
+describe('the push summary', () => {
+  it('strips control characters (ESC) from the audience and file names, as `audiences list` does', async () => {
+    const home = makeHome();
+    const file = writeUsers(home, 'users\u001b[2J.csv', 0, 10);
+    const r = await runCli(['push', file, '--audience', 'Evil\u001b[31mRed\u0007', '--create', '--ad-account', AD_ACCOUNT], {
+      home,
+      env: sandboxEnv(sandbox),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Pushed to audience "Evil \[31mRed " \(\d+, customer list \d+\) from users \[2J\.csv:/);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   });
 });
