@@ -7,7 +7,7 @@ import type { RunReport } from '../report/run-report.js';
 import { fingerprintFile, runKey } from './fingerprint.js';
 import { decodeLines, encodeLines, LineSet } from './line-set.js';
 import type { RunRecord, RunStatus } from './runs.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
+import { acquireRunLock, runLockKey, type RunLock } from './run-lock.js';
 import { openStateStore, type StateStore } from './store.js';
 
 export interface RunJournalOptions {
@@ -126,7 +126,9 @@ export async function startRunJournal(
       fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
       ...options.requestShape,
     });
-    if (resumable) lock = await acquireRunLock(ctx.paths.stateDir, `run:${key}`, describeRun(options));
+    // Standard input runs lock too, though no other run shares their key: `pinsync runs` tells a run
+    // that still holds its lock from one killed hard.
+    lock = await acquireRunLock(ctx.paths.stateDir, runLockKey(key), describeRun(options), { oneOff: !resumable });
     const now = ctx.now();
     const earlier = resumable && !options.restart ? state.runs.latestWithKey(key) : undefined;
     if (earlier && isResumable(earlier)) {
