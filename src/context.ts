@@ -74,6 +74,26 @@ export function createContext(options: ContextOptions = {}): Context {
   };
 }
 
+/**
+ * A closed or full stdout/stderr (`| head`, `> /dev/full`, a log reader that went away) must not stop
+ * an upload: after the first failed write the stream drops whatever is written to it, and the run ends
+ * by its own outcome. Without an 'error' listener Node would crash on EPIPE/ENOSPC with a stack trace.
+ */
+export function dropOutputOnceBroken(stream: Writable): void {
+  let broken = false;
+  stream.on('error', () => {
+    if (broken) return;
+    broken = true;
+    stream.write = discardingWrite as Writable['write'];
+  });
+}
+
+function discardingWrite(_chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  const done = typeof encoding === 'function' ? encoding : callback;
+  if (typeof done === 'function') process.nextTick(done as () => void);
+  return true;
+}
+
 export function isTruthy(value: string | undefined): boolean {
   return Boolean(value) && !['0', 'false', 'no', 'off', ''].includes(String(value).toLowerCase());
 }

@@ -10,8 +10,11 @@ import { registerPush } from './commands/push.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSync } from './commands/sync.js';
+import { dropOutputOnceBroken } from './context.js';
 import { ExitCode, PinsyncError } from './errors.js';
+import { resolvePaths } from './paths.js';
 import { redact } from './redact.js';
+import { stateUnavailable } from './state/database.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -71,7 +74,8 @@ function installInterruptHandler(): void {
   process.on('SIGTERM', () => controller.abort());
 }
 
-export function reportError(error: unknown, debug: boolean): number {
+export function reportError(thrown: unknown, debug: boolean): number {
+  const error = stateProblem(thrown) ?? thrown;
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
       return ExitCode.ok;
@@ -89,7 +93,16 @@ export function reportError(error: unknown, debug: boolean): number {
   return ExitCode.internal;
 }
 
+/** A SQLite error that escaped a run (busy or full state file): the same sentence the journal gives. */
+function stateProblem(error: unknown): PinsyncError | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  return stateUnavailable(resolvePaths(process.env).stateFile, error);
+}
+
 async function main(argv: string[]): Promise<void> {
+  dropOutputOnceBroken(process.stdout);
+  dropOutputOnceBroken(process.stderr);
   installInterruptHandler();
   const debug = argv.includes('--debug');
   try {

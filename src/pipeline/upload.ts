@@ -55,12 +55,20 @@ export class Uploader {
     if (this.fatal !== undefined) return; // never sent: its rows stay pending
     this.inFlight++;
     const deadline = this.options.journal.deadlineFor(batch.lines[0]!, batch.lines[batch.lines.length - 1]!) ?? this.options.now() + this.options.retryForMs;
-    const delivery = this.deliver(batch, deadline).finally(() => {
-      this.inFlight--;
-      this.running.delete(delivery);
-      this.waiters.shift()?.();
-    });
+    const delivery = this.deliver(batch, deadline)
+      .catch((error: unknown) => this.stopWith(error)) // the journal could not record it (state busy or full)
+      .finally(() => {
+        this.inFlight--;
+        this.running.delete(delivery);
+        this.waiters.shift()?.();
+      });
     this.running.add(delivery);
+  }
+
+  private stopWith(error: unknown): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = error;
+    this.options.onFatal?.();
   }
 
   /** Resolves once another batch may be submitted (keeps memory flat when Pinterest is slower than the input). */
@@ -101,10 +109,7 @@ export class Uploader {
       return;
     }
     const reason = reasonOf(kind);
-    if ((isFatal(kind) || isMarkedFatal(error) || !(error instanceof PinsyncError)) && this.fatal === undefined) {
-      this.fatal = error;
-      this.options.onFatal?.();
-    }
+    if (isFatal(kind) || isMarkedFatal(error) || !(error instanceof PinsyncError)) this.stopWith(error);
     const detail = kind === 'bad_request' ? pinterestMessage(error) : undefined;
     tally.rowsErrored(batch.lines, reason, detail);
     journal.batchFailed(range, detail ? `${reason}: ${detail}` : reason);

@@ -1,16 +1,19 @@
 // The short human summary printed on stderr at the end of a run: the reference product's metrics
 // (Entered, Synced, Not synced with reasons, Pending, Errored) plus duplicates, requests and time.
 import type { RunReport } from './run-report.js';
+import { clean } from './table.js';
 
-export function formatSummary(report: RunReport, inputName: string): string {
+export function formatSummary(report: RunReport, input: string): string {
+  const inputName = clean(input);
+  const audienceName = report.audienceName === null ? null : clean(report.audienceName);
   const n = (value: number) => value.toLocaleString('en-US');
   const width = Math.max(...[report.entered, report.synced, report.records].map((v) => n(v).length));
   const row = (label: string, value: number, note = '') => `  ${label.padEnd(12)} ${n(value).padStart(width)}${note ? `  ${note}` : ''}`;
   const target = report.audienceId
-    ? `audience "${report.audienceName ?? report.audienceId}" (${report.audienceId}${report.customerListId ? `, customer list ${report.customerListId}` : ''})`
+    ? `audience "${audienceName ?? report.audienceId}" (${report.audienceId}${report.customerListId ? `, customer list ${report.customerListId}` : ''})`
     : report.createdAudience === false
-      ? `audience "${report.audienceName}" (to be created)`
-      : `audience "${report.audienceName ?? '?'}"`;
+      ? `audience "${audienceName}" (to be created)`
+      : `audience "${audienceName ?? '?'}"`;
   const verb = report.operation === 'REMOVE' ? 'Removed from' : report.operation === 'MIRROR' ? 'Mirrored into' : 'Pushed to';
   const lines = [
     report.dryRun ? `Dry run of ${inputName} for ${target}: nothing was sent.` : `${verb} ${target} from ${inputName}:`,

@@ -53,8 +53,8 @@ export function renderDetails(rows: Array<[label: string, value: string]>): stri
   return rows.map(([label, value]) => `${pad(label, width)}${GAP}${clean(value)}`.trimEnd()).join('\n') + '\n';
 }
 
-/** Control characters from API data must not reach the terminal. */
-function clean(text: string): string {
+/** Control characters from API data (or a file name) must not reach the terminal. */
+export function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { UsageError } from '../errors.js';
+import { PinsyncError, UsageError } from '../errors.js';
 import { APPLICATION_ID, MIGRATIONS } from './migrations.js';
 
 export type Database = BetterSqlite3.Database;
@@ -11,12 +11,22 @@ export type Database = BetterSqlite3.Database;
 /** The state file is unreadable as pinsync state (exit 2: an input the user must move aside). */
 export class StateFileError extends UsageError {}
 
+/**
+ * PINSYNC_HOME cannot hold the state (unwritable, a file, a full disk), or the state file stayed busy
+ * past the busy timeout. Exit 2: the user fixes the folder (or stops the other process), then reruns.
+ */
+export class StateUnavailableError extends UsageError {}
+
 export async function openDatabase(file: string): Promise<Database> {
   const { default: Sqlite } = await import('better-sqlite3');
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  // Hashed identifiers are still personal data: owner-only, like the config and credential files.
-  // SQLite gives its -wal and -shm files the main file's mode.
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Hashed identifiers are still personal data: owner-only, like the config and credential files.
+    // SQLite gives its -wal and -shm files the main file's mode.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  } catch (error) {
+    throw stateUnavailable(file, error) ?? error;
+  }
   let db: Database | undefined;
   try {
     const opened = (db = new Sqlite(file));
@@ -33,12 +43,15 @@ export async function openDatabase(file: string): Promise<Database> {
   } catch (error) {
     db?.close();
     if (error instanceof StateFileError) throw error;
-    throw unreadableState(file, error);
+    throw stateUnavailable(file, error) ?? unreadableState(file, error);
   }
 }
 
+/** How long a write waits for another process's write transaction before giving up with a sentence. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 function configure(db: Database): void {
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('journal_mode = WAL');
   // FULL: an acknowledged batch must survive a power cut or reboot, not just a killed process.
   db.pragma('synchronous = FULL');
@@ -84,13 +97,42 @@ function unreadableState(file: string, error: unknown): StateFileError {
       { cause: error },
     );
   }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new StateFileError(`The state file ${file} is locked by another pinsync: wait for it to finish and try again.`, {
-      cause: error,
-    });
-  }
   const reason = error instanceof Error ? error.message : String(error);
   return new StateFileError(`Cannot open the state file ${file} (${reason}): check its permissions or set PINSYNC_HOME.`, {
     cause: error,
   });
+}
+
+/**
+ * The sentence for a state folder or file that cannot take a write now (busy, full, unwritable), or
+ * undefined for any other error. Used when opening and for every write during a run.
+ */
+export function stateUnavailable(file: string, error: unknown): StateUnavailableError | undefined {
+  if (error instanceof PinsyncError) return undefined;
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const home = path.dirname(file);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_')) {
+    return new StateUnavailableError(
+      `The state file ${file} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} seconds: wait for it to finish (or stop it), then run this again.`,
+      { cause: error },
+    );
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+    return new StateUnavailableError(`The disk holding PINSYNC_HOME (${home}) is full: free some space, then run this again.`, { cause: error });
+  }
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    EEXIST: 'a file is in the way of the folder',
+    ENOTDIR: 'a file is in the way of the folder',
+    SQLITE_READONLY: 'read-only',
+    SQLITE_CANTOPEN: 'cannot create files there',
+  };
+  const reason = why[code];
+  if (reason === undefined) return undefined;
+  return new StateUnavailableError(
+    `PINSYNC_HOME (${home}) cannot hold pinsync's state (${reason}): fix it or set PINSYNC_HOME to a writable folder.`,
+    { cause: error },
+  );
 }

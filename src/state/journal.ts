@@ -1,13 +1,15 @@
 // The durable PushJournal: records each batch as it is sent, acknowledged or given up on, so a rerun
 // of the same command resumes where the last attempt stopped and keeps each batch's retry window.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { BatchRange, JournalTarget, PushJournal } from '../pipeline/journal.js';
 import type { RunReport } from '../report/run-report.js';
+import { stateUnavailable } from './database.js';
 import { fingerprintFile, runKey } from './fingerprint.js';
 import { decodeLines, encodeLines, LineSet } from './line-set.js';
 import type { RunRecord, RunStatus } from './runs.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
+import { acquireRunLock, runLockKey, type RunLock } from './run-lock.js';
 import { openStateStore, type StateStore } from './store.js';
 
 export interface RunJournalOptions {
@@ -31,6 +33,8 @@ export interface ResumeInfo {
 }
 
 export class DurableRunJournal implements PushJournal {
+  private busy: Error | undefined;
+
   constructor(
     private readonly store: StateStore,
     readonly run: RunRecord,
@@ -60,19 +64,45 @@ export class DurableRunJournal implements PushJournal {
     return earliest.at === null ? undefined : earliest.at + this.retryForMs;
   }
 
+  /** Recorded before the request goes out: a batch the journal cannot record is never sent. */
   batchSent(batch: BatchRange): void {
-    this.store.runs.batchSent(this.run.id, batch, batch.records, this.now());
+    this.record(() => this.store.runs.batchSent(this.run.id, batch, batch.records, this.now()));
   }
 
   batchAcknowledged(batch: BatchRange): void {
     const lines = batch.lines.length > 0 ? batch.lines : [batch.firstLine, batch.lastLine];
-    this.store.runs.batchAcknowledged(this.run.id, batch, batch.records, encodeLines(lines), this.now());
+    this.record(() => this.store.runs.batchAcknowledged(this.run.id, batch, batch.records, encodeLines(lines), this.now()));
   }
 
   batchFailed(batch: BatchRange, reason: string): void {
     // The uploader splits a rejected batch to isolate bad records; the halves report their own fate.
     const state = reason.startsWith('split') ? 'split' : 'failed';
-    this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, this.now(), state);
+    this.record(() => this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, this.now(), state));
+  }
+
+  /**
+   * Writes one journal entry, or stops the run with one sentence when the state cannot take it (busy
+   * past the timeout, disk full). On a full disk the reserve file is given up first so that this entry
+   * (perhaps a batch Pinterest already acknowledged) is still recorded: a rerun must not send it again.
+   */
+  private record(write: () => void): void {
+    // Busy once is busy for the rest of this run: the other in-flight batches must not wait 5 s each.
+    if (this.busy) throw this.busy;
+    try {
+      write();
+    } catch (error) {
+      const unavailable = stateUnavailable(this.store.file, error);
+      if (!unavailable) throw error;
+      if (!isDiskFull(error)) this.busy = unavailable;
+      if (isDiskFull(error) && releaseReserve(this.store.file)) {
+        try {
+          write();
+        } catch {
+          // Still no room: the entry is lost, and the sentence below says why.
+        }
+      }
+      throw unavailable;
+    }
   }
 
   /** Names the audience and list once push has resolved them (runs are listed per audience). */
@@ -82,14 +112,20 @@ export class DurableRunJournal implements PushJournal {
 
   finish(report: RunReport, exitCode: number): void {
     const target = report as unknown as Record<string, unknown>;
-    this.describeTarget({
-      adAccountId: stringOrUndefined(target.adAccountId),
-      audienceId: stringOrUndefined(target.audienceId),
-      audienceName: stringOrUndefined(target.audienceName),
-      customerListId: stringOrUndefined(target.customerListId),
-    });
     const stored = { ...report, runId: this.run.id, exitCode };
-    this.store.runs.finish(this.run.id, statusFor(exitCode), exitCode, JSON.stringify(stored), this.now());
+    try {
+      this.describeTarget({
+        adAccountId: stringOrUndefined(target.adAccountId),
+        audienceId: stringOrUndefined(target.audienceId),
+        audienceName: stringOrUndefined(target.audienceName),
+        customerListId: stringOrUndefined(target.customerListId),
+      });
+      this.store.runs.finish(this.run.id, statusFor(exitCode), exitCode, JSON.stringify(stored), this.now());
+    } catch (error) {
+      // Busy or full: every batch is already recorded, so a rerun resumes right; `pinsync runs` shows
+      // the run as interrupted once this process has gone.
+      if (!stateUnavailable(this.store.file, error)) throw error;
+    }
   }
 
   /** The sentence printed on Ctrl-C or a crash-like stop: how to pick up where this run left off. */
@@ -117,6 +153,7 @@ export async function startRunJournal(
   const state = store ?? (await openStateStore(ctx.paths.stateFile));
   let lock: RunLock | undefined;
   try {
+    keepReserve(state.file);
     const resumable = options.input !== '-';
     const fingerprint = resumable ? await fingerprintFile(options.input) : undefined;
     const key = runKey({
@@ -126,7 +163,9 @@ export async function startRunJournal(
       fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
       ...options.requestShape,
     });
-    if (resumable) lock = await acquireRunLock(ctx.paths.stateDir, `run:${key}`, describeRun(options));
+    // Standard input runs lock too, though no other run shares their key: `pinsync runs` tells a run
+    // that still holds its lock from one killed hard.
+    lock = await acquireRunLock(ctx.paths.stateDir, runLockKey(key), describeRun(options), { oneOff: !resumable });
     const now = ctx.now();
     const earlier = resumable && !options.restart ? state.runs.latestWithKey(key) : undefined;
     if (earlier && isResumable(earlier)) {
@@ -189,4 +228,40 @@ function statusFor(exitCode: number): RunStatus {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Room kept beside the state file for the last journal entries when the disk fills up mid-run: far more
+ * than one batch's entry needs, small next to any export. Made before anything is sent; a disk too
+ * full for it stops the run before it starts.
+ */
+const RESERVE_BYTES = 1024 * 1024;
+
+function reserveFile(stateFile: string): string {
+  return `${stateFile}-reserve`;
+}
+
+function keepReserve(stateFile: string): void {
+  const file = reserveFile(stateFile);
+  try {
+    if (fs.statSync(file, { throwIfNoEntry: false })?.size === RESERVE_BYTES) return;
+    fs.writeFileSync(file, Buffer.alloc(RESERVE_BYTES), { mode: 0o600 });
+  } catch (error) {
+    fs.rmSync(file, { force: true });
+    throw stateUnavailable(stateFile, error) ?? error;
+  }
+}
+
+function releaseReserve(stateFile: string): boolean {
+  try {
+    fs.unlinkSync(reserveFile(stateFile));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
 }

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
+import { isRunLockHeld, runLockKey } from './run-lock.js';
 import type { RunRecord } from './runs.js';
 import { openStateStore } from './store.js';
 
@@ -34,8 +35,8 @@ export async function listRuns(ctx: Context, limit: number): Promise<RunSummary[
   if (!fs.existsSync(ctx.paths.stateFile)) return [];
   const store = await openStateStore(ctx.paths.stateFile);
   try {
-    return store.runs
-      .list(limit)
+    const runs = await Promise.all(store.runs.list(limit).map((run) => withLiveStatus(ctx, run)));
+    return runs
       .map(summarise)
       .sort((a, b) => audienceLabel(a).localeCompare(audienceLabel(b)) || b.id - a.id);
   } finally {
@@ -50,14 +51,22 @@ export async function showRun(ctx: Context, idText: string): Promise<Record<stri
   if (!fs.existsSync(ctx.paths.stateFile)) throw missing;
   const store = await openStateStore(ctx.paths.stateFile);
   try {
-    const run = store.runs.get(id);
-    if (!run) throw missing;
+    const stored = store.runs.get(id);
+    if (!stored) throw missing;
+    const run = await withLiveStatus(ctx, stored);
     const report = run.reportJson ? (JSON.parse(run.reportJson) as Record<string, unknown>) : {};
     const errored = store.runs.batches(id, 'failed').map((b) => ({ firstLine: b.firstLine, lastLine: b.lastLine, reason: b.reason }));
     return { ...summarise(run), ...report, runId: run.id, status: run.status, attempts: run.attempts, erroredRanges: errored };
   } finally {
     store.close();
   }
+}
+
+/** A run still marked running whose process is gone (its lock is free) was interrupted: killed hard. */
+async function withLiveStatus(ctx: Context, run: RunRecord): Promise<RunRecord> {
+  if (run.status !== 'running') return run;
+  const alive = await isRunLockHeld(ctx.paths.stateDir, runLockKey(run.runKey));
+  return alive ? run : { ...run, status: 'interrupted' };
 }
 
 function summarise(run: RunRecord): RunSummary {

@@ -20,17 +20,24 @@ interface Holder {
 /** Another pinsync process holds the lock (exit 2: wait for it, or stop it, then run again). */
 export class RunInProgressError extends UsageError {}
 
+export interface RunLockOptions {
+  /** The key is never taken again (a run of standard input): the lock file goes when it is released. */
+  oneOff?: boolean;
+}
+
+/** The lock a push or sync run holds while it runs, by the run's key (`runs.run_key`). */
+export function runLockKey(runKey: string): string {
+  return `run:${runKey}`;
+}
+
 /**
  * Takes the lock named by `key` (any string; it is hashed into a file name), or fails at once with a
  * sentence naming the holder. `doing` completes "Another pinsync run … is already <doing>".
  */
-export async function acquireRunLock(stateDir: string, key: string, doing: string): Promise<RunLock> {
+export async function acquireRunLock(stateDir: string, key: string, doing: string, options: RunLockOptions = {}): Promise<RunLock> {
   const { default: Sqlite } = await import('better-sqlite3');
-  const dir = path.join(stateDir, 'locks');
+  const { dir, lockFile, holderFile } = lockFiles(stateDir, key);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const name = createHash('sha256').update(key).digest('hex').slice(0, 32);
-  const lockFile = path.join(dir, `${name}.lock`);
-  const holderFile = path.join(dir, `${name}.holder`);
   const db = new Sqlite(lockFile, { timeout: 0 });
   if (!tryExclusive(db)) {
     db.close();
@@ -43,9 +50,41 @@ export async function acquireRunLock(stateDir: string, key: string, doing: strin
       if (released) return;
       released = true;
       fs.rmSync(holderFile, { force: true });
+      // Removed while still held: nobody waits on a one-off key, and a prober finds no file, no holder.
+      if (options.oneOff) fs.rmSync(lockFile, { force: true });
       db.close(); // ends the open transaction and drops the file lock
     },
   };
+}
+
+/**
+ * Whether a live process holds the lock named by `key`. A run left "running" whose lock is free was
+ * killed hard (kill -9, power cut): the kernel dropped its lock. The probe reads under a shared lock,
+ * which the holder's exclusive lock refuses, and takes nothing a starting run would wait on.
+ */
+export async function isRunLockHeld(stateDir: string, key: string): Promise<boolean> {
+  const { lockFile } = lockFiles(stateDir, key);
+  if (!fs.existsSync(lockFile)) return false;
+  const { default: Sqlite } = await import('better-sqlite3');
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    db = new Sqlite(lockFile, { timeout: 0, readonly: true, fileMustExist: true });
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    return false;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') return true;
+    if (code === 'SQLITE_CANTOPEN') return false; // removed by a one-off run that just ended
+    throw error;
+  } finally {
+    db?.close();
+  }
+}
+
+function lockFiles(stateDir: string, key: string) {
+  const dir = path.join(stateDir, 'locks');
+  const name = createHash('sha256').update(key).digest('hex').slice(0, 32);
+  return { dir, lockFile: path.join(dir, `${name}.lock`), holderFile: path.join(dir, `${name}.holder`) };
 }
 
 function tryExclusive(db: BetterSqlite3.Database): boolean {
