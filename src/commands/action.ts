@@ -2,6 +2,7 @@
 // runs, and turns the returned number into process.exitCode. Errors propagate to main.ts.
 import { InvalidArgumentError, type Command } from 'commander';
 import { createContext, type Context } from '../context.js';
+import { durationToMs } from '../duration.js';
 
 let sharedSignal: AbortSignal | undefined;
 
@@ -61,13 +62,4 @@ export function parseDuration(name: string) {
     }
     return ms;
   };
-}
-
-export function durationToMs(value: string): number | undefined {
-  const text = value.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0);
 }

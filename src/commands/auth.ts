@@ -2,7 +2,8 @@
 import { type Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { action, durationToMs, parseDuration, parseInteger } from './action.js';
+import { durationToMs } from '../duration.js';
+import { action, parseDuration, parseInteger } from './action.js';
 
 interface LoginFlags {
   browser: boolean;

@@ -5,7 +5,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Context } from '../context.js';
 import type { SandboxState } from '../sandbox/state.js';
 import { UsageError } from '../errors.js';
-import { action, durationToMs, parseDuration, parseInteger, parseNumber } from './action.js';
+import { action, parseDuration, parseInteger, parseNumber } from './action.js';
+import { durationToMs } from '../duration.js';
 
 interface SandboxFlags {
   port: number;

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { durationToMs } from '../commands/action.js';
-import type { PushOptions } from '../commands/push.js';
+import { durationToMs } from '../duration.js';
+import type { PushOptions } from '../pipeline/run-options.js';
 import { UsageError } from '../errors.js';
 import { jobsFileSchema, type JobEntry, type JobsFileEntry } from './jobs-schema.js';
 

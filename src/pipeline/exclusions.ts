@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { DigestSet } from './dedupe.js';
-import { isBlank, normaliserFor } from './normalise.js';
+import { isBlank, normaliserFor, type Normalised } from './normalise.js';
 import { createRowReader, type RowSink } from './read-rows.js';
 import { openInput, type InputSource } from './source.js';
 import type { ColumnPlan } from './columns.js';
@@ -91,7 +91,7 @@ async function addFile(source: InputSource, set: DigestSet, options: ExclusionOp
 /** Adds every usable identifier of every row; a row with none excludes nobody and is only counted. */
 class ExclusionSink implements RowSink {
   readonly summary: ExclusionFileSummary;
-  private normalisers: Array<(raw: string) => string | null> = [];
+  private normalisers: Array<(raw: string) => Normalised> = [];
 
   constructor(
     private readonly set: DigestSet,
@@ -111,7 +111,7 @@ class ExclusionSink implements RowSink {
       const raw = values[i]!;
       if (isBlank(raw)) continue;
       const record = this.normalisers[i]!(raw);
-      if (record === null) continue;
+      if (typeof record !== 'string') continue; // invalid, or the all-zero device id
       this.set.add(record);
       usable++;
     }

@@ -1,7 +1,6 @@
 // When a customer list can carry a CUSTOMER_LIST audience, as Pinterest's docs state it: at least 100
 // matched users, and done processing (a list is PROCESSING for a while after every create or PATCH).
 import { DEFAULT_MATCHED_SHARE, MIN_MATCHED_USERS } from './records.js';
-import type { CustomerListState } from './state.js';
 
 /**
  * Whether the sandbox refuses an audience on a list that is not READY, unless told otherwise. Pinterest
@@ -30,15 +29,22 @@ export function listRulesFrom(options: Partial<ListRules> = {}): ListRules {
   };
 }
 
+/** What readiness needs of a customer list (state.ts's CustomerListState has it). */
+export interface ListProgress {
+  id: string;
+  matched: number;
+  processingUntil?: number;
+}
+
 export type ListStatus = 'PROCESSING' | 'READY' | 'TOO_SMALL';
 
-export function listStatus(list: CustomerListState, now: number): ListStatus {
+export function listStatus(list: ListProgress, now: number): ListStatus {
   if ((list.processingUntil ?? 0) > now) return 'PROCESSING';
   return list.matched >= MIN_MATCHED_USERS ? 'READY' : 'TOO_SMALL';
 }
 
 /** Why Pinterest would refuse an audience on this list now, or undefined when it accepts. */
-export function audienceRefusal(list: CustomerListState, now: number): string | undefined {
+export function audienceRefusal(list: ListProgress, now: number): string | undefined {
   switch (listStatus(list, now)) {
     case 'PROCESSING':
       return `Customer list ${list.id} is still processing. Create the audience once the list is READY.`;

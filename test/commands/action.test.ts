@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { durationToMs, parseDuration, parseInteger, parseNumber } from '../../src/commands/action.js';
+import { parseDuration, parseInteger, parseNumber } from '../../src/commands/action.js';
+import { durationToMs } from '../../src/duration.js';
 
 /** Parses `args` with one option, as a user's command line would be; the value or commander's message. */
 function parseFlag(flag: string, parser: (value: string) => unknown, args: string[]): unknown {

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, makeHome, repoRoot, runCli } from '../support/cli.js';
-import { AD_ACCOUNT, hashesOf, listRecords, recordsWritten, sameSet, sandboxEnv, writeUsers } from '../state/e2e-helpers.js';
+import { US as AD_ACCOUNT, sandboxEnv } from '../support/sandbox.js';
+import { hashesOf, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
 
 const USERS = 3000;
 

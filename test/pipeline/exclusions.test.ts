@@ -49,7 +49,7 @@ describe('loadExclusions', () => {
       file('devices.ndjson.gz', `{"gaid":"${maid}"}\n{"gaid":"not-a-uuid"}\n`),
       file('emails.csv', 'email\na@example.com\nb@example.com\na@example.com\n'),
     ]);
-    expect(exclusions.has(normaliseDeviceId(maid.toLowerCase())!)).toBe(true);
+    expect(exclusions.has(normaliseDeviceId(maid.toLowerCase()) as string)).toBe(true);
     expect(exclusions.has(emailRecord('b@example.com'))).toBe(true);
     expect(exclusions.size).toBe(3);
     expect(exclusions.files).toEqual([
