@@ -1,4 +1,5 @@
 // Entry point: builds the commander program, catches errors once, sets process.exitCode.
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { setInterruptSignal } from './commands/action.js';
@@ -93,11 +94,18 @@ export function reportError(thrown: unknown, debug: boolean): number {
   return ExitCode.internal;
 }
 
-/** A SQLite error that escaped a run (busy or full state file): the same sentence the journal gives. */
+/**
+ * A SQLite error that escaped a run (busy or full state file), or a file-system error on pinsync's own
+ * folders (PINSYNC_HOME is a file, read-only, full): the same sentence the journal gives.
+ */
 function stateProblem(error: unknown): PinsyncError | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
-  return stateUnavailable(resolvePaths(process.env).stateFile, error);
+  const { code, path: failedPath } = (error ?? {}) as { code?: unknown; path?: unknown };
+  if (typeof code !== 'string') return undefined;
+  const paths = resolvePaths(process.env);
+  if (code.startsWith('SQLITE_')) return stateUnavailable(paths.stateFile, error);
+  if (typeof failedPath !== 'string') return undefined;
+  const own = [paths.configFile, paths.stateFile].find((file) => failedPath === file || failedPath.startsWith(path.dirname(file) + path.sep));
+  return own ? stateUnavailable(own, error) : undefined;
 }
 
 async function main(argv: string[]): Promise<void> {
