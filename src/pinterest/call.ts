@@ -5,13 +5,26 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { AuthError, InterruptedError } from '../errors.js';
-import { ApiError, errorCode, kindForStatus, messageForStatus, scrubApiMessage, type CallSubject } from './errors.js';
+import {
+  ApiError,
+  errorCode,
+  kindForStatus,
+  messageForStatus,
+  MISSING_SCOPE_CODE,
+  missingScopeError,
+  quotaError,
+  scopeFor,
+  scrubApiMessage,
+  spamError,
+  type CallSubject,
+} from './errors.js';
 import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
-import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, RateLimiter, realClock, type Clock } from './ratelimit.js';
+import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, PACED_WINDOW_MAX_MS, RateLimiter, realClock, type Clock } from './ratelimit.js';
 import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import type { TokenProvider } from './tokens.js';
 import {
   bearerHeaders,
+  budgetOf,
   createDispatcher,
   DEFAULT_TIMEOUT_MS,
   exchange,
@@ -79,6 +92,8 @@ interface Attempt {
   category: string;
   number: number;
   signal: AbortSignal | undefined;
+  /** Epoch ms: the call's retry window ends then. */
+  deadline: number;
 }
 
 export class CallEngine {
@@ -116,8 +131,8 @@ export class CallEngine {
           if (existing !== undefined) return existing;
         }
         const token = wellFormed(await this.options.tokens.accessToken());
-        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal };
-        await this.waitForSlot(attempt, deadline);
+        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, deadline };
+        await this.waitForSlot(attempt);
         try {
           return (await this.send(attempt, call)) as Operations[K]['response'];
         } catch (error) {
@@ -148,17 +163,10 @@ export class CallEngine {
     await this.dispatcher.close();
   }
 
-  private async waitForSlot(attempt: Attempt, deadline: number): Promise<void> {
+  private async waitForSlot(attempt: Attempt): Promise<void> {
     const pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
-    if (pausedUntil >= deadline) {
-      // Pinterest asked to wait past this call's retry window: fail now rather than sleep in vain.
-      throw new ApiError(messageForStatus(429, {}, undefined), {
-        kind: 'rate_limited',
-        status: 429,
-        retryable: true,
-        retryAfterMs: pausedUntil - this.clock.now(),
-      });
-    }
+    // Pinterest asked to wait past this call's retry window (or for hours): stop now, send nothing.
+    if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
     try {
@@ -190,12 +198,19 @@ export class CallEngine {
     this.emit({ ...event, status: answer.status, ms: this.clock.now() - started });
     this.honourQuotaHeaders(answer, attempt);
     if (answer.status >= 200 && answer.status < 300) return answer.text ? parseJson(answer.text) : undefined;
-    throw this.httpError(answer, call.subject ?? {});
+    throw this.httpError(answer, call.subject ?? {}, attempt);
+  }
+
+  /** A wait until `until` is a spent quota, not a short window, when it outlasts the call or an hour. */
+  private isQuotaStop(until: number, deadline: number): boolean {
+    return until >= deadline || until - this.clock.now() > PACED_WINDOW_MAX_MS;
   }
 
   private honourQuotaHeaders(answer: HttpAnswer, attempt: Attempt): void {
     const now = this.clock.now();
     if (answer.status === 429) this.stats.rateLimited += 1;
+    if (answer.status === 429 && isSpam(answer.text)) return; // not a rate limit: nothing to learn
+    this.limiter.observe(attempt.lane, attempt.category, budgetOf(answer.headers, answer.status, now));
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
@@ -203,9 +218,14 @@ export class CallEngine {
     }
   }
 
-  private httpError({ status, headers, text }: HttpAnswer, subject: CallSubject): ApiError {
+  private httpError({ status, headers, text }: HttpAnswer, subject: CallSubject, attempt: Attempt): ApiError {
     const body = parseErrorBody(text);
     const apiMessage = scrubApiMessage(body.message);
+    if (status === 401 && body.code === MISSING_SCOPE_CODE) return missingScopeError(scopeFor(attempt.category, body.message), apiMessage);
+    if (status === 429 && isSpam(text)) return spamError(scrubApiMessage(body.detail ?? body.message));
+    const now = this.clock.now();
+    const waitMs = status === 429 ? retryWaitMs(headers, status, now) : undefined;
+    if (waitMs !== undefined && this.isQuotaStop(now + waitMs, attempt.deadline)) return quotaError(now + waitMs, now);
     const retryable = status === 429 || status === 408 || status >= 500;
     return new ApiError(messageForStatus(status, subject, apiMessage), {
       kind: kindForStatus(status),
@@ -274,12 +294,19 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseErrorBody(text: string): { code?: number; message?: string } {
+/** Pinterest's api-quickstart reads a 429 whose message_detail mentions spam as its own error. */
+function isSpam(text: string): boolean {
+  const { detail, message } = parseErrorBody(text);
+  return /spam/i.test(detail ?? '') || /spam/i.test(message ?? '');
+}
+
+function parseErrorBody(text: string): { code?: number; message?: string; detail?: string } {
   try {
-    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown; message_detail?: unknown };
     return {
       code: typeof parsed.code === 'number' ? parsed.code : undefined,
       message: typeof parsed.message === 'string' ? parsed.message : undefined,
+      detail: typeof parsed.message_detail === 'string' ? parsed.message_detail : undefined,
     };
   } catch {
     return {};

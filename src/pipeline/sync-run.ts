@@ -22,6 +22,7 @@ import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
@@ -340,7 +341,7 @@ function syncReport(input: ReportInput): RunReport {
     report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
   }
   if (input.target.toCreate) report.createdAudience = input.target.audienceId !== undefined;
-  return report;
+  return addLimitKeys(report, input.client, sent?.fatal);
 }
 
 function tellWhyItStopped(ctx: Context, sent: Sent, report: RunReport, journal: DurableRunJournal): void {

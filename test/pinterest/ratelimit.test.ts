@@ -87,9 +87,10 @@ describe('RateLimiter against the sandbox', () => {
       expect(sandbox.state.requests.length).toBe(2); // held back, not sent into a 429
       controller.abort();
       expect(await third).toMatchObject({ exitCode: 130 });
-      // A call whose retry window ends before the quota resets fails at once, retryable.
+      // A call whose retry window ends before the quota resets stops at once: a spent quota (exit 3), with its reset time.
       const hurried = await client.adAccount(US, { deadline: Date.now() + 5_000, signal: new AbortController().signal }).catch((e: unknown) => e);
-      expect(hurried).toMatchObject({ kind: 'rate_limited', retryable: true });
+      expect(hurried).toMatchObject({ kind: 'quota', retryable: false, exitCode: 3 });
+      expect((hurried as { resetAt: number }).resetAt).toBeGreaterThan(Date.now() + 50_000);
       expect(sandbox.state.requests.length).toBe(2);
     } finally {
       await client.close();
