@@ -96,8 +96,15 @@ interface Attempt {
   deadline: number;
 }
 
+/** A call waiting for its rate-limit slot, cut short when the lane stops (spam, a spent quota). */
+interface SlotWaiter {
+  deadline: number;
+  cut: AbortController;
+}
+
 export class CallEngine {
   readonly apiBase: string;
+  private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
   private readonly limiter: RateLimiter;
   private readonly dispatcher: Dispatcher;
@@ -169,10 +176,31 @@ export class CallEngine {
     if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
+    const waiters = this.waitersOf(attempt);
+    const waiter: SlotWaiter = { deadline: attempt.deadline, cut: new AbortController() };
+    waiters.add(waiter);
+    const signal = attempt.signal ? AbortSignal.any([attempt.signal, waiter.cut.signal]) : waiter.cut.signal;
     try {
-      await this.limiter.acquire(attempt.lane, attempt.category, attempt.signal);
+      await this.limiter.acquire(attempt.lane, attempt.category, signal);
     } catch (error) {
+      if (waiter.cut.signal.aborted && !attempt.signal?.aborted) throw waiter.cut.signal.reason;
       throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
+    } finally {
+      waiters.delete(waiter);
+    }
+  }
+
+  private waitersOf(attempt: Attempt): Set<SlotWaiter> {
+    const key = `${attempt.lane}\u0000${attempt.category}`;
+    let waiters = this.waiting.get(key);
+    if (!waiters) this.waiting.set(key, (waiters = new Set()));
+    return waiters;
+  }
+
+  /** Calls still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
+  private cutWaiters(attempt: Attempt, error: ApiError, stops: (deadline: number) => boolean = () => true): void {
+    for (const waiter of this.waitersOf(attempt)) {
+      if (stops(waiter.deadline)) waiter.cut.abort(error.asUnsent());
     }
   }
 
@@ -198,7 +226,10 @@ export class CallEngine {
     this.emit({ ...event, status: answer.status, ms: this.clock.now() - started });
     this.honourQuotaHeaders(answer, attempt);
     if (answer.status >= 200 && answer.status < 300) return answer.text ? parseJson(answer.text) : undefined;
-    throw this.httpError(answer, call.subject ?? {}, attempt);
+    const error = this.httpError(answer, call.subject ?? {}, attempt);
+    // The run stops: what still waits for a slot is not sent (its rows stay pending for a rerun).
+    if (error.kind === 'spam' || error.kind === 'quota') this.cutWaiters(attempt, error);
+    throw error;
   }
 
   /** A wait until `until` is a spent quota, not a short window, when it outlasts the call or an hour. */
@@ -215,6 +246,8 @@ export class CallEngine {
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
       this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
+      const until = now + waitMs;
+      this.cutWaiters(attempt, quotaError(until, now), (deadline) => this.isQuotaStop(until, deadline));
     }
   }
 

@@ -36,6 +36,8 @@ export interface ApiErrorDetails {
   retryAfterMs?: number;
   /** For kind 'quota': when Pinterest says the quota refills (epoch ms). */
   resetAt?: number;
+  /** The request was never sent (cut while waiting for its slot): its records did not reach Pinterest. */
+  unsent?: boolean;
   cause?: unknown;
 }
 
@@ -49,6 +51,7 @@ export class ApiError extends PinsyncError {
   retryable: boolean;
   readonly retryAfterMs?: number;
   readonly resetAt?: number;
+  readonly unsent: boolean;
 
   constructor(message: string, details: ApiErrorDetails) {
     super(redact(message), exitCodeFor(details.kind), { cause: details.cause });
@@ -59,6 +62,13 @@ export class ApiError extends PinsyncError {
     this.retryable = details.retryable;
     this.retryAfterMs = details.retryAfterMs;
     this.resetAt = details.resetAt;
+    this.unsent = details.unsent ?? false;
+  }
+
+  /** The same stop, for a request still waiting for its slot: it is not sent, its rows stay pending. */
+  asUnsent(): ApiError {
+    const { kind, status, code, apiMessage, retryable, retryAfterMs, resetAt } = this;
+    return new ApiError(this.message, { kind, status, code, apiMessage, retryable, retryAfterMs, resetAt, unsent: true });
   }
 }
 

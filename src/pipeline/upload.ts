@@ -147,9 +147,9 @@ export class Uploader {
     // rerun sends it again; counting it as errored would turn an interruption (130) into exit 3.
     if (error instanceof InterruptedError) return;
     const kind = kindOf(error);
-    // A spent quota stops the run and sends nothing more; these rows were not taken, so they stay
-    // pending and a rerun after the reset sends them.
-    if (kind === 'quota') {
+    // A spent quota stops the run and sends nothing more; these rows were not taken (or not sent while
+    // another batch's answer stopped the run), so they stay pending and a rerun sends them.
+    if (kind === 'quota' || (error as { unsent?: unknown }).unsent === true) {
       this.stopWith(error);
       return;
     }
