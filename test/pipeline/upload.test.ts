@@ -28,64 +28,49 @@ function batchOf(records: string[], firstLine = 2): Batch {
   };
 }
 
+/** Uploads `records` as one batch into a fresh list: what was counted, the rejects, the acknowledged ranges, the PATCHes it took. */
+async function upload(records: string[], faults = {}) {
+  sandbox = await startSandbox({ port: 0, writeRate: 1000, faults });
+  const list = sandbox.state.createCustomerList(US, { name: 'Newsletter', records: [] });
+  const client = new PinterestClient({ apiBase: sandbox.apiBase, tokens: staticTokenProvider(sandbox.token), retryFor: 5_000, writeRate: 1000 });
+  const rejects: Array<[number, string]> = [];
+  const tally = new Tally({ reject: (line, reason) => rejects.push([line, reason]) });
+  const sent: BatchRange[] = [];
+  const journal: PushJournal = { ...noopJournal, batchAcknowledged: (range) => sent.push(range) };
+  for (let i = 0; i < records.length; i++) tally.rowEntered();
+  const uploader = new Uploader({
+    target: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },
+    tally,
+    journal,
+    maxInFlight: 4,
+    retryForMs: 5_000,
+    now: Date.now,
+  });
+  uploader.submit(batchOf(records));
+  await uploader.drain();
+  await client.close();
+  const requests = sandbox.state.requests.filter((r) => r.method === 'PATCH').length;
+  return { tally, rejects, sent, uploader, list, counts: tally.counts(), requests, held: sandbox.state.customerList(list.id)!.records.size };
+}
+
 describe('the uploader', () => {
   it('splits a batch Pinterest rejects until the bad row is isolated, and delivers the rest', async () => {
-    sandbox = await startSandbox({ port: 0, writeRate: 1000 });
-    const list = sandbox.state.createCustomerList(US, { name: 'Newsletter', records: [] });
-    const client = new PinterestClient({ apiBase: sandbox.apiBase, tokens: staticTokenProvider(sandbox.token), retryFor: 5_000 });
     const good = Array.from({ length: 37 }, (_, i) => sha256(`user${i}@example.com`));
     const bad = sha256('bad@example.com').toUpperCase(); // Pinterest wants lowercase records
     const records = [...good.slice(0, 20), bad, ...good.slice(20)];
-    const rejects: Array<[number, string]> = [];
-    const tally = new Tally({ reject: (line, reason) => rejects.push([line, reason]) });
-    const sent: BatchRange[] = [];
-    const journal: PushJournal = { ...noopJournal, batchAcknowledged: (range) => sent.push(range) };
-    for (let i = 0; i < records.length; i++) tally.rowEntered();
-    const uploader = new Uploader({
-      target: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },
-      tally,
-      journal,
-      maxInFlight: 4,
-      retryForMs: 5_000,
-      now: Date.now,
-    });
-    uploader.submit(batchOf(records));
-    await uploader.drain();
-    await client.close();
+    const { tally, rejects, sent, uploader, list } = await upload(records);
 
     expect(tally.counts()).toMatchObject({ entered: 38, synced: 37, errored: 1, pending: 0, records: 37 });
     expect(rejects).toHaveLength(1);
     expect(rejects[0]![0]).toBe(22); // the 21st record sits on line 22
     expect(rejects[0]![1]).toMatch(/^rejected_by_pinterest: .*uppercase/);
     expect(rejects[0]![1]).not.toContain(bad);
-    expect([...sandbox.state.customerList(list.id)!.records].sort()).toEqual([...good].sort());
+    expect([...sandbox!.state.customerList(list.id)!.records].sort()).toEqual([...good].sort());
     expect(sent.flatMap((range) => range.lines).sort((a, b) => a - b)).toEqual(records.map((_, i) => i + 2).filter((line) => line !== 22));
     expect(uploader.fatal).toBeUndefined();
   });
 
   describe('bounded bisection', () => {
-    /** Uploads `records` as one batch into a fresh list; returns what was counted and how many PATCHes it took. */
-    async function upload(records: string[], faults = {}) {
-      sandbox = await startSandbox({ port: 0, writeRate: 1000, faults });
-      const list = sandbox.state.createCustomerList(US, { name: 'Newsletter', records: [] });
-      const client = new PinterestClient({ apiBase: sandbox.apiBase, tokens: staticTokenProvider(sandbox.token), retryFor: 5_000, writeRate: 1000 });
-      const rejects: Array<[number, string]> = [];
-      const tally = new Tally({ reject: (line, reason) => rejects.push([line, reason]) });
-      for (let i = 0; i < records.length; i++) tally.rowEntered();
-      const uploader = new Uploader({
-        target: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },
-        tally,
-        journal: noopJournal,
-        maxInFlight: 4,
-        retryForMs: 5_000,
-        now: Date.now,
-      });
-      uploader.submit(batchOf(records));
-      await uploader.drain();
-      await client.close();
-      const requests = sandbox.state.requests.filter((r) => r.method === 'PATCH').length;
-      return { counts: tally.counts(), rejects, requests, held: sandbox.state.customerList(list.id)!.records.size };
-    }
     const good = (n: number, from = 0) => Array.from({ length: n }, (_, i) => sha256(`user${from + i}@example.com`));
     const bad = (i: number) => sha256(`bad${i}@example.com`).toUpperCase();
 
