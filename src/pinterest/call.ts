@@ -232,6 +232,11 @@ export class CallEngine {
     throw error;
   }
 
+  private isPerSecondWindow(attempt: Attempt, { limit, resetMs }: { limit?: number; resetMs?: number }): boolean {
+    const rate = attempt.category === 'ads_write' ? (this.options.writeRate ?? DEFAULT_WRITE_RATE) : DEFAULT_READ_RATE;
+    return limit !== undefined && limit <= rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
+  }
+
   /** A wait until `until` is a spent quota, not a short window, when it outlasts the call or an hour. */
   private isQuotaStop(until: number, deadline: number): boolean {
     return until >= deadline || until - this.clock.now() > PACED_WINDOW_MAX_MS;
@@ -241,7 +246,11 @@ export class CallEngine {
     const now = this.clock.now();
     if (answer.status === 429) this.stats.rateLimited += 1;
     if (answer.status === 429 && isSpam(answer.text)) return; // not a rate limit: nothing to learn
-    this.limiter.observe(attempt.lane, attempt.category, budgetOf(answer.headers, answer.status, now));
+    const budget = budgetOf(answer.headers, answer.status, now);
+    this.limiter.observe(attempt.lane, attempt.category, budget);
+    // A 429 of the per-second window (another process on this token): the slower rate answers it;
+    // holding the whole lane for the rounded-up second would waste most of that second.
+    if (answer.status === 429 && this.isPerSecondWindow(attempt, budget)) return;
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);

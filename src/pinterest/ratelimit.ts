@@ -56,15 +56,18 @@ export interface BudgetObservation {
 
 /**
  * Learning the budget. A rate-limit 429 cuts the lane's rate by DECREASE; a success whose window still
- * had room (remaining ≥ 1) adds INCREASE/s back, up to the configured rate. A full window (remaining 0)
- * holds the rate: that is where a lone process runs at full speed, and where processes sharing a token
- * (who only see each other through these answers) settle without living on 429s.
+ * had room adds back INCREASE per request of room (x-ratelimit-remaining), up to the configured rate,
+ * so a process left alone is back at full speed within a few seconds. A full window (remaining 0) holds
+ * the rate: that is where a lone process runs at full speed, and where processes sharing a token (who
+ * only see each other through these answers) settle without living on 429s.
  */
-const DECREASE = 0.8;
-const INCREASE_PER_ANSWER = 0.05;
+const DECREASE = 0.7;
+const INCREASE = 0.1;
 const MIN_RATE = 0.2;
 /** A window quota (e.g. 400 a minute) is paced; a longer one (a day) is spent, then the run stops. */
 export const PACED_WINDOW_MAX_MS = 3_600_000;
+/** Pace a window quota 1% under its steady rate: timers fire late, never early, but clocks differ. */
+const QUOTA_MARGIN = 0.01;
 
 interface Lane {
   /** The configured ceiling, requests per second. */
@@ -73,6 +76,8 @@ interface Lane {
   learnedRate: number;
   /** Spacing that spreads a window quota's remaining budget over the time to its reset (0: none). */
   pacedIntervalMs: number;
+  /** The longest reset seen of a window quota: about its window, so limit per window is its steady rate. */
+  quotaWindowMs: number;
   intervalMs: number;
   nextSlot: number;
   pausedUntil: number;
@@ -124,10 +129,26 @@ export class RateLimiter {
     if (seen.status === 429) {
       lane.learnedRate = Math.max(MIN_RATE, lane.learnedRate * DECREASE);
     } else if (seen.status >= 200 && seen.status < 300 && seen.remaining !== undefined) {
-      if (seen.remaining >= 1) lane.learnedRate = Math.min(lane.rate, lane.learnedRate + INCREASE_PER_ANSWER);
-      lane.pacedIntervalMs = pacedInterval(lane.rate, seen);
+      lane.learnedRate = Math.min(lane.rate, lane.learnedRate + INCREASE * Math.min(seen.remaining, lane.rate));
+      lane.pacedIntervalMs = this.pacedInterval(lane, seen);
     }
     lane.intervalMs = Math.max((1000 + WINDOW_SLACK_MS) / lane.learnedRate, lane.pacedIntervalMs);
+  }
+
+  /**
+   * A quota over a window longer than the per-second rate (its limit is well above `rate`) is spread
+   * evenly, so the run settles just under it instead of spending it at full speed and then living on
+   * 429s: at most `limit` per window (the longest reset seen), and the remaining budget over the time
+   * to the reset when that is slower (another process used part of it). Resets come in whole seconds,
+   * so a reset of a second or less says little. The per-second window itself is left to spacing.
+   */
+  private pacedInterval(lane: Lane, seen: BudgetObservation): number {
+    const { limit, remaining, resetMs } = seen;
+    if (limit === undefined || remaining === undefined || resetMs === undefined) return 0;
+    if (limit <= lane.rate * 1.5 || resetMs > PACED_WINDOW_MAX_MS) return 0;
+    lane.quotaWindowMs = Math.max(lane.quotaWindowMs, resetMs);
+    const steady = (lane.quotaWindowMs * (1 + QUOTA_MARGIN)) / limit;
+    return resetMs > 1000 ? Math.max(steady, resetMs / Math.max(1, remaining)) : steady;
   }
 
   /** Requests per second this lane now grants (for tests and progress). */
@@ -147,7 +168,7 @@ export class RateLimiter {
     const id = `${key}\u0000${category}`;
     let lane = this.lanes.get(id);
     if (!lane) {
-      lane = { rate, learnedRate: rate, pacedIntervalMs: 0, intervalMs: (1000 + WINDOW_SLACK_MS) / rate, nextSlot: 0, pausedUntil: 0, queue: [], pumping: false };
+      lane = { rate, learnedRate: rate, pacedIntervalMs: 0, quotaWindowMs: 0, intervalMs: (1000 + WINDOW_SLACK_MS) / rate, nextSlot: 0, pausedUntil: 0, queue: [], pumping: false };
       this.lanes.set(id, lane);
     }
     return lane;
@@ -185,18 +206,6 @@ export class RateLimiter {
         lane.wake = undefined;
       });
   }
-}
-
-/**
- * A quota over a window longer than the per-second rate (its limit is well above `rate`) is spread
- * evenly: the remaining budget over the time to its reset, so the run settles just under it instead of
- * spending it at full speed and then living on 429s. The per-second window itself is left to spacing.
- */
-function pacedInterval(rate: number, seen: BudgetObservation): number {
-  const { limit, remaining, resetMs } = seen;
-  if (limit === undefined || remaining === undefined || resetMs === undefined) return 0;
-  if (limit <= rate * 1.5 || resetMs > PACED_WINDOW_MAX_MS) return 0;
-  return resetMs / Math.max(1, remaining);
 }
 
 /** Parse Retry-After (seconds or an HTTP date) into ms from `now`. */
