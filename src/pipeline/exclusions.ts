@@ -2,6 +2,7 @@
 // read once per run from CSV or NDJSON files (.gz too), plain or already-hashed, with the input's own
 // reader, column detection and normalisers, so a record matches exactly the one the input would send.
 // Kept as 8-byte digests like the duplicate check: 10M exclusions take 128 MiB.
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { DigestSet } from './dedupe.js';
@@ -129,4 +130,33 @@ function inExclusionFile(name: string, error: unknown): unknown {
   if (!(error instanceof UsageError)) return error;
   const message = error.message.replace(/ Name one with --email-column, --maid-column or --idfa-column\.$/, ' Name the column email, maid or idfa.');
   return new UsageError(`In the exclusion file ${name}: ${message}`, { cause: error });
+}
+
+/**
+ * Starts loading a run's exclusion files at once, so reading them overlaps the audience lookup; the
+ * run awaits the result before anything is sent, and a failure (exit 2, naming the file) surfaces there.
+ */
+export function startLoadingExclusions(files: readonly string[] | undefined, options: ExclusionOptions): Promise<Exclusions> {
+  const loading = loadExclusions(files ?? [], options);
+  loading.catch(() => {}); // handled where the run awaits it
+  return loading;
+}
+
+/** One line for stderr: how many users are left out, from which files, and rows that exclude nobody. */
+export function describeExclusions(exclusions: Exclusions): string | undefined {
+  if (exclusions.files.length === 0) return undefined;
+  const n = (value: number) => value.toLocaleString('en-US');
+  const names = exclusions.files.map((file) => file.name).join(', ');
+  const unusable = exclusions.files.reduce((sum, file) => sum + file.unusable, 0);
+  const warning = unusable > 0 ? `; ${n(unusable)} of their rows have no valid identifier and exclude nobody` : '';
+  return `Excluding ${n(exclusions.size)} identifiers listed in ${names}${warning}.`;
+}
+
+/**
+ * The exclusion files as part of a run's identity (journal key): a rerun with other files starts
+ * afresh rather than resuming a diff or line numbering computed without them. Empty without files,
+ * so a run without --exclude keeps the key it always had.
+ */
+export function exclusionShape(files: readonly string[] | undefined): { exclude?: string[] } {
+  return files && files.length > 0 ? { exclude: files.map((file) => path.resolve(file)) } : {};
 }

@@ -16,6 +16,7 @@ import { exitCodeOf, outcomeName } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
+import { describeExclusions, exclusionShape, startLoadingExclusions } from './exclusions.js';
 import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { Tally } from './tally.js';
@@ -32,6 +33,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
+  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
     source.close();
     throw error;
@@ -41,6 +43,9 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   let progress: Progress | undefined;
   try {
     const target = await resolveTarget(ctx, client, options);
+    const exclusions = await loadingExclusions;
+    const excluding = describeExclusions(exclusions);
+    if (excluding) ctx.info(excluding);
     if (!hooks.journal && !options.dryRun) journal = await openJournal(ctx, options, input, operation, settings);
     journal.describeTarget?.({
       adAccountId: target.adAccountId,
@@ -88,6 +93,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         now: ctx.now,
         expectedRecords,
         hashOnWorker: hashOnWorker(ctx, source, expectedRecords),
+        exclusions,
       });
     } catch (error) {
       progress.stop();
@@ -194,6 +200,7 @@ async function openJournal(ctx: Context, options: PushOptions, input: string, op
         columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
         format: options.format,
         delimiter: settings.delimiter,
+        ...exclusionShape(options.exclude),
       },
     });
   } catch (error) {

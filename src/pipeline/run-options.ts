@@ -9,6 +9,8 @@ export interface InputOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  /** --exclude FILE (repeatable): users who must never be uploaded. */
+  exclude?: string[];
   batchSize?: number;
   /** Seconds. */
   flushInterval?: number;

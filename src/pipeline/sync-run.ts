@@ -8,9 +8,10 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
+import { describeExclusions, exclusionShape, startLoadingExclusions, type Exclusions } from './exclusions.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
-import { Verdict } from './identify.js';
+import { hadValidIdentifier, Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
 import type { SyncOptions } from './run-options.js';
@@ -53,6 +54,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
   const settings = checkOptions(options);
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
+  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
   // Ctrl-C stops the reading and sending loops at once (ctx.signal) but lets requests in flight finish,
   // so their acknowledgements reach the journal; they are cut off only after a grace period.
@@ -67,6 +69,9 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
   try {
     store = await openStateStore(ctx.paths.stateFile);
     const target = await resolveAudienceTarget(ctx, client, options);
+    const exclusions = await loadingExclusions;
+    const excluding = describeExclusions(exclusions);
+    if (excluding) ctx.info(excluding);
     const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
     // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
     if (!options.dryRun) lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
@@ -82,7 +87,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
       now: ctx.now,
     };
     progress = await startProgress(bytesRead(tally, source), progressOptions);
-    const staged = await stageInput(ctx, source, options, settings, tally, diff);
+    const staged = await stageInput(ctx, source, options, settings, tally, diff, exclusions);
     progress.stop();
     const counts = diff.diff();
     staged.newRows = diff.newRows;
@@ -120,6 +125,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
           format: options.format,
           delimiter: settings.delimiter,
           snapshot: snapshot?.generation ?? 0,
+          ...exclusionShape(options.exclude),
         },
       },
       store,
@@ -184,18 +190,19 @@ async function stageInput(
   settings: Settings,
   tally: Tally,
   diff: MirrorDiff,
+  exclusions: Exclusions,
 ): Promise<Staged> {
   const guard = new MappingGuard(Boolean(options.force));
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
   const { emailColumn, maidColumn, idfaColumn } = options;
   const rows = new IdentifiedRows(
-    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, signal: ctx.signal },
+    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, exclusions, signal: ctx.signal },
     {
       planned: (plan) => (staged.plan = plan),
       identified(line, verdict, row) {
         staged.lastLine = line;
         tally.rowEntered();
-        if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
+        if (guard.count(hadValidIdentifier(verdict, row.reason))) guard.decide(staged.plan);
         if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
         else diff.stageRow(line, row.records, row.count); // new or duplicate: settled by the diff
       },
