@@ -63,6 +63,10 @@ async function openExclusionFile(file: string): Promise<InputSource> {
   try {
     return await openInput(file, Readable.from([]));
   } catch (error) {
+    // "Cannot read FILE: why." already names the file; say which kind of file it is.
+    if (error instanceof UsageError && error.message.startsWith('Cannot read ')) {
+      throw new UsageError(error.message.replace('Cannot read ', 'Cannot read the exclusion file '), { cause: error });
+    }
     throw inExclusionFile(file, error);
   }
 }
