@@ -132,4 +132,49 @@ describe('--audience-column', () => {
     expect(parseJsonOutput<FanOutReport>(result)).toMatchObject({ entered: 20, synced: 20 });
     expect(sameSet(listRecords(sandbox, 'FO odd'), hashes(range(0, 20).filter((i) => i % 2)))).toBe(true);
   });
+
+  it('sync mirrors four segments, then a second sync moves users between them exactly', async () => {
+    const home = makeHome();
+    const segments = ['FS vip', 'FS lapsed', 'FS newsletter', 'FS winback'];
+    const users = range(0, 2000);
+    const first = writeSegments(home, 'day1.csv', users, (i) => segments[i % 4]!);
+    const day1 = await run('sync', home, first, '--create');
+    expect(day1.code, day1.stderr).toBe(0);
+    const report1 = parseJsonOutput<FanOutReport>(day1);
+    expect(report1).toMatchObject({ operation: 'MIRROR', entered: 2000, synced: 2000, added: 2000, removed: 0 });
+    expectFanOutAddsUp(report1);
+    segments.forEach((segment, s) => expect(sameSet(listRecords(sandbox, segment), hashes(users.filter((i) => i % 4 === s)))).toBe(true));
+
+    // Day 2: users 0..99 move one segment on (vip → lapsed …), 1900..1999 leave, 10 rows name no segment.
+    const moved = (i: number) => (i < 100 ? (i + 1) % 4 : i % 4);
+    const day2Users = range(0, 1900);
+    const second = writeSegments(home, 'day2.csv', [...day2Users, ...range(5000, 5010)], (i) => (i >= 5000 ? '' : segments[moved(i)]!));
+    const day2 = await run('sync', home, second);
+    expect(day2.code, day2.stderr).toBe(0);
+    const report2 = parseJsonOutput<FanOutReport>(day2);
+    expect(report2).toMatchObject({ entered: 1910, synced: 1900, notSynced: 10, added: 100, removed: 200, errored: 0, pending: 0 });
+    expect(report2.notSyncedReasons).toEqual({ missing_audience: 10 });
+    expectFanOutAddsUp(report2);
+    for (const audience of report2.audiences) expect(audience).toMatchObject({ added: 25, removed: 50 });
+    segments.forEach((segment, s) => {
+      expect(sameSet(listRecords(sandbox, segment), hashes(day2Users.filter((i) => moved(i) === s))), segment).toBe(true);
+    });
+  });
+
+  it('sync applies --max-remove per audience and, when one audience would exceed it, sends nothing to any (exit 2)', async () => {
+    const home = makeHome();
+    const first = writeSegments(home, 'day1.csv', range(0, 400), (i) => (i < 200 ? 'FM small' : 'FM big'));
+    expect((await run('sync', home, first, '--create')).code).toBe(0);
+    // "FM big" loses 30 of 200 (15%, allowed); "FM small" loses 60 of 200 (30%, more than 20%).
+    const second = writeSegments(home, 'day2.csv', [...range(60, 200), ...range(200, 370)], (i) => (i < 200 ? 'FM small' : 'FM big'));
+    const before = sandbox.state.requests.length;
+    const refused = await run('sync', home, second);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/audience "FM small".*more than --max-remove 20%/);
+    expect(sandbox.state.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    const allowed = await run('sync', home, second, '--max-remove', '40');
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(sameSet(listRecords(sandbox, 'FM small'), hashes(range(60, 200)))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'FM big'), hashes(range(200, 370)))).toBe(true);
+  });
 });
