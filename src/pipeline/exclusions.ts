@@ -220,3 +220,11 @@ class BitFilter {
     return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 }
+
+/** Awaits the exclusions a run started loading, and tells the user (one line on stderr) what they exclude. */
+export async function exclusionsReady(loading: Promise<Exclusions>, info: (message: string) => void): Promise<Exclusions> {
+  const exclusions = await loading;
+  const excluding = describeExclusions(exclusions);
+  if (excluding) info(excluding);
+  return exclusions;
+}

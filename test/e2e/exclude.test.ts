@@ -95,6 +95,23 @@ describe('push --exclude', () => {
   });
 });
 
+describe('--exclude with --audience-column', () => {
+  it.each(['push', 'sync'])('%s: excluded rows reach none of the audiences', async (command) => {
+    const home = makeHome();
+    const rows = ['email,segment', ...Array.from({ length: 40 }, (_, i) => `${email(i)},${i % 2 === 0 ? 'even' : 'odd'} ${command}`)];
+    const input = write(home, 'segments.csv', rows.join('\n') + '\n');
+    const optouts = write(home, 'optouts.csv', ['email', ...Array.from({ length: 10 }, (_, k) => email(k))].join('\n') + '\n');
+
+    const r = await run(home, [command, input, '--audience-column', 'segment', '--create', '--exclude', optouts]);
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJsonOutput<Report>(r)).toMatchObject({ entered: 40, synced: 30, notSynced: 10, notSyncedReasons: { excluded: 10 } });
+    const ofParity = (parity: number) => new Set([...hashesOf(10, 40)].filter((_, k) => (k + 10) % 2 === parity));
+    expect(sameSet(listRecords(sandbox, `even ${command}`), ofParity(0))).toBe(true);
+    expect(sameSet(listRecords(sandbox, `odd ${command}`), ofParity(1))).toBe(true);
+  });
+});
+
 describe('sync --exclude', () => {
   it('removes excluded users an earlier sync added, and the snapshot no longer holds them', async () => {
     const home = makeHome();
