@@ -5,6 +5,7 @@
 // full batches go to the uploader, and reading waits whenever the uploader has no room.
 import type { ColumnFlags, ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
+import type { Exclusions } from './exclusions.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
 import type { PushJournal } from './journal.js';
@@ -32,6 +33,8 @@ export interface PipelineOptions extends ColumnFlags {
   expectedRecords?: number;
   /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
   hashOnWorker?: boolean;
+  /** Users never to send (--exclude). */
+  exclusions?: Exclusions;
 }
 
 export interface PipelineOutcome extends RunEnd {

@@ -9,6 +9,10 @@ export interface InputOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  /** push/sync --audience-column: each row names its audience there (instead of --audience). */
+  audienceColumn?: string;
+  /** --exclude FILE (repeatable): users who must never be uploaded. */
+  exclude?: string[];
   batchSize?: number;
   /** Seconds. */
   flushInterval?: number;

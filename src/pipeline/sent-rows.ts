@@ -5,7 +5,7 @@ import { Batcher, type Batch } from './batch.js';
 import type { ColumnPlan } from './columns.js';
 import { MappingGuard } from './guard.js';
 import type { IdentifiedRowSink, RowIdentity } from './identified-rows.js';
-import { Verdict } from './identify.js';
+import { hadValidIdentifier, Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
 import type { RunEnd, StopReason } from './outcome.js';
 import type { Tally } from './tally.js';
@@ -62,7 +62,7 @@ export class SentRows implements IdentifiedRowSink {
   identified(line: number, verdict: Verdict, row: RowIdentity): void {
     const { tally } = this.options;
     tally.rowEntered();
-    if (this.guard.count(verdict !== Verdict.NotSynced)) this.decideGuard();
+    if (this.guard.count(hadValidIdentifier(verdict, row.reason))) this.decideGuard();
     if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
     else if (verdict === Verdict.Duplicate) tally.rowDuplicate();
     else this.send(line, row.records, row.count);
