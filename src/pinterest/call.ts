@@ -104,6 +104,9 @@ export class CallEngine {
     const category: string = rateLimitCategories[key];
     const signal = options.signal ?? this.options.signal;
     if (options.signal) setMaxListeners(0, options.signal);
+    // A call may have a later signal of its own (a grace for a write on the wire to be acknowledged):
+    // backoff waits still stop at the client's signal, so a stopped run never sleeps through an outage.
+    const waitSignal = options.signal && this.options.signal ? AbortSignal.any([options.signal, this.options.signal]) : signal;
     const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
     let refreshedAfter401 = false;
     let lastFailureAmbiguous = false;
@@ -133,7 +136,7 @@ export class CallEngine {
       },
       {
         deadline,
-        signal,
+        signal: waitSignal,
         clock: this.clock,
         random: this.options.random,
         baseMs: this.options.backoffBaseMs,

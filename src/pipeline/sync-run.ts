@@ -2,7 +2,6 @@
 // the last snapshot of the list, guard against mass removals, send the ADDs then the REMOVEs as rows
 // sent (sent-rows.ts) with a durable journal, and replace the snapshot only once Pinterest
 // acknowledged everything. Loaded lazily by src/commands/sync.ts.
-import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
@@ -12,16 +11,18 @@ import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
 import { Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd, type StopReason } from './outcome.js';
 import type { SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
+import { requestSignal } from './stop-signal.js';
 import { openInput, type InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
@@ -29,7 +30,6 @@ import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 
-const IN_FLIGHT_GRACE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
 
 interface Settings extends RunSettings {
@@ -52,12 +52,10 @@ interface Sent extends RunEnd {
 export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
   const settings = checkOptions(options);
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
   const { connectClient } = await import('../connect.js');
-  // Ctrl-C stops the reading and sending loops at once (ctx.signal) but lets requests in flight finish,
-  // so their acknowledgements reach the journal; they are cut off only after a grace period.
-  const requestSignal = abortLater(ctx.signal, IN_FLIGHT_GRACE_MS);
-  const client = await connectClient({ ...ctx, signal: requestSignal }, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
   let journal: DurableRunJournal | undefined;
@@ -88,17 +86,17 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     staged.newRows = diff.newRows;
     for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
     const unchangedRows = staged.newRows - counts.addedRows;
-    const report = (sent: Sent | undefined, outcome: string): RunReport =>
-      syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
+    const report = (end: RunEnd, sent?: Sent, outcome = outcomeName(end)): RunReport =>
+      syncReport({ options, target, tally, counts, unchangedRows, end, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
 
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      return finish(ctx, options, source, report(undefined, 'interrupted'), ExitCode.interrupted);
+      return finish(ctx, options, source, report(INTERRUPTED), ExitCode.interrupted, rejects);
     }
     describeDiff(ctx, target, counts);
     if (options.dryRun) {
       tally.rowsSynced(tally.pending, 0);
-      return finish(ctx, options, source, report(undefined, 'dry_run'), ExitCode.ok);
+      return finish(ctx, options, source, report(COMPLETED, undefined, 'dry_run'), ExitCode.ok, rejects);
     }
     await confirmRemovals(ctx, options, target, counts);
     if (target.toCreate && counts.added === 0) {
@@ -128,22 +126,22 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
-      const final = report(undefined, 'completed');
+      const final = report(COMPLETED);
       journal.finish(final, ExitCode.ok);
-      return finish(ctx, options, source, final, ExitCode.ok);
+      return finish(ctx, options, source, final, ExitCode.ok, rejects);
     }
     const removals = new Tally();
     progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
-    const final = report(sent, outcomeName(sent));
+    const final = report(sent, sent);
     if (exitCode === ExitCode.ok) {
       diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
     }
     journal.finish(final, exitCode);
     tellWhyItStopped(ctx, sent, final, journal);
-    return finish(ctx, options, source, final, exitCode);
+    return finish(ctx, options, source, final, exitCode, rejects);
   } finally {
     progress?.stop();
     rejects?.close();
@@ -156,12 +154,8 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
   }
 }
 
-function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
-  const later = new AbortController();
-  setMaxListeners(0, later.signal); // one listener per request in flight: not a leak
-  signal.addEventListener('abort', () => setTimeout(() => later.abort(signal.reason), delayMs).unref(), { once: true });
-  return later.signal;
-}
+const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
+const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
 
 function checkOptions(options: SyncOptions): Settings {
   const settings = runSettings(options);
@@ -185,7 +179,8 @@ async function stageInput(
   tally: Tally,
   diff: MirrorDiff,
 ): Promise<Staged> {
-  const guard = new MappingGuard(Boolean(options.force));
+  // Nothing is sent before the whole file is staged, so the guard judges every row; --force lifts only --max-remove.
+  const guard = new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
   const { emailColumn, maidColumn, idfaColumn } = options;
   const rows = new IdentifiedRows(
@@ -247,7 +242,9 @@ async function sendDiff(
   journal: PushJournal,
 ): Promise<Sent> {
   const listType = staged.plan?.listType ?? 'EMAIL';
-  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType }), diff.addedRows(), settings, tally, journal);
+  // A write on its way when the run is stopped gets a short grace to be acknowledged.
+  const signal = requestSignal(ctx.signal);
+  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType, signal }), diff.addedRows(), settings, tally, journal);
   if (adds.stop !== 'end') return { ...adds, removals };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
   let pseudoLine = staged.lastLine;
@@ -257,7 +254,7 @@ async function sendDiff(
       yield { line: ++pseudoLine, records: [record] };
     }
   })();
-  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType }), removalRows, settings, removals, journal);
+  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType, signal }), removalRows, settings, removals, journal);
   return { ...removes, removals };
 }
 
@@ -294,6 +291,7 @@ interface ReportInput {
   tally: Tally;
   counts: DiffCounts;
   unchangedRows: number;
+  end: RunEnd;
   sent: Sent | undefined;
   outcome: string;
   client: PinterestClient;
@@ -306,7 +304,8 @@ interface ReportInput {
 
 /**
  * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
- * audience). `added` and `removed` count identifiers (records) in the diff; `removeErrored` and
+ * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged in this run
+ * (a dry run: those it would send); `toAdd` and `toRemove` are the planned diff. `removeErrored` and
  * `removePending` say how many of the removals did not get through.
  */
 function syncReport(input: ReportInput): RunReport {
@@ -326,10 +325,13 @@ function syncReport(input: ReportInput): RunReport {
     input: input.source.name,
     columns: columnNames(staged.plan),
     outcome: input.outcome,
+    stoppedBy: stoppedBy(input.end),
     falseDuplicateProbability: 0,
   });
-  report.added = counts.added;
-  report.removed = counts.removed;
+  report.added = options.dryRun ? counts.added : tally.records;
+  report.removed = options.dryRun ? counts.removed : (removals?.records ?? 0);
+  report.toAdd = counts.added;
+  report.toRemove = counts.removed;
   report.unchanged = input.unchangedRows;
   report.removeErrored = removals?.errored ?? 0;
   report.removePending = removals ? removals.pending : options.dryRun ? 0 : counts.removed;
@@ -361,13 +363,13 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number): number {
+function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number, rejects: RejectsFile | undefined): number {
   ctx.stderr.write(formatSummary(report, source.name));
   const n = (value: unknown) => Number(value).toLocaleString('en-US');
+  const ofPlanned = (done: unknown, planned: unknown) => (done === planned ? n(done) : `${n(done)} of ${n(planned)}`);
   ctx.stderr.write(
-    `  Mirror: ${n(report.added)} added, ${n(report.removed)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
+    `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
   );
-  if (options.report) writeReportFile(options.report, report);
-  if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
   return exitCode;
 }
