@@ -39,9 +39,13 @@ export class OutputFile {
     /** Where it is written until commit; undefined when written directly (device, FIFO). */
     private readonly temporary: string | undefined,
     private readonly target: string,
+    /** This process's own descriptor (/dev/stdout): written, never closed. */
+    private readonly borrowed = false,
   ) {}
 
   static open(flag: string, file: string): OutputFile {
+    const own = ownDescriptor(file);
+    if (own !== undefined) return new OutputFile(flag, file, own, undefined, file, true);
     try {
       if (writtenDirectly(file)) return new OutputFile(flag, file, fs.openSync(file, 'a'), undefined, file);
       const target = existingRealPath(file) ?? path.resolve(file);
@@ -88,6 +92,7 @@ export class OutputFile {
 
   private close(): void {
     this.closed = true;
+    if (this.borrowed) return;
     try {
       fs.closeSync(this.fd);
     } catch (error) {
@@ -108,6 +113,8 @@ export function writeOutputFile(flag: string, file: string, text: string): void 
 }
 
 function checkWritable(flag: string, file: string): void {
+  const own = ownDescriptor(file);
+  if (own !== undefined) return probeDevice(flag, file, () => own);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -123,17 +130,29 @@ function checkWritable(flag: string, file: string): void {
     checkFolder(flag, file, path.dirname(existingRealPath(file) ?? path.resolve(file)));
     return;
   }
-  // A device: an empty write already fails where every write would (/dev/full: ENOSPC).
+  probeDevice(flag, file, () => fs.openSync(file, 'a'));
+}
+
+/** An empty write already fails where every write would (/dev/full: ENOSPC; a closed descriptor: EBADF). */
+function probeDevice(flag: string, file: string, open: () => number): void {
   try {
-    const fd = fs.openSync(file, 'a');
+    const fd = open();
     try {
       fs.writeSync(fd, Buffer.alloc(0));
     } finally {
-      fs.closeSync(fd);
+      if (ownDescriptor(file) === undefined) fs.closeSync(fd);
     }
   } catch (error) {
     throw cannotWrite(flag, file, error);
   }
+}
+
+/** /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N name this process's own descriptor, which may be a socket that cannot be opened by name. */
+function ownDescriptor(file: string): number | undefined {
+  if (file === '/dev/stdout') return 1;
+  if (file === '/dev/stderr') return 2;
+  const numbered = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(file);
+  return numbered ? Number(numbered[1]) : undefined;
 }
 
 /** The temporary and the rename need a writable folder. */
@@ -221,6 +240,7 @@ const WHY: Record<string, string> = {
   EDQUOT: 'no space left',
   EISDIR: 'it is a folder',
   ENXIO: 'nothing reads from it',
+  EBADF: 'not open',
 };
 
 function cannotWrite(flag: string, file: string, error: unknown): UsageError {
