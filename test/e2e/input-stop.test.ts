@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome, runCli } from '../support/cli.js';
 import { email, recordsWritten } from '../state/e2e-helpers.js';
@@ -18,15 +19,7 @@ afterAll(async () => {
   await sandbox.stop();
 });
 
-interface Report {
-  entered: number;
-  synced: number;
-  duplicates: number;
-  notSynced: number;
-  errored: number;
-  pending: number;
-  stoppedBy: string;
-}
+type Report = RunReport;
 
 function users(from: number, to: number): string {
   let text = '';

@@ -2,6 +2,7 @@
 // backoff waits are cut, unacknowledged rows stay pending, the summary and report are written, exit 130.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, makeHome, repoRoot, runCli } from '../support/cli.js';
 import { writeUsers } from '../state/e2e-helpers.js';
@@ -46,7 +47,7 @@ async function stopMidRun(args: string[], home: string, ready: () => boolean, si
   return { code, stdout, stderr, exitMs };
 }
 
-function expectCountsAddUp(report: Record<string, number>): void {
+function expectCountsAddUp(report: Pick<RunReport, "entered" | "synced" | "duplicates" | "notSynced" | "errored" | "pending">): void {
   expect(report.entered).toBe(report.synced + report.duplicates + report.notSynced + report.errored + report.pending);
 }
 
@@ -74,7 +75,7 @@ describe('stopping a run during an outage', () => {
         expect(stopped.code, stopped.stderr).toBe(130);
         expect(stopped.exitMs, stopped.stderr).toBeLessThan(5000);
         expect(stopped.stderr).toMatch(/Entered/i);
-        const report = JSON.parse(stopped.stdout) as Record<string, number> & { stoppedBy: string };
+        const report = JSON.parse(stopped.stdout) as RunReport;
         expect(report.stoppedBy).toBe('interrupted');
         expect(report.pending).toBeGreaterThan(0);
         expect(report.errored).toBe(0);
