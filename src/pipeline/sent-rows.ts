@@ -38,6 +38,8 @@ export class SentRows implements IdentifiedRowSink {
   private readonly held: Batch[] = [];
   private stopError: unknown;
   private batchesSubmitted = 0;
+  /** Records of rows an earlier attempt of this run delivered (a resumed run skips them). */
+  recordsDeliveredEarlier = 0;
 
   constructor(private readonly options: SendOptions) {
     this.guard = options.guard ?? new MappingGuard(true);
@@ -76,8 +78,10 @@ export class SentRows implements IdentifiedRowSink {
 
   /** Batches a row's first `count` records, unless an earlier attempt of this run delivered them. */
   send(line: number, records: readonly string[], count: number): void {
-    if (this.options.journal.alreadyDelivered(line)) this.options.tally.rowAlreadySynced();
-    else this.batcher.addRow(line, records, count);
+    if (this.options.journal.alreadyDelivered(line)) {
+      this.options.tally.rowAlreadySynced();
+      this.recordsDeliveredEarlier += count;
+    } else this.batcher.addRow(line, records, count);
   }
 
   /** 'interrupted' (Ctrl-C) or 'fatal' when sending must stop; throws the guard's verdict. */

@@ -47,6 +47,12 @@ interface Staged {
 
 interface Sent extends RunEnd {
   removals: Tally;
+  /** Records acknowledged in an earlier attempt of this run (a resumed sync skips them): ADDs, REMOVEs. */
+  earlier: { added: number; removed: number };
+}
+
+interface PhaseEnd extends RunEnd {
+  recordsDeliveredEarlier: number;
 }
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
@@ -245,7 +251,8 @@ async function sendDiff(
   // A write on its way when the run is stopped gets a short grace to be acknowledged.
   const signal = requestSignal(ctx.signal);
   const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType, signal }), diff.addedRows(), settings, tally, journal);
-  if (adds.stop !== 'end') return { ...adds, removals };
+  const earlier = { added: adds.recordsDeliveredEarlier, removed: 0 };
+  if (adds.stop !== 'end') return { ...adds, removals, earlier };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
   let pseudoLine = staged.lastLine;
   const removalRows = (function* () {
@@ -255,7 +262,8 @@ async function sendDiff(
     }
   })();
   const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType, signal }), removalRows, settings, removals, journal);
-  return { ...removes, removals };
+  earlier.removed = removes.recordsDeliveredEarlier;
+  return { ...removes, removals, earlier };
 }
 
 /** While the diff is sent: rows to add and records to remove that are done, of all there are to send. */
@@ -273,7 +281,7 @@ async function sendPhase(
   settings: Settings,
   tally: Tally,
   journal: PushJournal,
-): Promise<RunEnd> {
+): Promise<PhaseEnd> {
   const sent = new SentRows({ ...settings, target, tally, journal, signal: ctx.signal, now: ctx.now });
   let stop: StopReason = 'end';
   for (const row of rows) {
@@ -282,7 +290,7 @@ async function sendPhase(
     sent.send(row.line, row.records, row.records.length);
     await sent.room();
   }
-  return sent.finish(stop);
+  return { ...(await sent.finish(stop)), recordsDeliveredEarlier: sent.recordsDeliveredEarlier };
 }
 
 interface ReportInput {
@@ -304,8 +312,8 @@ interface ReportInput {
 
 /**
  * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
- * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged in this run
- * (a dry run: those it would send); `toAdd` and `toRemove` are the planned diff. `removeErrored` and
+ * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged for this
+ * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and `toRemove` are the planned diff. `removeErrored` and
  * `removePending` say how many of the removals did not get through.
  */
 function syncReport(input: ReportInput): RunReport {
@@ -328,8 +336,8 @@ function syncReport(input: ReportInput): RunReport {
     stoppedBy: stoppedBy(input.end),
     falseDuplicateProbability: 0,
   });
-  report.added = options.dryRun ? counts.added : tally.records;
-  report.removed = options.dryRun ? counts.removed : (removals?.records ?? 0);
+  report.added = options.dryRun ? counts.added : tally.records + (sent?.earlier.added ?? 0);
+  report.removed = options.dryRun ? counts.removed : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
   report.toAdd = counts.added;
   report.toRemove = counts.removed;
   report.unchanged = input.unchangedRows;
