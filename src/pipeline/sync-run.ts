@@ -8,7 +8,7 @@ import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
 import { MappingGuard } from './guard.js';
-import { IdentifiedRows } from './identified-rows.js';
+import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
 import { Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, stoppedBy, type RunEnd, type StopReason } from './outcome.js';
@@ -19,7 +19,7 @@ import { requestSignal } from './stop-signal.js';
 import { openInput, type InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
+import { bytesRead, progressInterval, startProgress, type Progress, type ProgressOptions, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
@@ -32,11 +32,11 @@ import { openStateStore, type StateStore } from '../state/store.js';
 
 const MAX_IN_FLIGHT = 32;
 
-interface Settings extends RunSettings {
+export interface Settings extends RunSettings {
   maxInFlight: number;
 }
 
-interface Staged {
+export interface Staged {
   plan: ColumnPlan | undefined;
   /** Rows with at least one record not seen earlier in the file (pending until sent or found unchanged). */
   newRows: number;
@@ -45,7 +45,7 @@ interface Staged {
   interrupted: boolean;
 }
 
-interface Sent extends RunEnd {
+export interface Sent extends RunEnd {
   removals: Tally;
   /** Records acknowledged in an earlier attempt of this run (a resumed sync skips them): ADDs, REMOVEs. */
   earlier: { added: number; removed: number };
@@ -56,6 +56,8 @@ interface PhaseEnd extends RunEnd {
 }
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+  // The fan-out reuses this module's parts, so it cannot be reached from here (no import cycle).
+  if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
   const startedAt = ctx.now();
   checkOutputPaths(input, outputPathsOf(options));
@@ -64,18 +66,15 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
   const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
-  let journal: DurableRunJournal | undefined;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   let lock: RunLock | undefined;
   try {
     store = await openStateStore(ctx.paths.stateFile);
-    const target = await resolveAudienceTarget(ctx, client, options);
-    const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
-    // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
-    if (!options.dryRun) lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
-    const snapshot = store.snapshots.generation(key);
-    diff = store.snapshots.startDiff(key);
+    const opened = await openAudienceMirror(ctx, client, store, options, options.audience);
+    const { target, key, snapshot } = opened;
+    lock = opened.lock;
+    diff = opened.diff;
     rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
     const tally = new Tally(rejects);
     const progressOptions = {
@@ -88,27 +87,86 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     progress = await startProgress(bytesRead(tally, source), progressOptions);
     const staged = await stageInput(ctx, source, options, settings, tally, diff);
     progress.stop();
-    const counts = diff.diff();
-    staged.newRows = diff.newRows;
-    for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
-    const unchangedRows = staged.newRows - counts.addedRows;
-    const report = (end: RunEnd, sent?: Sent, outcome = outcomeName(end)): RunReport =>
-      syncReport({ options, target, tally, counts, unchangedRows, end, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
-
+    const { counts, unchangedRows } = settleStaged(diff, staged, tally);
+    const mirror: MirrorInput = { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows, startedAt, source, progressOptions, audience: options.audience.trim() };
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      return finish(ctx, options, source, report(INTERRUPTED), ExitCode.interrupted, rejects);
+      return finish(ctx, options, source, mirrorReport(mirror, INTERRUPTED, undefined, undefined), ExitCode.interrupted, rejects);
     }
     describeDiff(ctx, target, counts);
-    if (options.dryRun) {
-      tally.rowsSynced(tally.pending, 0);
-      return finish(ctx, options, source, report(COMPLETED, undefined, 'dry_run'), ExitCode.ok, rejects);
-    }
-    await confirmRemovals(ctx, options, target, counts);
-    if (target.toCreate && counts.added === 0) {
-      throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
-    }
+    if (!options.dryRun) await checkBeforeSending(ctx, options, target, counts);
+    const result = await mirrorAudience(mirror);
+    return finish(ctx, options, source, result.report, result.exitCode, rejects);
+  } finally {
+    progress?.stop();
+    rejects?.close();
+    source.close();
+    diff?.dispose();
+    store?.close();
+    lock?.release();
+    await client.close();
+  }
+}
 
+/** One audience's staged input, ready to be diffed and mirrored (a sync, or one audience of a fan-out). */
+export interface MirrorInput {
+  ctx: Context;
+  client: PinterestClient;
+  store: StateStore;
+  options: SyncOptions;
+  input: string;
+  settings: Settings;
+  target: AudienceTarget;
+  /** The snapshot's list key. */
+  key: string;
+  snapshot: { generation: number } | undefined;
+  diff: MirrorDiff;
+  staged: Staged;
+  tally: Tally;
+  counts: DiffCounts;
+  unchangedRows: number;
+  startedAt: number;
+  source: InputSource;
+  progressOptions: ProgressOptions;
+  /** The audience as asked for (--audience, or the --audience-column value): part of the journal's key. */
+  audience: string;
+}
+
+/** After staging: the diff, and the staged rows counted as duplicates (settled by the staging table). */
+export function settleStaged(diff: MirrorDiff, staged: Staged, tally: Tally): { counts: DiffCounts; unchangedRows: number } {
+  const counts = diff.diff();
+  staged.newRows = diff.newRows;
+  for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
+  return { counts, unchangedRows: staged.newRows - counts.addedRows };
+}
+
+/** What must hold before anything is sent: removals within --max-remove, something to create an audience with. */
+export async function checkBeforeSending(ctx: Context, options: SyncOptions, target: AudienceTarget, counts: DiffCounts): Promise<void> {
+  await confirmRemovals(ctx, options, target, counts);
+  if (target.toCreate && counts.added === 0) {
+    throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
+  }
+}
+
+export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
+export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
+
+/** `end` says how the run ended (src/pipeline/outcome.ts); `outcome` overrides its name ('dry_run'). */
+export function mirrorReport(m: MirrorInput, end: RunEnd, sent: Sent | undefined, journal: DurableRunJournal | undefined, outcome = outcomeName(end)): RunReport {
+  const { options, target, tally, counts, unchangedRows, client, startedAt, staged, source } = m;
+  return syncReport({ options, target, tally, counts, unchangedRows, end, sent, outcome, client, startedAt, finishedAt: m.ctx.now(), staged, source, journal });
+}
+
+/** Sends one audience's diff with its own journal; the snapshot is replaced only when all got through. */
+export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunReport; exitCode: number }> {
+  const { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows } = m;
+  if (options.dryRun) {
+    tally.rowsSynced(tally.pending, 0);
+    return { report: mirrorReport(m, COMPLETED, undefined, undefined, 'dry_run'), exitCode: ExitCode.ok };
+  }
+  let journal: DurableRunJournal | undefined;
+  let progress: Progress | undefined;
+  try {
     journal = await startRunJournal(
       ctx,
       {
@@ -118,7 +176,8 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
         restart: options.restart,
         retryForMs: settings.retryForMs,
         requestShape: {
-          audience: options.audience.trim(),
+          audience: m.audience,
+          ...(options.audienceColumn ? { audienceColumn: options.audienceColumn.trim() } : {}),
           adAccount: target.adAccountId,
           columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
           format: options.format,
@@ -132,38 +191,48 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
-      const final = report(COMPLETED);
+      const final = mirrorReport(m, COMPLETED, undefined, journal);
       journal.finish(final, ExitCode.ok);
-      return finish(ctx, options, source, final, ExitCode.ok, rejects);
+      return { report: final, exitCode: ExitCode.ok };
     }
     const removals = new Tally();
-    progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
+    progress = await startProgress(diffSent(tally, removals, counts), m.progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
-    const final = report(sent, sent);
+    const final = mirrorReport(m, sent, sent, journal);
     if (exitCode === ExitCode.ok) {
       diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
     }
     journal.finish(final, exitCode);
     tellWhyItStopped(ctx, sent, final, journal);
-    return finish(ctx, options, source, final, exitCode, rejects);
+    return { report: final, exitCode };
   } finally {
     progress?.stop();
-    rejects?.close();
-    source.close();
-    diff?.dispose();
     journal?.close();
-    store?.close();
-    lock?.release();
-    await client.close();
   }
 }
 
-const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
-const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
+export interface AudienceMirror {
+  target: AudienceTarget;
+  key: string;
+  lock: RunLock | undefined;
+  snapshot: { generation: number } | undefined;
+  diff: MirrorDiff;
+}
 
-function checkOptions(options: SyncOptions): Settings {
+/** The audience resolved, its mirror lock taken (not for a dry run) and a diff against its snapshot started. */
+export async function openAudienceMirror(ctx: Context, client: PinterestClient, store: StateStore, options: SyncOptions, audience: string): Promise<AudienceMirror> {
+  const target = await resolveAudienceTarget(ctx, client, { ...options, audience });
+  const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
+  // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
+  const lock = options.dryRun
+    ? undefined
+    : await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
+  return { target, key, lock, snapshot: store.snapshots.generation(key), diff: store.snapshots.startDiff(key) };
+}
+
+export function checkOptions(options: SyncOptions): Settings {
   const settings = runSettings(options);
   return {
     ...settings,
@@ -185,29 +254,37 @@ async function stageInput(
   tally: Tally,
   diff: MirrorDiff,
 ): Promise<Staged> {
-  // Nothing is sent before the whole file is staged, so the guard judges every row; --force lifts only --max-remove.
-  const guard = new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
+  const guard = syncGuard(options);
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
   const { emailColumn, maidColumn, idfaColumn } = options;
   const rows = new IdentifiedRows(
     { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, signal: ctx.signal },
-    {
-      planned: (plan) => (staged.plan = plan),
-      identified(line, verdict, row) {
-        staged.lastLine = line;
-        tally.rowEntered();
-        if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
-        if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
-        else diff.stageRow(line, row.records, row.count); // new or duplicate: settled by the diff
-      },
-    },
+    { planned: (plan) => (staged.plan = plan), ...stagingSink(staged, tally, guard, diff) },
   );
   staged.interrupted = (await rows.readAll()) === 'interrupted';
   if (!staged.interrupted) guard.decide(staged.plan);
   return staged;
 }
 
-function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
+/** Nothing is sent before the whole file is staged, so the guard judges every row; --force lifts only --max-remove. */
+export function syncGuard(options: SyncOptions): MappingGuard {
+  return new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
+}
+
+/** Counts each row and stages its records (new or duplicate: settled by the diff); the guard judges the first rows. */
+export function stagingSink(staged: Staged, tally: Tally, guard: MappingGuard, diff: MirrorDiff): Pick<IdentifiedRowSink, 'identified'> {
+  return {
+    identified(line, verdict, row) {
+      staged.lastLine = line;
+      tally.rowEntered();
+      if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
+      if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
+      else diff.stageRow(line, row.records, row.count);
+    },
+  };
+}
+
+export function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
   const n = (value: number) => value.toLocaleString('en-US');
   const name = `"${target.audienceName}"`;
   if (!counts.hasSnapshot) {
@@ -313,8 +390,9 @@ interface ReportInput {
 /**
  * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
  * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged for this
- * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and `toRemove` are the planned diff. `removeErrored` and
- * `removePending` say how many of the removals did not get through.
+ * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and
+ * `toRemove` are the planned diff. `removeErrored` and `removePending` say how many of the removals
+ * did not get through.
  */
 function syncReport(input: ReportInput): RunReport {
   const { tally, counts, sent, options, staged } = input;
