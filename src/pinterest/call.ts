@@ -79,6 +79,8 @@ interface Attempt {
   category: string;
   number: number;
   signal: AbortSignal | undefined;
+  /** Cuts the wait for a rate-limit slot: a stopped run starts no new request. */
+  waitSignal: AbortSignal | undefined;
 }
 
 export class CallEngine {
@@ -104,6 +106,10 @@ export class CallEngine {
     const category: string = rateLimitCategories[key];
     const signal = options.signal ?? this.options.signal;
     if (options.signal) setMaxListeners(0, options.signal);
+    // A call may have a later signal of its own (a grace for a write on the wire to be acknowledged):
+    // backoff and rate-limit waits still stop at the client's signal, so a stopped run starts no new
+    // request and never sleeps through an outage.
+    const waitSignal = options.signal && this.options.signal ? AbortSignal.any([options.signal, this.options.signal]) : signal;
     const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
     let refreshedAfter401 = false;
     let lastFailureAmbiguous = false;
@@ -116,7 +122,7 @@ export class CallEngine {
           if (existing !== undefined) return existing;
         }
         const token = wellFormed(await this.options.tokens.accessToken());
-        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal };
+        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal };
         await this.waitForSlot(attempt, deadline);
         try {
           return (await this.send(attempt, call)) as Operations[K]['response'];
@@ -133,7 +139,7 @@ export class CallEngine {
       },
       {
         deadline,
-        signal,
+        signal: waitSignal,
         clock: this.clock,
         random: this.options.random,
         baseMs: this.options.backoffBaseMs,
@@ -162,7 +168,7 @@ export class CallEngine {
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
     try {
-      await this.limiter.acquire(attempt.lane, attempt.category, attempt.signal);
+      await this.limiter.acquire(attempt.lane, attempt.category, attempt.waitSignal);
     } catch (error) {
       throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
     }
