@@ -92,6 +92,8 @@ interface Attempt {
   category: string;
   number: number;
   signal: AbortSignal | undefined;
+  /** Cuts the wait for a rate-limit slot: a stopped run starts no new request. */
+  waitSignal: AbortSignal | undefined;
   /** Epoch ms: the call's retry window ends then. */
   deadline: number;
 }
@@ -126,6 +128,10 @@ export class CallEngine {
     const category: string = rateLimitCategories[key];
     const signal = options.signal ?? this.options.signal;
     if (options.signal) setMaxListeners(0, options.signal);
+    // A call may have a later signal of its own (a grace for a write on the wire to be acknowledged):
+    // backoff and rate-limit waits still stop at the client's signal, so a stopped run starts no new
+    // request and never sleeps through an outage.
+    const waitSignal = options.signal && this.options.signal ? AbortSignal.any([options.signal, this.options.signal]) : signal;
     const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
     let refreshedAfter401 = false;
     let lastFailureAmbiguous = false;
@@ -138,7 +144,7 @@ export class CallEngine {
           if (existing !== undefined) return existing;
         }
         const token = wellFormed(await this.options.tokens.accessToken());
-        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, deadline };
+        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal, deadline };
         await this.waitForSlot(attempt);
         try {
           return (await this.send(attempt, call)) as Operations[K]['response'];
@@ -155,7 +161,7 @@ export class CallEngine {
       },
       {
         deadline,
-        signal,
+        signal: waitSignal,
         clock: this.clock,
         random: this.options.random,
         baseMs: this.options.backoffBaseMs,
@@ -179,11 +185,11 @@ export class CallEngine {
     const waiters = this.waitersOf(attempt);
     const waiter: SlotWaiter = { deadline: attempt.deadline, cut: new AbortController() };
     waiters.add(waiter);
-    const signal = attempt.signal ? AbortSignal.any([attempt.signal, waiter.cut.signal]) : waiter.cut.signal;
+    const signal = attempt.waitSignal ? AbortSignal.any([attempt.waitSignal, waiter.cut.signal]) : waiter.cut.signal;
     try {
       await this.limiter.acquire(attempt.lane, attempt.category, signal);
     } catch (error) {
-      if (waiter.cut.signal.aborted && !attempt.signal?.aborted) throw waiter.cut.signal.reason;
+      if (waiter.cut.signal.aborted && !attempt.waitSignal?.aborted) throw waiter.cut.signal.reason;
       throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
     } finally {
       waiters.delete(waiter);

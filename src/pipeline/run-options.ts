@@ -20,6 +20,8 @@ export interface InputOptions {
   /** Milliseconds. */
   retryFor?: number;
   restart?: boolean;
+  /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
+  allowMissingIdentifiers?: boolean;
   report?: string;
   rejects?: string;
   json?: boolean;
@@ -50,6 +52,7 @@ export interface SyncOptions extends InputOptions {
   adAccount?: string;
   create?: boolean;
   maxRemove: number;
+  /** Lifts only --max-remove: the wrong-mapping guard needs allowMissingIdentifiers. */
   force?: boolean;
   dryRun?: boolean;
 }

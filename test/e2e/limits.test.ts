@@ -39,7 +39,7 @@ describe('Pinterest limits, end to end', () => {
     expect(first.code).toBe(3);
     expect(first.durationMs).toBeLessThan(5_000);
     const report = parseJsonOutput<Report>(first);
-    expect(report).toMatchObject({ entered: 100, synced: 30, errored: 0, pending: 70 });
+    expect(report).toMatchObject({ entered: 100, synced: 30, errored: 0, pending: 70, stoppedBy: 'quota' });
     expect(countsAddUp(report)).toBe(true);
     const resetAt = Date.parse(report.quotaResetAt);
     expect(resetAt).toBeGreaterThan(Date.now() - 1_000);
@@ -74,7 +74,7 @@ describe('Pinterest limits, end to end', () => {
     const result = await push(sandbox, users, home, '--rate', '2');
     expect(result.code).toBe(3);
     const report = parseJsonOutput<Report>(result);
-    expect(report.synced).toBe(20);
+    expect(report).toMatchObject({ synced: 20, stoppedBy: 'spam' });
     expect(report.errors).toMatchObject({ blocked_as_spam: expect.any(Number) });
     expect(report.errored).toBe(report.errors.blocked_as_spam);
     expect(report.pending).toBeGreaterThan(0);
