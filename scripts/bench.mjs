@@ -8,9 +8,9 @@
 //   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
 //   write-rate  70 full writes (1,900 records each) at the default 7/s against a sandbox that allows
 //               7 per 1-second window: writes/s reached, 429s and retries
-//   shared-token two pushes sharing one token (separate PINSYNC_HOMEs), started together, against the
-//               7 writes/s sandbox: combined share of the 13,300 records/s ceiling and share of writes
-//               answered 429 (goals ≥ 0.85, ≤ 5%)
+//   shared-token two pushes × 250k records sharing one token (separate PINSYNC_HOMEs), started together,
+//               against the 7 writes/s sandbox (~260 writes, so start-up does not dominate): combined
+//               share of the 13,300 records/s ceiling and share of writes answered 429 (goals ≥ 0.85, ≤ 5%)
 //   quota       a push against a window quota below --rate (400 a minute; --quick: 40 per 6 s, the same
 //               rate): share of the quota reached and share of writes answered 429 (goals ≥ 0.90, ≤ 2%)
 //   exclude     the throughput run with a 1M-row exclusion file (--exclude), plain and already hashed,
@@ -40,7 +40,7 @@ const sizes = {
   rssRows: quick ? 1_000_000 : 10_000_000,
   uploadRecords: quick ? 50_000 : 200_000,
   rateWrites: quick ? 14 : 70,
-  sharedRecords: quick ? 20_000 : 60_000,
+  sharedRecords: quick ? 20_000 : 250_000,
   quota: quick ? { limit: 40, windowMs: 6_000, writes: 100 } : { limit: 400, windowMs: 60_000, writes: 900 },
   exclusions: quick ? 200_000 : 1_000_000,
 };
@@ -349,12 +349,15 @@ async function benchSharedToken() {
     );
     const sent = runs.reduce((sum, r) => sum + JSON.parse(r.stdout).records, 0);
     const stats = writeStats(sandbox);
+    const writes = sandbox.state.requests.filter((r) => r.method === 'PATCH');
+    const firstWrite = Math.min(...writes.map((r) => r.time));
+    const startUp429 = writes.filter((r) => r.status === 429 && r.time < firstWrite + 3_000).length;
     const steady = ((stats.accepted.length - 1) * 1900) / stats.spanSeconds / (7 * 1900);
     results.push([
       'shared-token',
       `2 pushes × ${n(records)} records, one token, separate PINSYNC_HOMEs, started together`,
       `${steady.toFixed(3)} of ceiling`,
-      `combined, first to last accepted write (goal ≥ 0.85); ${stats.limited} of ${stats.writes} writes answered 429 (${percent(stats.share429)}, goal ≤ 5%); ${n(sent)} records sent`,
+      `combined, first to last accepted write (goal ≥ 0.85); ${stats.limited} of ${stats.writes} writes answered 429 (${percent(stats.share429)}, goal ≤ 5%; ${startUp429} in the first 3 s); ${n(sent)} records sent`,
     ]);
   });
 }

@@ -230,7 +230,7 @@ export class CallEngine {
       throw error;
     }
     this.emit({ ...event, status: answer.status, ms: this.clock.now() - started });
-    this.honourQuotaHeaders(answer, attempt);
+    this.honourQuotaHeaders(answer, attempt, started);
     if (answer.status >= 200 && answer.status < 300) return answer.text ? parseJson(answer.text) : undefined;
     const error = this.httpError(answer, call.subject ?? {}, attempt);
     // The run stops: what still waits for a slot is not sent (its rows stay pending for a rerun).
@@ -248,11 +248,11 @@ export class CallEngine {
     return until >= deadline || until - this.clock.now() > PACED_WINDOW_MAX_MS;
   }
 
-  private honourQuotaHeaders(answer: HttpAnswer, attempt: Attempt): void {
+  private honourQuotaHeaders(answer: HttpAnswer, attempt: Attempt, sentAt: number): void {
     const now = this.clock.now();
     if (answer.status === 429) this.stats.rateLimited += 1;
     if (answer.status === 429 && isSpam(answer.text)) return; // not a rate limit: nothing to learn
-    const budget = budgetOf(answer.headers, answer.status, now);
+    const budget = { ...budgetOf(answer.headers, answer.status, now), sentAt };
     this.limiter.observe(attempt.lane, attempt.category, budget);
     // A 429 of the per-second window (another process on this token): the slower rate answers it;
     // holding the whole lane for the rounded-up second would waste most of that second.

@@ -2,6 +2,7 @@
 // the order they asked, and pauses a category when Pinterest says so (429, Retry-After, x-ratelimit-*).
 // Spacing (burst 1) rather than a bucket keeps "at most N in any 1-second window" true on the server.
 // The rate is a ceiling, not a promise: answers teach the lane the budget it really has (observe()).
+import { WindowShare } from './window-share.js';
 
 export interface Clock {
   now(): number;
@@ -52,17 +53,25 @@ export interface BudgetObservation {
   limit?: number;
   remaining?: number;
   resetMs?: number;
+  /** Epoch ms the request was sent: which of this process's own sends the window held. */
+  sentAt?: number;
 }
 
 /**
- * Learning the budget. A rate-limit 429 cuts the lane's rate by DECREASE; a success whose window still
- * had room adds back INCREASE per request of room (x-ratelimit-remaining), up to the configured rate,
- * so a process left alone is back at full speed within a few seconds. A full window (remaining 0) holds
- * the rate: that is where a lone process runs at full speed, and where processes sharing a token (who
- * only see each other through these answers) settle without living on 429s.
+ * Learning the budget. Answers that show the per-second window (x-ratelimit-limit about the rate, a
+ * reset within a second) teach a WindowShare: the slots this process takes beside unseen consumers of
+ * the same token. Otherwise a rate-limit 429 cuts the lane's rate by DECREASE; a success whose window
+ * still had room adds back INCREASE per request of room (x-ratelimit-remaining), and a success without
+ * any x-ratelimit header adds back BLIND_INCREASE (only 429s teach then), up to the configured rate.
  */
 const DECREASE = 0.7;
 const INCREASE = 0.1;
+const BLIND_INCREASE = 0.05;
+/**
+ * A lane's first request goes alone: its answer tells how busy the token already is before the lane
+ * runs at full speed. Without an answer (a network failure) the lane goes on after this long.
+ */
+const PROBE_TIMEOUT_MS = 1000;
 const MIN_RATE = 0.2;
 /** A window quota (e.g. 400 a minute) is paced; a longer one (a day) is spent, then the run stops. */
 export const PACED_WINDOW_MAX_MS = 3_600_000;
@@ -79,6 +88,12 @@ interface Lane {
   /** The longest reset seen of a window quota: about its window, so limit per window is its steady rate. */
   quotaWindowMs: number;
   intervalMs: number;
+  /** Slots of the per-second window beside other consumers of the token. */
+  windowShare: WindowShare;
+  /** When the lane's first slot was granted (undefined: not yet). */
+  probeSentAt: number | undefined;
+  /** The probe's answer came back (or it timed out): the lane runs at its learned rate. */
+  probeDone: boolean;
   nextSlot: number;
   pausedUntil: number;
   queue: Waiter[];
@@ -92,6 +107,7 @@ export class RateLimiter {
   constructor(
     private readonly rates: CategoryRates,
     private readonly clock: Clock = realClock,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** Wait for this request's turn. `key` separates tokens (users); `category` is the API's x-ratelimit-category. */
@@ -126,13 +142,21 @@ export class RateLimiter {
   observe(key: string, category: string, seen: BudgetObservation): void {
     const lane = this.lane(key, category);
     if (!lane) return;
-    if (seen.status === 429) {
+    const { limit, remaining, sentAt } = seen;
+    if (limit !== undefined && remaining !== undefined && sentAt !== undefined && isPerSecondWindow(lane, seen)) {
+      lane.windowShare.learn({ status: seen.status, limit, remaining, sentAt }, this.clock.now());
+      // Refused in a window the others fill: shift this lane's phase, or it may keep landing where they send.
+      if (seen.status === 429) lane.nextSlot += this.random() * (1000 / limit);
+    } else if (seen.status === 429) {
       lane.learnedRate = Math.max(MIN_RATE, lane.learnedRate * DECREASE);
-    } else if (seen.status >= 200 && seen.status < 300 && seen.remaining !== undefined) {
-      lane.learnedRate = Math.min(lane.rate, lane.learnedRate + INCREASE * Math.min(seen.remaining, lane.rate));
+    } else if (seen.status >= 200 && seen.status < 300) {
+      const added = remaining === undefined ? (limit === undefined ? BLIND_INCREASE : 0) : INCREASE * Math.min(remaining, lane.rate);
+      lane.learnedRate = Math.min(lane.rate, lane.learnedRate + added);
       lane.pacedIntervalMs = this.pacedInterval(lane, seen);
     }
-    lane.intervalMs = Math.max((1000 + WINDOW_SLACK_MS) / lane.learnedRate, lane.pacedIntervalMs);
+    const rate = Math.min(lane.learnedRate, lane.windowShare.share ?? Infinity);
+    lane.intervalMs = Math.max((1000 + WINDOW_SLACK_MS) / rate, lane.pacedIntervalMs);
+    this.endProbe(lane);
   }
 
   /**
@@ -168,7 +192,20 @@ export class RateLimiter {
     const id = `${key}\u0000${category}`;
     let lane = this.lanes.get(id);
     if (!lane) {
-      lane = { rate, learnedRate: rate, pacedIntervalMs: 0, quotaWindowMs: 0, intervalMs: (1000 + WINDOW_SLACK_MS) / rate, nextSlot: 0, pausedUntil: 0, queue: [], pumping: false };
+      lane = {
+        rate,
+        learnedRate: rate,
+        pacedIntervalMs: 0,
+        quotaWindowMs: 0,
+        intervalMs: (1000 + WINDOW_SLACK_MS) / rate,
+        windowShare: new WindowShare(rate, this.random),
+        probeSentAt: undefined,
+        probeDone: false,
+        nextSlot: 0,
+        pausedUntil: 0,
+        queue: [],
+        pumping: false,
+      };
       this.lanes.set(id, lane);
     }
     return lane;
@@ -180,7 +217,8 @@ export class RateLimiter {
     lane.pumping = true;
     try {
       while (lane.queue.length > 0) {
-        const due = Math.max(lane.nextSlot, lane.pausedUntil);
+        const probing = !lane.probeDone && lane.probeSentAt !== undefined;
+        const due = Math.max(lane.nextSlot, lane.pausedUntil, probing ? lane.probeSentAt! + PROBE_TIMEOUT_MS : 0);
         const wait = due - this.clock.now();
         if (wait > 0) {
           await this.interruptibleSleep(lane, wait);
@@ -188,12 +226,23 @@ export class RateLimiter {
         }
         const waiter = lane.queue.shift()!;
         if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
-        lane.nextSlot = this.clock.now() + lane.intervalMs;
+        const now = this.clock.now();
+        lane.nextSlot = now + lane.intervalMs;
+        lane.windowShare.recordSend(now);
+        if (lane.probeSentAt === undefined) lane.probeSentAt = now;
+        else lane.probeDone = true;
         waiter.resolve();
       }
     } finally {
       lane.pumping = false;
     }
+  }
+
+  /** The first answer came back: the lane's other requests may go. */
+  private endProbe(lane: Lane): void {
+    if (lane.probeDone) return;
+    lane.probeDone = true;
+    lane.wake?.();
   }
 
   private interruptibleSleep(lane: Lane, ms: number): Promise<void> {
@@ -206,6 +255,11 @@ export class RateLimiter {
         lane.wake = undefined;
       });
   }
+}
+
+/** Limit about the configured rate and a reset within a second: the per-second window, not a quota. */
+function isPerSecondWindow(lane: Lane, { limit, resetMs }: BudgetObservation): boolean {
+  return limit !== undefined && limit <= lane.rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
 }
 
 /** Parse Retry-After (seconds or an HTTP date) into ms from `now`. */
