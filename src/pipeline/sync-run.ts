@@ -13,7 +13,7 @@ import { IdentifiedRows } from './identified-rows.js';
 import { Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
-import type { SyncOptions } from './run-options.js';
+import type { SyncHooks, SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
 import { openInput, type InputSource } from './source.js';
@@ -49,7 +49,7 @@ interface Sent extends RunEnd {
   removals: Tally;
 }
 
-export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
   const settings = checkOptions(options);
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
@@ -94,6 +94,11 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
       return finish(ctx, options, source, report(undefined, 'interrupted'), ExitCode.interrupted);
+    }
+    // A truncated export would remove every user it missed: nothing is sent, the snapshot stays.
+    if (!(await (hooks.inputComplete ?? true))) {
+      ctx.info('The input ended early (its command failed): nothing was sent and the last snapshot is kept.');
+      return finish(ctx, options, source, report(undefined, 'input_incomplete'), ExitCode.usage);
     }
     describeDiff(ctx, target, counts);
     if (options.dryRun) {
