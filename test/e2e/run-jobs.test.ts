@@ -70,7 +70,7 @@ jobs:
     expect(newsletter).toMatchObject({ command: 'push', operation: 'ADD', entered: 300, synced: 300 });
     expect(crm).toMatchObject({ command: 'sync', operation: 'MIRROR', entered: 400, synced: 400, added: 400, removed: 0 });
     expect(churned).toMatchObject({ operation: 'REMOVE', entered: 100, synced: 100 });
-    for (const report of [newsletter, crm, churned]) expect(countsAddUp(report)).toBe(true);
+    for (const report of [newsletter, crm, churned]) expect(countsAddUp(report!)).toBe(true);
     expect(sameSet(listRecords(sandbox, 'Newsletter'), hashesOf(0, 300))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'CRM mirror'), hashesOf(1000, 1400))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'Churned'), hashesOf(2100, 2250))).toBe(true);
