@@ -27,11 +27,51 @@ export async function openWriteBudget(
   try {
     const { openSharedRateLimiter } = await import('./state/token-budget.js');
     const shared = await openSharedRateLimiter(stateDir, rates);
-    return new TakingTurns(shared, () => shared.close());
+    return new TakingTurns(aloneOnFailure(shared, new RateLimiter(rates), debugLog), () => shared.close());
   } catch (error) {
     debugLog(`the write budget shared with other pinsync processes is not available (${(error as Error).message}); keeping to ${writeRate}/s alone`);
     return new TakingTurns(new RateLimiter(rates), () => undefined);
   }
+}
+
+/**
+ * A budget file that stops taking writes mid-run (a full disk, a busy file) must not stop the run:
+ * from then on this process keeps to the rate alone, and the journal reports the folder if it must.
+ */
+function aloneOnFailure(shared: Limiter, alone: Limiter, debugLog: (message: string) => void): Limiter {
+  let current = shared;
+  const fallBack = (error: unknown) => {
+    if (current === alone) return;
+    current = alone;
+    debugLog(`the write budget shared with other pinsync processes failed (${(error as Error).message}); keeping to the rate alone`);
+  };
+  return {
+    acquire: async (key, category, signal) => {
+      try {
+        return await current.acquire(key, category, signal);
+      } catch (error) {
+        if (signal?.aborted || current === alone) throw error;
+        fallBack(error);
+        return alone.acquire(key, category, signal);
+      }
+    },
+    pause: (key, category, untilMs) => {
+      try {
+        current.pause(key, category, untilMs);
+      } catch (error) {
+        fallBack(error);
+        alone.pause(key, category, untilMs);
+      }
+    },
+    pausedUntil: (key, category) => {
+      try {
+        return current.pausedUntil(key, category);
+      } catch (error) {
+        fallBack(error);
+        return alone.pausedUntil(key, category);
+      }
+    },
+  };
 }
 
 class TakingTurns implements WriteBudget {

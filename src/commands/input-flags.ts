@@ -23,3 +23,8 @@ export function addInputOptions(command: Command, note = ''): Command {
     .option('--rejects <file>', `${note}write \`line,reason\` for every row not synced or errored to FILE`)
     .option('--no-progress', `${note}no progress bar or progress lines`);
 }
+
+/** push and sync: each row names its own audience (instead of --audience). */
+export function addAudienceColumnOption(command: Command): Command {
+  return command.option('--audience-column <name>', 'column (or NDJSON field) naming each row\'s audience, by name or id, instead of --audience');
+}

@@ -65,21 +65,29 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
   const jobCtx = jobContext(ctx, input.stdin, stdout, stderr, shared.budget);
   const options = {
     ...job.options,
-    audience: job.options.audience ?? '',
     rate: shared.plan.rate,
     dryRun: Boolean(shared.run.dryRun || job.options.dryRun),
     progress: shared.run.progress !== false,
     json: true,
-  };
+  } as PushOptions & SyncOptions;
   try {
-    const exitCode =
-      job.mode === 'sync'
-        ? await (await import('../pipeline/sync-run.js')).runSync(jobCtx, options as SyncOptions, input.input, { inputComplete: input.complete })
-        : await (await import('../pipeline/push-run.js')).runPush(jobCtx, options as PushOptions, input.input);
+    const exitCode = await runAsOnTheCommandLine(jobCtx, job, options, input);
     return { exitCode, report: stdout.json<RunReport>() };
   } finally {
     stderr.flush();
   }
+}
+
+/** The same entry points as `pinsync push`/`sync` (with or without --audience-column). */
+async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOptions & SyncOptions, input: JobRunInput): Promise<number> {
+  const fanOut = options.audienceColumn !== undefined;
+  const hooks = { inputComplete: input.complete };
+  if (job.mode !== 'sync') {
+    const { runPush } = await import('../pipeline/push-run.js');
+    return runPush(ctx, options, input.input);
+  }
+  if (fanOut) return (await import('../pipeline/sync-fan-out.js')).runSyncFanOut(ctx, options, input.input, hooks);
+  return (await import('../pipeline/sync-run.js')).runSync(ctx, options, input.input, hooks);
 }
 
 /** The run's Context with the job's streams: no terminal (no bars, no prompts), the run's budget. */
@@ -153,15 +161,13 @@ class NamedLines extends Writable {
 }
 
 /**
- * Keys the jobs file takes for work pushes and syncs do not do yet (issue 11 §1 and §4). Running such
- * a job without them would upload to the wrong place, or upload opted-out users: refuse it up front.
- * Remove each check when push and sync take the option.
+ * `exclude:` until push and sync take --exclude (issue 11 §4): running such a job without it would
+ * upload users who opted out, so it is refused up front. Remove this check when they do.
  */
 function checkUnsupported(plan: JobsPlan): void {
   for (const job of plan.jobs) {
-    const key = job.options.audienceColumn !== undefined ? 'audience_column' : job.options.exclude.length > 0 ? 'exclude' : undefined;
-    if (key) {
-      throw new UsageError(`${path.basename(plan.file)}:${job.line}: job "${job.name}" uses ${key}:, which this version of pinsync cannot run yet; nothing was run.`);
+    if (job.options.exclude.length > 0) {
+      throw new UsageError(`${path.basename(plan.file)}:${job.line}: job "${job.name}" uses exclude:, which this version of pinsync cannot run yet; nothing was run.`);
     }
   }
 }

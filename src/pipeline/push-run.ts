@@ -4,8 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
-import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
-import type { PinterestClient } from '../pinterest/client.js';
+import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
@@ -20,12 +19,13 @@ import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
-
-/** Without credentials (a local dry run) the ad account may be unknown. */
-type Target = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
+import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget } from './push-target.js';
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
+  if (options.audienceColumn !== undefined) {
+    const { runPushFanOut } = await import('./push-fan-out.js');
+    return runPushFanOut(ctx, options, input, hooks);
+  }
   const settings = checkOptions(options);
   // Every request in flight listens to the interrupt signal; dozens at once are expected here.
   setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
@@ -40,7 +40,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   try {
-    const target = await resolveTarget(ctx, client, options);
+    const target = await resolvePushTarget(ctx, client, options, options.audience.trim());
     if (!hooks.journal && !options.dryRun) journal = await openJournal(ctx, options, input, operation, settings);
     journal.describeTarget?.({
       adAccountId: target.adAccountId,
@@ -153,32 +153,6 @@ function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number
   return bigFile && tableBytes < 100 * 2 ** 20 && availableParallelism() > 1;
 }
 
-/** Without credentials a dry run still checks the file locally; anything else needs a client. */
-async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, settings: RunSettings): Promise<PinterestClient | undefined> {
-  const { connectClient } = await import('../connect.js');
-  try {
-    return await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
-  } catch (error) {
-    if (options.dryRun && error instanceof AuthError) {
-      ctx.info('No Pinterest credentials: this dry run checks the file locally and does not look the audience up.');
-      return undefined;
-    }
-    throw error;
-  }
-}
-
-async function resolveTarget(ctx: Context, client: PinterestClient | undefined, options: PushOptions): Promise<Target> {
-  const audienceName = options.audience.trim();
-  if (!client) {
-    return { adAccountId: options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId, audienceName, toCreate: false };
-  }
-  const target = await resolveAudienceTarget(ctx, client, options);
-  if (target.toCreate && options.dryRun) {
-    ctx.info(`Audience "${audienceName}" does not exist: a real run would create it (customer list first).`);
-  }
-  return target;
-}
-
 async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: RunSettings): Promise<PushJournal> {
   try {
     const { startRunJournal } = await import('../state/journal.js');
@@ -210,16 +184,6 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
       counter.records += records.length;
     },
   };
-}
-
-/** Writes ignore the first Ctrl-C (requests in flight finish, so their rows are counted); a second quits. */
-function uploadTarget(client: PinterestClient, target: Target, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
-  return customerListTarget(client, target as AudienceTarget, {
-    operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
-    listType: plan.listType,
-    description,
-    signal: new AbortController().signal,
-  });
 }
 
 /** Summary on stderr, plus one sentence when the run stopped early. */

@@ -9,6 +9,8 @@ export interface InputOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  /** push/sync --audience-column: each row names its audience there (instead of --audience). */
+  audienceColumn?: string;
   batchSize?: number;
   /** Seconds. */
   flushInterval?: number;

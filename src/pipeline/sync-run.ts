@@ -9,7 +9,7 @@ import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
 import { MappingGuard } from './guard.js';
-import { IdentifiedRows } from './identified-rows.js';
+import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
 import { Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
@@ -19,7 +19,7 @@ import { SentRows } from './sent-rows.js';
 import { openInput, type InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
+import { bytesRead, progressInterval, startProgress, type Progress, type ProgressOptions, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
@@ -32,11 +32,11 @@ import { openStateStore, type StateStore } from '../state/store.js';
 const IN_FLIGHT_GRACE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
 
-interface Settings extends RunSettings {
+export interface Settings extends RunSettings {
   maxInFlight: number;
 }
 
-interface Staged {
+export interface Staged {
   plan: ColumnPlan | undefined;
   /** Rows with at least one record not seen earlier in the file (pending until sent or found unchanged). */
   newRows: number;
@@ -45,11 +45,13 @@ interface Staged {
   interrupted: boolean;
 }
 
-interface Sent extends RunEnd {
+export interface Sent extends RunEnd {
   removals: Tally;
 }
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
+  // The fan-out reuses this module's parts, so it cannot be reached from here (no import cycle).
+  if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
   const startedAt = ctx.now();
   const source = await openInput(input, ctx.stdin, options.format);
@@ -60,18 +62,15 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
   const client = await connectClient({ ...ctx, signal: requestSignal }, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
-  let journal: DurableRunJournal | undefined;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   let lock: RunLock | undefined;
   try {
     store = await openStateStore(ctx.paths.stateFile);
-    const target = await resolveAudienceTarget(ctx, client, options);
-    const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
-    // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
-    if (!options.dryRun) lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
-    const snapshot = store.snapshots.generation(key);
-    diff = store.snapshots.startDiff(key);
+    const opened = await openAudienceMirror(ctx, client, store, options, options.audience);
+    const { target, key, snapshot } = opened;
+    lock = opened.lock;
+    diff = opened.diff;
     rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
     const tally = new Tally(rejects);
     const progressOptions = {
@@ -84,32 +83,87 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     progress = await startProgress(bytesRead(tally, source), progressOptions);
     const staged = await stageInput(ctx, source, options, settings, tally, diff);
     progress.stop();
-    const counts = diff.diff();
-    staged.newRows = diff.newRows;
-    for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
-    const unchangedRows = staged.newRows - counts.addedRows;
-    const report = (sent: Sent | undefined, outcome: string): RunReport =>
-      syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
-
+    const { counts, unchangedRows } = settleStaged(diff, staged, tally);
+    const mirror: MirrorInput = { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows, startedAt, source, progressOptions, audience: options.audience.trim() };
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      return finish(ctx, options, source, report(undefined, 'interrupted'), ExitCode.interrupted);
+      return finish(ctx, options, source, mirrorReport(mirror, undefined, 'interrupted', undefined), ExitCode.interrupted);
     }
     // A truncated export would remove every user it missed: nothing is sent, the snapshot stays.
     if (!(await (hooks.inputComplete ?? true))) {
       ctx.info('The input ended early (its command failed): nothing was sent and the last snapshot is kept.');
-      return finish(ctx, options, source, report(undefined, 'input_incomplete'), ExitCode.usage);
+      return finish(ctx, options, source, mirrorReport(mirror, undefined, 'input_incomplete', undefined), ExitCode.usage);
     }
     describeDiff(ctx, target, counts);
-    if (options.dryRun) {
-      tally.rowsSynced(tally.pending, 0);
-      return finish(ctx, options, source, report(undefined, 'dry_run'), ExitCode.ok);
-    }
-    await confirmRemovals(ctx, options, target, counts);
-    if (target.toCreate && counts.added === 0) {
-      throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
-    }
+    if (!options.dryRun) await checkBeforeSending(ctx, options, target, counts);
+    const result = await mirrorAudience(mirror);
+    return finish(ctx, options, source, result.report, result.exitCode);
+  } finally {
+    progress?.stop();
+    rejects?.close();
+    source.close();
+    diff?.dispose();
+    store?.close();
+    lock?.release();
+    await client.close();
+  }
+}
 
+/** One audience's staged input, ready to be diffed and mirrored (a sync, or one audience of a fan-out). */
+export interface MirrorInput {
+  ctx: Context;
+  client: PinterestClient;
+  store: StateStore;
+  options: SyncOptions;
+  input: string;
+  settings: Settings;
+  target: AudienceTarget;
+  /** The snapshot's list key. */
+  key: string;
+  snapshot: { generation: number } | undefined;
+  diff: MirrorDiff;
+  staged: Staged;
+  tally: Tally;
+  counts: DiffCounts;
+  unchangedRows: number;
+  startedAt: number;
+  source: InputSource;
+  progressOptions: ProgressOptions;
+  /** The audience as asked for (--audience, or the --audience-column value): part of the journal's key. */
+  audience: string;
+}
+
+/** After staging: the diff, and the staged rows counted as duplicates (settled by the staging table). */
+export function settleStaged(diff: MirrorDiff, staged: Staged, tally: Tally): { counts: DiffCounts; unchangedRows: number } {
+  const counts = diff.diff();
+  staged.newRows = diff.newRows;
+  for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
+  return { counts, unchangedRows: staged.newRows - counts.addedRows };
+}
+
+/** What must hold before anything is sent: removals within --max-remove, something to create an audience with. */
+export async function checkBeforeSending(ctx: Context, options: SyncOptions, target: AudienceTarget, counts: DiffCounts): Promise<void> {
+  await confirmRemovals(ctx, options, target, counts);
+  if (target.toCreate && counts.added === 0) {
+    throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
+  }
+}
+
+export function mirrorReport(m: MirrorInput, sent: Sent | undefined, outcome: string, journal: DurableRunJournal | undefined): RunReport {
+  const { options, target, tally, counts, unchangedRows, client, startedAt, staged, source } = m;
+  return syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: m.ctx.now(), staged, source, journal });
+}
+
+/** Sends one audience's diff with its own journal; the snapshot is replaced only when all got through. */
+export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunReport; exitCode: number }> {
+  const { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows } = m;
+  if (options.dryRun) {
+    tally.rowsSynced(tally.pending, 0);
+    return { report: mirrorReport(m, undefined, 'dry_run', undefined), exitCode: ExitCode.ok };
+  }
+  let journal: DurableRunJournal | undefined;
+  let progress: Progress | undefined;
+  try {
     journal = await startRunJournal(
       ctx,
       {
@@ -119,7 +173,8 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         restart: options.restart,
         retryForMs: settings.retryForMs,
         requestShape: {
-          audience: options.audience.trim(),
+          audience: m.audience,
+          ...(options.audienceColumn ? { audienceColumn: options.audienceColumn.trim() } : {}),
           adAccount: target.adAccountId,
           columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
           format: options.format,
@@ -133,42 +188,55 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
-      const final = report(undefined, 'completed');
+      const final = mirrorReport(m, undefined, 'completed', journal);
       journal.finish(final, ExitCode.ok);
-      return finish(ctx, options, source, final, ExitCode.ok);
+      return { report: final, exitCode: ExitCode.ok };
     }
     const removals = new Tally();
-    progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
+    progress = await startProgress(diffSent(tally, removals, counts), m.progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
-    const final = report(sent, outcomeName(sent));
+    const final = mirrorReport(m, sent, outcomeName(sent), journal);
     if (exitCode === ExitCode.ok) {
       diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
     }
     journal.finish(final, exitCode);
     tellWhyItStopped(ctx, sent, final, journal);
-    return finish(ctx, options, source, final, exitCode);
+    return { report: final, exitCode };
   } finally {
     progress?.stop();
-    rejects?.close();
-    source.close();
-    diff?.dispose();
     journal?.close();
-    store?.close();
-    lock?.release();
-    await client.close();
   }
 }
 
-function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
+export interface AudienceMirror {
+  target: AudienceTarget;
+  key: string;
+  lock: RunLock | undefined;
+  snapshot: { generation: number } | undefined;
+  diff: MirrorDiff;
+}
+
+/** The audience resolved, its mirror lock taken (not for a dry run) and a diff against its snapshot started. */
+export async function openAudienceMirror(ctx: Context, client: PinterestClient, store: StateStore, options: SyncOptions, audience: string): Promise<AudienceMirror> {
+  const target = await resolveAudienceTarget(ctx, client, { ...options, audience });
+  const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
+  // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
+  const lock = options.dryRun
+    ? undefined
+    : await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
+  return { target, key, lock, snapshot: store.snapshots.generation(key), diff: store.snapshots.startDiff(key) };
+}
+
+export function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
   const later = new AbortController();
   setMaxListeners(0, later.signal); // one listener per request in flight: not a leak
   signal.addEventListener('abort', () => setTimeout(() => later.abort(signal.reason), delayMs).unref(), { once: true });
   return later.signal;
 }
 
-function checkOptions(options: SyncOptions): Settings {
+export function checkOptions(options: SyncOptions): Settings {
   const settings = runSettings(options);
   return {
     ...settings,
@@ -195,23 +263,27 @@ async function stageInput(
   const { emailColumn, maidColumn, idfaColumn } = options;
   const rows = new IdentifiedRows(
     { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, signal: ctx.signal },
-    {
-      planned: (plan) => (staged.plan = plan),
-      identified(line, verdict, row) {
-        staged.lastLine = line;
-        tally.rowEntered();
-        if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
-        if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
-        else diff.stageRow(line, row.records, row.count); // new or duplicate: settled by the diff
-      },
-    },
+    { planned: (plan) => (staged.plan = plan), ...stagingSink(staged, tally, guard, diff) },
   );
   staged.interrupted = (await rows.readAll()) === 'interrupted';
   if (!staged.interrupted) guard.decide(staged.plan);
   return staged;
 }
 
-function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
+/** Counts each row and stages its records (new or duplicate: settled by the diff); the guard judges the first rows. */
+export function stagingSink(staged: Staged, tally: Tally, guard: MappingGuard, diff: MirrorDiff): Pick<IdentifiedRowSink, 'identified'> {
+  return {
+    identified(line, verdict, row) {
+      staged.lastLine = line;
+      tally.rowEntered();
+      if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
+      if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
+      else diff.stageRow(line, row.records, row.count);
+    },
+  };
+}
+
+export function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
   const n = (value: number) => value.toLocaleString('en-US');
   const name = `"${target.audienceName}"`;
   if (!counts.hasSnapshot) {

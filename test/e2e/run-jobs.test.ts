@@ -33,12 +33,14 @@ const run = (home: string, ...args: string[]) => runCli(['run', ...args], { home
 const listWrites = () => sandbox.state.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/customer_lists/'));
 
 describe('pinsync run', () => {
-  it('runs a push, a command-fed sync and a remove to exit 0 with exact lists and one report each', async () => {
+  it('runs a push, a command-fed sync, a remove and a fan-out to exit 0 with exact lists and one report each', async () => {
     const home = makeHome();
     writeUsers(dir, 'newsletter.csv', 0, 300);
     writeUsers(dir, 'crm.csv', 1000, 1400);
     writeUsers(dir, 'churned.csv', 2000, 2100);
     arrangeAudience(sandbox, 'Churned', [...hashesOf(2000, 2250)]);
+    const segmentRows = Array.from({ length: 60 }, (_, i) => `${email(3000 + i)},${i % 2 === 0 ? 'VIP' : 'Lapsed'}`);
+    fs.writeFileSync(path.join(dir, 'segments.csv'), ['email,segment', ...segmentRows].join('\n') + '\n');
     const jobs = writeJobs(`ad_account: "${US}"
 rate: 100
 jobs:
@@ -56,6 +58,10 @@ jobs:
     mode: remove
     file: churned.csv
     audience: Churned
+  - name: segments
+    file: segments.csv
+    audience_column: segment
+    create: true
 `);
     const result = await run(home, jobs, '--json');
     expect(result.code, result.stderr).toBe(0);
@@ -65,19 +71,24 @@ jobs:
       ['newsletter', 0],
       ['crm', 0],
       ['churned', 0],
+      ['segments', 0],
     ]);
-    const [newsletter, crm, churned] = output.jobs.map((job) => job.report!);
+    const [newsletter, crm, churned, segments] = output.jobs.map((job) => job.report!);
     expect(newsletter).toMatchObject({ command: 'push', operation: 'ADD', entered: 300, synced: 300 });
     expect(crm).toMatchObject({ command: 'sync', operation: 'MIRROR', entered: 400, synced: 400, added: 400, removed: 0 });
     expect(churned).toMatchObject({ operation: 'REMOVE', entered: 100, synced: 100 });
-    for (const report of [newsletter, crm, churned]) expect(countsAddUp(report!)).toBe(true);
+    expect(segments).toMatchObject({ entered: 60, synced: 60 });
+    for (const report of [newsletter, crm, churned, segments]) expect(countsAddUp(report!)).toBe(true);
+    const even = (from: number) => new Set(Array.from({ length: 30 }, (_, i) => sha256(email(from + 2 * i))));
+    expect(sameSet(listRecords(sandbox, 'VIP'), even(3000))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'Lapsed'), even(3001))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'Newsletter'), hashesOf(0, 300))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'CRM mirror'), hashesOf(1000, 1400))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'Churned'), hashesOf(2100, 2250))).toBe(true);
     // Each job talks on stderr under its name; the run ends with a line per job and a total.
     expect(result.stderr).toMatch(/^\[crm\] First sync of audience "CRM mirror"/m);
     expect(result.stderr).toMatch(/^ {2}churned +remove +exit 0 +100 entered/m);
-    expect(result.stderr).toMatch(/^Total: 3 jobs, 0 failed \(exit 0\); 800 entered, 800 synced/m);
+    expect(result.stderr).toMatch(/^Total: 4 jobs, 0 failed \(exit 0\); 860 entered, 860 synced/m);
 
     // The sync job alone, with users gone and new: it mirrors like `pinsync sync`, from its snapshot.
     writeUsers(dir, 'crm.csv', 1100, 1450);
