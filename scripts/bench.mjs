@@ -8,6 +8,8 @@
 //   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
 //   write-rate  70 full writes (1,900 records each) at the default 7/s against a sandbox that allows
 //               7 per 1-second window: writes/s reached, 429s and retries
+//   exclude     the throughput run with a 1M-row exclusion file (--exclude), plain and already hashed,
+//               side by side with the same run without it (goal: within 15%)
 //   jobs        `pinsync run` of a jobs file pushing 4 audiences × 100,000 users against a sandbox at
 //               7 writes/s: records/s over the whole run as a share of 13,300, and the 429 share
 //   two-pushes  two separate `pinsync push` processes (100,000 users each) on one PINSYNC_HOME and
@@ -15,7 +17,7 @@
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
-//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, jobs, two-pushes, state).
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, exclude, jobs, two-pushes, state).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,6 +39,7 @@ const sizes = {
   rssRows: quick ? 1_000_000 : 10_000_000,
   uploadRecords: quick ? 50_000 : 200_000,
   rateWrites: quick ? 14 : 70,
+  exclusions: quick ? 200_000 : 1_000_000,
   jobsUsers: quick ? 10_000 : 100_000,
   twoPushUsers: quick ? 20_000 : 100_000,
 };
@@ -316,7 +319,61 @@ async function benchWriteRate() {
   });
 }
 
-// ---- 6. one write budget per token: a jobs file, and two processes --------------------------------
+// ---- 6. exclusions (--exclude) --------------------------------------------------------------------
+
+const benchNames = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'gina', 'hugo', 'ines', 'jon'];
+
+/**
+ * An opt-out list: the email of every 7th generated user (written in lowercase, as another tool
+ * would), so 1 in 7 input rows is excluded and the rest of the list names users the input lacks.
+ * `hashed`: the SHA-256 of each email instead (a suppression list shared already hashed).
+ */
+async function generateExclusions(file, count, { hashed }) {
+  if (fs.existsSync(file) && fs.statSync(file).size > 0) return file;
+  process.stderr.write(`generating ${path.relative(root, file)} (${n(count)} rows)…\n`);
+  const { createHash } = await import('node:crypto');
+  const tmp = file + '.tmp';
+  fs.writeFileSync(tmp, hashed ? 'email_sha256\n' : 'email\n');
+  const emailOf = (i) => `${benchNames[i % 10]}.${i}@example${i % 97}.com`;
+  const valueOf = hashed ? (i) => createHash('sha256').update(emailOf(i)).digest('hex') : emailOf;
+  for (let start = 0; start < count; start += 50_000) {
+    const lines = Array.from({ length: Math.min(50_000, count - start) }, (_, k) => valueOf((start + k) * 7));
+    fs.appendFileSync(tmp, lines.join('\n') + '\n');
+  }
+  fs.renameSync(tmp, file);
+  return file;
+}
+
+async function benchExclude() {
+  const rows = sizes.throughputRows;
+  const count = sizes.exclusions;
+  const rounds = quick ? 1 : 3;
+  const file = generateCsv(path.join(benchDir, `users-${rows}.csv`), rows);
+  const plain = await generateExclusions(path.join(benchDir, `optouts-${count}.csv`), count, { hashed: false });
+  const hashed = await generateExclusions(path.join(benchDir, `optouts-sha256-${count}.csv`), count, { hashed: true });
+  const cases = { without: [], plain: ['--exclude', plain], hashed: ['--exclude', hashed] };
+  const best = Object.fromEntries(Object.keys(cases).map((name) => [name, { seconds: Infinity, rss: 0, excluded: 0 }]));
+  for (let round = 0; round < rounds; round++) {
+    // The cases take turns, so a busy moment of the machine hits all of them.
+    for (const [name, extra] of Object.entries(cases)) {
+      const result = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json', ...extra]);
+      const report = JSON.parse(result.stdout);
+      const entry = best[name];
+      if (result.seconds < entry.seconds) Object.assign(entry, { seconds: result.seconds, rss: result.rss, excluded: report.notSyncedReasons?.excluded ?? 0 });
+    }
+  }
+  const rate = (entry) => `${n(rows / entry.seconds)} rows/s`;
+  const slower = (entry) => `${(100 * (entry.seconds / best.without.seconds - 1)).toFixed(1)}% slower than without (goal ≤ 15%)`;
+  const rss = (entry) => `peak RSS ${(entry.rss / 2 ** 20).toFixed(0)} MiB`;
+  const note = `best of ${rounds}, whole process, ${n(rows)} rows`;
+  results.push(
+    ['exclude', 'push --dry-run, no exclusions', rate(best.without), `${note}; ${rss(best.without)}`],
+    ['exclude', `the same, --exclude ${n(count)} plain emails`, rate(best.plain), `${slower(best.plain)}; ${n(best.plain.excluded)} rows excluded; ${rss(best.plain)}`],
+    ['exclude', `the same, --exclude ${n(count)} SHA-256 emails`, rate(best.hashed), `${slower(best.hashed)}; ${n(best.hashed.excluded)} rows excluded; ${rss(best.hashed)}`],
+  );
+}
+
+// ---- 7. one write budget per token: a jobs file, and two processes --------------------------------
 
 /**
  * Records/s from the first run's start to the last run's end (the reports' times, like `upload`:
@@ -395,6 +452,7 @@ for (const [name, bench] of [
   ['upload', benchUpload],
   ['latency', benchLatency],
   ['write-rate', benchWriteRate],
+  ['exclude', benchExclude],
   ['jobs', benchJobs],
   ['two-pushes', benchTwoPushes],
 ]) {

@@ -30,7 +30,6 @@ export interface JobsReport {
 
 export async function runJobsFile(ctx: Context, file: string, names: readonly string[], options: RunCommandOptions): Promise<number> {
   const plan = await loadJobsFile(file, names);
-  checkUnsupported(plan);
   if (options.report) checkReportPath(options.report, plan);
   const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog);
   let result: JobsResult<RunReport>;
@@ -157,18 +156,6 @@ class NamedLines extends Writable {
   flush(): void {
     if (this.partial) this.target.write(`[${this.name}] ${this.partial}\n`);
     this.partial = '';
-  }
-}
-
-/**
- * `exclude:` until push and sync take --exclude (issue 11 §4): running such a job without it would
- * upload users who opted out, so it is refused up front. Remove this check when they do.
- */
-function checkUnsupported(plan: JobsPlan): void {
-  for (const job of plan.jobs) {
-    if (job.options.exclude.length > 0) {
-      throw new UsageError(`${path.basename(plan.file)}:${job.line}: job "${job.name}" uses exclude:, which this version of pinsync cannot run yet; nothing was run.`);
-    }
   }
 }
 

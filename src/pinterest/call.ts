@@ -81,6 +81,8 @@ interface Attempt {
   category: string;
   number: number;
   signal: AbortSignal | undefined;
+  /** Cuts the wait for a rate-limit slot: a stopped run starts no new request. */
+  waitSignal: AbortSignal | undefined;
 }
 
 export class CallEngine {
@@ -106,6 +108,10 @@ export class CallEngine {
     const category: string = rateLimitCategories[key];
     const signal = options.signal ?? this.options.signal;
     if (options.signal) setMaxListeners(0, options.signal);
+    // A call may have a later signal of its own (a grace for a write on the wire to be acknowledged):
+    // backoff and rate-limit waits still stop at the client's signal, so a stopped run starts no new
+    // request and never sleeps through an outage.
+    const waitSignal = options.signal && this.options.signal ? AbortSignal.any([options.signal, this.options.signal]) : signal;
     const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
     let refreshedAfter401 = false;
     let lastFailureAmbiguous = false;
@@ -118,7 +124,7 @@ export class CallEngine {
           if (existing !== undefined) return existing;
         }
         const token = wellFormed(await this.options.tokens.accessToken());
-        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal };
+        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal };
         await this.waitForSlot(attempt, deadline);
         try {
           return (await this.send(attempt, call)) as Operations[K]['response'];
@@ -135,7 +141,7 @@ export class CallEngine {
       },
       {
         deadline,
-        signal,
+        signal: waitSignal,
         clock: this.clock,
         random: this.options.random,
         baseMs: this.options.backoffBaseMs,
@@ -164,7 +170,7 @@ export class CallEngine {
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
     try {
-      await this.limiter.acquire(attempt.lane, attempt.category, attempt.signal);
+      await this.limiter.acquire(attempt.lane, attempt.category, attempt.waitSignal);
     } catch (error) {
       throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
     }

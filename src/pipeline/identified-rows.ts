@@ -1,8 +1,9 @@
-// Rows identified: source → columns → normalise → hash → dedupe. Reads the input chunk by chunk and
+// Rows identified: source → columns → normalise → hash → exclude → dedupe. Reads the input chunk by chunk and
 // hands each row's verdict (new records, duplicate, or not synced and why) to a consumer in input
 // order. Whether hashing runs on this thread or on the worker HashPool stays in here.
 import type { ColumnFlags, ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
+import type { Exclusions } from './exclusions.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
 import type { StopReason } from './outcome.js';
@@ -40,6 +41,8 @@ export interface ReadOptions extends ColumnFlags {
 export interface IdentifyOptions extends ReadOptions {
   /** Records seen earlier in the run: a row whose usable records are all in it is a duplicate. */
   seen: DigestSet;
+  /** Users who must never be sent (--exclude): their rows are not synced, reason 'excluded'. */
+  exclusions?: Exclusions;
   /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
   hashOnWorker?: boolean;
   signal: AbortSignal;
@@ -183,7 +186,7 @@ export class IdentifiedRows implements RowSink {
   // RowSink: columns are known.
   planned(plan: ColumnPlan): void {
     this.plan = plan;
-    this.identifier = new RowIdentifier(plan, this.options.seen);
+    this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions);
     if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
     this.sink.planned(plan);
   }

@@ -7,7 +7,8 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress, type TallyView } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
@@ -17,11 +18,12 @@ import { MappingGuard } from './guard.js';
 import { IdentifiedRows, type RowIdentity } from './identified-rows.js';
 import { Verdict } from './identify.js';
 import { noopJournal, type PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName, type RunEnd } from './outcome.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import type { InputOptions, PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
 import { openInput } from './source.js';
+import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import type { StateStore } from '../state/store.js';
@@ -74,7 +76,9 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
   setMaxListeners(0, ctx.signal); // one listener per request in flight, across every audience
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
+  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
     source.close();
     throw error;
@@ -103,8 +107,8 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
           retryForMs: settings.retryForMs,
           signal: ctx.signal,
           now: ctx.now,
-          target: counted(options.dryRun || !client ? dryRunTarget() : uploadTarget(client, target, operation, plan, options.description), () => route.sends),
-          guard: new MappingGuard(Boolean(options.force)),
+          target: counted(options.dryRun || !client ? dryRunTarget() : uploadTarget(client, target, operation, plan, ctx.signal, options.description), () => route.sends),
+          guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
           onStop: () => rows.wake(),
         }),
         tally,
@@ -116,8 +120,9 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
     const routes = fanOut;
     const total = totalTally(unrouted, () => routes.routes.map((r) => r.route.tally));
     progress = await startProgress(rowsDone(total, source), progressOptions(ctx, options, () => busiest(routes)));
+    const exclusions = await exclusionsReady(loadingExclusions, (message) => ctx.info(message));
     const rows: IdentifiedRows = new IdentifiedRows(
-      { source, delimiter: settings.delimiter, ...columnFlags(options), seen: keepEveryRecord, signal: ctx.signal, hashOnWorker: false },
+      { source, delimiter: settings.delimiter, ...columnFlags(options), seen: keepEveryRecord, exclusions, signal: ctx.signal, hashOnWorker: false },
       fanOut,
     );
     let ends: RunEnd[];
@@ -155,6 +160,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
         input: source.name,
         columns: columnNames(fanOut.plan),
         outcome: outcomeName(end),
+        stoppedBy: stoppedBy(end),
         falseDuplicateProbability: 0,
       }),
       column,
@@ -164,8 +170,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
     if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${end.fatal instanceof Error ? end.fatal.message : String(end.fatal)}`);
     ctx.stderr.write(fanOutSummary(report, source.name));
     if (end.stop === 'interrupted') ctx.info('Interrupted: run the same command again to send the rest (adding a user twice is harmless).');
-    if (options.report) writeReportFile(options.report, report);
-    if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
     function audienceReport(route: PushRoute, routeEnd: RunEnd | undefined): RunReport {
@@ -183,6 +188,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
         input: source.name,
         columns: columnNames(fanOut!.plan),
         outcome: outcomeName(routeEnd),
+        stoppedBy: stoppedBy(routeEnd ?? { stop: 'fatal', fatal: undefined }),
         falseDuplicateProbability: route.seen.falseDuplicateProbability(),
       });
       if (options.dryRun) report.wouldSend = { ...route.sends };
@@ -277,6 +283,7 @@ async function openJournal(
         columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
         format: options.format,
         delimiter: settings.delimiter,
+        ...exclusionShape(options.exclude),
       },
     },
     store,

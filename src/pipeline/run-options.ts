@@ -11,6 +11,8 @@ export interface InputOptions {
   idfaColumn?: string;
   /** push/sync --audience-column: each row names its audience there (instead of --audience). */
   audienceColumn?: string;
+  /** --exclude FILE (repeatable): users who must never be uploaded. */
+  exclude?: string[];
   batchSize?: number;
   /** Seconds. */
   flushInterval?: number;
@@ -18,6 +20,8 @@ export interface InputOptions {
   /** Milliseconds. */
   retryFor?: number;
   restart?: boolean;
+  /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
+  allowMissingIdentifiers?: boolean;
   report?: string;
   rejects?: string;
   json?: boolean;
@@ -54,6 +58,7 @@ export interface SyncOptions extends InputOptions {
   adAccount?: string;
   create?: boolean;
   maxRemove: number;
+  /** Lifts only --max-remove: the wrong-mapping guard needs allowMissingIdentifiers. */
   force?: boolean;
   dryRun?: boolean;
 }

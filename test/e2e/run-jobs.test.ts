@@ -36,6 +36,7 @@ describe('pinsync run', () => {
   it('runs a push, a command-fed sync, a remove and a fan-out to exit 0 with exact lists and one report each', async () => {
     const home = makeHome();
     writeUsers(dir, 'newsletter.csv', 0, 300);
+    writeUsers(dir, 'optouts.csv', 0, 1); // user0 opted out: never sent, by any job
     writeUsers(dir, 'crm.csv', 1000, 1400);
     writeUsers(dir, 'churned.csv', 2000, 2100);
     arrangeAudience(sandbox, 'Churned', [...hashesOf(2000, 2250)]);
@@ -43,6 +44,7 @@ describe('pinsync run', () => {
     fs.writeFileSync(path.join(dir, 'segments.csv'), ['email,segment', ...segmentRows].join('\n') + '\n');
     const jobs = writeJobs(`ad_account: "${US}"
 rate: 100
+exclude: optouts.csv
 jobs:
   - name: newsletter
     file: newsletter.csv
@@ -74,7 +76,7 @@ jobs:
       ['segments', 0],
     ]);
     const [newsletter, crm, churned, segments] = output.jobs.map((job) => job.report!);
-    expect(newsletter).toMatchObject({ command: 'push', operation: 'ADD', entered: 300, synced: 300 });
+    expect(newsletter).toMatchObject({ command: 'push', operation: 'ADD', entered: 300, synced: 299, notSyncedReasons: { excluded: 1 } });
     expect(crm).toMatchObject({ command: 'sync', operation: 'MIRROR', entered: 400, synced: 400, added: 400, removed: 0 });
     expect(churned).toMatchObject({ operation: 'REMOVE', entered: 100, synced: 100 });
     expect(segments).toMatchObject({ entered: 60, synced: 60 });
@@ -82,13 +84,13 @@ jobs:
     const even = (from: number) => new Set(Array.from({ length: 30 }, (_, i) => sha256(email(from + 2 * i))));
     expect(sameSet(listRecords(sandbox, 'VIP'), even(3000))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'Lapsed'), even(3001))).toBe(true);
-    expect(sameSet(listRecords(sandbox, 'Newsletter'), hashesOf(0, 300))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'Newsletter'), hashesOf(1, 300))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'CRM mirror'), hashesOf(1000, 1400))).toBe(true);
     expect(sameSet(listRecords(sandbox, 'Churned'), hashesOf(2100, 2250))).toBe(true);
     // Each job talks on stderr under its name; the run ends with a line per job and a total.
     expect(result.stderr).toMatch(/^\[crm\] First sync of audience "CRM mirror"/m);
     expect(result.stderr).toMatch(/^ {2}churned +remove +exit 0 +100 entered/m);
-    expect(result.stderr).toMatch(/^Total: 4 jobs, 0 failed \(exit 0\); 860 entered, 860 synced/m);
+    expect(result.stderr).toMatch(/^Total: 4 jobs, 0 failed \(exit 0\); 860 entered, 859 synced/m);
 
     // The sync job alone, with users gone and new: it mirrors like `pinsync sync`, from its snapshot.
     writeUsers(dir, 'crm.csv', 1100, 1450);
