@@ -9,6 +9,7 @@ import { progressInterval, rowsDone, startProgress, type Progress, type TallyVie
 import { RejectsFile } from '../report/rejects.js';
 import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
@@ -146,7 +147,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       return report;
     });
     const end = worstEnd(ends);
-    const report = fanOutReport(
+    const report = addLimitKeys(fanOutReport(
       buildRunReport({
         command: hooks.command ?? 'push',
         operation,
@@ -165,7 +166,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       }),
       column,
       perAudience,
-    );
+    ), client, end.fatal);
     const exitCode = exitCodeOf(end, report.errored);
     if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${end.fatal instanceof Error ? end.fatal.message : String(end.fatal)}`);
     ctx.stderr.write(fanOutSummary(report, source.name));

@@ -10,6 +10,7 @@ import { RejectsFile } from '../report/rejects.js';
 import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
+import { addLimitKeys } from '../report/limits.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
@@ -130,7 +131,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
       if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
-      return report;
+      return addLimitKeys(report, client, result?.fatal);
     }
   } finally {
     progress?.stop();

@@ -9,6 +9,7 @@ import { bytesRead, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import { FanOut, type AudienceRoute } from './fan-out.js';
@@ -126,6 +127,7 @@ export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: s
       column,
       results.map((r) => r.report),
     );
+    addLimitKeys(report, client, undefined);
     ctx.stderr.write(fanOutSummary(report, source.name));
     publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return worstExitCode(results.map((r) => r.exitCode));

@@ -24,6 +24,7 @@ import { bytesRead, progressInterval, startProgress, type Progress, type Progres
 import { RejectsFile } from '../report/rejects.js';
 import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
@@ -440,7 +441,7 @@ function syncReport(input: ReportInput): RunReport {
     report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
   }
   if (input.target.toCreate) report.createdAudience = input.target.audienceId !== undefined;
-  return report;
+  return addLimitKeys(report, input.client, sent?.fatal);
 }
 
 function tellWhyItStopped(ctx: Context, sent: Sent, report: RunReport, journal: DurableRunJournal): void {
