@@ -69,9 +69,10 @@ const INCREASE = 0.1;
 const BLIND_INCREASE = 0.05;
 /**
  * A lane's first request goes alone: its answer tells how busy the token already is before the lane
- * runs at full speed. Without an answer (a network failure) the lane goes on after this long.
+ * runs at full speed. Without an answer by then (a slow network) the lane goes on after this many
+ * intervals, so the probe never costs more than a slot or two.
  */
-const PROBE_TIMEOUT_MS = 1000;
+const PROBE_TIMEOUT_INTERVALS = 2;
 const MIN_RATE = 0.2;
 /** A window quota (e.g. 400 a minute) is paced; a longer one (a day) is spent, then the run stops. */
 export const PACED_WINDOW_MAX_MS = 3_600_000;
@@ -218,7 +219,7 @@ export class RateLimiter {
     try {
       while (lane.queue.length > 0) {
         const probing = !lane.probeDone && lane.probeSentAt !== undefined;
-        const due = Math.max(lane.nextSlot, lane.pausedUntil, probing ? lane.probeSentAt! + PROBE_TIMEOUT_MS : 0);
+        const due = Math.max(lane.nextSlot, lane.pausedUntil, probing ? lane.probeSentAt! + PROBE_TIMEOUT_INTERVALS * lane.intervalMs : 0);
         const wait = due - this.clock.now();
         if (wait > 0) {
           await this.interruptibleSleep(lane, wait);

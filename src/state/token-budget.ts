@@ -122,7 +122,9 @@ export class SharedRateLimiter extends RateLimiter {
 
   override acquire(key: string, category: string, signal?: AbortSignal): Promise<void> {
     const budget = this.budget(key, category);
-    return budget ? budget.acquire(signal) : super.acquire(key, category, signal);
+    // This process's own lane first: it keeps what the answers taught (a window quota's pace, the share
+    // left by consumers on other machines), then the slot shared with this home's other processes.
+    return budget ? super.acquire(key, category, signal).then(() => budget.acquire(signal)) : super.acquire(key, category, signal);
   }
 
   override pause(key: string, category: string, untilMs: number): void {
