@@ -19,7 +19,16 @@ import {
   type CallSubject,
 } from './errors.js';
 import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
-import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, PACED_WINDOW_MAX_MS, RateLimiter, realClock, type Clock } from './ratelimit.js';
+import {
+  DEFAULT_READ_RATE,
+  DEFAULT_WRITE_RATE,
+  isPerSecondWindow,
+  PACED_WINDOW_MAX_MS,
+  RateLimiter,
+  realClock,
+  type BudgetObservation,
+  type Clock,
+} from './ratelimit.js';
 import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import type { TokenProvider } from './tokens.js';
 import {
@@ -240,9 +249,9 @@ export class CallEngine {
     throw error;
   }
 
-  private isPerSecondWindow(attempt: Attempt, { limit, resetMs }: { limit?: number; resetMs?: number }): boolean {
+  private isPerSecondWindow(attempt: Attempt, budget: BudgetObservation): boolean {
     const rate = attempt.category === 'ads_write' ? (this.options.writeRate ?? DEFAULT_WRITE_RATE) : DEFAULT_READ_RATE;
-    return limit !== undefined && limit <= rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
+    return isPerSecondWindow(rate, budget);
   }
 
   /** A wait until `until` is a spent quota, not a short window, when it outlasts the call or an hour. */

@@ -144,7 +144,7 @@ export class RateLimiter {
     const lane = this.lane(key, category);
     if (!lane) return;
     const { limit, remaining, sentAt } = seen;
-    if (limit !== undefined && remaining !== undefined && sentAt !== undefined && isPerSecondWindow(lane, seen)) {
+    if (limit !== undefined && remaining !== undefined && sentAt !== undefined && isPerSecondWindow(lane.rate, seen)) {
       lane.windowShare.learn({ status: seen.status, limit, remaining, sentAt }, this.clock.now());
       // Refused in a window the others fill: shift this lane's phase, or it may keep landing where they send.
       if (seen.status === 429) lane.nextSlot += this.random() * (1000 / limit);
@@ -258,9 +258,9 @@ export class RateLimiter {
   }
 }
 
-/** Limit about the configured rate and a reset within a second: the per-second window, not a quota. */
-function isPerSecondWindow(lane: Lane, { limit, resetMs }: BudgetObservation): boolean {
-  return limit !== undefined && limit <= lane.rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
+/** A limit about the configured `rate` and a reset within a second: the per-second window, not a quota. */
+export function isPerSecondWindow(rate: number, { limit, resetMs }: Pick<BudgetObservation, 'limit' | 'resetMs'>): boolean {
+  return limit !== undefined && limit <= rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
 }
 
 /** Parse Retry-After (seconds or an HTTP date) into ms from `now`. */
