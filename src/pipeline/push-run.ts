@@ -20,7 +20,7 @@ import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
+import { audiencePendingKeys, audiencePendingNote, customerListTarget, resolveAudienceTarget, settleAudience, type AudienceTarget } from './audience-target.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type Target = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -80,7 +80,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         targetFor: (columns) => {
           plan = columns;
           if (options.dryRun || !client) return dryRunTarget(dryRunSends);
-          return uploadTarget(client, target, operation, columns, options.description);
+          return uploadTarget(ctx, client, target, operation, columns, options.description);
         },
         maxInFlight: Math.max(4, Math.ceil(settings.rate * 2)),
         retryForMs: settings.retryForMs,
@@ -91,15 +91,24 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       });
     } catch (error) {
       progress.stop();
+      target.pendingAudience?.stop();
       const report = finalReport();
       journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
       throw error;
     }
     progress.stop();
+    if (client && !options.dryRun) {
+      await settleAudience(client, target as AudienceTarget, outcome.stop === 'end', {
+        waitMs: options.audienceWait,
+        description: options.description,
+        stop: ctx.signal,
+        now: ctx.now,
+      });
+    }
     const report = finalReport(outcome);
     const exitCode = exitCodeOf(outcome, report.errored);
     journal.finish(report, exitCode);
-    tellTheUser(ctx, options, source, report, outcome, journal);
+    tellTheUser(ctx, options, source, report, outcome, journal, target);
     if (options.report) writeReportFile(options.report, report);
     if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return exitCode;
@@ -122,7 +131,8 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         falseDuplicateProbability: result?.falseDuplicateProbability ?? 0,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
-      if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      if (target.toCreate || target.waitingList) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      if (!options.dryRun) Object.assign(report, audiencePendingKeys(target as AudienceTarget));
       return report;
     }
   } finally {
@@ -213,24 +223,27 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
 }
 
 /** Writes ignore the first Ctrl-C (requests in flight finish, so their rows are counted); a second quits. */
-function uploadTarget(client: PinterestClient, target: Target, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
+function uploadTarget(ctx: Context, client: PinterestClient, target: Target, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
   return customerListTarget(client, target as AudienceTarget, {
     operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
     listType: plan.listType,
     description,
     signal: new AbortController().signal,
+    stop: ctx.signal,
+    now: ctx.now,
   });
 }
 
 /** Summary on stderr, plus one sentence when the run stopped early. */
-function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal): void {
+function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal, target: Target): void {
   const hint = journal.resumeHint?.();
   if (outcome.stop === 'fatal') {
     const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
     ctx.info(`pinsync: stopped: ${message}`);
   }
   ctx.stderr.write(formatSummary(report, source.name));
-  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end') {
+  if (report.audiencePending) ctx.info(audiencePendingNote(target as AudienceTarget)!);
+  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end' && !report.customerListId) {
     ctx.info('No usable identifiers to send, so the audience was not created (Pinterest cannot create an empty customer list).');
   }
   if (outcome.stop === 'interrupted') {

@@ -15,6 +15,8 @@ export interface InputOptions {
   rate?: number;
   /** Milliseconds. */
   retryFor?: number;
+  /** Milliseconds: how long the end of a --create run waits for Pinterest to accept the new audience. */
+  audienceWait?: number;
   restart?: boolean;
   report?: string;
   rejects?: string;

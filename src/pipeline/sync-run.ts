@@ -24,7 +24,7 @@ import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
-import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
+import { audiencePendingKeys, audiencePendingNote, customerListTarget, resolveAudienceTarget, settleAudience, type AudienceTarget } from './audience-target.js';
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
@@ -88,6 +88,8 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     staged.newRows = diff.newRows;
     for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
     const unchangedRows = staged.newRows - counts.addedRows;
+    const settle = (ended: boolean) =>
+      settleAudience(client, target, ended, { waitMs: options.audienceWait, stop: ctx.signal, now: ctx.now });
     const report = (sent: Sent | undefined, outcome: string): RunReport =>
       syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
 
@@ -128,14 +130,17 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
+      await settle(true);
       const final = report(undefined, 'completed');
       journal.finish(final, ExitCode.ok);
+      if (final.audiencePending) ctx.info(audiencePendingNote(target)!);
       return finish(ctx, options, source, final, ExitCode.ok);
     }
     const removals = new Tally();
     progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
+    await settle(sent.stop === 'end');
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
     const final = report(sent, outcomeName(sent));
     if (exitCode === ExitCode.ok) {
@@ -143,6 +148,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     }
     journal.finish(final, exitCode);
     tellWhyItStopped(ctx, sent, final, journal);
+    if (final.audiencePending) ctx.info(audiencePendingNote(target)!);
     return finish(ctx, options, source, final, exitCode);
   } finally {
     progress?.stop();
@@ -247,7 +253,8 @@ async function sendDiff(
   journal: PushJournal,
 ): Promise<Sent> {
   const listType = staged.plan?.listType ?? 'EMAIL';
-  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType }), diff.addedRows(), settings, tally, journal);
+  const addTarget = customerListTarget(client, target, { operation: 'ADD', listType, stop: ctx.signal, now: ctx.now });
+  const adds = await sendPhase(ctx, addTarget, diff.addedRows(), settings, tally, journal);
   if (adds.stop !== 'end') return { ...adds, removals };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
   let pseudoLine = staged.lastLine;
@@ -339,7 +346,8 @@ function syncReport(input: ReportInput): RunReport {
     const batches = (records: number) => Math.ceil(records / (options.batchSize ?? MAX_BATCH_SIZE));
     report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
   }
-  if (input.target.toCreate) report.createdAudience = input.target.audienceId !== undefined;
+  if (input.target.toCreate || input.target.waitingList) report.createdAudience = input.target.audienceId !== undefined;
+  if (!options.dryRun) Object.assign(report, audiencePendingKeys(input.target));
   return report;
 }
 
