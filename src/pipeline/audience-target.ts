@@ -223,7 +223,7 @@ export async function settleAudience(client: PinterestClient, target: AudienceTa
   const pending = target.pendingAudience ?? (ended && target.waitingList ? pendingAudienceOf(client, target, options) : undefined);
   if (!pending) return;
   if (ended) await pending.settle(options.waitMs ?? DEFAULT_AUDIENCE_WAIT_MS);
-  else pending.stop();
+  else pending.abandon();
 }
 
 /** The report's `audiencePending`: the list holds the users, the audience is not there yet. */
@@ -241,7 +241,7 @@ export function audiencePendingKeys(target: AudienceTarget): { audiencePending: 
 export function audiencePendingNote(target: AudienceTarget): string | undefined {
   if (!audiencePending(target)) return undefined;
   const name = target.audienceName;
-  const why = target.pendingAudience?.reason ?? 'it was not tried in this run';
+  const why = target.pendingAudience?.reason ?? 'the run stopped before Pinterest was asked for it';
   return (
     `Audience "${name}" is not created yet: ${why}. The next push or sync of "${name}" adds to customer list ` +
     `${target.customerListId} (it holds the users) and creates the audience, or run ` +

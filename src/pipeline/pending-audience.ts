@@ -49,12 +49,17 @@ export class PendingAudience {
   private timer: NodeJS.Timeout | undefined;
   private backoffMs = FIRST_RETRY_MS;
   private stopped = false;
+  private readonly abandoned = new AbortController();
+  /** Ctrl-C, or the run ended without its last tries: either cuts a call waiting for its turn. */
+  private readonly signal: AbortSignal;
 
   constructor(
     private readonly client: PinterestClient,
     private readonly target: AudienceToCreate,
     private readonly options: PendingAudienceOptions,
-  ) {}
+  ) {
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.abandoned.signal]) : this.abandoned.signal;
+  }
 
   get created(): boolean {
     return this.target.audienceId !== undefined;
@@ -73,6 +78,12 @@ export class PendingAudience {
     this.timer = undefined;
   }
 
+  /** The run stopped early (fatal error, Ctrl-C): no more tries, and a call still waiting is cut. */
+  abandon(): void {
+    this.stop();
+    this.abandoned.abort();
+  }
+
   /**
    * The end of the run: one more try, then, while Pinterest says the list is still processing, wait and
    * try again for at most `waitMs`. A list under 100 records cannot become an audience by waiting.
@@ -82,7 +93,7 @@ export class PendingAudience {
     await this.attempt;
     if (this.created || !this.target.customerListId) return;
     const until = this.options.now() + waitMs;
-    while (!this.options.signal?.aborted) {
+    while (!this.signal?.aborted) {
       if (await this.tryCreate(true)) return;
       const list = await this.listNow();
       if (!this.worthWaiting(list)) return;
@@ -123,7 +134,7 @@ export class PendingAudience {
           rule: { customer_list_id: customerListId! },
           ...(this.options.description ? { description: this.options.description } : {}),
         },
-        { deadline: this.options.now() + CALL_WINDOW_MS, signal: this.options.signal },
+        { deadline: this.options.now() + CALL_WINDOW_MS, signal: this.signal },
       );
       this.target.audienceId = audience.id;
       this.reason = undefined;
@@ -137,7 +148,7 @@ export class PendingAudience {
   }
 
   private async liveAudience(): Promise<Audience | undefined> {
-    for await (const audience of this.client.audiences(this.target.adAccountId, { signal: this.options.signal })) {
+    for await (const audience of this.client.audiences(this.target.adAccountId, { signal: this.signal })) {
       if (audience.name === this.target.audienceName && !isArchived(audience)) return audience;
     }
     return undefined;
@@ -157,7 +168,7 @@ export class PendingAudience {
 
   private async listNow(): Promise<CustomerList | undefined> {
     try {
-      return await this.client.customerList(this.target.adAccountId, this.target.customerListId!, { signal: this.options.signal });
+      return await this.client.customerList(this.target.adAccountId, this.target.customerListId!, { signal: this.signal });
     } catch {
       return undefined;
     }
@@ -176,8 +187,8 @@ export class PendingAudience {
     let delay = 1000;
     for (;;) {
       const left = until - this.options.now();
-      if (left <= 0 || this.options.signal?.aborted) return false;
-      await sleep(Math.min(delay, left), this.options.signal);
+      if (left <= 0 || this.signal?.aborted) return false;
+      await sleep(Math.min(delay, left), this.signal);
       delay = Math.min(delay * 2, MAX_POLL_MS);
       const list = await this.listNow();
       if (list && !isProcessing(list)) return true;

@@ -91,7 +91,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       });
     } catch (error) {
       progress.stop();
-      target.pendingAudience?.stop();
+      target.pendingAudience?.abandon();
       const report = finalReport();
       journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
       throw error;
