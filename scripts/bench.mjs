@@ -8,10 +8,17 @@
 //   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
 //   write-rate  70 full writes (1,900 records each) at the default 7/s against a sandbox that allows
 //               7 per 1-second window: writes/s reached, 429s and retries
+//   shared-token two pushes sharing one token (separate PINSYNC_HOMEs), started together, against the
+//               7 writes/s sandbox: combined share of the 13,300 records/s ceiling and share of writes
+//               answered 429 (goals ≥ 0.85, ≤ 5%)
+//   quota       a push against a window quota below --rate (400 a minute; --quick: 40 per 6 s, the same
+//               rate): share of the quota reached and share of writes answered 429 (goals ≥ 0.90, ≤ 2%)
+//   exclude     the throughput run with a 1M-row exclusion file (--exclude), plain and already hashed,
+//               side by side with the same run without it (goal: within 15%)
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
-//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, state).
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, state).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +40,9 @@ const sizes = {
   rssRows: quick ? 1_000_000 : 10_000_000,
   uploadRecords: quick ? 50_000 : 200_000,
   rateWrites: quick ? 14 : 70,
+  sharedRecords: quick ? 20_000 : 60_000,
+  quota: quick ? { limit: 40, windowMs: 6_000, writes: 100 } : { limit: 400, windowMs: 60_000, writes: 900 },
+  exclusions: quick ? 200_000 : 1_000_000,
 };
 
 fs.mkdirSync(benchDir, { recursive: true });
@@ -310,6 +320,126 @@ async function benchWriteRate() {
   });
 }
 
+// ---- 6. two processes sharing one token --------------------------------------------------------
+
+/** Writes answered, accepted writes and how many 429s, from the sandbox's request log. */
+function writeStats(sandbox) {
+  const writes = sandbox.state.requests.filter((r) => r.method === 'PATCH');
+  const accepted = writes.filter((r) => r.status === 200);
+  const limited = writes.filter((r) => r.status === 429).length;
+  const first = Math.min(...accepted.map((r) => r.time));
+  const last = Math.max(...accepted.map((r) => r.time + r.durationMs));
+  return { writes: writes.length, accepted, limited, spanSeconds: (last - first) / 1000, share429: limited / Math.max(1, writes.length) };
+}
+
+const percent = (share) => `${(100 * share).toFixed(2)}%`;
+
+async function benchSharedToken() {
+  const records = sizes.sharedRecords;
+  const files = [0, 1].map((i) => {
+    const file = path.join(benchDir, `shared-${i}-${records}.csv`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, 'email\n' + Array.from({ length: records }, (_, j) => `p${i}.user${j}@example.com`).join('\n') + '\n');
+    return file;
+  });
+  await withSandbox({ writeRate: 7, maxRecords: 1900 }, async (sandbox) => {
+    files.forEach((_, i) => arrangeAudience(sandbox, `Bench shared ${i}`));
+    const env = { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token };
+    const runs = await Promise.all(
+      files.map((file, i) => runCli(['push', file, '--audience', `Bench shared ${i}`, '--ad-account', '549755885175', '--no-progress', '--json'], env)),
+    );
+    const sent = runs.reduce((sum, r) => sum + JSON.parse(r.stdout).records, 0);
+    const stats = writeStats(sandbox);
+    const steady = ((stats.accepted.length - 1) * 1900) / stats.spanSeconds / (7 * 1900);
+    results.push([
+      'shared-token',
+      `2 pushes × ${n(records)} records, one token, separate PINSYNC_HOMEs, started together`,
+      `${steady.toFixed(3)} of ceiling`,
+      `combined, first to last accepted write (goal ≥ 0.85); ${stats.limited} of ${stats.writes} writes answered 429 (${percent(stats.share429)}, goal ≤ 5%); ${n(sent)} records sent`,
+    ]);
+  });
+}
+
+// ---- 7. a window quota below --rate --------------------------------------------------------------
+
+async function benchQuota() {
+  const { limit, windowMs, writes } = sizes.quota;
+  const batch = 100;
+  const file = generateCsv(path.join(benchDir, `quota-${writes * batch}.csv`), writes * batch, { maid: false });
+  await withSandbox({ writeRate: 7, writeQuota: { limit, windowMs } }, async (sandbox) => {
+    arrangeAudience(sandbox, 'Bench quota');
+    const result = await runCli(['push', file, '--audience', 'Bench quota', '--ad-account', '549755885175', '--batch-size', String(batch), '--no-progress', '--json'], {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_ACCESS_TOKEN: sandbox.token,
+    });
+    const report = JSON.parse(result.stdout);
+    const stats = writeStats(sandbox);
+    const quotaPerSecond = limit / (windowMs / 1000);
+    // A sliding window lets `limit` through at once, then `limit` per window: the steady rate is what counts.
+    const steady = (stats.accepted.length - limit) / (stats.spanSeconds - windowMs / 1000 + windowMs / 1000 / limit) / quotaPerSecond;
+    const whole = stats.accepted.length / stats.spanSeconds / quotaPerSecond;
+    results.push([
+      'quota',
+      `${writes} writes against ${limit} per ${windowMs / 1000} s (--rate 7)`,
+      `${whole.toFixed(3)} of the quota`,
+      `first to last accepted write (goal ≥ 0.90; after the first window ${steady.toFixed(3)}); ${stats.limited} of ${stats.writes} writes answered 429 (${percent(stats.share429)}, goal ≤ 2%); ${n(report.records)} records, ${(report.durationMs / 1000).toFixed(0)} s`,
+    ]);
+  });
+}
+
+// ---- 8. exclusions (--exclude) --------------------------------------------------------------------
+
+const benchNames = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'gina', 'hugo', 'ines', 'jon'];
+
+/**
+ * An opt-out list: the email of every 7th generated user (written in lowercase, as another tool
+ * would), so 1 in 7 input rows is excluded and the rest of the list names users the input lacks.
+ * `hashed`: the SHA-256 of each email instead (a suppression list shared already hashed).
+ */
+async function generateExclusions(file, count, { hashed }) {
+  if (fs.existsSync(file) && fs.statSync(file).size > 0) return file;
+  process.stderr.write(`generating ${path.relative(root, file)} (${n(count)} rows)…\n`);
+  const { createHash } = await import('node:crypto');
+  const tmp = file + '.tmp';
+  fs.writeFileSync(tmp, hashed ? 'email_sha256\n' : 'email\n');
+  const emailOf = (i) => `${benchNames[i % 10]}.${i}@example${i % 97}.com`;
+  const valueOf = hashed ? (i) => createHash('sha256').update(emailOf(i)).digest('hex') : emailOf;
+  for (let start = 0; start < count; start += 50_000) {
+    const lines = Array.from({ length: Math.min(50_000, count - start) }, (_, k) => valueOf((start + k) * 7));
+    fs.appendFileSync(tmp, lines.join('\n') + '\n');
+  }
+  fs.renameSync(tmp, file);
+  return file;
+}
+
+async function benchExclude() {
+  const rows = sizes.throughputRows;
+  const count = sizes.exclusions;
+  const rounds = quick ? 1 : 3;
+  const file = generateCsv(path.join(benchDir, `users-${rows}.csv`), rows);
+  const plain = await generateExclusions(path.join(benchDir, `optouts-${count}.csv`), count, { hashed: false });
+  const hashed = await generateExclusions(path.join(benchDir, `optouts-sha256-${count}.csv`), count, { hashed: true });
+  const cases = { without: [], plain: ['--exclude', plain], hashed: ['--exclude', hashed] };
+  const best = Object.fromEntries(Object.keys(cases).map((name) => [name, { seconds: Infinity, rss: 0, excluded: 0 }]));
+  for (let round = 0; round < rounds; round++) {
+    // The cases take turns, so a busy moment of the machine hits all of them.
+    for (const [name, extra] of Object.entries(cases)) {
+      const result = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json', ...extra]);
+      const report = JSON.parse(result.stdout);
+      const entry = best[name];
+      if (result.seconds < entry.seconds) Object.assign(entry, { seconds: result.seconds, rss: result.rss, excluded: report.notSyncedReasons?.excluded ?? 0 });
+    }
+  }
+  const rate = (entry) => `${n(rows / entry.seconds)} rows/s`;
+  const slower = (entry) => `${(100 * (entry.seconds / best.without.seconds - 1)).toFixed(1)}% slower than without (goal ≤ 15%)`;
+  const rss = (entry) => `peak RSS ${(entry.rss / 2 ** 20).toFixed(0)} MiB`;
+  const note = `best of ${rounds}, whole process, ${n(rows)} rows`;
+  results.push(
+    ['exclude', 'push --dry-run, no exclusions', rate(best.without), `${note}; ${rss(best.without)}`],
+    ['exclude', `the same, --exclude ${n(count)} plain emails`, rate(best.plain), `${slower(best.plain)}; ${n(best.plain.excluded)} rows excluded; ${rss(best.plain)}`],
+    ['exclude', `the same, --exclude ${n(count)} SHA-256 emails`, rate(best.hashed), `${slower(best.hashed)}; ${n(best.hashed.excluded)} rows excluded; ${rss(best.hashed)}`],
+  );
+}
+
 // ---- run and print -------------------------------------------------------------------------------
 
 if (!fs.existsSync(cli)) {
@@ -323,6 +453,9 @@ for (const [name, bench] of [
   ['upload', benchUpload],
   ['latency', benchLatency],
   ['write-rate', benchWriteRate],
+  ['shared-token', benchSharedToken],
+  ['quota', benchQuota],
+  ['exclude', benchExclude],
 ]) {
   if (!wanted(name)) continue;
   process.stderr.write(`running ${name}…\n`);

@@ -61,18 +61,24 @@ function inheritOverrides(command: Command): void {
   for (const sub of command.commands) inheritOverrides(sub);
 }
 
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (`timeout`, CI cancellation, `kill`) stop a run alike: the first
+ * aborts the run's signal (waits are cut, requests on the wire get a short grace, the summary is
+ * printed, exit 130); a second one quits at once.
+ */
 function installInterruptHandler(): void {
   const controller = new AbortController();
   setInterruptSignal(controller.signal);
-  process.on('SIGINT', () => {
+  const stop = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      process.stderr.write('\nInterrupted again: quitting now.\n');
+      process.stderr.write(`\n${signal} again: quitting now.\n`);
       process.exit(ExitCode.interrupted);
     }
-    process.stderr.write('\nStopping: finishing requests in flight (Ctrl-C again to quit at once)…\n');
+    process.stderr.write(`\nStopping (${signal}): recording what was sent (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)…\n`);
     controller.abort();
-  });
-  process.on('SIGTERM', () => controller.abort());
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 export function reportError(thrown: unknown, debug: boolean): number {

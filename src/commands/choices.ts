@@ -15,6 +15,8 @@ export const NO_AD_ACCOUNTS = 'This token sees no ad accounts. Ask your Pinteres
 /** What push and sync need to know before they run (filled in here when the flags left it open). */
 export interface TargetFlags {
   audience: string;
+  /** --audience-column: each row names its audience, so none is asked for. */
+  audienceColumn?: string;
   adAccount?: string;
   create?: boolean;
   dryRun?: boolean;
@@ -25,7 +27,7 @@ export interface TargetFlags {
  * new one); no ad account → pick one. Off a terminal the run itself names the missing flag.
  */
 export async function askForTargetIfMissing(ctx: Context, flags: TargetFlags, offerNew: boolean): Promise<void> {
-  if (!flags.audience?.trim()) {
+  if (!flags.audience?.trim() && !flags.audienceColumn) {
     const choice = await askForAudience(ctx, flags.adAccount, offerNew);
     flags.audience = choice.audience;
     flags.adAccount = choice.adAccount;

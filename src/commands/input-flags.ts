@@ -3,6 +3,11 @@ import { Option, type Command } from 'commander';
 import { parseDuration, parseInteger, parseNumber } from './action.js';
 import { MAX_BATCH_SIZE } from '../pipeline/settings.js';
 
+/** Repeatable flag: each occurrence adds a file. */
+function collectFiles(file: string, earlier: string[] = []): string[] {
+  return [...earlier, file];
+}
+
 /**
  * Adds the input, batching and report flags. Defaults are applied by the runs (so `audiences
  * create` can tell which were given); `note` prefixes each help line, e.g. "with --from: ".
@@ -14,13 +19,20 @@ export function addInputOptions(command: Command, note = ''): Command {
     .option('--email-column <name>', `${note}column (or NDJSON field) holding email addresses`)
     .option('--maid-column <name>', `${note}column holding mobile advertising ids (GAID/AAID)`)
     .option('--idfa-column <name>', `${note}column holding Apple IDFAs`)
+    .option('--exclude <file>', `${note}users never to upload (opt-outs), CSV or NDJSON, plain or hashed; repeatable`, collectFiles)
     .option('--batch-size <n>', `${note}records per request (default and max ${MAX_BATCH_SIZE})`, parseInteger('--batch-size', 3, MAX_BATCH_SIZE))
     .option('--flush-interval <seconds>', `${note}send a partial batch this long after its first row (default 5)`, parseNumber('--flush-interval', 0.05, 3600))
     .option('--rate <qps>', `${note}write requests per second (default 7)`, parseNumber('--rate', 0.1, 1000))
     .option('--retry-for <duration>', `${note}how long a failing batch is retried, e.g. 30m (default 13h)`, parseDuration('--retry-for'))
     .option('--audience-wait <duration>', `${note}with --create: how long the end of the run waits for Pinterest to accept the new audience while its list is processing (default 2m)`, parseDuration('--audience-wait'))
+    .option('--allow-missing-identifiers', `${note}send even when most rows have no valid identifier (the wrong-mapping guard; nothing else)`)
     .option('--restart', `${note}start over instead of resuming an unfinished run of the same command`)
     .option('--report <file>', `${note}write the run report (JSON) to FILE`)
     .option('--rejects <file>', `${note}write \`line,reason\` for every row not synced or errored to FILE`)
     .option('--no-progress', `${note}no progress bar or progress lines`);
+}
+
+/** push and sync: each row names its own audience (instead of --audience). */
+export function addAudienceColumnOption(command: Command): Command {
+  return command.option('--audience-column <name>', 'column (or NDJSON field) naming each row\'s audience, by name or id, instead of --audience');
 }

@@ -2,7 +2,7 @@
 // (which `audiences create --from` reuses). Heavy modules (client, pipeline, cli-progress) load in the action.
 import type { Command } from 'commander';
 import { action } from './action.js';
-import { addInputOptions } from './input-flags.js';
+import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
 import type { PushOptions } from '../pipeline/run-options.js';
 
 export function registerPush(program: Command): void {
@@ -15,9 +15,9 @@ export function registerPush(program: Command): void {
     .option('--create', 'create the audience (customer list first) when it does not exist')
     .option('--remove', 'remove the users from the audience instead of adding them')
     .option('--dry-run', 'read, check and count everything, send nothing')
-    .option('--force', 'push even when most of the first rows have no valid identifier')
+    .option('--force', 'push even when most of the first rows have no valid identifier (same as --allow-missing-identifiers)')
     .option('--json', 'print the run report as JSON on stdout');
-  addInputOptions(push).action(
+  addInputOptions(addAudienceColumnOption(push)).action(
     action<PushOptions>(async (ctx, options, file) => {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, !options.remove);

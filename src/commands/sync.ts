@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { SyncOptions } from '../pipeline/run-options.js';
 import { action, parseNumber } from './action.js';
-import { addInputOptions } from './input-flags.js';
+import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
 
 export function registerSync(program: Command): void {
   const sync = program
@@ -14,13 +14,17 @@ export function registerSync(program: Command): void {
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--create', 'create the audience (customer list first) when it does not exist')
     .option('--max-remove <percent>', 'stop before removing more than this share of the audience', parseNumber('--max-remove', 0, 100), 20)
-    .option('--force', 'remove beyond --max-remove without asking; sync even when most rows have no valid identifier')
+    .option('--force', 'remove beyond --max-remove without asking (a file with mostly invalid rows still needs --allow-missing-identifiers)')
     .option('--dry-run', 'read the file and print how many users would be added and removed; send nothing')
     .option('--json', 'print the run report as JSON on stdout');
-  addInputOptions(sync).action(
+  addInputOptions(addAudienceColumnOption(sync)).action(
     action<SyncOptions>(async (ctx, options, file) => {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, true);
+      if (options.audienceColumn !== undefined) {
+        const { runSyncFanOut } = await import('../pipeline/sync-fan-out.js');
+        return runSyncFanOut(ctx, options, file);
+      }
       const { runSync } = await import('../pipeline/sync-run.js');
       return runSync(ctx, options, file);
     }),

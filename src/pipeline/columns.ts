@@ -1,5 +1,6 @@
 // Picks the identifier columns: the ones named by --email-column/--maid-column/--idfa-column, else
-// the first header matching a known alias (case, spaces, dashes and underscores ignored).
+// the first header matching a known alias (case, spaces, dashes and underscores ignored). With
+// --audience-column, also the column naming each row's audience (read after the identifiers).
 import { UsageError } from '../errors.js';
 import type { IdentifierKind } from './normalise.js';
 
@@ -9,6 +10,8 @@ export interface ColumnFlags {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  /** --audience-column: each row names its audience here (push/sync fan-out). */
+  audienceColumn?: string;
 }
 
 export interface IdentifierColumn {
@@ -22,6 +25,14 @@ export interface IdentifierColumn {
 export interface ColumnPlan {
   columns: IdentifierColumn[];
   listType: ListType;
+  /** With --audience-column: where each row's audience is; its value comes after the identifiers' (values[columns.length]). */
+  audience?: AudienceColumn;
+}
+
+export interface AudienceColumn {
+  /** Position in a CSV record (-1 for NDJSON, which follows the dotted path `name`). */
+  index: number;
+  name: string;
 }
 
 /** Header spellings (after aliasKey) taken for each kind, most preferred first. */
@@ -54,14 +65,23 @@ export function planColumns(headers: readonly string[], flags: ColumnFlags, byNa
       `No identifier column found (columns seen: ${listColumns(headers)}). Name one with --email-column, --maid-column or --idfa-column.`,
     );
   }
-  return { columns, listType: listTypeOf(columns) };
+  const plan: ColumnPlan = { columns, listType: listTypeOf(columns) };
+  if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName);
+  return plan;
+}
+
+/** The --audience-column header: exact, else ignoring case; a missing one is a usage error. */
+function audienceColumnOf(headers: readonly string[], name: string, byName: boolean): AudienceColumn {
+  const index = findNamed(headers, 'audience', name);
+  if (index === -1) throw new UsageError(`No column "${name.trim()}" in the input for --audience-column (columns seen: ${listColumns(headers)}).`);
+  return { index: byName ? -1 : index, name: headers[index]!.trim() };
 }
 
 export function namedColumns(flags: ColumnFlags): Record<IdentifierKind, string | undefined> {
   return { email: flags.emailColumn, maid: flags.maidColumn, idfa: flags.idfaColumn };
 }
 
-function findNamed(headers: readonly string[], kind: IdentifierKind, name: string | undefined): number {
+function findNamed(headers: readonly string[], kind: IdentifierKind | 'audience', name: string | undefined): number {
   if (name === undefined) return -1;
   const wanted = name.trim();
   const exact = positionsOf(headers, (h) => h.trim() === wanted);

@@ -91,7 +91,7 @@ function initialSlots(expectedRecords: number): number {
 }
 
 /** The 32-bit value of 8 hex digits at `at` (lowercase or uppercase), without allocating. */
-function hexWord(text: string, at: number): number {
+export function hexWord(text: string, at: number): number {
   let value = 0;
   for (let i = at; i < at + 8; i++) {
     const c = text.charCodeAt(i);

@@ -1,8 +1,9 @@
-// Rows identified: source → columns → normalise → hash → dedupe. Reads the input chunk by chunk and
+// Rows identified: source → columns → normalise → hash → exclude → dedupe. Reads the input chunk by chunk and
 // hands each row's verdict (new records, duplicate, or not synced and why) to a consumer in input
 // order. Whether hashing runs on this thread or on the worker HashPool stays in here.
 import type { ColumnFlags, ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
+import type { Exclusions } from './exclusions.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
 import type { StopReason } from './outcome.js';
@@ -21,8 +22,11 @@ export interface RowIdentity {
 export interface IdentifiedRowSink {
   /** The header (or the first NDJSON object) decided which columns to read. */
   planned(plan: ColumnPlan): void;
-  /** One row, in input order; a malformed row comes as NotSynced with reason 'malformed_row'. */
-  identified(line: number, verdict: Verdict, row: RowIdentity): void;
+  /**
+   * One row, in input order; a malformed row comes as NotSynced with reason 'malformed_row'.
+   * With an --audience-column, `audience` is the row's raw value there ('' when absent).
+   */
+  identified(line: number, verdict: Verdict, row: RowIdentity, audience?: string): void;
   /** Why reading must stop now, if it must (may throw the error that stops the run). Asked between chunks. */
   stopReason?(): StopReason | undefined;
   /** A promise while the consumer has no room for more rows; awaited between chunks. */
@@ -37,6 +41,8 @@ export interface ReadOptions extends ColumnFlags {
 export interface IdentifyOptions extends ReadOptions {
   /** Records seen earlier in the run: a row whose usable records are all in it is a duplicate. */
   seen: DigestSet;
+  /** Users who must never be sent (--exclude): their rows are not synced, reason 'excluded'. */
+  exclusions?: Exclusions;
   /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
   hashOnWorker?: boolean;
   signal: AbortSignal;
@@ -50,6 +56,8 @@ const MALFORMED: RowIdentity = { records: [], count: 0, reason: 'malformed_row' 
 interface PendingBlock {
   /** Input line of each row; negative for a malformed row. */
   lines: number[];
+  /** With an --audience-column: each row's audience value (else empty). */
+  audiences: string[];
   result: Promise<HashResult>;
 }
 
@@ -60,6 +68,7 @@ export class IdentifiedRows implements RowSink {
   private pool: HashPool | undefined;
   private blockValues: string[] = [];
   private blockLines: number[] = [];
+  private blockAudiences: string[] = [];
   private readonly blocks: PendingBlock[] = [];
   private wakeReader: (() => void) | undefined;
 
@@ -149,56 +158,62 @@ export class IdentifiedRows implements RowSink {
       const values = this.blockValues;
       this.blockLines = [];
       this.blockValues = [];
-      this.blocks.push({ lines, result: this.pool!.hash(values.join('\u0000'), values.length) });
+      const audiences = this.blockAudiences;
+      this.blockAudiences = [];
+      this.blocks.push({ lines, audiences, result: this.pool!.hash(values.join('\u0000'), values.length) });
     }
     while (this.blocks.length > ahead) {
       const block = this.blocks.shift()!;
-      this.judgeBlock(block.lines, await block.result);
+      this.judgeBlock(block.lines, block.audiences, await block.result);
     }
   }
 
-  private judgeBlock(lines: number[], result: HashResult): void {
+  private judgeBlock(lines: number[], audiences: string[], result: HashResult): void {
     const identifier = this.identifier!;
     const width = this.plan!.columns.length;
     let offset = 0;
     for (let r = 0; r < lines.length; r++) {
       const line = lines[r]!;
       if (line < 0) {
-        this.sink.identified(-line, Verdict.NotSynced, MALFORMED);
+        this.sink.identified(-line, Verdict.NotSynced, MALFORMED, audiences[r]);
         continue;
       }
       offset = identifier.identifyHashed(result, r * width, offset);
-      this.sink.identified(line, identifier.verdict, identifier);
+      this.sink.identified(line, identifier.verdict, identifier, audiences[r]);
     }
   }
 
   // RowSink: columns are known.
   planned(plan: ColumnPlan): void {
     this.plan = plan;
-    this.identifier = new RowIdentifier(plan, this.options.seen);
+    this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions);
     if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
     this.sink.planned(plan);
   }
 
   // RowSink: one data row (hot path).
   row(line: number, values: string[]): void {
+    const width = this.plan!.columns.length;
+    const audience = this.plan!.audience ? values[width] : undefined;
     if (this.pool) {
-      for (let i = 0; i < this.plan!.columns.length; i++) this.blockValues.push(values[i]!);
+      for (let i = 0; i < width; i++) this.blockValues.push(values[i]!);
       this.blockLines.push(line);
+      if (audience !== undefined) this.blockAudiences.push(audience);
       return;
     }
     const identifier = this.identifier!;
-    this.sink.identified(line, identifier.identify(values), identifier);
+    this.sink.identified(line, identifier.identify(values), identifier, audience);
   }
 
-  // RowSink: a row that cannot be read at all.
+  // RowSink: a row that cannot be read at all (it names no audience either).
   malformed(line: number): void {
     if (this.pool) {
       for (let i = 0; i < this.plan!.columns.length; i++) this.blockValues.push('');
       this.blockLines.push(-line);
+      if (this.plan!.audience) this.blockAudiences.push('');
       return;
     }
-    this.sink.identified(line, Verdict.NotSynced, MALFORMED);
+    this.sink.identified(line, Verdict.NotSynced, MALFORMED, this.plan!.audience ? '' : undefined);
   }
 }
 
@@ -217,7 +232,7 @@ export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan |
 
 /** The reader for the input's format: given, else sniffed from the first chunk. */
 function readerFor(options: ReadOptions, firstChunk: Buffer, sink: RowSink): RowReader {
-  const { source, delimiter, emailColumn, maidColumn, idfaColumn } = options;
+  const { source, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn } = options;
   const format: InputFormat = source.format ?? sniffFormat(firstChunk.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
-  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn }, sink);
+  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn }, sink);
 }

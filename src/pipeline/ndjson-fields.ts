@@ -1,7 +1,8 @@
 // Finds the identifier fields of one NDJSON object. Objects of one stream differ (a Segment `track`
 // event has no email, an `identify` event has one), so every object is searched: named fields by
 // their dotted path (`traits.email`), else every top-level key by the same aliases as CSV headers.
-import { aliasKey, aliases, namedColumns, type ColumnFlags, type IdentifierColumn } from './columns.js';
+// An --audience-column field is followed the same way (dotted path allowed) and read after them.
+import { aliasKey, aliases, namedColumns, type AudienceColumn, type ColumnFlags, type IdentifierColumn } from './columns.js';
 import type { IdentifierKind } from './normalise.js';
 
 const kinds: IdentifierKind[] = ['email', 'maid', 'idfa'];
@@ -13,6 +14,9 @@ export class FieldPicker {
   /** One column per kind read; `name` is the path given, or the first key found for that kind. */
   readonly columns: IdentifierColumn[];
   private readonly paths: Array<string[] | undefined>;
+  /** With --audience-column: its value goes to values[columns.length]. */
+  readonly audience: AudienceColumn | undefined;
+  private readonly audiencePath: string[] | undefined;
   /** Fields were named with flags (else found by alias). */
   readonly named: boolean;
   private readonly keyVerdicts = new Map<string, number>();
@@ -26,19 +30,22 @@ export class FieldPicker {
     const read = this.named ? kinds.filter((kind) => named[kind] !== undefined) : kinds;
     this.columns = read.map((kind) => ({ kind, index: -1, name: named[kind]?.trim() ?? '' }));
     this.paths = this.columns.map((c) => (this.named ? c.name.split('.') : undefined));
+    const audienceName = flags.audienceColumn?.trim();
+    this.audience = audienceName ? { index: -1, name: audienceName } : undefined;
+    this.audiencePath = audienceName?.split('.');
   }
 
   /** Fills `values` (one per column, '' when absent); returns a bit per column whose value is not empty. */
   pick(object: Record<string, unknown>, values: string[]): number {
-    return this.named ? this.pickNamed(object, values) : this.pickByAlias(object, values);
+    const found = this.named ? this.pickNamed(object, values) : this.pickByAlias(object, values);
+    if (this.audience) values[this.columns.length] = fieldText(fieldAt(object, this.audience.name, this.audiencePath!));
+    return found;
   }
 
   private pickNamed(object: Record<string, unknown>, values: string[]): number {
     let found = 0;
     for (let i = 0; i < this.columns.length; i++) {
-      const name = this.columns[i]!.name;
-      const value = name in object ? object[name] : valueAt(object, this.paths[i]!);
-      values[i] = fieldText(value);
+      values[i] = fieldText(fieldAt(object, this.columns[i]!.name, this.paths[i]!));
       if (values[i]!.length > 0) found |= 1 << i;
     }
     return found;
@@ -89,6 +96,11 @@ function aliasVerdict(key: string): number {
     if (rank !== -1) return (rank << 2) | kind;
   }
   return NOT_AN_ALIAS;
+}
+
+/** A top-level key named exactly so (it may hold dots), else the dotted path. */
+function fieldAt(object: Record<string, unknown>, name: string, path: string[]): unknown {
+  return name in object ? object[name] : valueAt(object, path);
 }
 
 /** Follows a dotted path; a segment matches a key exactly, else ignoring case. */

@@ -4,34 +4,41 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
-import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
-import type { PinterestClient } from '../pinterest/client.js';
+import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
+import { addLimitKeys } from '../report/limits.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName } from './outcome.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
+import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
 import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
+import { requestSignal } from './stop-signal.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { audiencePendingKeys, audiencePendingNote, customerListTarget, resolveAudienceTarget, settleAudience, type AudienceTarget } from './audience-target.js';
-
-/** Without credentials (a local dry run) the ad account may be unknown. */
-type Target = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
+import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
+  if (options.audienceColumn !== undefined) {
+    const { runPushFanOut } = await import('./push-fan-out.js');
+    return runPushFanOut(ctx, options, input, hooks);
+  }
   const settings = checkOptions(options);
   // Every request in flight listens to the interrupt signal; dozens at once are expected here.
   setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
+  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
     source.close();
     throw error;
@@ -40,7 +47,8 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   try {
-    const target = await resolveTarget(ctx, client, options);
+    const target = await resolvePushTarget(ctx, client, options, options.audience.trim());
+    const exclusions = await exclusionsReady(loadingExclusions, (message) => ctx.info(message));
     if (!hooks.journal && !options.dryRun) journal = await openJournal(ctx, options, input, operation, settings);
     journal.describeTarget?.({
       adAccountId: target.adAccountId,
@@ -74,13 +82,13 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         idfaColumn: options.idfaColumn,
         batchSize: settings.batchSize,
         flushIntervalMs: settings.flushIntervalMs,
-        force: Boolean(options.force),
+        force: Boolean(options.force || options.allowMissingIdentifiers),
         tally,
         journal,
         targetFor: (columns) => {
           plan = columns;
           if (options.dryRun || !client) return dryRunTarget(dryRunSends);
-          return uploadTarget(ctx, client, target, operation, columns, options.description);
+          return uploadTarget(client, target, operation, columns, ctx.signal, options.description);
         },
         maxInFlight: Math.max(4, Math.ceil(settings.rate * 2)),
         retryForMs: settings.retryForMs,
@@ -88,11 +96,12 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         now: ctx.now,
         expectedRecords,
         hashOnWorker: hashOnWorker(ctx, source, expectedRecords),
+        exclusions,
       });
     } catch (error) {
       progress.stop();
       target.pendingAudience?.abandon();
-      const report = finalReport();
+      const report = finalReport({ stop: 'fatal', fatal: error });
       journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
       throw error;
     }
@@ -109,11 +118,10 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     const exitCode = exitCodeOf(outcome, report.errored);
     journal.finish(report, exitCode);
     tellTheUser(ctx, options, source, report, outcome, journal, target);
-    if (options.report) writeReportFile(options.report, report);
-    if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
-    function finalReport(result?: PipelineOutcome): RunReport {
+    function finalReport(result: RunEnd & Partial<PipelineOutcome>): RunReport {
       const report = buildRunReport({
         command: hooks.command ?? 'push',
         operation,
@@ -128,12 +136,13 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         input: source.name,
         columns: columnNames(plan),
         outcome: outcomeName(result),
-        falseDuplicateProbability: result?.falseDuplicateProbability ?? 0,
+        stoppedBy: stoppedBy(result),
+        falseDuplicateProbability: result.falseDuplicateProbability ?? 0,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
       if (target.toCreate || target.waitingList) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
       if (!options.dryRun) Object.assign(report, audiencePendingKeys(target as AudienceTarget));
-      return report;
+      return addLimitKeys(report, client, result?.fatal);
     }
   } finally {
     progress?.stop();
@@ -163,32 +172,6 @@ function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number
   return bigFile && tableBytes < 100 * 2 ** 20 && availableParallelism() > 1;
 }
 
-/** Without credentials a dry run still checks the file locally; anything else needs a client. */
-async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, settings: RunSettings): Promise<PinterestClient | undefined> {
-  const { connectClient } = await import('../connect.js');
-  try {
-    return await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
-  } catch (error) {
-    if (options.dryRun && error instanceof AuthError) {
-      ctx.info('No Pinterest credentials: this dry run checks the file locally and does not look the audience up.');
-      return undefined;
-    }
-    throw error;
-  }
-}
-
-async function resolveTarget(ctx: Context, client: PinterestClient | undefined, options: PushOptions): Promise<Target> {
-  const audienceName = options.audience.trim();
-  if (!client) {
-    return { adAccountId: options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId, audienceName, toCreate: false };
-  }
-  const target = await resolveAudienceTarget(ctx, client, options);
-  if (target.toCreate && options.dryRun) {
-    ctx.info(`Audience "${audienceName}" does not exist: a real run would create it (customer list first).`);
-  }
-  return target;
-}
-
 async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: RunSettings): Promise<PushJournal> {
   try {
     const { startRunJournal } = await import('../state/journal.js');
@@ -204,6 +187,7 @@ async function openJournal(ctx: Context, options: PushOptions, input: string, op
         columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
         format: options.format,
         delimiter: settings.delimiter,
+        ...exclusionShape(options.exclude),
       },
     });
   } catch (error) {
@@ -222,22 +206,13 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
   };
 }
 
-/** Writes ignore the first Ctrl-C (requests in flight finish, so their rows are counted); a second quits. */
-function uploadTarget(ctx: Context, client: PinterestClient, target: Target, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
-  return customerListTarget(client, target as AudienceTarget, {
-    operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
-    listType: plan.listType,
-    description,
-    signal: new AbortController().signal,
-    stop: ctx.signal,
-    now: ctx.now,
-  });
-}
-
 /** Summary on stderr, plus one sentence when the run stopped early. */
-function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal, target: Target): void {
+function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal, target: PushTarget): void {
   const hint = journal.resumeHint?.();
-  if (outcome.stop === 'fatal') {
+  if (outcome.stop === 'input') {
+    const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
+    ctx.info(`pinsync: stopped by the input after ${report.synced.toLocaleString('en-US')} rows were sent to Pinterest: ${message}`);
+  } else if (outcome.stop === 'fatal') {
     const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
     ctx.info(`pinsync: stopped: ${message}`);
   }
@@ -253,6 +228,8 @@ function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, re
           ? 'Interrupted: standard input cannot be resumed; send the remaining users again (adding a user twice is harmless).'
           : 'Interrupted: run the same command again to send the rest (adding a user twice is harmless).'),
     );
+  } else if (outcome.stop === 'input') {
+    ctx.info(hint ? `Once the input is fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : 'Fix the input, then run the same command again (adding a user twice is harmless).');
   } else if (outcome.stop === 'fatal' && hint) {
     ctx.info(`Once fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`);
   } else if (report.errored > 0) {

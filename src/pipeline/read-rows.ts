@@ -1,6 +1,6 @@
 // source bytes → text → records → identifier columns. Reads CSV (header on line 1) or NDJSON
 // (one object per line, identifier fields looked for in each) and hands each data row's identifier
-// values, in plan order, to a callback. Called chunk by chunk so the caller can pause between chunks.
+// values, in plan order (then the --audience-column value, if any), to a callback. Called chunk by chunk so the caller can pause between chunks.
 import { UsageError } from '../errors.js';
 import { listColumns, listTypeOf, planColumns, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { FieldPicker } from './ndjson-fields.js';
@@ -12,7 +12,10 @@ export type InputFormat = 'csv' | 'ndjson';
 export interface RowSink {
   /** The header (or NDJSON's first chunk) decided which columns to read; comes before any row. */
   planned(plan: ColumnPlan): void;
-  /** `values[i]` is the raw value of `plan.columns[i]` ('' when absent); the array is reused. */
+  /**
+   * `values[i]` is the raw value of `plan.columns[i]` ('' when absent), then with `plan.audience`
+   * the row's audience at `values[plan.columns.length]`; the array is reused.
+   */
   row(line: number, values: string[]): void;
   /** A row that cannot be read at all (NDJSON line that is not a JSON object). */
   malformed(line: number): void;
@@ -71,6 +74,7 @@ class CsvRowReader implements RowReader {
       const headers = fields.slice(0, count);
       this.plan = planColumns(headers, this.options);
       this.indexes = this.plan.columns.map((c) => c.index);
+      if (this.plan.audience) this.indexes.push(this.plan.audience.index);
       this.tokenizer.keepFields = Math.max(...this.indexes) + 1;
       this.sink.planned(this.plan);
       return;
@@ -169,7 +173,8 @@ class NdjsonRowReader implements RowReader {
     if (!this.held) return;
     const columns = this.picker.columns;
     const seen = columns.filter((_, i) => (this.found >> i) & 1);
-    this.sink.planned({ columns, listType: listTypeOf(seen.length > 0 ? seen : columns) });
+    const audience = this.picker.audience;
+    this.sink.planned({ columns, listType: listTypeOf(seen.length > 0 ? seen : columns), ...(audience ? { audience } : {}) });
     const held = this.held;
     this.held = undefined;
     for (const row of held) {

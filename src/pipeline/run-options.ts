@@ -9,6 +9,10 @@ export interface InputOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  /** push/sync --audience-column: each row names its audience there (instead of --audience). */
+  audienceColumn?: string;
+  /** --exclude FILE (repeatable): users who must never be uploaded. */
+  exclude?: string[];
   batchSize?: number;
   /** Seconds. */
   flushInterval?: number;
@@ -18,6 +22,8 @@ export interface InputOptions {
   /** Milliseconds: how long the end of a --create run waits for Pinterest to accept the new audience. */
   audienceWait?: number;
   restart?: boolean;
+  /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
+  allowMissingIdentifiers?: boolean;
   report?: string;
   rejects?: string;
   json?: boolean;
@@ -48,6 +54,7 @@ export interface SyncOptions extends InputOptions {
   adAccount?: string;
   create?: boolean;
   maxRemove: number;
+  /** Lifts only --max-remove: the wrong-mapping guard needs allowMissingIdentifiers. */
   force?: boolean;
   dryRun?: boolean;
 }

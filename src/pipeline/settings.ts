@@ -21,7 +21,7 @@ export interface RunSettings {
 }
 
 export function runSettings(options: InputOptions & { audience?: string }): RunSettings {
-  if (!options.audience?.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+  if (!options.audience?.trim() && !options.audienceColumn?.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
   const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < MIN_BATCH_SIZE || batchSize > MAX_BATCH_SIZE) {
     throw new UsageError(`--batch-size must be a whole number from ${MIN_BATCH_SIZE} to ${MAX_BATCH_SIZE}.`);

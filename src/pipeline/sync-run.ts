@@ -2,26 +2,29 @@
 // the last snapshot of the list, guard against mass removals, send the ADDs then the REMOVEs as rows
 // sent (sent-rows.ts) with a durable journal, and replace the snapshot only once Pinterest
 // acknowledged everything. Loaded lazily by src/commands/sync.ts.
-import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
+import { exclusionsReady, exclusionShape, startLoadingExclusions, type Exclusions } from './exclusions.js';
 import { MappingGuard } from './guard.js';
-import { IdentifiedRows } from './identified-rows.js';
-import { Verdict } from './identify.js';
+import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
+import { hadValidIdentifier, Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd, type StopReason } from './outcome.js';
 import type { SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
+import { requestSignal } from './stop-signal.js';
 import { openInput, type InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { bytesRead, progressInterval, startProgress, type Progress, type ProgressSource } from '../report/progress.js';
+import { bytesRead, progressInterval, startProgress, type Progress, type ProgressOptions, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
 import { audiencePendingKeys, audiencePendingNote, customerListTarget, resolveAudienceTarget, settleAudience, type AudienceTarget } from './audience-target.js';
@@ -29,14 +32,13 @@ import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 
-const IN_FLIGHT_GRACE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
 
-interface Settings extends RunSettings {
+export interface Settings extends RunSettings {
   maxInFlight: number;
 }
 
-interface Staged {
+export interface Staged {
   plan: ColumnPlan | undefined;
   /** Rows with at least one record not seen earlier in the file (pending until sent or found unchanged). */
   newRows: number;
@@ -45,33 +47,38 @@ interface Staged {
   interrupted: boolean;
 }
 
-interface Sent extends RunEnd {
+export interface Sent extends RunEnd {
   removals: Tally;
+  /** Records acknowledged in an earlier attempt of this run (a resumed sync skips them): ADDs, REMOVEs. */
+  earlier: { added: number; removed: number };
+}
+
+interface PhaseEnd extends RunEnd {
+  recordsDeliveredEarlier: number;
 }
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+  // The fan-out reuses this module's parts, so it cannot be reached from here (no import cycle).
+  if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
+  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
-  // Ctrl-C stops the reading and sending loops at once (ctx.signal) but lets requests in flight finish,
-  // so their acknowledgements reach the journal; they are cut off only after a grace period.
-  const requestSignal = abortLater(ctx.signal, IN_FLIGHT_GRACE_MS);
-  const client = await connectClient({ ...ctx, signal: requestSignal }, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
-  let journal: DurableRunJournal | undefined;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   let lock: RunLock | undefined;
   try {
     store = await openStateStore(ctx.paths.stateFile);
-    const target = await resolveAudienceTarget(ctx, client, options);
-    const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
-    // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
-    if (!options.dryRun) lock = await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
-    const snapshot = store.snapshots.generation(key);
-    diff = store.snapshots.startDiff(key);
+    const opened = await openAudienceMirror(ctx, client, store, options, options.audience);
+    const exclusions = await exclusionsReady(loadingExclusions, (message) => ctx.info(message));
+    const { target, key, snapshot } = opened;
+    lock = opened.lock;
+    diff = opened.diff;
     rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
     const tally = new Tally(rejects);
     const progressOptions = {
@@ -82,31 +89,88 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
       now: ctx.now,
     };
     progress = await startProgress(bytesRead(tally, source), progressOptions);
-    const staged = await stageInput(ctx, source, options, settings, tally, diff);
+    const staged = await stageInput(ctx, source, options, settings, tally, diff, exclusions);
     progress.stop();
-    const counts = diff.diff();
-    staged.newRows = diff.newRows;
-    for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
-    const unchangedRows = staged.newRows - counts.addedRows;
-    const settle = (ended: boolean) =>
-      settleAudience(client, target, ended, { waitMs: options.audienceWait, stop: ctx.signal, now: ctx.now });
-    const report = (sent: Sent | undefined, outcome: string): RunReport =>
-      syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: ctx.now(), staged, source, journal });
-
+    const { counts, unchangedRows } = settleStaged(diff, staged, tally);
+    const mirror: MirrorInput = { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows, startedAt, source, progressOptions, audience: options.audience.trim() };
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      return finish(ctx, options, source, report(undefined, 'interrupted'), ExitCode.interrupted);
+      return finish(ctx, options, source, mirrorReport(mirror, INTERRUPTED, undefined, undefined), ExitCode.interrupted, rejects);
     }
     describeDiff(ctx, target, counts);
-    if (options.dryRun) {
-      tally.rowsSynced(tally.pending, 0);
-      return finish(ctx, options, source, report(undefined, 'dry_run'), ExitCode.ok);
-    }
-    await confirmRemovals(ctx, options, target, counts);
-    if (target.toCreate && counts.added === 0) {
-      throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
-    }
+    if (!options.dryRun) await checkBeforeSending(ctx, options, target, counts);
+    const result = await mirrorAudience(mirror);
+    return finish(ctx, options, source, result.report, result.exitCode, rejects);
+  } finally {
+    progress?.stop();
+    rejects?.close();
+    source.close();
+    diff?.dispose();
+    store?.close();
+    lock?.release();
+    await client.close();
+  }
+}
 
+/** One audience's staged input, ready to be diffed and mirrored (a sync, or one audience of a fan-out). */
+export interface MirrorInput {
+  ctx: Context;
+  client: PinterestClient;
+  store: StateStore;
+  options: SyncOptions;
+  input: string;
+  settings: Settings;
+  target: AudienceTarget;
+  /** The snapshot's list key. */
+  key: string;
+  snapshot: { generation: number } | undefined;
+  diff: MirrorDiff;
+  staged: Staged;
+  tally: Tally;
+  counts: DiffCounts;
+  unchangedRows: number;
+  startedAt: number;
+  source: InputSource;
+  progressOptions: ProgressOptions;
+  /** The audience as asked for (--audience, or the --audience-column value): part of the journal's key. */
+  audience: string;
+}
+
+/** After staging: the diff, and the staged rows counted as duplicates (settled by the staging table). */
+export function settleStaged(diff: MirrorDiff, staged: Staged, tally: Tally): { counts: DiffCounts; unchangedRows: number } {
+  const counts = diff.diff();
+  staged.newRows = diff.newRows;
+  for (let i = 0; i < diff.duplicateRows; i++) tally.rowDuplicate();
+  return { counts, unchangedRows: staged.newRows - counts.addedRows };
+}
+
+/** What must hold before anything is sent: removals within --max-remove, something to create an audience with. */
+export async function checkBeforeSending(ctx: Context, options: SyncOptions, target: AudienceTarget, counts: DiffCounts): Promise<void> {
+  await confirmRemovals(ctx, options, target, counts);
+  if (target.toCreate && counts.added === 0) {
+    throw new UsageError(`Audience "${target.audienceName}" does not exist and the file has no usable identifier to create it with.`);
+  }
+}
+
+export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
+export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
+
+/** `end` says how the run ended (src/pipeline/outcome.ts); `outcome` overrides its name ('dry_run'). */
+export function mirrorReport(m: MirrorInput, end: RunEnd, sent: Sent | undefined, journal: DurableRunJournal | undefined, outcome = outcomeName(end)): RunReport {
+  const { options, target, tally, counts, unchangedRows, client, startedAt, staged, source } = m;
+  return syncReport({ options, target, tally, counts, unchangedRows, end, sent, outcome, client, startedAt, finishedAt: m.ctx.now(), staged, source, journal });
+}
+
+/** Sends one audience's diff with its own journal; the snapshot is replaced only when all got through. */
+export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunReport; exitCode: number }> {
+  const { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows } = m;
+  if (options.dryRun) {
+    tally.rowsSynced(tally.pending, 0);
+    return { report: mirrorReport(m, COMPLETED, undefined, undefined, 'dry_run'), exitCode: ExitCode.ok };
+  }
+  let journal: DurableRunJournal | undefined;
+  let progress: Progress | undefined;
+  try {
     journal = await startRunJournal(
       ctx,
       {
@@ -116,60 +180,70 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
         restart: options.restart,
         retryForMs: settings.retryForMs,
         requestShape: {
-          audience: options.audience.trim(),
+          audience: m.audience,
+          ...(options.audienceColumn ? { audienceColumn: options.audienceColumn.trim() } : {}),
           adAccount: target.adAccountId,
           columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
           format: options.format,
           delimiter: settings.delimiter,
           snapshot: snapshot?.generation ?? 0,
+          ...exclusionShape(options.exclude),
         },
       },
       store,
     );
     journal.describeTarget(target);
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
+    const settle = (ended: boolean) =>
+      settleAudience(client, target, ended, { waitMs: options.audienceWait, stop: ctx.signal, now: ctx.now });
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
-      await settle(true);
-      const final = report(undefined, 'completed');
+      await settle(true); // a waiting list the last run filled may be ready now
+      const final = mirrorReport(m, COMPLETED, undefined, journal);
       journal.finish(final, ExitCode.ok);
       if (final.audiencePending) ctx.info(audiencePendingNote(target)!);
-      return finish(ctx, options, source, final, ExitCode.ok);
+      return { report: final, exitCode: ExitCode.ok };
     }
     const removals = new Tally();
-    progress = await startProgress(diffSent(tally, removals, counts), progressOptions);
+    progress = await startProgress(diffSent(tally, removals, counts), m.progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
     await settle(sent.stop === 'end');
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
-    const final = report(sent, outcomeName(sent));
+    const final = mirrorReport(m, sent, sent, journal);
     if (exitCode === ExitCode.ok) {
       diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
     }
     journal.finish(final, exitCode);
     tellWhyItStopped(ctx, sent, final, journal);
     if (final.audiencePending) ctx.info(audiencePendingNote(target)!);
-    return finish(ctx, options, source, final, exitCode);
+    return { report: final, exitCode };
   } finally {
     progress?.stop();
-    rejects?.close();
-    source.close();
-    diff?.dispose();
     journal?.close();
-    store?.close();
-    lock?.release();
-    await client.close();
   }
 }
 
-function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
-  const later = new AbortController();
-  setMaxListeners(0, later.signal); // one listener per request in flight: not a leak
-  signal.addEventListener('abort', () => setTimeout(() => later.abort(signal.reason), delayMs).unref(), { once: true });
-  return later.signal;
+export interface AudienceMirror {
+  target: AudienceTarget;
+  key: string;
+  lock: RunLock | undefined;
+  snapshot: { generation: number } | undefined;
+  diff: MirrorDiff;
 }
 
-function checkOptions(options: SyncOptions): Settings {
+/** The audience resolved, its mirror lock taken (not for a dry run) and a diff against its snapshot started. */
+export async function openAudienceMirror(ctx: Context, client: PinterestClient, store: StateStore, options: SyncOptions, audience: string): Promise<AudienceMirror> {
+  const target = await resolveAudienceTarget(ctx, client, { ...options, audience });
+  const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
+  // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
+  const lock = options.dryRun
+    ? undefined
+    : await acquireRunLock(ctx.paths.stateDir, `mirror:${ctx.profile}:${target.adAccountId}:${target.audienceName}`, `syncing a file into audience "${target.audienceName}"`);
+  return { target, key, lock, snapshot: store.snapshots.generation(key), diff: store.snapshots.startDiff(key) };
+}
+
+export function checkOptions(options: SyncOptions): Settings {
   const settings = runSettings(options);
   return {
     ...settings,
@@ -190,29 +264,39 @@ async function stageInput(
   settings: Settings,
   tally: Tally,
   diff: MirrorDiff,
+  exclusions: Exclusions,
 ): Promise<Staged> {
-  const guard = new MappingGuard(Boolean(options.force));
+  const guard = syncGuard(options);
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
   const { emailColumn, maidColumn, idfaColumn } = options;
   const rows = new IdentifiedRows(
-    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, signal: ctx.signal },
-    {
-      planned: (plan) => (staged.plan = plan),
-      identified(line, verdict, row) {
-        staged.lastLine = line;
-        tally.rowEntered();
-        if (guard.count(verdict !== Verdict.NotSynced)) guard.decide(staged.plan);
-        if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
-        else diff.stageRow(line, row.records, row.count); // new or duplicate: settled by the diff
-      },
-    },
+    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, exclusions, signal: ctx.signal },
+    { planned: (plan) => (staged.plan = plan), ...stagingSink(staged, tally, guard, diff) },
   );
   staged.interrupted = (await rows.readAll()) === 'interrupted';
   if (!staged.interrupted) guard.decide(staged.plan);
   return staged;
 }
 
-function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
+/** Nothing is sent before the whole file is staged, so the guard judges every row; --force lifts only --max-remove. */
+export function syncGuard(options: SyncOptions): MappingGuard {
+  return new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
+}
+
+/** Counts each row and stages its records (new or duplicate: settled by the diff); the guard judges the first rows. */
+export function stagingSink(staged: Staged, tally: Tally, guard: MappingGuard, diff: MirrorDiff): Pick<IdentifiedRowSink, 'identified'> {
+  return {
+    identified(line, verdict, row) {
+      staged.lastLine = line;
+      tally.rowEntered();
+      if (guard.count(hadValidIdentifier(verdict, row.reason))) guard.decide(staged.plan);
+      if (verdict === Verdict.NotSynced) tally.rowNotSynced(line, row.reason);
+      else diff.stageRow(line, row.records, row.count);
+    },
+  };
+}
+
+export function describeDiff(ctx: Context, target: AudienceTarget, counts: DiffCounts): void {
   const n = (value: number) => value.toLocaleString('en-US');
   const name = `"${target.audienceName}"`;
   if (!counts.hasSnapshot) {
@@ -253,9 +337,11 @@ async function sendDiff(
   journal: PushJournal,
 ): Promise<Sent> {
   const listType = staged.plan?.listType ?? 'EMAIL';
-  const addTarget = customerListTarget(client, target, { operation: 'ADD', listType, stop: ctx.signal, now: ctx.now });
-  const adds = await sendPhase(ctx, addTarget, diff.addedRows(), settings, tally, journal);
-  if (adds.stop !== 'end') return { ...adds, removals };
+  // A write on its way when the run is stopped gets a short grace to be acknowledged.
+  const signal = requestSignal(ctx.signal);
+  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType, signal, stop: ctx.signal, now: ctx.now }), diff.addedRows(), settings, tally, journal);
+  const earlier = { added: adds.recordsDeliveredEarlier, removed: 0 };
+  if (adds.stop !== 'end') return { ...adds, removals, earlier };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
   let pseudoLine = staged.lastLine;
   const removalRows = (function* () {
@@ -264,8 +350,9 @@ async function sendDiff(
       yield { line: ++pseudoLine, records: [record] };
     }
   })();
-  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType }), removalRows, settings, removals, journal);
-  return { ...removes, removals };
+  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType, signal }), removalRows, settings, removals, journal);
+  earlier.removed = removes.recordsDeliveredEarlier;
+  return { ...removes, removals, earlier };
 }
 
 /** While the diff is sent: rows to add and records to remove that are done, of all there are to send. */
@@ -283,7 +370,7 @@ async function sendPhase(
   settings: Settings,
   tally: Tally,
   journal: PushJournal,
-): Promise<RunEnd> {
+): Promise<PhaseEnd> {
   const sent = new SentRows({ ...settings, target, tally, journal, signal: ctx.signal, now: ctx.now });
   let stop: StopReason = 'end';
   for (const row of rows) {
@@ -292,7 +379,7 @@ async function sendPhase(
     sent.send(row.line, row.records, row.records.length);
     await sent.room();
   }
-  return sent.finish(stop);
+  return { ...(await sent.finish(stop)), recordsDeliveredEarlier: sent.recordsDeliveredEarlier };
 }
 
 interface ReportInput {
@@ -301,6 +388,7 @@ interface ReportInput {
   tally: Tally;
   counts: DiffCounts;
   unchangedRows: number;
+  end: RunEnd;
   sent: Sent | undefined;
   outcome: string;
   client: PinterestClient;
@@ -313,8 +401,10 @@ interface ReportInput {
 
 /**
  * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
- * audience). `added` and `removed` count identifiers (records) in the diff; `removeErrored` and
- * `removePending` say how many of the removals did not get through.
+ * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged for this
+ * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and
+ * `toRemove` are the planned diff. `removeErrored` and `removePending` say how many of the removals
+ * did not get through.
  */
 function syncReport(input: ReportInput): RunReport {
   const { tally, counts, sent, options, staged } = input;
@@ -333,10 +423,13 @@ function syncReport(input: ReportInput): RunReport {
     input: input.source.name,
     columns: columnNames(staged.plan),
     outcome: input.outcome,
+    stoppedBy: stoppedBy(input.end),
     falseDuplicateProbability: 0,
   });
-  report.added = counts.added;
-  report.removed = counts.removed;
+  report.added = options.dryRun ? counts.added : tally.records + (sent?.earlier.added ?? 0);
+  report.removed = options.dryRun ? counts.removed : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
+  report.toAdd = counts.added;
+  report.toRemove = counts.removed;
   report.unchanged = input.unchangedRows;
   report.removeErrored = removals?.errored ?? 0;
   report.removePending = removals ? removals.pending : options.dryRun ? 0 : counts.removed;
@@ -348,7 +441,7 @@ function syncReport(input: ReportInput): RunReport {
   }
   if (input.target.toCreate || input.target.waitingList) report.createdAudience = input.target.audienceId !== undefined;
   if (!options.dryRun) Object.assign(report, audiencePendingKeys(input.target));
-  return report;
+  return addLimitKeys(report, input.client, sent?.fatal);
 }
 
 function tellWhyItStopped(ctx: Context, sent: Sent, report: RunReport, journal: DurableRunJournal): void {
@@ -369,13 +462,13 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number): number {
+function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number, rejects: RejectsFile | undefined): number {
   ctx.stderr.write(formatSummary(report, source.name));
   const n = (value: unknown) => Number(value).toLocaleString('en-US');
+  const ofPlanned = (done: unknown, planned: unknown) => (done === planned ? n(done) : `${n(done)} of ${n(planned)}`);
   ctx.stderr.write(
-    `  Mirror: ${n(report.added)} added, ${n(report.removed)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
+    `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
   );
-  if (options.report) writeReportFile(options.report, report);
-  if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
   return exitCode;
 }

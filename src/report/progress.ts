@@ -2,12 +2,22 @@
 // cron and CI logs (PINSYNC_PROGRESS_INTERVAL). The caller says what share of the work is done. For a
 // push that is rows done of the rows the file is estimated to hold: reading runs far ahead of the
 // 7 requests/s upload, so bytes read alone would show 100% early. Standard input has no total.
+// A fan-out (--audience-column) shows its totals, and on a terminal the busiest audiences too.
 import type { Writable } from 'node:stream';
-import type { Tally } from '../pipeline/tally.js';
+
+/** The counts shown: a run's tally, or the totals over a fan-out's audiences. */
+export interface TallyView {
+  readonly entered: number;
+  readonly synced: number;
+  readonly duplicates: number;
+  readonly notSynced: number;
+  readonly errored: number;
+  readonly pending: number;
+}
 
 export interface ProgressSource {
   /** The counts shown. */
-  tally: Tally;
+  tally: TallyView;
   /** The share of the work done, 0..1; undefined when the total is unknown (standard input). */
   share(): number | undefined;
   /** The rows the rows/s counts, and what they are: rows done, or rows read in a reading-only phase. */
@@ -21,7 +31,7 @@ export interface ReadPosition {
 }
 
 /** A push: rows done (synced, not synced, duplicate or errored) of the rows the file is estimated to hold. */
-export function rowsDone(tally: Tally, input: ReadPosition): ProgressSource {
+export function rowsDone(tally: TallyView, input: ReadPosition): ProgressSource {
   return {
     tally,
     share: () => {
@@ -34,7 +44,7 @@ export function rowsDone(tally: Tally, input: ReadPosition): ProgressSource {
 }
 
 /** A phase that only reads (sync stages the whole file before sending): bytes read of the size. */
-export function bytesRead(tally: Tally, input: ReadPosition): ProgressSource {
+export function bytesRead(tally: TallyView, input: ReadPosition): ProgressSource {
   return { tally, share: () => bytesReadShare(input), rate: { rows: () => tally.entered, label: 'read' } };
 }
 
@@ -49,6 +59,8 @@ export interface ProgressOptions {
   /** Seconds between plain lines (default 5). */
   intervalSeconds?: number;
   now(): number;
+  /** On a terminal, a short text after the counts (a fan-out's busiest audiences). */
+  detail?(): string;
 }
 
 /** PINSYNC_PROGRESS_INTERVAL: seconds between plain progress lines (tests and chatty CI logs). */
@@ -119,16 +131,18 @@ async function startBar(source: ProgressSource, options: ProgressOptions): Promi
   const startedAt = options.now();
   const SCALE = 10_000;
   const sized = source.share() !== undefined;
+  const detail = options.detail ? ' | {detail}' : '';
   const format = sized
-    ? `{bar} {percentage}% | {rows} rows read, {rate} rows/s ${source.rate.label} | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored} | ETA {eta_formatted}`
-    : `{rows} rows read, {rate} rows/s ${source.rate.label} | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored}`;
+    ? `{bar} {percentage}% | {rows} rows read, {rate} rows/s ${source.rate.label} | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored} | ETA {eta_formatted}${detail}`
+    : `{rows} rows read, {rate} rows/s ${source.rate.label} | synced {synced} · pending {pending} · not synced {notSynced} · errored {errored}${detail}`;
   const bar = new cliProgress.SingleBar(
     { format, stream: options.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10 },
     cliProgress.Presets.shades_classic,
   );
   const payload = () => {
     const s = snapshot(source, startedAt, options.now());
-    return { ...s, rows: n(s.rows), rate: n(s.rate), synced: n(s.synced), pending: n(s.pending), notSynced: n(s.notSynced), errored: n(s.errored) };
+    const detail = options.detail?.() ?? '';
+    return { ...s, rows: n(s.rows), rate: n(s.rate), synced: n(s.synced), pending: n(s.pending), notSynced: n(s.notSynced), errored: n(s.errored), detail };
   };
   const value = () => Math.round(SCALE * (source.share() ?? 0));
   bar.start(SCALE, 0, payload());

@@ -82,7 +82,7 @@ describe('loadExclusions', () => {
       'In the exclusion file names.csv: No identifier column found (columns seen: "first", "last"). Name the column email, maid or idfa.',
     );
     const missing = await loadExclusions([path.join(folder, 'gone.csv')]).catch((e: unknown) => e);
-    expect((missing as UsageError).message).toMatch(/^In the exclusion file .*gone\.csv: Cannot read .*gone\.csv: no such file\.$/);
+    expect((missing as UsageError).message).toMatch(/^Cannot read the exclusion file \S*gone\.csv: no such file\.$/);
   });
 
   it('never names an identifier of a malformed file in its message', async () => {

@@ -38,3 +38,17 @@ describe('push progress', () => {
     progress.stop();
   });
 });
+
+describe('fan-out progress', () => {
+  it('shows the totals and, on a terminal, the busiest audiences after them', async () => {
+    const tally = new Tally();
+    enter(tally, 3);
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 200, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    let printed = '';
+    stderr.setEncoding('utf8').on('data', (chunk: string) => (printed += chunk));
+    const source = rowsDone(tally, { bytesRead: () => 10, totalBytes: 100 });
+    const progress = await startProgress(source, { stderr, isTTY: true, enabled: true, now: Date.now, detail: () => 'vip 2 · lapsed 1' });
+    progress.stop();
+    expect(printed).toMatch(/3 rows read.*\| vip 2 · lapsed 1/);
+  });
+});

@@ -1,0 +1,180 @@
+// --audience-column: one file whose segment column names each row's audience fans out into one
+// audience per segment (push and sync), with per-audience and overall counts that add up.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/run-report.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { email, listRecords, sameSet, sha256 } from '../state/e2e-helpers.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, writeRate: 100 });
+});
+afterAll(async () => {
+  await sandbox.stop();
+});
+
+type CountKey = 'entered' | 'synced' | 'duplicates' | 'notSynced' | 'errored' | 'pending' | 'records';
+type Counts = Pick<RunReport, CountKey | 'notSyncedReasons' | 'audienceName'> & { added?: number; removed?: number };
+interface FanOutReport extends Counts {
+  audienceColumn: string;
+  audiences: Counts[];
+}
+
+const run = (command: 'push' | 'sync', home: string, file: string, ...extra: string[]) =>
+  runCli([command, file, '--audience-column', 'segment', '--ad-account', US, '--rate', '100', '--json', ...extra], {
+    home,
+    env: sandboxEnv(sandbox),
+  });
+
+/** A CSV `email,segment`: user i goes to segmentOf(i) ('' for none). */
+function writeSegments(dir: string, name: string, users: number[], segmentOf: (i: number) => string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, ['email,segment', ...users.map((i) => `${email(i)},${segmentOf(i)}`)].join('\n') + '\n');
+  return file;
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+const hashes = (users: number[]) => new Set(users.map((i) => sha256(email(i))));
+
+function expectCountsAddUp(report: Counts): void {
+  expect(report.entered).toBe(report.synced + report.duplicates + report.notSynced + report.errored + report.pending);
+}
+
+function expectFanOutAddsUp(report: FanOutReport): void {
+  expectCountsAddUp(report);
+  for (const audience of report.audiences) expectCountsAddUp(audience);
+  const sum = (key: CountKey) => report.audiences.reduce((total, a) => total + a[key], 0);
+  const missing = report.notSyncedReasons.missing_audience ?? 0;
+  expect(report.entered).toBe(sum('entered') + missing);
+  expect(report.notSynced).toBe(sum('notSynced') + missing);
+  for (const key of ['synced', 'duplicates', 'errored', 'pending', 'records'] as const) expect(report[key]).toBe(sum(key));
+}
+
+describe('--audience-column', () => {
+  it('push fans a four-segment file out into four exact audiences; rows with no segment are missing_audience', async () => {
+    const home = makeHome();
+    const segments = ['FO vip', 'FO lapsed', 'FO newsletter', 'FO winback'];
+    // 0..3999 spread over four segments; 4000..4049 name none; 0..99 appear twice in "FO vip" (duplicates).
+    const users = range(0, 4050);
+    const segmentOf = (i: number) => (i >= 4000 ? '' : segments[i % 4]!);
+    const lines = ['email,segment', ...users.map((i) => `${email(i)},${segmentOf(i)}`), ...range(0, 100).filter((i) => i % 4 === 0).map((i) => `${email(i)},FO vip`)];
+    const file = path.join(home, 'segments.csv');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+
+    const result = await run('push', home, file, '--create');
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<FanOutReport>(result);
+    expect(report).toMatchObject({ entered: 4075, synced: 4000, duplicates: 25, notSynced: 50, errored: 0, pending: 0, records: 4000, audienceColumn: 'segment' });
+    expect(report.notSyncedReasons).toEqual({ missing_audience: 50 });
+    expect(report.audiences.map((a) => a.audienceName).sort()).toEqual([...segments].sort());
+    expectFanOutAddsUp(report);
+    const vip = report.audiences.find((a) => a.audienceName === 'FO vip')!;
+    expect(vip).toMatchObject({ entered: 1025, synced: 1000, duplicates: 25 });
+    segments.forEach((segment, s) => {
+      expect(sameSet(listRecords(sandbox, segment), hashes(range(0, 4000).filter((i) => i % 4 === s))), segment).toBe(true);
+    });
+    expect(result.stderr).toMatch(/4 audiences/);
+  });
+
+  it('a user listed in two audiences goes to both and counts in each', async () => {
+    const home = makeHome();
+    const file = path.join(home, 'both.csv');
+    fs.writeFileSync(file, `email,segment\n${email(1)},FO both A\n${email(1)},FO both B\n${email(2)},FO both A\n`);
+    const result = await run('push', home, file, '--create');
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJsonOutput<FanOutReport>(result);
+    expect(report).toMatchObject({ entered: 3, synced: 3, duplicates: 0, records: 3 });
+    expectFanOutAddsUp(report);
+    expect(listRecords(sandbox, 'FO both B').has(sha256(email(1)))).toBe(true);
+    expect(listRecords(sandbox, 'FO both A').size).toBe(2);
+  });
+
+  it('without --create an audience the file names that does not exist stops with exit 5, naming it', async () => {
+    const home = makeHome();
+    const file = writeSegments(home, 'unknown.csv', range(0, 10), () => 'FO nowhere');
+    const result = await run('push', home, file);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/No audience named "FO nowhere"/);
+  });
+
+  it('--audience together with --audience-column is a usage error (exit 2) and sends nothing', async () => {
+    const home = makeHome();
+    const file = writeSegments(home, 'both-flags.csv', range(0, 10), () => 'FO x');
+    const before = sandbox.state.requests.length;
+    const result = await run('push', home, file, '--audience', 'FO x');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--audience and --audience-column do not go together/);
+    expect(sandbox.state.requests.length).toBe(before);
+  });
+
+  it('a missing audience column is named (exit 2)', async () => {
+    const home = makeHome();
+    const file = writeSegments(home, 'nocol.csv', range(0, 10), () => 'FO x');
+    const result = await runCli(['push', file, '--audience-column', 'tier', '--ad-account', US, '--json'], { home, env: sandboxEnv(sandbox) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/No column "tier" in the input for --audience-column/);
+  });
+
+  it('reads the audience from a dotted NDJSON path', async () => {
+    const home = makeHome();
+    const file = path.join(home, 'events.ndjson');
+    const objects = range(0, 20).map((i) => JSON.stringify({ traits: { email: email(i), tier: i % 2 ? 'FO odd' : 'FO even' } }));
+    fs.writeFileSync(file, objects.join('\n') + '\n');
+    const result = await runCli(
+      ['push', file, '--audience-column', 'traits.tier', '--email-column', 'traits.email', '--ad-account', US, '--create', '--json'],
+      { home, env: sandboxEnv(sandbox) },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonOutput<FanOutReport>(result)).toMatchObject({ entered: 20, synced: 20 });
+    expect(sameSet(listRecords(sandbox, 'FO odd'), hashes(range(0, 20).filter((i) => i % 2)))).toBe(true);
+  });
+
+  it('sync mirrors four segments, then a second sync moves users between them exactly', async () => {
+    const home = makeHome();
+    const segments = ['FS vip', 'FS lapsed', 'FS newsletter', 'FS winback'];
+    const users = range(0, 2000);
+    const first = writeSegments(home, 'day1.csv', users, (i) => segments[i % 4]!);
+    const day1 = await run('sync', home, first, '--create');
+    expect(day1.code, day1.stderr).toBe(0);
+    const report1 = parseJsonOutput<FanOutReport>(day1);
+    expect(report1).toMatchObject({ operation: 'MIRROR', entered: 2000, synced: 2000, added: 2000, removed: 0 });
+    expectFanOutAddsUp(report1);
+    segments.forEach((segment, s) => expect(sameSet(listRecords(sandbox, segment), hashes(users.filter((i) => i % 4 === s)))).toBe(true));
+
+    // Day 2: users 0..99 move one segment on (vip → lapsed …), 1900..1999 leave, 10 rows name no segment.
+    const moved = (i: number) => (i < 100 ? (i + 1) % 4 : i % 4);
+    const day2Users = range(0, 1900);
+    const second = writeSegments(home, 'day2.csv', [...day2Users, ...range(5000, 5010)], (i) => (i >= 5000 ? '' : segments[moved(i)]!));
+    const day2 = await run('sync', home, second);
+    expect(day2.code, day2.stderr).toBe(0);
+    const report2 = parseJsonOutput<FanOutReport>(day2);
+    expect(report2).toMatchObject({ entered: 1910, synced: 1900, notSynced: 10, added: 100, removed: 200, errored: 0, pending: 0 });
+    expect(report2.notSyncedReasons).toEqual({ missing_audience: 10 });
+    expectFanOutAddsUp(report2);
+    for (const audience of report2.audiences) expect(audience).toMatchObject({ added: 25, removed: 50 });
+    segments.forEach((segment, s) => {
+      expect(sameSet(listRecords(sandbox, segment), hashes(day2Users.filter((i) => moved(i) === s))), segment).toBe(true);
+    });
+  });
+
+  it('sync applies --max-remove per audience and, when one audience would exceed it, sends nothing to any (exit 2)', async () => {
+    const home = makeHome();
+    const first = writeSegments(home, 'day1.csv', range(0, 400), (i) => (i < 200 ? 'FM small' : 'FM big'));
+    expect((await run('sync', home, first, '--create')).code).toBe(0);
+    // "FM big" loses 30 of 200 (15%, allowed); "FM small" loses 60 of 200 (30%, more than 20%).
+    const second = writeSegments(home, 'day2.csv', [...range(60, 200), ...range(200, 370)], (i) => (i < 200 ? 'FM small' : 'FM big'));
+    const before = sandbox.state.requests.length;
+    const refused = await run('sync', home, second);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/audience "FM small".*more than --max-remove 20%/);
+    expect(sandbox.state.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    const allowed = await run('sync', home, second, '--max-remove', '40');
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(sameSet(listRecords(sandbox, 'FM small'), hashes(range(60, 200)))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'FM big'), hashes(range(200, 370)))).toBe(true);
+  });
+});
