@@ -8,6 +8,7 @@ import { missingFlag, NotFoundError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { findAudience, findPendingList, isArchived, knownAdAccount } from '../pinterest/lookups.js';
 import type { Audience } from '../pinterest/types.generated.js';
+import { clean } from '../report/table.js';
 import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
 import type { ListType } from './columns.js';
 import { DEFAULT_AUDIENCE_WAIT_MS, PendingAudience, type HeldLock, type NameLock } from './pending-audience.js';
@@ -80,17 +81,18 @@ function customerListOf(audience: Audience): string {
  */
 export function audienceNameLock(ctx: Context, adAccountId: string, audienceName: string): NameLock {
   const key = `audience:${adAccountId}:${audienceName}`;
+  const shown = clean(audienceName);
   let told = false;
   return async (wait) => {
     const until = ctx.now() + NAME_LOCK_WAIT_MS;
     for (;;) {
       try {
-        return await acquireRunLock(ctx.paths.stateDir, key, `creating audience "${audienceName}"`);
+        return await acquireRunLock(ctx.paths.stateDir, key, `creating audience "${shown}"`);
       } catch (error) {
-        if (!(error instanceof RunInProgressError)) return unlocked(ctx, audienceName, error);
+        if (!(error instanceof RunInProgressError)) return unlocked(ctx, shown, error);
         if (!wait) return 'busy';
         if (ctx.now() >= until || ctx.signal.aborted) throw error;
-        if (!told) ctx.info(`Another pinsync run is creating audience "${audienceName}": waiting for it, to use the same one.`);
+        if (!told) ctx.info(`Another pinsync run is creating audience "${shown}": waiting for it, to use the same one.`);
         told = true;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -240,7 +242,7 @@ export function audiencePendingKeys(target: AudienceTarget): { audiencePending: 
 /** One sentence on why the audience waits and how it completes; undefined when it does not wait. */
 export function audiencePendingNote(target: AudienceTarget): string | undefined {
   if (!audiencePending(target)) return undefined;
-  const name = target.audienceName;
+  const name = clean(target.audienceName);
   const why = target.pendingAudience?.reason ?? 'the run stopped before Pinterest was asked for it';
   return (
     `Audience "${name}" is not created yet: ${why}. The next push or sync of "${name}" adds to customer list ` +
