@@ -214,6 +214,8 @@ export interface SettleOptions {
   description?: string;
   stop?: AbortSignal;
   now?: () => number;
+  /** Told once when the end of the run waits for a list that is still processing (a line on stderr). */
+  tell?: (message: string) => void;
 }
 
 /**
@@ -224,7 +226,7 @@ export async function settleAudience(client: PinterestClient, target: AudienceTa
   if (!target.customerListId || target.audienceId !== undefined) return;
   const pending = target.pendingAudience ?? (ended && target.waitingList ? pendingAudienceOf(client, target, options) : undefined);
   if (!pending) return;
-  if (ended) await pending.settle(options.waitMs ?? DEFAULT_AUDIENCE_WAIT_MS);
+  if (ended) await pending.settle(options.waitMs ?? DEFAULT_AUDIENCE_WAIT_MS, (message) => options.tell?.(clean(message)));
   else pending.abandon();
 }
 

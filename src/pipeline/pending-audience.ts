@@ -88,15 +88,18 @@ export class PendingAudience {
    * The end of the run: one more try, then, while Pinterest says the list is still processing, wait and
    * try again for at most `waitMs`. A list under 100 records cannot become an audience by waiting.
    */
-  async settle(waitMs: number): Promise<void> {
+  async settle(waitMs: number, tell: (message: string) => void = () => {}): Promise<void> {
     this.stop();
     await this.attempt;
     if (this.created || !this.target.customerListId) return;
     const until = this.options.now() + waitMs;
+    let told = false;
     while (!this.signal?.aborted) {
       if (await this.tryCreate(true)) return;
       const list = await this.listNow();
       if (!this.worthWaiting(list)) return;
+      if (!told) tell(`Waiting up to ${Math.round(waitMs / 1000)} s for Pinterest to accept audience "${this.target.audienceName}": ${this.reason}.`);
+      told = true;
       if (!(await this.waitWhileProcessing(until))) {
         this.reason = `customer list ${this.target.customerListId} was still processing after ${Math.round(waitMs / 1000)} s (--audience-wait)`;
         return;

@@ -144,7 +144,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
     }
     progress.stop();
     if (client && !options.dryRun) {
-      const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now };
+      const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now, tell: ctx.info };
       await Promise.all(fanOut.routes.map(({ route }, i) => settleAudience(client, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
     }
     const perAudience = fanOut.routes.map(({ route }, i) => {

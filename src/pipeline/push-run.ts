@@ -112,6 +112,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         description: options.description,
         stop: ctx.signal,
         now: ctx.now,
+        tell: ctx.info,
       });
     }
     const report = finalReport(outcome);

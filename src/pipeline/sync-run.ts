@@ -195,7 +195,7 @@ export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunRepor
     journal.describeTarget(target);
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
     const settle = (ended: boolean) =>
-      settleAudience(client, target, ended, { waitMs: options.audienceWait, stop: ctx.signal, now: ctx.now });
+      settleAudience(client, target, ended, { waitMs: options.audienceWait, stop: ctx.signal, now: ctx.now, tell: ctx.info });
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
       await settle(true); // a waiting list the last run filled may be ready now
