@@ -8,6 +8,7 @@ import { registerAudiences } from './commands/audiences.js';
 import { registerAuth } from './commands/auth.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerPush } from './commands/push.js';
+import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSync } from './commands/sync.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAudiences(program);
   registerPush(program);
   registerSync(program);
+  registerRun(program);
   registerRuns(program);
   registerDoctor(program);
   registerSandbox(program);

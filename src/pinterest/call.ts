@@ -54,6 +54,8 @@ export interface PinterestClientOptions {
   tokens: TokenProvider;
   /** ads_write requests per second (default 7). */
   writeRate?: number;
+  /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
+  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
   /** Per-attempt timeout in ms (default 60 s). */
@@ -108,14 +110,14 @@ export class CallEngine {
   readonly apiBase: string;
   private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
-  private readonly limiter: RateLimiter;
+  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
   constructor(private readonly options: PinterestClientOptions) {
     this.apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
     this.clock = options.clock ?? realClock;
-    this.limiter = new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
+    this.limiter = options.limiter ?? new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
     // Every waiting and in-flight request listens on the run's signal: dozens at once is normal, not a leak.
     if (options.signal) setMaxListeners(0, options.signal);
     this.dispatcher = createDispatcher(options.env ?? {});

@@ -49,6 +49,12 @@ export interface PushHooks {
   journal?: PushJournal;
 }
 
+/** Hooks for callers that feed a sync (`pinsync run`'s command jobs). */
+export interface SyncHooks {
+  /** Whether the input was whole (its command exited 0): removals wait for it, and none is sent when false. */
+  inputComplete?: Promise<boolean>;
+}
+
 export interface SyncOptions extends InputOptions {
   audience: string;
   adAccount?: string;

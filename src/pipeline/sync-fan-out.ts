@@ -17,11 +17,11 @@ import { fanOutReport, fanOutSummary } from './fan-out-report.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
 import { busiest, checkFanOutOptions, columnFlags, keepEveryRecord, progressOptions, totalTally } from './push-fan-out.js';
-import type { SyncOptions } from './run-options.js';
+import type { SyncHooks, SyncOptions } from './run-options.js';
 import { openInput } from './source.js';
 import { exclusionsReady, startLoadingExclusions } from './exclusions.js';
 import {
-  INTERRUPTED,
+  INPUT_INCOMPLETE, INTERRUPTED,
   syncGuard,
   checkBeforeSending,
   checkOptions,
@@ -48,7 +48,7 @@ interface SyncRoute extends AudienceRoute {
   guard: MappingGuard;
 }
 
-export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
   checkFanOutOptions(options);
   const settings = checkOptions(options);
   const column = options.audienceColumn!.trim();
@@ -96,6 +96,10 @@ export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: s
     if (stop === 'interrupted') {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
       results = mirrors.map((m) => ({ report: mirrorReport(m, INTERRUPTED, undefined, undefined), exitCode: ExitCode.interrupted }));
+    } else if (!(await (hooks.inputComplete ?? true))) {
+      // A truncated export would remove every user it missed: nothing is sent, the snapshots stay.
+      ctx.info('The input ended early (its command failed): nothing was sent and the last snapshots are kept.');
+      results = mirrors.map((m) => ({ report: mirrorReport(m, INPUT_INCOMPLETE, undefined, undefined, 'input_incomplete'), exitCode: ExitCode.usage }));
     } else {
       for (const m of mirrors) describeDiff(ctx, m.target, m.counts);
       // Every audience's removals are checked before any is sent: exit 2 then means nothing was sent.

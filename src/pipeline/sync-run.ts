@@ -13,7 +13,7 @@ import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
 import { hadValidIdentifier, Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, stoppedBy, type RunEnd, type StopReason } from './outcome.js';
-import type { SyncOptions } from './run-options.js';
+import type { SyncHooks, SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
 import { requestSignal } from './stop-signal.js';
@@ -57,7 +57,7 @@ interface PhaseEnd extends RunEnd {
   recordsDeliveredEarlier: number;
 }
 
-export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
   // The fan-out reuses this module's parts, so it cannot be reached from here (no import cycle).
   if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
@@ -96,6 +96,11 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
       return finish(ctx, options, source, mirrorReport(mirror, INTERRUPTED, undefined, undefined), ExitCode.interrupted, rejects);
+    }
+    // A truncated export would remove every user it missed: nothing is sent, the snapshot stays.
+    if (!(await (hooks.inputComplete ?? true))) {
+      ctx.info('The input ended early (its command failed): nothing was sent and the last snapshot is kept.');
+      return finish(ctx, options, source, mirrorReport(mirror, INPUT_INCOMPLETE, undefined, undefined, 'input_incomplete'), ExitCode.usage, rejects);
     }
     describeDiff(ctx, target, counts);
     if (!options.dryRun) await checkBeforeSending(ctx, options, target, counts);
@@ -154,6 +159,8 @@ export async function checkBeforeSending(ctx: Context, options: SyncOptions, tar
 
 export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
 export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
+/** The input's producer failed (`pinsync run`'s command job): stoppedBy "input", nothing sent. */
+export const INPUT_INCOMPLETE: RunEnd = { stop: 'input', fatal: undefined };
 
 /** `end` says how the run ended (src/pipeline/outcome.ts); `outcome` overrides its name ('dry_run'). */
 export function mirrorReport(m: MirrorInput, end: RunEnd, sent: Sent | undefined, journal: DurableRunJournal | undefined, outcome = outcomeName(end)): RunReport {
