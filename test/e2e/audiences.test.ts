@@ -12,7 +12,8 @@ describe('pinsync audiences', () => {
   let springId: string;
   let listId: string;
   beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0 });
+    // Lists are done processing at once, so the arranged ones show their final status (TOO_SMALL, READY).
+    sandbox = await startSandbox({ port: 0, listRules: { processingMs: 0 } });
     env = { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token };
     const list = sandbox.state.createCustomerList(US, { name: 'Spring list', records: ['a'.repeat(64), 'b'.repeat(64)] });
     listId = list.id;
