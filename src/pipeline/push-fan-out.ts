@@ -7,7 +7,6 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress, type TallyView } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
@@ -24,11 +23,11 @@ import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import type { InputOptions, PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
-import { openInput } from './source.js';
-import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
+import { exclusionsReady, exclusionShape } from './exclusions.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import type { StateStore } from '../state/store.js';
+import { openRunInputs } from './run-inputs.js';
 
 type Target = PushTarget;
 
@@ -78,13 +77,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
   setMaxListeners(0, ctx.signal); // one listener per request in flight, across every audience
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
-  const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
-    source.close();
-    throw error;
-  });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () => connectUnlessLocalDryRun(ctx, options, settings));
   let store: StateStore | undefined;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;

@@ -7,7 +7,6 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
 import { addLimitKeys } from '../report/limits.js';
@@ -15,16 +14,16 @@ import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
-import { openInput, type InputSource } from './source.js';
+import type { InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
-import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
+import { exclusionsReady, exclusionShape } from './exclusions.js';
 import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
-import { requestSignal } from './stop-signal.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
+import { openRunInputs } from './run-inputs.js';
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
   if (options.audienceColumn !== undefined) {
@@ -36,13 +35,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
-  const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
-    source.close();
-    throw error;
-  });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () => connectUnlessLocalDryRun(ctx, options, settings));
   let journal: PushJournal = hooks.journal ?? noopJournal;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;

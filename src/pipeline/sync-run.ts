@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
-import { exclusionsReady, exclusionShape, startLoadingExclusions, type Exclusions } from './exclusions.js';
+import { exclusionsReady, exclusionShape, type Exclusions } from './exclusions.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
 import { hadValidIdentifier, Verdict } from './identify.js';
@@ -17,12 +17,11 @@ import type { SyncHooks, SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
 import { requestSignal } from './stop-signal.js';
-import { openInput, type InputSource } from './source.js';
+import type { InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressOptions, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
 import { formatSummary } from '../report/summary.js';
@@ -31,6 +30,7 @@ import { audiencePendingKeys, audiencePendingNote, customerListTarget, resolveAu
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
+import { openRunInputs } from './run-inputs.js';
 
 const MAX_IN_FLIGHT = 32;
 
@@ -62,11 +62,10 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
   if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
-  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () =>
+    connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs }),
+  );
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
   let rejects: RejectsFile | undefined;
