@@ -32,8 +32,11 @@ export class DigestSet {
 
   /** Adds the hex record that starts at `offset` of `text` (records concatenated, no copy). */
   addAt(text: string, offset: number): boolean {
-    const hi = hexWord(text, offset);
-    let lo = hexWord(text, offset + 8);
+    return this.addWords(hexWord(text, offset), hexWord(text, offset + 8));
+  }
+
+  /** Adds the record whose first 16 hex digits read as the words `hi`, `lo` (hexWord). */
+  addWords(hi: number, lo: number): boolean {
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     if (!this.insert(hi, lo)) return false;
     if (++this.size > (this.mask + 1) * MAX_LOAD) this.grow();
