@@ -8,12 +8,21 @@
 //   latency     seconds from a record written to stdin until the sandbox holds it (streaming mode)
 //   write-rate  70 full writes (1,900 records each) at the default 7/s against a sandbox that allows
 //               7 per 1-second window: writes/s reached, 429s and retries
+//   shared-token two pushes sharing one token (separate PINSYNC_HOMEs), started together, against the
+//               7 writes/s sandbox: combined share of the 13,300 records/s ceiling and share of writes
+//               answered 429 (goals ≥ 0.85, ≤ 5%)
+//   quota       a push against a window quota below --rate (400 a minute; --quick: 40 per 6 s, the same
+//               rate): share of the quota reached and share of writes answered 429 (goals ≥ 0.90, ≤ 2%)
 //   exclude     the throughput run with a 1M-row exclusion file (--exclude), plain and already hashed,
 //               side by side with the same run without it (goal: within 15%)
+//   jobs        `pinsync run` of a jobs file pushing 4 audiences × 100,000 users against a sandbox at
+//               7 writes/s: records/s over the whole run as a share of 13,300, and the 429 share
+//   two-pushes  two separate `pinsync push` processes (100,000 users each) on one PINSYNC_HOME and
+//               one token against a sandbox at 7 writes/s: the same two figures, together
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
-//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, exclude, state).
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, jobs, two-pushes, state).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,7 +44,11 @@ const sizes = {
   rssRows: quick ? 1_000_000 : 10_000_000,
   uploadRecords: quick ? 50_000 : 200_000,
   rateWrites: quick ? 14 : 70,
+  sharedRecords: quick ? 20_000 : 60_000,
+  quota: quick ? { limit: 40, windowMs: 6_000, writes: 100 } : { limit: 400, windowMs: 60_000, writes: 900 },
   exclusions: quick ? 200_000 : 1_000_000,
+  jobsUsers: quick ? 10_000 : 100_000,
+  twoPushUsers: quick ? 20_000 : 100_000,
 };
 
 fs.mkdirSync(benchDir, { recursive: true });
@@ -313,7 +326,73 @@ async function benchWriteRate() {
   });
 }
 
-// ---- 6. exclusions (--exclude) --------------------------------------------------------------------
+// ---- 6. two processes sharing one token --------------------------------------------------------
+
+/** Writes answered, accepted writes and how many 429s, from the sandbox's request log. */
+function writeStats(sandbox) {
+  const writes = sandbox.state.requests.filter((r) => r.method === 'PATCH');
+  const accepted = writes.filter((r) => r.status === 200);
+  const limited = writes.filter((r) => r.status === 429).length;
+  const first = Math.min(...accepted.map((r) => r.time));
+  const last = Math.max(...accepted.map((r) => r.time + r.durationMs));
+  return { writes: writes.length, accepted, limited, spanSeconds: (last - first) / 1000, share429: limited / Math.max(1, writes.length) };
+}
+
+const percent = (share) => `${(100 * share).toFixed(2)}%`;
+
+async function benchSharedToken() {
+  const records = sizes.sharedRecords;
+  const files = [0, 1].map((i) => {
+    const file = path.join(benchDir, `shared-${i}-${records}.csv`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, 'email\n' + Array.from({ length: records }, (_, j) => `p${i}.user${j}@example.com`).join('\n') + '\n');
+    return file;
+  });
+  await withSandbox({ writeRate: 7, maxRecords: 1900 }, async (sandbox) => {
+    files.forEach((_, i) => arrangeAudience(sandbox, `Bench shared ${i}`));
+    const env = { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token };
+    const runs = await Promise.all(
+      files.map((file, i) => runCli(['push', file, '--audience', `Bench shared ${i}`, '--ad-account', '549755885175', '--no-progress', '--json'], env)),
+    );
+    const sent = runs.reduce((sum, r) => sum + JSON.parse(r.stdout).records, 0);
+    const stats = writeStats(sandbox);
+    const steady = ((stats.accepted.length - 1) * 1900) / stats.spanSeconds / (7 * 1900);
+    results.push([
+      'shared-token',
+      `2 pushes × ${n(records)} records, one token, separate PINSYNC_HOMEs, started together`,
+      `${steady.toFixed(3)} of ceiling`,
+      `combined, first to last accepted write (goal ≥ 0.85); ${stats.limited} of ${stats.writes} writes answered 429 (${percent(stats.share429)}, goal ≤ 5%); ${n(sent)} records sent`,
+    ]);
+  });
+}
+
+// ---- 7. a window quota below --rate --------------------------------------------------------------
+
+async function benchQuota() {
+  const { limit, windowMs, writes } = sizes.quota;
+  const batch = 100;
+  const file = generateCsv(path.join(benchDir, `quota-${writes * batch}.csv`), writes * batch, { maid: false });
+  await withSandbox({ writeRate: 7, writeQuota: { limit, windowMs } }, async (sandbox) => {
+    arrangeAudience(sandbox, 'Bench quota');
+    const result = await runCli(['push', file, '--audience', 'Bench quota', '--ad-account', '549755885175', '--batch-size', String(batch), '--no-progress', '--json'], {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_ACCESS_TOKEN: sandbox.token,
+    });
+    const report = JSON.parse(result.stdout);
+    const stats = writeStats(sandbox);
+    const quotaPerSecond = limit / (windowMs / 1000);
+    // A sliding window lets `limit` through at once, then `limit` per window: the steady rate is what counts.
+    const steady = (stats.accepted.length - limit) / (stats.spanSeconds - windowMs / 1000 + windowMs / 1000 / limit) / quotaPerSecond;
+    const whole = stats.accepted.length / stats.spanSeconds / quotaPerSecond;
+    results.push([
+      'quota',
+      `${writes} writes against ${limit} per ${windowMs / 1000} s (--rate 7)`,
+      `${whole.toFixed(3)} of the quota`,
+      `first to last accepted write (goal ≥ 0.90; after the first window ${steady.toFixed(3)}); ${stats.limited} of ${stats.writes} writes answered 429 (${percent(stats.share429)}, goal ≤ 2%); ${n(report.records)} records, ${(report.durationMs / 1000).toFixed(0)} s`,
+    ]);
+  });
+}
+
+// ---- 8. exclusions (--exclude) --------------------------------------------------------------------
 
 const benchNames = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'gina', 'hugo', 'ines', 'jon'];
 
@@ -367,6 +446,72 @@ async function benchExclude() {
   );
 }
 
+// ---- 7. one write budget per token: a jobs file, and two processes --------------------------------
+
+/**
+ * Records/s from the first run's start to the last run's end (the reports' times, like `upload`:
+ * start-up inside the runs counts, Node's own start does not) as a share of the 13,300 records/s
+ * ceiling, and the share of writes answered 429.
+ */
+function budgetFigures(sandbox, reports) {
+  const records = reports.reduce((sum, report) => sum + report.records, 0);
+  const started = Math.min(...reports.map((report) => Date.parse(report.startedAt)));
+  const finished = Math.max(...reports.map((report) => Date.parse(report.finishedAt)));
+  const seconds = (finished - started) / 1000;
+  const writes = sandbox.state.requests.filter((r) => r.method === 'PATCH');
+  const limited = writes.filter((r) => r.status === 429).length;
+  return {
+    rate: `${n(records / seconds)} records/s`,
+    share: records / seconds / (7 * 1900),
+    limited: `${writes.length} writes, ${limited} answered 429 (${((100 * limited) / Math.max(1, writes.length)).toFixed(2)}%, goal ≤ 1%)`,
+  };
+}
+
+async function benchJobs() {
+  const users = sizes.jobsUsers;
+  const file = generateCsv(path.join(benchDir, `upload-${users}.csv`), users, { maid: false });
+  const audiences = ['Bench jobs A', 'Bench jobs B', 'Bench jobs C', 'Bench jobs D'];
+  const jobsFile = path.join(benchDir, 'bench-jobs.yaml');
+  const jobs = audiences.map((name, i) => `  - { name: job${i}, file: ${JSON.stringify(file)}, audience: ${JSON.stringify(name)} }`);
+  fs.writeFileSync(jobsFile, `ad_account: "549755885175"\njobs:\n${jobs.join('\n')}\n`);
+  await withSandbox({ writeRate: 7, maxRecords: 1900 }, async (sandbox) => {
+    for (const name of audiences) arrangeAudience(sandbox, name);
+    const result = await runCli(['run', jobsFile, '--json', '--no-progress'], { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token });
+    const figures = budgetFigures(sandbox, JSON.parse(result.stdout).jobs.map((job) => job.report));
+    results.push([
+      'jobs',
+      `pinsync run: 4 audiences × ${n(users)} users at 7 writes/s (first start to last end)`,
+      figures.rate,
+      `${figures.share.toFixed(3)} of 13,300 ceiling (goal ≥ 0.93); ${figures.limited}`,
+    ]);
+  });
+}
+
+async function benchTwoPushes() {
+  const users = sizes.twoPushUsers;
+  const file = generateCsv(path.join(benchDir, `upload-${users}.csv`), users, { maid: false });
+  await withSandbox({ writeRate: 7, maxRecords: 1900 }, async (sandbox) => {
+    arrangeAudience(sandbox, 'Bench left');
+    arrangeAudience(sandbox, 'Bench right');
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pinsync-bench-'));
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(PINSYNC_|PINTEREST_)/.test(key)));
+    const env = { ...cleanEnv, PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off', PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token };
+    const push = (audience) =>
+      run(process.execPath, [cli, 'push', file, '--audience', audience, '--ad-account', '549755885175', '--no-progress', '--json'], { env, inheritEnv: false });
+    const both = await Promise.all([push('Bench left'), push('Bench right')]);
+    fs.rmSync(home, { recursive: true, force: true });
+    const failed = both.find((result) => result.code !== 0);
+    if (failed) throw new Error(`pinsync exited ${failed.code}: ${failed.stderr.slice(-500)}`);
+    const figures = budgetFigures(sandbox, both.map((result) => JSON.parse(result.stdout)));
+    results.push([
+      'two-pushes',
+      `2 pinsync push × ${n(users)} users, one PINSYNC_HOME and token, 7 writes/s (first start to last end)`,
+      figures.rate,
+      `${figures.share.toFixed(3)} of 13,300 ceiling (goal ≥ 0.90); ${figures.limited}`,
+    ]);
+  });
+}
+
 // ---- run and print -------------------------------------------------------------------------------
 
 if (!fs.existsSync(cli)) {
@@ -380,7 +525,11 @@ for (const [name, bench] of [
   ['upload', benchUpload],
   ['latency', benchLatency],
   ['write-rate', benchWriteRate],
+  ['shared-token', benchSharedToken],
+  ['quota', benchQuota],
   ['exclude', benchExclude],
+  ['jobs', benchJobs],
+  ['two-pushes', benchTwoPushes],
 ]) {
   if (!wanted(name)) continue;
   process.stderr.write(`running ${name}…\n`);

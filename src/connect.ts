@@ -1,10 +1,12 @@
 // From a command's Context to a ready PinterestClient: resolves the tokens (auth), the API base and
-// the limits, and turns the client's events into --debug lines and a "retrying" note.
+// the limits (a run's writes share the token's budget: write-budget.ts), and turns the client's
+// events into --debug lines and a "retrying" note.
 import type { Context } from './context.js';
 import { resolveTokenProvider } from './auth/token-provider.js';
 import { apiBaseFrom } from './pinterest/api-base.js';
 import { PinterestClient, type ClientEvent } from './pinterest/client.js';
 import type { TokenProvider } from './pinterest/tokens.js';
+import { openWriteBudget, type Limiter, type WriteBudget } from './write-budget.js';
 
 export interface ConnectOptions {
   /** ads_write requests per second (push --rate). */
@@ -14,20 +16,44 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Progress hook (retries, rate limits); --debug request lines are added here anyway. */
   onEvent?: (event: ClientEvent) => void;
+  /** Slots to take turns on instead of the client's own spacing at writeRate. */
+  limiter?: Limiter;
 }
 
 /** Commands a person waits on give up on an unreachable API after a minute, not 13 hours. */
 export const INTERACTIVE_RETRY_MS = 60_000;
 export const INTERACTIVE_TIMEOUT_MS = 30_000;
 
+/**
+ * A client for a run (push, sync): its writes take turns in the token's budget, the run's own
+ * (ctx.writeBudget, one per `pinsync run`) or else one opened for this client on PINSYNC_HOME.
+ */
 export async function connectClient(ctx: Context, options: ConnectOptions = {}): Promise<PinterestClient> {
   apiBaseFrom(ctx.env); // a refused base fails before resolving the tokens can send a refresh token there
-  return clientWithTokens(ctx, await resolveTokenProvider(ctx), options);
+  const tokens = await resolveTokenProvider(ctx);
+  if (options.limiter) return clientWithTokens(ctx, tokens, options);
+  if (ctx.writeBudget) return clientWithTokens(ctx, tokens, { ...options, limiter: ctx.writeBudget.lane() });
+  const budget = await openWriteBudget(ctx.paths.stateDir, options.writeRate, ctx.debugLog);
+  return closingBudgetToo(clientWithTokens(ctx, tokens, { ...options, limiter: budget.lane() }), budget);
 }
 
-/** A client for a listing or look-up command (accounts, audiences, status, login). */
+/** A client for a listing or look-up command (accounts, audiences, status, login): a few calls, its own spacing. */
 export async function connectInteractive(ctx: Context): Promise<PinterestClient> {
-  return connectClient(ctx, interactive(ctx));
+  apiBaseFrom(ctx.env);
+  return clientWithTokens(ctx, await resolveTokenProvider(ctx), interactive(ctx));
+}
+
+/** The budget opened for one client lives as long as the client. */
+function closingBudgetToo(client: PinterestClient, budget: WriteBudget): PinterestClient {
+  const closeClient = client.close.bind(client);
+  client.close = async () => {
+    try {
+      await closeClient();
+    } finally {
+      budget.close();
+    }
+  };
+  return client;
 }
 
 /** A client for tokens the caller already holds (login's fresh ones), with the interactive limits by default. */
@@ -36,6 +62,7 @@ export function clientWithTokens(ctx: Context, tokens: TokenProvider, options: C
     apiBase: apiBaseFrom(ctx.env),
     tokens,
     writeRate: options.writeRate,
+    limiter: options.limiter,
     retryFor: options.retryFor,
     timeoutMs: options.timeoutMs,
     env: ctx.env,

@@ -5,6 +5,7 @@ import { ConfigStore } from './config.js';
 import { resolvePaths, type PinsyncPaths } from './paths.js';
 import { inquirerPrompter, type Prompter } from './prompt.js';
 import { redact } from './redact.js';
+import type { WriteBudget } from './write-budget.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -27,6 +28,8 @@ export interface Context {
   prompter: Prompter;
   /** Aborted on the first Ctrl-C: stop reading, let in-flight work settle, record, exit 130. */
   signal: AbortSignal;
+  /** The write budget runs share (`pinsync run`: one for all its jobs); absent, each run opens its own. */
+  writeBudget?: WriteBudget;
   now(): number;
   /** One line on stderr, prefixed, redacted. */
   warn(message: string): void;

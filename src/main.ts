@@ -8,6 +8,7 @@ import { registerAudiences } from './commands/audiences.js';
 import { registerAuth } from './commands/auth.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerPush } from './commands/push.js';
+import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSync } from './commands/sync.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAudiences(program);
   registerPush(program);
   registerSync(program);
+  registerRun(program);
   registerRuns(program);
   registerDoctor(program);
   registerSandbox(program);
@@ -61,18 +63,24 @@ function inheritOverrides(command: Command): void {
   for (const sub of command.commands) inheritOverrides(sub);
 }
 
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (`timeout`, CI cancellation, `kill`) stop a run alike: the first
+ * aborts the run's signal (waits are cut, requests on the wire get a short grace, the summary is
+ * printed, exit 130); a second one quits at once.
+ */
 function installInterruptHandler(): void {
   const controller = new AbortController();
   setInterruptSignal(controller.signal);
-  process.on('SIGINT', () => {
+  const stop = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      process.stderr.write('\nInterrupted again: quitting now.\n');
+      process.stderr.write(`\n${signal} again: quitting now.\n`);
       process.exit(ExitCode.interrupted);
     }
-    process.stderr.write('\nStopping: finishing requests in flight (Ctrl-C again to quit at once)…\n');
+    process.stderr.write(`\nStopping (${signal}): recording what was sent (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)…\n`);
     controller.abort();
-  });
-  process.on('SIGTERM', () => controller.abort());
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 export function reportError(thrown: unknown, debug: boolean): number {

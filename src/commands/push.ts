@@ -15,7 +15,7 @@ export function registerPush(program: Command): void {
     .option('--create', 'create the audience (customer list first) when it does not exist')
     .option('--remove', 'remove the users from the audience instead of adding them')
     .option('--dry-run', 'read, check and count everything, send nothing')
-    .option('--force', 'push even when most of the first rows have no valid identifier')
+    .option('--force', 'push even when most of the first rows have no valid identifier (same as --allow-missing-identifiers)')
     .option('--json', 'print the run report as JSON on stdout');
   addInputOptions(addAudienceColumnOption(push)).action(
     action<PushOptions>(async (ctx, options, file) => {

@@ -14,7 +14,7 @@ export function registerSync(program: Command): void {
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--create', 'create the audience (customer list first) when it does not exist')
     .option('--max-remove <percent>', 'stop before removing more than this share of the audience', parseNumber('--max-remove', 0, 100), 20)
-    .option('--force', 'remove beyond --max-remove without asking; sync even when most rows have no valid identifier')
+    .option('--force', 'remove beyond --max-remove without asking (a file with mostly invalid rows still needs --allow-missing-identifiers)')
     .option('--dry-run', 'read the file and print how many users would be added and removed; send nothing')
     .option('--json', 'print the run report as JSON on stdout');
   addInputOptions(addAudienceColumnOption(sync)).action(

@@ -2,7 +2,7 @@
 // as the rows, its exit status telling whether the export was whole. A command that fails part-way
 // has printed a truncated export, and a sync that trusted it would remove every user it missed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 export interface CommandInput {
   /** The command's stdout: read it as the job's standard input. */
@@ -42,6 +42,9 @@ export function startCommandInput(command: string, options: CommandInputOptions)
     detached: true,
   });
   if (options.stderr) child.stderr!.pipe(options.stderr, { end: false });
+  // Node resumes (drains) a child's stdout that nobody reads when the child exits, dropping what it
+  // printed; the job reads only after looking up its audience. Piped, the output waits in `stdout`.
+  const stdout = child.stdout!.pipe(new PassThrough());
   let outcome: string | undefined;
   const complete = new Promise<boolean>((resolve) => {
     child.once('error', (error) => {
@@ -58,10 +61,11 @@ export function startCommandInput(command: string, options: CommandInputOptions)
   options.signal?.addEventListener('abort', interrupt, { once: true });
   void complete.then(() => options.signal?.removeEventListener('abort', interrupt));
   const stop = () => {
+    stdout.destroy();
     child.stdout!.destroy();
     stopGroup(child);
   };
-  return { stdout: child.stdout!, complete, outcome: () => outcome, stop };
+  return { stdout, complete, outcome: () => outcome, stop };
 }
 
 function stopGroup(child: ChildProcess): void {

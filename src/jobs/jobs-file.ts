@@ -201,6 +201,7 @@ function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], fold
     retryFor: retryForMs(job.retry_for, badDuration),
     maxRemove: job.mode === 'sync' ? (job.max_remove ?? DEFAULT_MAX_REMOVE) : undefined,
     force: job.force,
+    allowMissingIdentifiers: job.allow_missing_identifiers,
     restart: job.restart,
     dryRun: job.dry_run,
     remove: job.mode === 'remove' ? true : undefined,

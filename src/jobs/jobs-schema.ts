@@ -42,6 +42,7 @@ export const jobSchema = z.strictObject({
   retry_for: duration.optional(),
   max_remove: z.number().min(0, { error: 'must be a percentage from 0 to 100' }).max(100, { error: 'must be a percentage from 0 to 100' }).optional(),
   force: z.boolean().optional(),
+  allow_missing_identifiers: z.boolean().optional(),
   restart: z.boolean().optional(),
   dry_run: z.boolean().optional(),
   exclude: pathList.optional(),

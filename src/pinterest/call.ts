@@ -5,13 +5,26 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { AuthError, InterruptedError } from '../errors.js';
-import { ApiError, errorCode, kindForStatus, messageForStatus, scrubApiMessage, type CallSubject } from './errors.js';
+import {
+  ApiError,
+  errorCode,
+  kindForStatus,
+  messageForStatus,
+  MISSING_SCOPE_CODE,
+  missingScopeError,
+  quotaError,
+  scopeFor,
+  scrubApiMessage,
+  spamError,
+  type CallSubject,
+} from './errors.js';
 import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
-import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, RateLimiter, realClock, type Clock } from './ratelimit.js';
+import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, PACED_WINDOW_MAX_MS, RateLimiter, realClock, type Clock } from './ratelimit.js';
 import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import type { TokenProvider } from './tokens.js';
 import {
   bearerHeaders,
+  budgetOf,
   createDispatcher,
   DEFAULT_TIMEOUT_MS,
   exchange,
@@ -41,6 +54,8 @@ export interface PinterestClientOptions {
   tokens: TokenProvider;
   /** ads_write requests per second (default 7). */
   writeRate?: number;
+  /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
+  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
   /** Per-attempt timeout in ms (default 60 s). */
@@ -79,19 +94,30 @@ interface Attempt {
   category: string;
   number: number;
   signal: AbortSignal | undefined;
+  /** Cuts the wait for a rate-limit slot: a stopped run starts no new request. */
+  waitSignal: AbortSignal | undefined;
+  /** Epoch ms: the call's retry window ends then. */
+  deadline: number;
+}
+
+/** A call waiting for its rate-limit slot, cut short when the lane stops (spam, a spent quota). */
+interface SlotWaiter {
+  deadline: number;
+  cut: AbortController;
 }
 
 export class CallEngine {
   readonly apiBase: string;
+  private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
-  private readonly limiter: RateLimiter;
+  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
   constructor(private readonly options: PinterestClientOptions) {
     this.apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
     this.clock = options.clock ?? realClock;
-    this.limiter = new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
+    this.limiter = options.limiter ?? new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
     // Every waiting and in-flight request listens on the run's signal: dozens at once is normal, not a leak.
     if (options.signal) setMaxListeners(0, options.signal);
     this.dispatcher = createDispatcher(options.env ?? {});
@@ -104,6 +130,10 @@ export class CallEngine {
     const category: string = rateLimitCategories[key];
     const signal = options.signal ?? this.options.signal;
     if (options.signal) setMaxListeners(0, options.signal);
+    // A call may have a later signal of its own (a grace for a write on the wire to be acknowledged):
+    // backoff and rate-limit waits still stop at the client's signal, so a stopped run starts no new
+    // request and never sleeps through an outage.
+    const waitSignal = options.signal && this.options.signal ? AbortSignal.any([options.signal, this.options.signal]) : signal;
     const deadline = options.deadline ?? this.clock.now() + (this.options.retryFor ?? DEFAULT_RETRY_FOR_MS);
     let refreshedAfter401 = false;
     let lastFailureAmbiguous = false;
@@ -116,8 +146,8 @@ export class CallEngine {
           if (existing !== undefined) return existing;
         }
         const token = wellFormed(await this.options.tokens.accessToken());
-        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal };
-        await this.waitForSlot(attempt, deadline);
+        const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal, deadline };
+        await this.waitForSlot(attempt);
         try {
           return (await this.send(attempt, call)) as Operations[K]['response'];
         } catch (error) {
@@ -133,7 +163,7 @@ export class CallEngine {
       },
       {
         deadline,
-        signal,
+        signal: waitSignal,
         clock: this.clock,
         random: this.options.random,
         baseMs: this.options.backoffBaseMs,
@@ -148,23 +178,37 @@ export class CallEngine {
     await this.dispatcher.close();
   }
 
-  private async waitForSlot(attempt: Attempt, deadline: number): Promise<void> {
+  private async waitForSlot(attempt: Attempt): Promise<void> {
     const pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
-    if (pausedUntil >= deadline) {
-      // Pinterest asked to wait past this call's retry window: fail now rather than sleep in vain.
-      throw new ApiError(messageForStatus(429, {}, undefined), {
-        kind: 'rate_limited',
-        status: 429,
-        retryable: true,
-        retryAfterMs: pausedUntil - this.clock.now(),
-      });
-    }
+    // Pinterest asked to wait past this call's retry window (or for hours): stop now, send nothing.
+    if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
+    const waiters = this.waitersOf(attempt);
+    const waiter: SlotWaiter = { deadline: attempt.deadline, cut: new AbortController() };
+    waiters.add(waiter);
+    const signal = attempt.waitSignal ? AbortSignal.any([attempt.waitSignal, waiter.cut.signal]) : waiter.cut.signal;
     try {
-      await this.limiter.acquire(attempt.lane, attempt.category, attempt.signal);
+      await this.limiter.acquire(attempt.lane, attempt.category, signal);
     } catch (error) {
+      if (waiter.cut.signal.aborted && !attempt.waitSignal?.aborted) throw waiter.cut.signal.reason;
       throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
+    } finally {
+      waiters.delete(waiter);
+    }
+  }
+
+  private waitersOf(attempt: Attempt): Set<SlotWaiter> {
+    const key = `${attempt.lane}\u0000${attempt.category}`;
+    let waiters = this.waiting.get(key);
+    if (!waiters) this.waiting.set(key, (waiters = new Set()));
+    return waiters;
+  }
+
+  /** Calls still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
+  private cutWaiters(attempt: Attempt, error: ApiError, stops: (deadline: number) => boolean = () => true): void {
+    for (const waiter of this.waitersOf(attempt)) {
+      if (stops(waiter.deadline)) waiter.cut.abort(error.asUnsent());
     }
   }
 
@@ -190,22 +234,48 @@ export class CallEngine {
     this.emit({ ...event, status: answer.status, ms: this.clock.now() - started });
     this.honourQuotaHeaders(answer, attempt);
     if (answer.status >= 200 && answer.status < 300) return answer.text ? parseJson(answer.text) : undefined;
-    throw this.httpError(answer, call.subject ?? {});
+    const error = this.httpError(answer, call.subject ?? {}, attempt);
+    // The run stops: what still waits for a slot is not sent (its rows stay pending for a rerun).
+    if (error.kind === 'spam' || error.kind === 'quota') this.cutWaiters(attempt, error);
+    throw error;
+  }
+
+  private isPerSecondWindow(attempt: Attempt, { limit, resetMs }: { limit?: number; resetMs?: number }): boolean {
+    const rate = attempt.category === 'ads_write' ? (this.options.writeRate ?? DEFAULT_WRITE_RATE) : DEFAULT_READ_RATE;
+    return limit !== undefined && limit <= rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
+  }
+
+  /** A wait until `until` is a spent quota, not a short window, when it outlasts the call or an hour. */
+  private isQuotaStop(until: number, deadline: number): boolean {
+    return until >= deadline || until - this.clock.now() > PACED_WINDOW_MAX_MS;
   }
 
   private honourQuotaHeaders(answer: HttpAnswer, attempt: Attempt): void {
     const now = this.clock.now();
     if (answer.status === 429) this.stats.rateLimited += 1;
+    if (answer.status === 429 && isSpam(answer.text)) return; // not a rate limit: nothing to learn
+    const budget = budgetOf(answer.headers, answer.status, now);
+    this.limiter.observe(attempt.lane, attempt.category, budget);
+    // A 429 of the per-second window (another process on this token): the slower rate answers it;
+    // holding the whole lane for the rounded-up second would waste most of that second.
+    if (answer.status === 429 && this.isPerSecondWindow(attempt, budget)) return;
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
       this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
+      const until = now + waitMs;
+      this.cutWaiters(attempt, quotaError(until, now), (deadline) => this.isQuotaStop(until, deadline));
     }
   }
 
-  private httpError({ status, headers, text }: HttpAnswer, subject: CallSubject): ApiError {
+  private httpError({ status, headers, text }: HttpAnswer, subject: CallSubject, attempt: Attempt): ApiError {
     const body = parseErrorBody(text);
     const apiMessage = scrubApiMessage(body.message);
+    if (status === 401 && body.code === MISSING_SCOPE_CODE) return missingScopeError(scopeFor(attempt.category, body.message), apiMessage);
+    if (status === 429 && isSpam(text)) return spamError(scrubApiMessage(body.detail ?? body.message));
+    const now = this.clock.now();
+    const waitMs = status === 429 ? retryWaitMs(headers, status, now) : undefined;
+    if (waitMs !== undefined && this.isQuotaStop(now + waitMs, attempt.deadline)) return quotaError(now + waitMs, now);
     const retryable = status === 429 || status === 408 || status >= 500;
     return new ApiError(messageForStatus(status, subject, apiMessage), {
       kind: kindForStatus(status),
@@ -274,12 +344,19 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseErrorBody(text: string): { code?: number; message?: string } {
+/** Pinterest's api-quickstart reads a 429 whose message_detail mentions spam as its own error. */
+function isSpam(text: string): boolean {
+  const { detail, message } = parseErrorBody(text);
+  return /spam/i.test(detail ?? '') || /spam/i.test(message ?? '');
+}
+
+function parseErrorBody(text: string): { code?: number; message?: string; detail?: string } {
   try {
-    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown; message_detail?: unknown };
     return {
       code: typeof parsed.code === 'number' ? parsed.code : undefined,
       message: typeof parsed.message === 'string' ? parsed.message : undefined,
+      detail: typeof parsed.message_detail === 'string' ? parsed.message_detail : undefined,
     };
   } catch {
     return {};

@@ -1,6 +1,7 @@
 // PinterestClient: the typed Pinterest API v5 calls pinsync makes. Each goes through the call engine
 // (call.ts: rate limit, retries, token refresh) over the transport (transport.ts: HTTP, proxies).
 import { CallEngine, type CallOptions, type ClientStats, type PinterestClientOptions } from './call.js';
+import { ListExceptions, type ListException } from './list-exceptions.js';
 import { DEFAULT_PAGE_SIZE, paginate } from './pages.js';
 import type {
   AdAccount,
@@ -12,12 +13,14 @@ import type {
 } from './types.generated.js';
 
 export type { CallOptions, ClientEvent, ClientStats, PinterestClientOptions } from './call.js';
+export type { ListException } from './list-exceptions.js';
 
 /** Seconds of clock difference tolerated when matching a created object's timestamp. */
 const CLOCK_SKEW_S = 120;
 
 export class PinterestClient {
   private readonly engine: CallEngine;
+  private readonly exceptions = new ListExceptions();
 
   constructor(options: PinterestClientOptions) {
     this.engine = new CallEngine(options);
@@ -25,6 +28,11 @@ export class PinterestClient {
 
   get stats(): ClientStats {
     return this.engine.stats;
+  }
+
+  /** What customer-list create and PATCH answers carried in `exceptions`, with how many batches each. */
+  listExceptions(): ListException[] {
+    return this.exceptions.list();
   }
 
   userAccount(options?: CallOptions) {
@@ -111,8 +119,8 @@ export class PinterestClient {
   }
 
   /** Creates a customer list; like createAudience, an ambiguous failure is checked before a retry. */
-  createCustomerList(adAccountId: string, body: CustomerListRequest, options?: CallOptions) {
-    return this.engine.call(
+  async createCustomerList(adAccountId: string, body: CustomerListRequest, options?: CallOptions) {
+    const list = await this.engine.call(
       'POST /ad_accounts/{ad_account_id}/customer_lists',
       {
         params: { ad_account_id: adAccountId },
@@ -123,6 +131,8 @@ export class PinterestClient {
       },
       options,
     );
+    this.exceptions.record(list?.exceptions);
+    return list;
   }
 
   /** The newest item created since `sinceMs` (Unix seconds from `createdAt`; undefined = not a candidate). */
@@ -140,8 +150,8 @@ export class PinterestClient {
     return newest?.item;
   }
 
-  updateCustomerList(adAccountId: string, customerListId: string, body: CustomerListUpdateRequest, options?: CallOptions) {
-    return this.engine.call(
+  async updateCustomerList(adAccountId: string, customerListId: string, body: CustomerListUpdateRequest, options?: CallOptions) {
+    const list = await this.engine.call(
       'PATCH /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}',
       {
         params: { ad_account_id: adAccountId, customer_list_id: customerListId },
@@ -150,6 +160,8 @@ export class PinterestClient {
       },
       options,
     );
+    this.exceptions.record(list?.exceptions);
+    return list;
   }
 
   close(): Promise<void> {

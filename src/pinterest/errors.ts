@@ -13,7 +13,11 @@ export type ApiErrorKind =
   | 'conflict'
   | 'server'
   | 'network'
-  | 'timeout';
+  | 'timeout'
+  /** The token's write quota is spent for longer than the call may wait (a daily quota): stop, rerun later. */
+  | 'quota'
+  /** A 429 that says spam: not a rate limit, retrying cannot help. */
+  | 'spam';
 
 /** What a call was about, so a 403/404 can say which ad account or object it concerns. */
 export interface CallSubject {
@@ -30,6 +34,10 @@ export interface ApiErrorDetails {
   retryable: boolean;
   /** Server's wish (Retry-After / x-ratelimit-reset), in ms from when it was received. */
   retryAfterMs?: number;
+  /** For kind 'quota': when Pinterest says the quota refills (epoch ms). */
+  resetAt?: number;
+  /** The request was never sent (cut while waiting for its slot): its records did not reach Pinterest. */
+  unsent?: boolean;
   cause?: unknown;
 }
 
@@ -42,6 +50,8 @@ export class ApiError extends PinsyncError {
   readonly apiMessage?: string;
   retryable: boolean;
   readonly retryAfterMs?: number;
+  readonly resetAt?: number;
+  readonly unsent: boolean;
 
   constructor(message: string, details: ApiErrorDetails) {
     super(redact(message), exitCodeFor(details.kind), { cause: details.cause });
@@ -51,6 +61,14 @@ export class ApiError extends PinsyncError {
     this.apiMessage = details.apiMessage;
     this.retryable = details.retryable;
     this.retryAfterMs = details.retryAfterMs;
+    this.resetAt = details.resetAt;
+    this.unsent = details.unsent ?? false;
+  }
+
+  /** The same stop, for a request still waiting for its slot: it is not sent, its rows stay pending. */
+  asUnsent(): ApiError {
+    const { kind, status, code, apiMessage, retryable, retryAfterMs, resetAt } = this;
+    return new ApiError(this.message, { kind, status, code, apiMessage, retryable, retryAfterMs, resetAt, unsent: true });
   }
 }
 
@@ -63,6 +81,9 @@ export function exitCodeFor(kind: ApiErrorKind): number {
       return ExitCode.notFound;
     case 'bad_request':
       return ExitCode.usage;
+    case 'quota':
+    case 'spam':
+      return ExitCode.partial;
     default:
       return ExitCode.internal;
   }
@@ -131,6 +152,44 @@ function notFoundMessage(subject: CallSubject): string {
     return `Ad account ${subject.adAccountId} was not found, or this token cannot see it. Run \`pinsync accounts list\` to see the ad accounts you can use.`;
   }
   return `Pinterest could not find ${subject.object ?? 'the requested object'}.`;
+}
+
+/** A 401 with Pinterest's code 3: the token works but lacks a scope; a refresh would not add it. */
+export const MISSING_SCOPE_CODE = 3;
+
+export function missingScopeError(scope: string, apiMessage: string | undefined): ApiError {
+  return new ApiError(
+    `The access token lacks the ${scope} scope pinsync needs. Run \`pinsync login\` and grant ${scope}, or set a PINSYNC_ACCESS_TOKEN that has it.`,
+    { kind: 'permission', status: 401, code: MISSING_SCOPE_CODE, apiMessage, retryable: false },
+  );
+}
+
+/** The scope a rate-limit category needs: ads_write → ads:write. */
+export function scopeFor(category: string, apiMessage: string | undefined): string {
+  const named = /missing scopes?:\s*([a-z_]+:[a-z_]+)/i.exec(apiMessage ?? '')?.[1];
+  if (named) return named.toLowerCase();
+  return /^[a-z]+_(read|write)$/.test(category) ? category.replace(/_(read|write)$/, ':$1') : 'ads:write';
+}
+
+export function spamError(apiMessage: string | undefined): ApiError {
+  return new ApiError(
+    'Pinterest blocked the upload as spam, so pinsync stopped. Check the audience content with Pinterest (Ads Manager or Pinterest support) before running again.',
+    { kind: 'spam', status: 429, apiMessage, retryable: false },
+  );
+}
+
+/** Spent until `resetAt`: the user learns when, in local time, and that a rerun sends only the rest. */
+export function quotaError(resetAt: number, now: number): ApiError {
+  const when = new Date(resetAt).toLocaleString();
+  return new ApiError(
+    `Pinterest's write quota for this token is used up until ${when} (local time, in ${untilText(resetAt - now)}). Run the same command again after that to send the rest.`,
+    { kind: 'quota', status: 429, retryable: false, resetAt },
+  );
+}
+
+function untilText(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  return minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`;
 }
 
 /** Network failures (no HTTP answer): DNS, refused, reset, TLS, timeouts. */

@@ -1,6 +1,7 @@
 // RateLimiter: spaces requests of one token and rate-limit category at most `rate` per second, in
 // the order they asked, and pauses a category when Pinterest says so (429, Retry-After, x-ratelimit-*).
 // Spacing (burst 1) rather than a bucket keeps "at most N in any 1-second window" true on the server.
+// The rate is a ceiling, not a promise: answers teach the lane the budget it really has (observe()).
 
 export interface Clock {
   now(): number;
@@ -45,7 +46,38 @@ interface Waiter {
   onAbort?: () => void;
 }
 
+/** What one answer said about the budget (x-ratelimit-* and the status). */
+export interface BudgetObservation {
+  status: number;
+  limit?: number;
+  remaining?: number;
+  resetMs?: number;
+}
+
+/**
+ * Learning the budget. A rate-limit 429 cuts the lane's rate by DECREASE; a success whose window still
+ * had room adds back INCREASE per request of room (x-ratelimit-remaining), up to the configured rate,
+ * so a process left alone is back at full speed within a few seconds. A full window (remaining 0) holds
+ * the rate: that is where a lone process runs at full speed, and where processes sharing a token (who
+ * only see each other through these answers) settle without living on 429s.
+ */
+const DECREASE = 0.7;
+const INCREASE = 0.1;
+const MIN_RATE = 0.2;
+/** A window quota (e.g. 400 a minute) is paced; a longer one (a day) is spent, then the run stops. */
+export const PACED_WINDOW_MAX_MS = 3_600_000;
+/** Pace a window quota 1% under its steady rate: timers fire late, never early, but clocks differ. */
+const QUOTA_MARGIN = 0.01;
+
 interface Lane {
+  /** The configured ceiling, requests per second. */
+  rate: number;
+  /** What the answers taught: ≤ rate. */
+  learnedRate: number;
+  /** Spacing that spreads a window quota's remaining budget over the time to its reset (0: none). */
+  pacedIntervalMs: number;
+  /** The longest reset seen of a window quota: about its window, so limit per window is its steady rate. */
+  quotaWindowMs: number;
   intervalMs: number;
   nextSlot: number;
   pausedUntil: number;
@@ -90,6 +122,41 @@ export class RateLimiter {
     lane.wake?.();
   }
 
+  /** Learns from an answer: slows down after a 429, paces a window quota, speeds back up when there is room. */
+  observe(key: string, category: string, seen: BudgetObservation): void {
+    const lane = this.lane(key, category);
+    if (!lane) return;
+    if (seen.status === 429) {
+      lane.learnedRate = Math.max(MIN_RATE, lane.learnedRate * DECREASE);
+    } else if (seen.status >= 200 && seen.status < 300 && seen.remaining !== undefined) {
+      lane.learnedRate = Math.min(lane.rate, lane.learnedRate + INCREASE * Math.min(seen.remaining, lane.rate));
+      lane.pacedIntervalMs = this.pacedInterval(lane, seen);
+    }
+    lane.intervalMs = Math.max((1000 + WINDOW_SLACK_MS) / lane.learnedRate, lane.pacedIntervalMs);
+  }
+
+  /**
+   * A quota over a window longer than the per-second rate (its limit is well above `rate`) is spread
+   * evenly, so the run settles just under it instead of spending it at full speed and then living on
+   * 429s: at most `limit` per window (the longest reset seen), and the remaining budget over the time
+   * to the reset when that is slower (another process used part of it). Resets come in whole seconds,
+   * so a reset of a second or less says little. The per-second window itself is left to spacing.
+   */
+  private pacedInterval(lane: Lane, seen: BudgetObservation): number {
+    const { limit, remaining, resetMs } = seen;
+    if (limit === undefined || remaining === undefined || resetMs === undefined) return 0;
+    if (limit <= lane.rate * 1.5 || resetMs > PACED_WINDOW_MAX_MS) return 0;
+    lane.quotaWindowMs = Math.max(lane.quotaWindowMs, resetMs);
+    const steady = (lane.quotaWindowMs * (1 + QUOTA_MARGIN)) / limit;
+    return resetMs > 1000 ? Math.max(steady, resetMs / Math.max(1, remaining)) : steady;
+  }
+
+  /** Requests per second this lane now grants (for tests and progress). */
+  currentRate(key: string, category: string): number {
+    const lane = this.lane(key, category);
+    return lane ? 1000 / lane.intervalMs : Infinity;
+  }
+
   /** When this lane will next grant a slot (for progress messages). */
   pausedUntil(key: string, category: string): number {
     return this.lane(key, category)?.pausedUntil ?? 0;
@@ -101,7 +168,7 @@ export class RateLimiter {
     const id = `${key}\u0000${category}`;
     let lane = this.lanes.get(id);
     if (!lane) {
-      lane = { intervalMs: (1000 + WINDOW_SLACK_MS) / rate, nextSlot: 0, pausedUntil: 0, queue: [], pumping: false };
+      lane = { rate, learnedRate: rate, pacedIntervalMs: 0, quotaWindowMs: 0, intervalMs: (1000 + WINDOW_SLACK_MS) / rate, nextSlot: 0, pausedUntil: 0, queue: [], pumping: false };
       this.lanes.set(id, lane);
     }
     return lane;

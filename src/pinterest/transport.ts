@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { errorCode, networkError } from './errors.js';
-import { rateLimitResetMs, retryAfterMs } from './ratelimit.js';
+import { rateLimitResetMs, retryAfterMs, type BudgetObservation } from './ratelimit.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -99,6 +99,21 @@ export function quotaPauseMs(headers: ResponseHeaders, status: number, now: numb
 export function retryWaitMs(headers: ResponseHeaders, status: number, now: number): number | undefined {
   const retryAfter = retryAfterMs(header(headers, 'retry-after'), now);
   return retryAfter ?? (status === 429 ? rateLimitResetMs(header(headers, 'x-ratelimit-reset'), now) : undefined);
+}
+
+/** What an answer's x-ratelimit-* headers say about the token's budget. */
+export function budgetOf(headers: ResponseHeaders, status: number, now: number): BudgetObservation {
+  return {
+    status,
+    limit: wholeNumber(header(headers, 'x-ratelimit-limit')),
+    remaining: wholeNumber(header(headers, 'x-ratelimit-remaining')),
+    resetMs: rateLimitResetMs(header(headers, 'x-ratelimit-reset'), now),
+  };
+}
+
+function wholeNumber(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
+  return Number(value);
 }
 
 function header(headers: ResponseHeaders, name: string): string | undefined {

@@ -7,7 +7,9 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress, type TallyView } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
@@ -17,7 +19,7 @@ import { MappingGuard } from './guard.js';
 import { IdentifiedRows, type RowIdentity } from './identified-rows.js';
 import { Verdict } from './identify.js';
 import { noopJournal, type PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName, type RunEnd } from './outcome.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import type { InputOptions, PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
@@ -75,6 +77,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
   setMaxListeners(0, ctx.signal); // one listener per request in flight, across every audience
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
   const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
@@ -105,8 +108,8 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
           retryForMs: settings.retryForMs,
           signal: ctx.signal,
           now: ctx.now,
-          target: counted(options.dryRun || !client ? dryRunTarget() : uploadTarget(client, target, operation, plan, options.description), () => route.sends),
-          guard: new MappingGuard(Boolean(options.force)),
+          target: counted(options.dryRun || !client ? dryRunTarget() : uploadTarget(client, target, operation, plan, ctx.signal, options.description), () => route.sends),
+          guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
           onStop: () => rows.wake(),
         }),
         tally,
@@ -144,7 +147,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       return report;
     });
     const end = worstEnd(ends);
-    const report = fanOutReport(
+    const report = addLimitKeys(fanOutReport(
       buildRunReport({
         command: hooks.command ?? 'push',
         operation,
@@ -158,17 +161,17 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
         input: source.name,
         columns: columnNames(fanOut.plan),
         outcome: outcomeName(end),
+        stoppedBy: stoppedBy(end),
         falseDuplicateProbability: 0,
       }),
       column,
       perAudience,
-    );
+    ), client, end.fatal);
     const exitCode = exitCodeOf(end, report.errored);
     if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${end.fatal instanceof Error ? end.fatal.message : String(end.fatal)}`);
     ctx.stderr.write(fanOutSummary(report, source.name));
     if (end.stop === 'interrupted') ctx.info('Interrupted: run the same command again to send the rest (adding a user twice is harmless).');
-    if (options.report) writeReportFile(options.report, report);
-    if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
     function audienceReport(route: PushRoute, routeEnd: RunEnd | undefined): RunReport {
@@ -186,6 +189,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
         input: source.name,
         columns: columnNames(fanOut!.plan),
         outcome: outcomeName(routeEnd),
+        stoppedBy: stoppedBy(routeEnd ?? { stop: 'fatal', fatal: undefined }),
         falseDuplicateProbability: route.seen.falseDuplicateProbability(),
       });
       if (options.dryRun) report.wouldSend = { ...route.sends };

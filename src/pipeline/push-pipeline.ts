@@ -3,6 +3,7 @@
 //   → rows sent (guard → batch → upload → tally, sent-rows.ts)
 // Chunks are read one at a time; each chunk's rows are judged synchronously (no object per row),
 // full batches go to the uploader, and reading waits whenever the uploader has no room.
+import { UsageError } from '../errors.js';
 import type { ColumnFlags, ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
 import type { Exclusions } from './exclusions.js';
@@ -53,7 +54,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
   } catch (error) {
     options.source.close();
     await sent.abandon();
-    throw error;
+    // The guard's verdict comes before any batch goes out, so a usage error after that is the input's
+    // (a corrupt gzip tail, an overlong line): the run reports what it sent (stoppedBy "input").
+    if (!(error instanceof UsageError) || !sent.sendingBegan) throw error;
+    end = { stop: 'input', fatal: error };
   }
   return { ...end, plan: rows.plan, falseDuplicateProbability: seen.falseDuplicateProbability() };
 }

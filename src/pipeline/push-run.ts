@@ -7,17 +7,20 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type Operation, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
+import { addLimitKeys } from '../report/limits.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName } from './outcome.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import { openInput, type InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
 import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
 import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
+import { requestSignal } from './stop-signal.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget } from './push-target.js';
@@ -32,6 +35,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
   const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
@@ -77,13 +81,13 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         idfaColumn: options.idfaColumn,
         batchSize: settings.batchSize,
         flushIntervalMs: settings.flushIntervalMs,
-        force: Boolean(options.force),
+        force: Boolean(options.force || options.allowMissingIdentifiers),
         tally,
         journal,
         targetFor: (columns) => {
           plan = columns;
           if (options.dryRun || !client) return dryRunTarget(dryRunSends);
-          return uploadTarget(client, target, operation, columns, options.description);
+          return uploadTarget(client, target, operation, columns, ctx.signal, options.description);
         },
         maxInFlight: Math.max(4, Math.ceil(settings.rate * 2)),
         retryForMs: settings.retryForMs,
@@ -95,7 +99,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       });
     } catch (error) {
       progress.stop();
-      const report = finalReport();
+      const report = finalReport({ stop: 'fatal', fatal: error });
       journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
       throw error;
     }
@@ -104,11 +108,10 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     const exitCode = exitCodeOf(outcome, report.errored);
     journal.finish(report, exitCode);
     tellTheUser(ctx, options, source, report, outcome, journal);
-    if (options.report) writeReportFile(options.report, report);
-    if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
-    function finalReport(result?: PipelineOutcome): RunReport {
+    function finalReport(result: RunEnd & Partial<PipelineOutcome>): RunReport {
       const report = buildRunReport({
         command: hooks.command ?? 'push',
         operation,
@@ -123,11 +126,12 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         input: source.name,
         columns: columnNames(plan),
         outcome: outcomeName(result),
-        falseDuplicateProbability: result?.falseDuplicateProbability ?? 0,
+        stoppedBy: stoppedBy(result),
+        falseDuplicateProbability: result.falseDuplicateProbability ?? 0,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
       if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
-      return report;
+      return addLimitKeys(report, client, result?.fatal);
     }
   } finally {
     progress?.stop();
@@ -194,7 +198,10 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
 /** Summary on stderr, plus one sentence when the run stopped early. */
 function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal): void {
   const hint = journal.resumeHint?.();
-  if (outcome.stop === 'fatal') {
+  if (outcome.stop === 'input') {
+    const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
+    ctx.info(`pinsync: stopped by the input after ${report.synced.toLocaleString('en-US')} rows were sent to Pinterest: ${message}`);
+  } else if (outcome.stop === 'fatal') {
     const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
     ctx.info(`pinsync: stopped: ${message}`);
   }
@@ -209,6 +216,8 @@ function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, re
           ? 'Interrupted: standard input cannot be resumed; send the remaining users again (adding a user twice is harmless).'
           : 'Interrupted: run the same command again to send the rest (adding a user twice is harmless).'),
     );
+  } else if (outcome.stop === 'input') {
+    ctx.info(hint ? `Once the input is fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : 'Fix the input, then run the same command again (adding a user twice is harmless).');
   } else if (outcome.stop === 'fatal' && hint) {
     ctx.info(`Once fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`);
   } else if (report.errored > 0) {

@@ -10,6 +10,7 @@ import type { ColumnPlan } from './columns.js';
 import type { PushOptions } from './run-options.js';
 import type { RunSettings } from './settings.js';
 import type { UploadTarget } from './upload.js';
+import { requestSignal } from './stop-signal.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 export type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -40,12 +41,12 @@ export async function resolvePushTarget(ctx: Context, client: PinterestClient | 
   return target;
 }
 
-/** Writes ignore the first Ctrl-C (requests in flight finish, so their rows are counted); a second quits. */
-export function uploadTarget(client: PinterestClient, target: PushTarget, operation: Operation, plan: ColumnPlan, description?: string): UploadTarget {
+/** On Ctrl-C or SIGTERM (`stop`) a write on its way gets a short grace to be acknowledged (its rows then count as synced). */
+export function uploadTarget(client: PinterestClient, target: PushTarget, operation: Operation, plan: ColumnPlan, stop: AbortSignal, description?: string): UploadTarget {
   return customerListTarget(client, target as AudienceTarget, {
     operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
     listType: plan.listType,
     description,
-    signal: new AbortController().signal,
+    signal: requestSignal(stop),
   });
 }

@@ -20,6 +20,8 @@ export interface InputOptions {
   /** Milliseconds. */
   retryFor?: number;
   restart?: boolean;
+  /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
+  allowMissingIdentifiers?: boolean;
   report?: string;
   rejects?: string;
   json?: boolean;
@@ -45,11 +47,18 @@ export interface PushHooks {
   journal?: PushJournal;
 }
 
+/** Hooks for callers that feed a sync (`pinsync run`'s command jobs). */
+export interface SyncHooks {
+  /** Whether the input was whole (its command exited 0): removals wait for it, and none is sent when false. */
+  inputComplete?: Promise<boolean>;
+}
+
 export interface SyncOptions extends InputOptions {
   audience: string;
   adAccount?: string;
   create?: boolean;
   maxRemove: number;
+  /** Lifts only --max-remove: the wrong-mapping guard needs allowMissingIdentifiers. */
   force?: boolean;
   dryRun?: boolean;
 }

@@ -37,6 +37,9 @@ export class SentRows implements IdentifiedRowSink {
   private readonly batcher: Batcher;
   private readonly held: Batch[] = [];
   private stopError: unknown;
+  private batchesSubmitted = 0;
+  /** Records of rows an earlier attempt of this run delivered (a resumed run skips them). */
+  recordsDeliveredEarlier = 0;
 
   constructor(private readonly options: SendOptions) {
     this.guard = options.guard ?? new MappingGuard(true);
@@ -46,6 +49,11 @@ export class SentRows implements IdentifiedRowSink {
       onBatch: (batch, byTimer) => this.batchReady(batch, byTimer),
     });
     if (options.target) this.uploader = this.uploaderFor(options.target);
+  }
+
+  /** A batch went to the uploader: from now on an error cannot say "nothing was sent". */
+  get sendingBegan(): boolean {
+    return this.batchesSubmitted > 0;
   }
 
   /** The error that stops the run (revoked token, deleted list, internal), once there is one. */
@@ -70,8 +78,10 @@ export class SentRows implements IdentifiedRowSink {
 
   /** Batches a row's first `count` records, unless an earlier attempt of this run delivered them. */
   send(line: number, records: readonly string[], count: number): void {
-    if (this.options.journal.alreadyDelivered(line)) this.options.tally.rowAlreadySynced();
-    else this.batcher.addRow(line, records, count);
+    if (this.options.journal.alreadyDelivered(line)) {
+      this.options.tally.rowAlreadySynced();
+      this.recordsDeliveredEarlier += count;
+    } else this.batcher.addRow(line, records, count);
   }
 
   /** 'interrupted' (Ctrl-C) or 'fatal' when sending must stop; throws the guard's verdict. */
@@ -98,7 +108,10 @@ export class SentRows implements IdentifiedRowSink {
       this.batcher.abandon();
     }
     await this.uploader?.drain();
-    return { stop: stop === 'end' && this.fatal !== undefined ? 'fatal' : stop, fatal: this.fatal };
+    if (stop === 'end' && this.fatal !== undefined) stop = 'fatal';
+    // Stopped while the last requests were on their way: rows they carried stay pending.
+    if (stop === 'end' && this.options.signal.aborted && this.options.tally.pending > 0) stop = 'interrupted';
+    return { stop, fatal: this.fatal };
   }
 
   /** After an error: drops the unsent batch and waits for the requests in flight. */
@@ -124,7 +137,7 @@ export class SentRows implements IdentifiedRowSink {
       if (byTimer) this.decideGuard();
       return;
     }
-    this.uploader!.submit(batch);
+    this.submit(batch);
   }
 
   /** Applies the guard once; a verdict from a timer wakes the reader to stop. */
@@ -138,6 +151,11 @@ export class SentRows implements IdentifiedRowSink {
       this.options.onStop?.();
       return;
     }
-    for (const batch of this.held.splice(0)) this.uploader!.submit(batch);
+    for (const batch of this.held.splice(0)) this.submit(batch);
+  }
+
+  private submit(batch: Batch): void {
+    this.batchesSubmitted++;
+    this.uploader!.submit(batch);
   }
 }

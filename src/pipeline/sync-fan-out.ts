@@ -7,7 +7,9 @@ import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { bytesRead, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import { FanOut, type AudienceRoute } from './fan-out.js';
@@ -15,11 +17,12 @@ import { fanOutReport, fanOutSummary } from './fan-out-report.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
 import { busiest, checkFanOutOptions, columnFlags, keepEveryRecord, progressOptions, totalTally } from './push-fan-out.js';
-import type { SyncOptions } from './run-options.js';
+import type { SyncHooks, SyncOptions } from './run-options.js';
 import { openInput } from './source.js';
 import { exclusionsReady, startLoadingExclusions } from './exclusions.js';
 import {
-  abortLater,
+  INPUT_INCOMPLETE, INTERRUPTED,
+  syncGuard,
   checkBeforeSending,
   checkOptions,
   describeDiff,
@@ -34,7 +37,6 @@ import {
 } from './sync-run.js';
 import { Tally } from './tally.js';
 
-const IN_FLIGHT_GRACE_MS = 30_000;
 
 /** One audience of the fan-out: its rows staged in its own store connection (temp tables are per connection). */
 interface SyncRoute extends AudienceRoute {
@@ -46,16 +48,16 @@ interface SyncRoute extends AudienceRoute {
   guard: MappingGuard;
 }
 
-export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
   checkFanOutOptions(options);
   const settings = checkOptions(options);
   const column = options.audienceColumn!.trim();
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
   const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
-  const requestSignal = abortLater(ctx.signal, IN_FLIGHT_GRACE_MS);
-  const client = await connectClient({ ...ctx, signal: requestSignal }, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   const routes: SyncRoute[] = [];
@@ -68,7 +70,7 @@ export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: s
         const mirror = await openAudienceMirror(ctx, client, store, options, audience);
         const staged: Staged = { plan, newRows: 0, lastLine: 1, interrupted: false };
         const tally = new Tally(rejects);
-        const guard = new MappingGuard(Boolean(options.force));
+        const guard = syncGuard(options);
         const route: SyncRoute = { audience, mirror, store, staged, tally, guard, ...stagingSink(staged, tally, guard, mirror.diff) };
         routes.push(route);
         return route;
@@ -93,7 +95,11 @@ export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: s
     let results: Array<{ report: RunReport; exitCode: number }>;
     if (stop === 'interrupted') {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      results = mirrors.map((m) => ({ report: mirrorReport(m, undefined, 'interrupted', undefined), exitCode: ExitCode.interrupted }));
+      results = mirrors.map((m) => ({ report: mirrorReport(m, INTERRUPTED, undefined, undefined), exitCode: ExitCode.interrupted }));
+    } else if (!(await (hooks.inputComplete ?? true))) {
+      // A truncated export would remove every user it missed: nothing is sent, the snapshots stay.
+      ctx.info('The input ended early (its command failed): nothing was sent and the last snapshots are kept.');
+      results = mirrors.map((m) => ({ report: mirrorReport(m, INPUT_INCOMPLETE, undefined, undefined, 'input_incomplete'), exitCode: ExitCode.usage }));
     } else {
       for (const m of mirrors) describeDiff(ctx, m.target, m.counts);
       // Every audience's removals are checked before any is sent: exit 2 then means nothing was sent.
@@ -115,14 +121,15 @@ export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: s
         input: source.name,
         columns: columnNames(fanOut.plan),
         outcome: results.find((r) => r.exitCode !== ExitCode.ok)?.report.outcome ?? (options.dryRun ? 'dry_run' : 'completed'),
+        stoppedBy: results.find((r) => r.exitCode !== ExitCode.ok)?.report.stoppedBy ?? 'end',
         falseDuplicateProbability: 0,
       }),
       column,
       results.map((r) => r.report),
     );
+    addLimitKeys(report, client, undefined);
     ctx.stderr.write(fanOutSummary(report, source.name));
-    if (options.report) writeReportFile(options.report, report);
-    if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return worstExitCode(results.map((r) => r.exitCode));
 
     /** The audience's staged rows settled into its diff, after the guard has judged them. */

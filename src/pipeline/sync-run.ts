@@ -2,7 +2,6 @@
 // the last snapshot of the list, guard against mass removals, send the ADDs then the REMOVEs as rows
 // sent (sent-rows.ts) with a durable journal, and replace the snapshot only once Pinterest
 // acknowledged everything. Loaded lazily by src/commands/sync.ts.
-import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
@@ -13,16 +12,19 @@ import { MappingGuard } from './guard.js';
 import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
 import { hadValidIdentifier, Verdict } from './identify.js';
 import type { PushJournal } from './journal.js';
-import { exitCodeOf, outcomeName, type RunEnd, type StopReason } from './outcome.js';
-import type { SyncOptions } from './run-options.js';
+import { exitCodeOf, outcomeName, stoppedBy, type RunEnd, type StopReason } from './outcome.js';
+import type { SyncHooks, SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
+import { requestSignal } from './stop-signal.js';
 import { openInput, type InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressOptions, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, writeReportFile, type RunReport } from '../report/run-report.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
+import { addLimitKeys } from '../report/limits.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
 import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
@@ -30,7 +32,6 @@ import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 
-const IN_FLIGHT_GRACE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
 
 export interface Settings extends RunSettings {
@@ -48,20 +49,24 @@ export interface Staged {
 
 export interface Sent extends RunEnd {
   removals: Tally;
+  /** Records acknowledged in an earlier attempt of this run (a resumed sync skips them): ADDs, REMOVEs. */
+  earlier: { added: number; removed: number };
 }
 
-export async function runSync(ctx: Context, options: SyncOptions, input: string): Promise<number> {
+interface PhaseEnd extends RunEnd {
+  recordsDeliveredEarlier: number;
+}
+
+export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
   // The fan-out reuses this module's parts, so it cannot be reached from here (no import cycle).
   if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
   const startedAt = ctx.now();
+  checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
   const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
-  // Ctrl-C stops the reading and sending loops at once (ctx.signal) but lets requests in flight finish,
-  // so their acknowledgements reach the journal; they are cut off only after a grace period.
-  const requestSignal = abortLater(ctx.signal, IN_FLIGHT_GRACE_MS);
-  const client = await connectClient({ ...ctx, signal: requestSignal }, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
   let rejects: RejectsFile | undefined;
@@ -90,12 +95,17 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string)
     const mirror: MirrorInput = { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows, startedAt, source, progressOptions, audience: options.audience.trim() };
     if (staged.interrupted) {
       ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      return finish(ctx, options, source, mirrorReport(mirror, undefined, 'interrupted', undefined), ExitCode.interrupted);
+      return finish(ctx, options, source, mirrorReport(mirror, INTERRUPTED, undefined, undefined), ExitCode.interrupted, rejects);
+    }
+    // A truncated export would remove every user it missed: nothing is sent, the snapshot stays.
+    if (!(await (hooks.inputComplete ?? true))) {
+      ctx.info('The input ended early (its command failed): nothing was sent and the last snapshot is kept.');
+      return finish(ctx, options, source, mirrorReport(mirror, INPUT_INCOMPLETE, undefined, undefined, 'input_incomplete'), ExitCode.usage, rejects);
     }
     describeDiff(ctx, target, counts);
     if (!options.dryRun) await checkBeforeSending(ctx, options, target, counts);
     const result = await mirrorAudience(mirror);
-    return finish(ctx, options, source, result.report, result.exitCode);
+    return finish(ctx, options, source, result.report, result.exitCode, rejects);
   } finally {
     progress?.stop();
     rejects?.close();
@@ -147,9 +157,15 @@ export async function checkBeforeSending(ctx: Context, options: SyncOptions, tar
   }
 }
 
-export function mirrorReport(m: MirrorInput, sent: Sent | undefined, outcome: string, journal: DurableRunJournal | undefined): RunReport {
+export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
+export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
+/** The input's producer failed (`pinsync run`'s command job): stoppedBy "input", nothing sent. */
+export const INPUT_INCOMPLETE: RunEnd = { stop: 'input', fatal: undefined };
+
+/** `end` says how the run ended (src/pipeline/outcome.ts); `outcome` overrides its name ('dry_run'). */
+export function mirrorReport(m: MirrorInput, end: RunEnd, sent: Sent | undefined, journal: DurableRunJournal | undefined, outcome = outcomeName(end)): RunReport {
   const { options, target, tally, counts, unchangedRows, client, startedAt, staged, source } = m;
-  return syncReport({ options, target, tally, counts, unchangedRows, sent, outcome, client, startedAt, finishedAt: m.ctx.now(), staged, source, journal });
+  return syncReport({ options, target, tally, counts, unchangedRows, end, sent, outcome, client, startedAt, finishedAt: m.ctx.now(), staged, source, journal });
 }
 
 /** Sends one audience's diff with its own journal; the snapshot is replaced only when all got through. */
@@ -157,7 +173,7 @@ export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunRepor
   const { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows } = m;
   if (options.dryRun) {
     tally.rowsSynced(tally.pending, 0);
-    return { report: mirrorReport(m, undefined, 'dry_run', undefined), exitCode: ExitCode.ok };
+    return { report: mirrorReport(m, COMPLETED, undefined, undefined, 'dry_run'), exitCode: ExitCode.ok };
   }
   let journal: DurableRunJournal | undefined;
   let progress: Progress | undefined;
@@ -187,7 +203,7 @@ export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunRepor
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
-      const final = mirrorReport(m, undefined, 'completed', journal);
+      const final = mirrorReport(m, COMPLETED, undefined, journal);
       journal.finish(final, ExitCode.ok);
       return { report: final, exitCode: ExitCode.ok };
     }
@@ -196,7 +212,7 @@ export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunRepor
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
-    const final = mirrorReport(m, sent, outcomeName(sent), journal);
+    const final = mirrorReport(m, sent, sent, journal);
     if (exitCode === ExitCode.ok) {
       diff.commitSnapshot(journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!));
     }
@@ -228,13 +244,6 @@ export async function openAudienceMirror(ctx: Context, client: PinterestClient, 
   return { target, key, lock, snapshot: store.snapshots.generation(key), diff: store.snapshots.startDiff(key) };
 }
 
-export function abortLater(signal: AbortSignal, delayMs: number): AbortSignal {
-  const later = new AbortController();
-  setMaxListeners(0, later.signal); // one listener per request in flight: not a leak
-  signal.addEventListener('abort', () => setTimeout(() => later.abort(signal.reason), delayMs).unref(), { once: true });
-  return later.signal;
-}
-
 export function checkOptions(options: SyncOptions): Settings {
   const settings = runSettings(options);
   return {
@@ -258,7 +267,7 @@ async function stageInput(
   diff: MirrorDiff,
   exclusions: Exclusions,
 ): Promise<Staged> {
-  const guard = new MappingGuard(Boolean(options.force));
+  const guard = syncGuard(options);
   const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
   const { emailColumn, maidColumn, idfaColumn } = options;
   const rows = new IdentifiedRows(
@@ -268,6 +277,11 @@ async function stageInput(
   staged.interrupted = (await rows.readAll()) === 'interrupted';
   if (!staged.interrupted) guard.decide(staged.plan);
   return staged;
+}
+
+/** Nothing is sent before the whole file is staged, so the guard judges every row; --force lifts only --max-remove. */
+export function syncGuard(options: SyncOptions): MappingGuard {
+  return new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
 }
 
 /** Counts each row and stages its records (new or duplicate: settled by the diff); the guard judges the first rows. */
@@ -324,8 +338,11 @@ async function sendDiff(
   journal: PushJournal,
 ): Promise<Sent> {
   const listType = staged.plan?.listType ?? 'EMAIL';
-  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType }), diff.addedRows(), settings, tally, journal);
-  if (adds.stop !== 'end') return { ...adds, removals };
+  // A write on its way when the run is stopped gets a short grace to be acknowledged.
+  const signal = requestSignal(ctx.signal);
+  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType, signal }), diff.addedRows(), settings, tally, journal);
+  const earlier = { added: adds.recordsDeliveredEarlier, removed: 0 };
+  if (adds.stop !== 'end') return { ...adds, removals, earlier };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
   let pseudoLine = staged.lastLine;
   const removalRows = (function* () {
@@ -334,8 +351,9 @@ async function sendDiff(
       yield { line: ++pseudoLine, records: [record] };
     }
   })();
-  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType }), removalRows, settings, removals, journal);
-  return { ...removes, removals };
+  const removes = await sendPhase(ctx, customerListTarget(client, target, { operation: 'REMOVE', listType, signal }), removalRows, settings, removals, journal);
+  earlier.removed = removes.recordsDeliveredEarlier;
+  return { ...removes, removals, earlier };
 }
 
 /** While the diff is sent: rows to add and records to remove that are done, of all there are to send. */
@@ -353,7 +371,7 @@ async function sendPhase(
   settings: Settings,
   tally: Tally,
   journal: PushJournal,
-): Promise<RunEnd> {
+): Promise<PhaseEnd> {
   const sent = new SentRows({ ...settings, target, tally, journal, signal: ctx.signal, now: ctx.now });
   let stop: StopReason = 'end';
   for (const row of rows) {
@@ -362,7 +380,7 @@ async function sendPhase(
     sent.send(row.line, row.records, row.records.length);
     await sent.room();
   }
-  return sent.finish(stop);
+  return { ...(await sent.finish(stop)), recordsDeliveredEarlier: sent.recordsDeliveredEarlier };
 }
 
 interface ReportInput {
@@ -371,6 +389,7 @@ interface ReportInput {
   tally: Tally;
   counts: DiffCounts;
   unchangedRows: number;
+  end: RunEnd;
   sent: Sent | undefined;
   outcome: string;
   client: PinterestClient;
@@ -383,8 +402,10 @@ interface ReportInput {
 
 /**
  * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
- * audience). `added` and `removed` count identifiers (records) in the diff; `removeErrored` and
- * `removePending` say how many of the removals did not get through.
+ * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged for this
+ * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and
+ * `toRemove` are the planned diff. `removeErrored` and `removePending` say how many of the removals
+ * did not get through.
  */
 function syncReport(input: ReportInput): RunReport {
   const { tally, counts, sent, options, staged } = input;
@@ -403,10 +424,13 @@ function syncReport(input: ReportInput): RunReport {
     input: input.source.name,
     columns: columnNames(staged.plan),
     outcome: input.outcome,
+    stoppedBy: stoppedBy(input.end),
     falseDuplicateProbability: 0,
   });
-  report.added = counts.added;
-  report.removed = counts.removed;
+  report.added = options.dryRun ? counts.added : tally.records + (sent?.earlier.added ?? 0);
+  report.removed = options.dryRun ? counts.removed : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
+  report.toAdd = counts.added;
+  report.toRemove = counts.removed;
   report.unchanged = input.unchangedRows;
   report.removeErrored = removals?.errored ?? 0;
   report.removePending = removals ? removals.pending : options.dryRun ? 0 : counts.removed;
@@ -417,7 +441,7 @@ function syncReport(input: ReportInput): RunReport {
     report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
   }
   if (input.target.toCreate) report.createdAudience = input.target.audienceId !== undefined;
-  return report;
+  return addLimitKeys(report, input.client, sent?.fatal);
 }
 
 function tellWhyItStopped(ctx: Context, sent: Sent, report: RunReport, journal: DurableRunJournal): void {
@@ -438,13 +462,13 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number): number {
+function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number, rejects: RejectsFile | undefined): number {
   ctx.stderr.write(formatSummary(report, source.name));
   const n = (value: unknown) => Number(value).toLocaleString('en-US');
+  const ofPlanned = (done: unknown, planned: unknown) => (done === planned ? n(done) : `${n(done)} of ${n(planned)}`);
   ctx.stderr.write(
-    `  Mirror: ${n(report.added)} added, ${n(report.removed)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
+    `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
   );
-  if (options.report) writeReportFile(options.report, report);
-  if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
   return exitCode;
 }

@@ -1,6 +1,7 @@
 // Sends batches with as many requests in flight as the client's rate limiter lets through, and
-// settles each row's fate in the tally. A batch Pinterest rejects as a bad request is split in
-// halves until the offending rows are isolated; a revoked token or deleted list stops the run.
+// settles each row's fate in the tally. A batch Pinterest rejects for a record is split in halves
+// (bounded: a request-wide refusal errors the batch after at most 3 requests); a revoked token,
+// deleted list, spam answer or spent quota stops the run.
 import { InterruptedError, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import { splitBatch, type Batch } from './batch.js';
@@ -82,30 +83,74 @@ export class Uploader {
   }
 
   private async deliver(batch: Batch, deadline: number): Promise<void> {
+    const sent = await this.sendOnce(batch, deadline);
+    if (!sent) return;
+    if (isRecordRejection(sent.error) && batch.lines.length > 1) {
+      if (namesARecord(sent.error)) await this.bisect(batch, sent, deadline, true);
+      else this.requestWide(batch, sent);
+      return;
+    }
+    this.failed(batch, sent.range, sent.error);
+  }
+
+  /** One request for the batch; settles it when Pinterest takes it, else hands back the error. */
+  private async sendOnce(batch: Batch, deadline: number): Promise<Failure | undefined> {
     const { tally, journal, target } = this.options;
     const range = rangeOf(batch, this.options.now());
-    if (this.fatal !== undefined) return;
+    if (this.fatal !== undefined) return undefined; // stopped meanwhile: its rows stay pending
     journal.batchSent(range);
     try {
       await target.send(batch.records, deadline);
     } catch (error) {
-      await this.failed(batch, range, error, deadline);
-      return;
+      return { range, error };
     }
     tally.rowsSynced(batch.lines.length, batch.records.length);
     journal.batchAcknowledged(range);
+    return undefined;
   }
 
-  private async failed(batch: Batch, range: BatchRange, error: unknown, deadline: number): Promise<void> {
+  /**
+   * Halves a batch Pinterest refused for a record, and goes on halving only the halves it refuses:
+   * k bad records in n cost about 2·k·log2(n) requests. When both halves of the first split are
+   * refused too, the fault is the request, not a record: the batch errors after 3 requests.
+   */
+  private async bisect(batch: Batch, refused: Failure, deadline: number, firstSplit: boolean): Promise<void> {
+    this.options.journal.batchFailed(refused.range, 'split to isolate rejected records');
+    const halves = splitBatch(batch, () => this.nextSubId++);
+    const outcomes = await Promise.all(halves.map((half) => this.sendOnce(half, deadline)));
+    const rejected = outcomes.filter((outcome) => outcome && isRecordRejection(outcome.error));
+    if (firstSplit && rejected.length === halves.length) {
+      halves.forEach((half, i) => this.requestWide(half, outcomes[i]!));
+      return;
+    }
+    await Promise.all(
+      halves.map(async (half, i) => {
+        const outcome = outcomes[i];
+        if (!outcome) return;
+        if (!isRecordRejection(outcome.error) || half.lines.length === 1) this.failed(half, outcome.range, outcome.error);
+        else if (!namesARecord(outcome.error)) this.requestWide(half, outcome);
+        else await this.bisect(half, outcome, deadline, false);
+      }),
+    );
+  }
+
+  /** Pinterest refused the request as a whole: every row of it errors, with Pinterest's words. */
+  private requestWide(batch: Batch, { range, error }: Failure): void {
+    const detail = `request refused as a whole: ${pinterestMessage(error)}`;
+    this.options.tally.rowsErrored(batch.lines, 'rejected_by_pinterest', detail);
+    this.options.journal.batchFailed(range, `rejected_by_pinterest: ${detail}`);
+  }
+
+  private failed(batch: Batch, range: BatchRange, error: unknown): void {
     const { tally, journal } = this.options;
     // Ctrl-C cut this request short: its rows stay pending and the journal keeps it in flight, so a
     // rerun sends it again; counting it as errored would turn an interruption (130) into exit 3.
     if (error instanceof InterruptedError) return;
     const kind = kindOf(error);
-    if (kind === 'bad_request' && batch.lines.length > 1 && !isMarkedFatal(error)) {
-      journal.batchFailed(range, 'split to isolate rejected records');
-      const [left, right] = splitBatch(batch, () => this.nextSubId++);
-      await Promise.all([this.deliver(left, deadline), this.deliver(right, deadline)]);
+    // A spent quota stops the run and sends nothing more; these rows were not taken (or not sent while
+    // another batch's answer stopped the run), so they stay pending and a rerun sends them.
+    if (kind === 'quota' || (error as { unsent?: unknown }).unsent === true) {
+      this.stopWith(error);
       return;
     }
     const reason = reasonOf(kind);
@@ -114,6 +159,22 @@ export class Uploader {
     tally.rowsErrored(batch.lines, reason, detail);
     journal.batchFailed(range, detail ? `${reason}: ${detail}` : reason);
   }
+}
+
+interface Failure {
+  range: BatchRange;
+  error: unknown;
+}
+
+/** A 400 that may be about the records sent (not one that stops the run, like a failed create). */
+function isRecordRejection(error: unknown): boolean {
+  return kindOf(error) === 'bad_request' && !isMarkedFatal(error);
+}
+
+/** Whether Pinterest's 400 points at a record ("Record at index 12 …"): only then can halving find it. */
+function namesARecord(error: unknown): boolean {
+  const apiMessage = (error as { apiMessage?: unknown }).apiMessage;
+  return typeof apiMessage === 'string' && /\brecords?\b[^.]*\d/i.test(apiMessage);
 }
 
 function rangeOf(batch: Batch, now: number): BatchRange {
@@ -133,7 +194,7 @@ function kindOf(error: unknown): ErrorKind {
 }
 
 function isFatal(kind: ErrorKind): boolean {
-  return kind === 'auth' || kind === 'permission' || kind === 'not_found';
+  return kind === 'auth' || kind === 'permission' || kind === 'not_found' || kind === 'spam';
 }
 
 function reasonOf(kind: ErrorKind): string {
@@ -146,6 +207,8 @@ function reasonOf(kind: ErrorKind): string {
       return 'no_permission';
     case 'not_found':
       return 'list_not_found';
+    case 'spam':
+      return 'blocked_as_spam';
     case undefined:
       return 'internal_error';
     default:

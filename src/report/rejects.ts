@@ -1,21 +1,17 @@
 // The --rejects file: CSV `line,reason` for every not-synced or errored row, written as rows are
-// judged (buffered, flat memory). Never the identifier itself.
-import fs from 'node:fs';
-import { UsageError } from '../errors.js';
+// judged (buffered, flat memory) and put in place atomically when the run ends. Never the identifier itself.
 import type { RejectSink } from '../pipeline/tally.js';
+import { OutputFile } from './output-file.js';
 
 const FLUSH_CHARS = 64 * 1024;
 
 export class RejectsFile implements RejectSink {
   private buffer = 'line,reason\n';
-  private readonly fd: number;
+  private readonly output: OutputFile;
 
+  /** Opens it before anything is sent (checkOutputPaths has vetted the path). */
   constructor(readonly file: string) {
-    try {
-      this.fd = fs.openSync(file, 'w', 0o600);
-    } catch (error) {
-      throw new UsageError(`Cannot write the rejects file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
-    }
+    this.output = OutputFile.open('--rejects', file);
   }
 
   reject(line: number, reason: string): void {
@@ -23,14 +19,20 @@ export class RejectsFile implements RejectSink {
     if (this.buffer.length >= FLUSH_CHARS) this.flush();
   }
 
-  close(): void {
+  /** The run reported its end: the file takes its place (throws, exit 2, when it could not be written). */
+  commit(): void {
     this.flush();
-    fs.closeSync(this.fd);
+    this.output.commit();
+  }
+
+  /** The run failed before reporting: the previous file, if any, stays as it was. */
+  close(): void {
+    this.output.discard();
   }
 
   private flush(): void {
     if (this.buffer.length === 0) return;
-    fs.writeSync(this.fd, this.buffer);
+    this.output.write(this.buffer);
     this.buffer = '';
   }
 }

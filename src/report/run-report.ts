@@ -1,8 +1,8 @@
 // The run report of the contract ("The run report"): the object `--json` prints and `--report`
 // writes, built from the tally and the client's counters at the end of a run.
-import fs from 'node:fs';
+import type { StoppedBy } from '../pipeline/outcome.js';
 import type { TallyCounts } from '../pipeline/tally.js';
-import { UsageError } from '../errors.js';
+import { writeOutputFile } from './output-file.js';
 
 export type Operation = 'ADD' | 'REMOVE' | 'MIRROR';
 
@@ -28,6 +28,8 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** Why the run ended (src/pipeline/outcome.ts). */
+  stoppedBy: StoppedBy;
   // Extras (the contract allows more keys).
   /** Errored rows by reason (rejected_by_pinterest, retries_exhausted, token_rejected, list_not_found …). */
   errors: Record<string, number>;
@@ -61,6 +63,7 @@ export interface ReportParts {
   input: string;
   columns: Record<string, string>;
   outcome: string;
+  stoppedBy: StoppedBy;
   falseDuplicateProbability: number;
 }
 
@@ -88,6 +91,7 @@ export function buildRunReport(parts: ReportParts): RunReport {
     startedAt: new Date(parts.startedAt).toISOString(),
     finishedAt: new Date(parts.finishedAt).toISOString(),
     durationMs: parts.finishedAt - parts.startedAt,
+    stoppedBy: parts.stoppedBy,
     errors: counts.errors,
     listType: parts.listType ?? null,
     runId: parts.runId ?? null,
@@ -98,10 +102,32 @@ export function buildRunReport(parts: ReportParts): RunReport {
   };
 }
 
+/** Written whole, atomically (a device such as /dev/stdout directly); exit 2 when it cannot be. */
 export function writeReportFile(file: string, report: RunReport): void {
-  try {
-    fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-  } catch (error) {
-    throw new UsageError(`Cannot write the report to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
+  writeOutputFile('--report', file, JSON.stringify(report, null, 2) + '\n');
+}
+
+export interface PublishOptions {
+  json?: boolean;
+  report?: string;
+  stdout: { write(text: string): unknown };
+}
+
+/**
+ * The end of every run: `--json` on stdout, then the --report and --rejects files. A file that cannot
+ * be written (a disk that filled up during the run) is said after the other outputs are out (exit 2).
+ */
+export function publishReport(report: RunReport, options: PublishOptions, rejects?: { commit(): void }): void {
+  if (options.json) options.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  let failure: unknown;
+  const attempt = (write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+  if (options.report) attempt(() => writeReportFile(options.report!, report));
+  if (rejects) attempt(() => rejects.commit());
+  if (failure !== undefined) throw failure;
 }

@@ -32,7 +32,28 @@ export function formatSummary(report: RunReport, input: string): string {
     );
   }
   if (report.dryRun) lines.push(`  Took ${seconds(report.durationMs)}.`);
+  lines.push(...limitLines(report));
   return lines.join('\n') + '\n';
+}
+
+/** What Pinterest's limits did to the run: list exceptions (never dropped) and a spent write quota. */
+function limitLines(report: RunReport): string[] {
+  const lines: string[] = [];
+  const exceptions = Array.isArray(report.listExceptions) ? (report.listExceptions as ListExceptionLine[]) : [];
+  for (const { code, message, batches } of exceptions) {
+    const said = message ? `: ${clean(message)}` : '';
+    lines.push(`  Pinterest reported list exception ${code ?? '?'}${said} (${batches.toLocaleString('en-US')} ${batches === 1 ? 'batch' : 'batches'}).`);
+  }
+  if (typeof report.quotaResetAt === 'string') {
+    lines.push(`  Stopped by Pinterest's write quota; it resets at ${new Date(report.quotaResetAt).toLocaleString()} (local time).`);
+  }
+  return lines;
+}
+
+interface ListExceptionLine {
+  code: number | string | null;
+  message: string;
+  batches: number;
 }
 
 function reasonList(reasons: Record<string, number>): string {

@@ -80,10 +80,10 @@ export const DEFAULT_READ_RATE_PER_MINUTE = 1000;
 export const DEFAULT_MAX_RECORDS = 1900;
 export const DEFAULT_APP_ID = '1500001';
 /**
- * Pinterest answers a missing scope with 401 code 3 (its spec's example); pinsync's client reads 401 as
- * a bad token, so the sandbox keeps 403 until the client tells the two apart. Flip to 401 then.
+ * Pinterest answers a missing scope with 401 code 3 (its spec's example); pinsync's client tells it from
+ * a bad token by the code (no refresh, the scope named). `missingScopeStatus: 403` keeps the older answer.
  */
-export const MISSING_SCOPE_STATUS_BY_DEFAULT: 401 | 403 = 403;
+export const MISSING_SCOPE_STATUS_BY_DEFAULT: 401 | 403 = 401;
 const MISSING_SCOPE_MESSAGE =
   'Your token does not have sufficient permissions to perform this operation. Please ensure your token is authorized with the correct set of scopes.';
 const SPAM_DETAIL = 'Your request was blocked because it looks like spam. Check the audience content with Pinterest.';

@@ -90,9 +90,9 @@ describe('PinterestClient against the sandbox', () => {
       const forbidden = await readOnly
         .createCustomerList(US, { name: 'x', records: hashedRecords(1), list_type: 'EMAIL' })
         .catch((e: unknown) => e);
-      expect(forbidden).toMatchObject({ kind: 'permission', status: 403, exitCode: 4 });
-      expect((forbidden as ApiError).message).toContain(`ad account ${US}`);
-      expect((forbidden as ApiError).message).toMatch(/ads:write/);
+      // A missing scope is Pinterest's 401 code 3: a permission problem naming the scope, not a bad token.
+      expect(forbidden).toMatchObject({ kind: 'permission', status: 401, code: 3, exitCode: 4, retryable: false });
+      expect((forbidden as ApiError).message).toMatch(/lacks the ads:write scope.*pinsync login/);
 
       const missing = await good.audience(US, '999999999').catch((e: unknown) => e);
       expect(missing).toMatchObject({ kind: 'not_found', status: 404, exitCode: 5 });

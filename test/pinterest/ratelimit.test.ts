@@ -82,14 +82,15 @@ describe('RateLimiter against the sandbox', () => {
       await client.adAccount(US); // the sandbox answers remaining 0, reset ~60 s
       expect(waits.length).toBe(1);
       expect(waits[0]).toBeGreaterThan(50_000);
+      // A call whose retry window ends before the quota resets stops at once: a spent quota (exit 3), with its reset time.
+      const hurried = await client.adAccount(US, { deadline: Date.now() + 5_000, signal: new AbortController().signal }).catch((e: unknown) => e);
+      expect(hurried).toMatchObject({ kind: 'quota', retryable: false, exitCode: 3 });
+      expect((hurried as { resetAt: number }).resetAt).toBeGreaterThan(Date.now() + 50_000);
       const third = client.adAccount(US).catch((e: unknown) => e);
       await waitUntil(() => sleeps.some((ms) => ms > 50_000), 'the third call waits for the quota to reset');
       expect(sandbox.state.requests.length).toBe(2); // held back, not sent into a 429
       controller.abort();
       expect(await third).toMatchObject({ exitCode: 130 });
-      // A call whose retry window ends before the quota resets fails at once, retryable.
-      const hurried = await client.adAccount(US, { deadline: Date.now() + 5_000, signal: new AbortController().signal }).catch((e: unknown) => e);
-      expect(hurried).toMatchObject({ kind: 'rate_limited', retryable: true });
       expect(sandbox.state.requests.length).toBe(2);
     } finally {
       await client.close();

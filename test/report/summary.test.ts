@@ -16,6 +16,7 @@ function reportOf(tally: Tally, dryRun = false) {
     input: 'users.csv',
     columns: { email: 'email' },
     outcome: 'completed',
+    stoppedBy: 'end',
     falseDuplicateProbability: 0,
   });
 }

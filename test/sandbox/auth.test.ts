@@ -42,22 +42,27 @@ describe('authentication', () => {
     expect(answer.body.message).toContain('expired');
   });
 
-  it('answers 403 naming the missing scope', async () => {
-    const { accessToken } = sandbox.state.issueTokens({ scopes: ['ads:read'] });
-    expect((await call(sandbox, 'GET', `/ad_accounts/${US}/audiences`, { token: accessToken })).status).toBe(200);
-    const write = await call(sandbox, 'POST', `/ad_accounts/${US}/customer_lists`, {
-      token: accessToken,
-      body: { name: 'x', records: hashedEmails(1).join(',') },
-    });
-    expect(write.status).toBe(403);
-    expect(write.body.message).toContain('ads:write');
-    const user = await call(sandbox, 'GET', '/user_account', { token: accessToken });
-    expect(user.status).toBe(403);
-    expect(user.body.message).toContain('user_accounts:read');
+  it('answers 403 naming the missing scope when missingScopeStatus is 403', async () => {
+    const lenient = await startSandbox({ port: 0, missingScopeStatus: 403 });
+    try {
+      const { accessToken } = lenient.state.issueTokens({ scopes: ['ads:read'] });
+      expect((await call(lenient, 'GET', `/ad_accounts/${US}/audiences`, { token: accessToken })).status).toBe(200);
+      const write = await call(lenient, 'POST', `/ad_accounts/${US}/customer_lists`, {
+        token: accessToken,
+        body: { name: 'x', records: hashedEmails(1).join(',') },
+      });
+      expect(write.status).toBe(403);
+      expect(write.body.message).toContain('ads:write');
+      const user = await call(lenient, 'GET', '/user_account', { token: accessToken });
+      expect(user.status).toBe(403);
+      expect(user.body.message).toContain('user_accounts:read');
+    } finally {
+      await lenient.stop();
+    }
   });
 
-  it('answers 401 code 3 with the spec\'s message naming the scope when missingScopeStatus is 401', async () => {
-    const strict = await startSandbox({ port: 0, missingScopeStatus: 401 });
+  it('answers 401 code 3 with the spec\'s message naming the scope by default (as Pinterest does)', async () => {
+    const strict = await startSandbox({ port: 0 });
     try {
       const { accessToken } = strict.state.issueTokens({ scopes: ['ads:read', 'user_accounts:read'] });
       expect((await call(strict, 'GET', `/ad_accounts/${US}/audiences`, { token: accessToken })).status).toBe(200);

@@ -94,8 +94,10 @@ describe('token endpoint', () => {
       response_type: 'authorization_code',
     });
     expect((await call(sandbox, 'GET', '/ad_accounts', { token: tokens.access_token })).status).toBe(200);
-    // Granted scopes only: no user_accounts:read here.
-    expect((await call(sandbox, 'GET', '/user_account', { token: tokens.access_token })).status).toBe(403);
+    // Granted scopes only: no user_accounts:read here (Pinterest answers 401, code 3, naming the scope).
+    const missingScope = await call(sandbox, 'GET', '/user_account', { token: tokens.access_token });
+    expect(missingScope.status).toBe(401);
+    expect(missingScope.body).toMatchObject({ code: 3 });
 
     const again = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
     expect(again.status).toBe(400);

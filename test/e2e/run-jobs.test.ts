@@ -1,0 +1,177 @@
+// `pinsync run jobs.yaml`: a push, a command-fed sync and a remove run side by side to exact lists;
+// a failing command removes nobody; a bad jobs file stops before any request; and pinsync processes
+// on one PINSYNC_HOME and one token share one write budget (no 429 from a sandbox at 7/s).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { US, sandboxEnv } from '../support/sandbox.js';
+import { email, hashesOf, listRecords, sameSet, sha256, writeUsers } from '../state/e2e-helpers.js';
+import { arrangeAudience, countsAddUp } from './push-helpers.js';
+
+interface JobsOutput {
+  exitCode: number;
+  jobs: Array<{ name: string; exitCode: number; report: Record<string, any> | null; message?: string }>;
+}
+
+let sandbox: Sandbox;
+let dir: string;
+beforeEach(async () => {
+  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+  dir = makeHome('pinsync-jobs-');
+});
+afterEach(() => sandbox.stop());
+
+function writeJobs(yaml: string): string {
+  const file = path.join(dir, 'jobs.yaml');
+  fs.writeFileSync(file, yaml);
+  return file;
+}
+
+const run = (home: string, ...args: string[]) => runCli(['run', ...args], { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
+const listWrites = () => sandbox.state.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/customer_lists/'));
+
+describe('pinsync run', () => {
+  it('runs a push, a command-fed sync, a remove and a fan-out to exit 0 with exact lists and one report each', async () => {
+    const home = makeHome();
+    writeUsers(dir, 'newsletter.csv', 0, 300);
+    writeUsers(dir, 'optouts.csv', 0, 1); // user0 opted out: never sent, by any job
+    writeUsers(dir, 'crm.csv', 1000, 1400);
+    writeUsers(dir, 'churned.csv', 2000, 2100);
+    arrangeAudience(sandbox, 'Churned', [...hashesOf(2000, 2250)]);
+    const segmentRows = Array.from({ length: 60 }, (_, i) => `${email(3000 + i)},${i % 2 === 0 ? 'VIP' : 'Lapsed'}`);
+    fs.writeFileSync(path.join(dir, 'segments.csv'), ['email,segment', ...segmentRows].join('\n') + '\n');
+    const jobs = writeJobs(`ad_account: "${US}"
+rate: 100
+exclude: optouts.csv
+jobs:
+  - name: newsletter
+    file: newsletter.csv
+    audience: Newsletter
+    create: true
+  - name: crm
+    mode: sync
+    command: cat crm.csv
+    audience: CRM mirror
+    create: true
+    max_remove: 30
+  - name: churned
+    mode: remove
+    file: churned.csv
+    audience: Churned
+  - name: segments
+    file: segments.csv
+    audience_column: segment
+    create: true
+`);
+    const result = await run(home, jobs, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const output = parseJsonOutput<JobsOutput>(result);
+    expect(output.exitCode).toBe(0);
+    expect(output.jobs.map((job) => [job.name, job.exitCode])).toEqual([
+      ['newsletter', 0],
+      ['crm', 0],
+      ['churned', 0],
+      ['segments', 0],
+    ]);
+    const [newsletter, crm, churned, segments] = output.jobs.map((job) => job.report!);
+    expect(newsletter).toMatchObject({ command: 'push', operation: 'ADD', entered: 300, synced: 299, notSyncedReasons: { excluded: 1 } });
+    expect(crm).toMatchObject({ command: 'sync', operation: 'MIRROR', entered: 400, synced: 400, added: 400, removed: 0 });
+    expect(churned).toMatchObject({ operation: 'REMOVE', entered: 100, synced: 100 });
+    expect(segments).toMatchObject({ entered: 60, synced: 60 });
+    for (const report of [newsletter, crm, churned, segments]) expect(countsAddUp(report!)).toBe(true);
+    const even = (from: number) => new Set(Array.from({ length: 30 }, (_, i) => sha256(email(from + 2 * i))));
+    expect(sameSet(listRecords(sandbox, 'VIP'), even(3000))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'Lapsed'), even(3001))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'Newsletter'), hashesOf(1, 300))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'CRM mirror'), hashesOf(1000, 1400))).toBe(true);
+    expect(sameSet(listRecords(sandbox, 'Churned'), hashesOf(2100, 2250))).toBe(true);
+    // Each job talks on stderr under its name; the run ends with a line per job and a total.
+    expect(result.stderr).toMatch(/^\[crm\] First sync of audience "CRM mirror"/m);
+    expect(result.stderr).toMatch(/^ {2}churned +remove +exit 0 +100 entered/m);
+    expect(result.stderr).toMatch(/^Total: 4 jobs, 0 failed \(exit 0\); 860 entered, 859 synced/m);
+
+    // The sync job alone, with users gone and new: it mirrors like `pinsync sync`, from its snapshot.
+    writeUsers(dir, 'crm.csv', 1100, 1450);
+    const again = await run(home, jobs, 'crm', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    const [second] = parseJsonOutput<JobsOutput>(again).jobs;
+    expect(second).toMatchObject({ name: 'crm', exitCode: 0, report: { added: 50, removed: 100 } });
+    expect(sameSet(listRecords(sandbox, 'CRM mirror'), hashesOf(1100, 1450))).toBe(true);
+  });
+
+  it('a sync whose command fails removes nobody, keeps its snapshot and fails with exit 2', async () => {
+    const home = makeHome();
+    writeUsers(dir, 'all.csv', 0, 200);
+    writeUsers(dir, 'half.csv', 100, 200);
+    const jobs = (command: string) =>
+      writeJobs(`ad_account: "${US}"
+rate: 100
+jobs:
+  - { name: mirror, mode: sync, command: "${command}", audience: Mirrored, create: true, max_remove: 60 }
+`);
+    const first = await run(home, jobs('cat all.csv'), '--json');
+    expect(first.code, first.stderr).toBe(0);
+
+    const writesBefore = listWrites().length;
+    const truncated = await run(home, jobs('cat half.csv; exit 3'), '--json', '--report', path.join(dir, 'run.json'));
+    expect(truncated.code, truncated.stderr).toBe(2);
+    const output = parseJsonOutput<JobsOutput>(truncated);
+    expect(output.exitCode).toBe(2);
+    expect(output.jobs[0]).toMatchObject({ name: 'mirror', exitCode: 2 });
+    expect(output.jobs[0]!.message).toMatch(/exited with code 3: its output may be incomplete, so nothing was removed/);
+    expect(countsAddUp(output.jobs[0]!.report!)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'))).toEqual(output);
+    expect(listWrites().length).toBe(writesBefore);
+    expect(sameSet(listRecords(sandbox, 'Mirrored'), hashesOf(0, 200))).toBe(true);
+
+    // The snapshot is still the whole export's: the next whole run removes the 100 gone users.
+    const whole = await run(home, jobs('cat half.csv'), '--json');
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(parseJsonOutput<JobsOutput>(whole).jobs[0]!.report).toMatchObject({ added: 0, removed: 100 });
+    expect(sameSet(listRecords(sandbox, 'Mirrored'), hashesOf(100, 200))).toBe(true);
+  });
+
+  it('a bad jobs file stops before any request (exit 2, file:line and key named)', async () => {
+    writeUsers(dir, 'a.csv', 0, 10);
+    const jobs = writeJobs(`jobs:
+  - name: a
+    file: a.csv
+    audience: A
+    emial_column: Email
+`);
+    const result = await run(makeHome(), jobs);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^pinsync: jobs\.yaml:5: unknown key jobs\[0\]\.emial_column/m);
+    expect(sandbox.state.requests).toEqual([]);
+  });
+
+  it('two pinsync processes on one PINSYNC_HOME and one token share the write budget: no 429 at 7/s', async () => {
+    const limited = await startSandbox({ port: 0, writeRate: 7 });
+    try {
+      const home = makeHome();
+      arrangeAudience(limited, 'Left');
+      arrangeAudience(limited, 'Right');
+      // 20 writes of 3 records each per process: together 40 writes, about 6 s at 7/s.
+      const left = writeUsers(dir, 'left.csv', 0, 60);
+      const right = writeUsers(dir, 'right.csv', 100, 160);
+      const push = (file: string, audience: string) =>
+        runCli(['push', file, '--audience', audience, '--ad-account', US, '--batch-size', '3', '--json'], {
+          home,
+          env: sandboxEnv(limited),
+          timeoutMs: 60_000,
+        });
+      const [a, b] = await Promise.all([push(left, 'Left'), push(right, 'Right')]);
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      const writes = limited.state.requests.filter((r) => r.method === 'PATCH');
+      expect(writes.filter((r) => r.status === 429)).toEqual([]);
+      expect(writes.length).toBe(40);
+      expect(listRecords(limited, 'Left').has(sha256(email(59)))).toBe(true);
+      expect(listRecords(limited, 'Right').size).toBe(60);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
