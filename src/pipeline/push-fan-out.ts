@@ -11,6 +11,7 @@ import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
 import { FanOut, type AudienceRoute } from './fan-out.js';
@@ -135,12 +136,17 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       source.close();
       fanOut.countHeldAsPending();
       await Promise.all(fanOut.routes.map(({ route }) => route.sent.abandon()));
+      for (const { route } of fanOut.routes) route.target.pendingAudience?.abandon();
       progress.stop();
       const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
       for (const { route } of fanOut.routes) route.journal.finish(audienceReport(route, undefined), code);
       throw error;
     }
     progress.stop();
+    if (client && !options.dryRun) {
+      const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now, tell: ctx.info };
+      await Promise.all(fanOut.routes.map(({ route }, i) => settleAudience(client, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
+    }
     const perAudience = fanOut.routes.map(({ route }, i) => {
       const report = audienceReport(route, ends[i]);
       route.journal.finish(report, exitCodeOf(ends[i]!, report.errored));
@@ -171,6 +177,10 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
     if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${end.fatal instanceof Error ? end.fatal.message : String(end.fatal)}`);
     ctx.stderr.write(fanOutSummary(report, source.name));
     if (end.stop === 'interrupted') ctx.info('Interrupted: run the same command again to send the rest (adding a user twice is harmless).');
+    for (const { route } of fanOut.routes) {
+      const note = options.dryRun ? undefined : audiencePendingNote(route.target as AudienceTarget);
+      if (note) ctx.info(note);
+    }
     publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
@@ -193,7 +203,8 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
         falseDuplicateProbability: route.seen.falseDuplicateProbability(),
       });
       if (options.dryRun) report.wouldSend = { ...route.sends };
-      if (route.target.toCreate) report.createdAudience = !options.dryRun && route.target.audienceId !== undefined;
+      if (route.target.toCreate || route.target.waitingList) report.createdAudience = !options.dryRun && route.target.audienceId !== undefined;
+      if (!options.dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));
       return report;
     }
   } finally {

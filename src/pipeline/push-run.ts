@@ -23,7 +23,8 @@ import { runSettings, type RunSettings } from './settings.js';
 import { requestSignal } from './stop-signal.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget } from './push-target.js';
+import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
   if (options.audienceColumn !== undefined) {
@@ -99,15 +100,25 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       });
     } catch (error) {
       progress.stop();
+      target.pendingAudience?.abandon();
       const report = finalReport({ stop: 'fatal', fatal: error });
       journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
       throw error;
     }
     progress.stop();
+    if (client && !options.dryRun) {
+      await settleAudience(client, target as AudienceTarget, outcome.stop === 'end', {
+        waitMs: options.audienceWait,
+        description: options.description,
+        stop: ctx.signal,
+        now: ctx.now,
+        tell: ctx.info,
+      });
+    }
     const report = finalReport(outcome);
     const exitCode = exitCodeOf(outcome, report.errored);
     journal.finish(report, exitCode);
-    tellTheUser(ctx, options, source, report, outcome, journal);
+    tellTheUser(ctx, options, source, report, outcome, journal, target);
     publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
@@ -130,7 +141,8 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         falseDuplicateProbability: result.falseDuplicateProbability ?? 0,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
-      if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      if (target.toCreate || target.waitingList) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      if (!options.dryRun) Object.assign(report, audiencePendingKeys(target as AudienceTarget));
       return addLimitKeys(report, client, result?.fatal);
     }
   } finally {
@@ -196,7 +208,7 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
 }
 
 /** Summary on stderr, plus one sentence when the run stopped early. */
-function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal): void {
+function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal, target: PushTarget): void {
   const hint = journal.resumeHint?.();
   if (outcome.stop === 'input') {
     const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
@@ -206,7 +218,8 @@ function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, re
     ctx.info(`pinsync: stopped: ${message}`);
   }
   ctx.stderr.write(formatSummary(report, source.name));
-  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end') {
+  if (report.audiencePending) ctx.info(audiencePendingNote(target as AudienceTarget)!);
+  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end' && !report.customerListId) {
     ctx.info('No usable identifiers to send, so the audience was not created (Pinterest cannot create an empty customer list).');
   }
   if (outcome.stop === 'interrupted') {
