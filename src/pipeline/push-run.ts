@@ -88,7 +88,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         signal: ctx.signal,
         now: ctx.now,
         expectedRecords,
-        hashOnWorker: hashOnWorker(ctx, source, expectedRecords),
+        hashOnWorker: hashOnWorker(ctx, source, expectedRecords, exclusions.bytes),
         exclusions,
       });
     } catch (error) {
@@ -155,14 +155,14 @@ function checkOptions(options: PushOptions): RunSettings {
 
 /**
  * Big files hash on a worker thread (about 1.7× the rows/s on two cores); small or streamed input
- * stays on one thread (lower latency). The worker costs ~70 MB, so a file whose duplicate set alone
- * needs 128 MB (~10M identifiers and up) stays on one thread to keep the peak near 250 MB.
+ * stays on one thread (lower latency). The worker costs ~70 MB, so a file whose duplicate set (plus
+ * the --exclude set) needs 128 MB (~10M identifiers and up) stays on one thread to keep the peak near 250 MB.
  */
-function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number | undefined): boolean {
+function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number | undefined, exclusionBytes = 0): boolean {
   const forced = ctx.env.PINSYNC_HASH_WORKER;
   if (forced !== undefined) return forced === '1';
   const bigFile = !source.isStdin && (source.totalBytes ?? 0) >= 8 * 2 ** 20;
-  const tableBytes = initialBytes(expectedRecords ?? 0);
+  const tableBytes = initialBytes(expectedRecords ?? 0) + exclusionBytes;
   return bigFile && tableBytes < 100 * 2 ** 20 && availableParallelism() > 1;
 }
 
