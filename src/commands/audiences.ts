@@ -6,7 +6,7 @@ import { action, parseDuration, parseInteger, parseNumber } from './action.js';
 import { addInputOptions } from './input-flags.js';
 import type { PushOptions } from '../pipeline/run-options.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience, CustomerList } from '../pinterest/types.generated.js';
@@ -36,6 +36,8 @@ export interface CreateOptions extends Omit<Partial<PushOptions>, 'audience' | '
   actalikeOf?: string;
   country?: 'US' | 'CA' | 'GB';
   percentage?: number;
+  /** --list: the existing customer list the new CUSTOMER_LIST audience is built on. */
+  list?: string;
   json?: boolean;
 }
 
@@ -62,6 +64,7 @@ export function registerAudiences(program: Command): void {
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--description <text>', 'audience description')
     .option('--from <file>', 'seed a customer-list audience with the users in FILE (as `pinsync push --create`)')
+    .option('--list <id>', 'build the customer-list audience on this existing customer list (e.g. one a --create run left waiting)')
     .option('--actalike-of <audience>', 'create a lookalike (ACTALIKE) of this audience id or name')
     .addOption(new Option('--country <code>', 'lookalike country').choices(['US', 'CA', 'GB']))
     .option('--percentage <n>', 'lookalike size, 1-10 (% of the country)', parseInteger('--percentage', 1, 10))
@@ -136,7 +139,11 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
     const { findAudience } = await import('../pinterest/lookups.js');
     const { pickAudienceId } = await import('./choices.js');
     const wanted = idOrName?.trim() || (await pickAudienceId(ctx, client, adAccountId));
-    const audience = await findAudience(client, adAccountId, wanted, SEE_AUDIENCES);
+    const audience = await findAudience(client, adAccountId, wanted, SEE_AUDIENCES, { archivedToo: true }).catch(async (error: unknown) => {
+      if (!(error instanceof NotFoundError) || (await showPending(ctx, client, adAccountId, wanted, options)) === false) throw error;
+      return undefined;
+    });
+    if (!audience) return 0;
     const listId = audienceType(audience) === 'CUSTOMER_LIST' ? audience.rule?.customer_list_id : undefined;
     const customerList = listId ? await client.customerList(adAccountId, listId) : undefined;
     const tooSmall = audience.status === 'TOO_SMALL' || customerList?.status === 'TOO_SMALL';
@@ -151,6 +158,44 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
   } finally {
     await client.close();
   }
+}
+
+/**
+ * A name with no audience but a customer list of that name waiting for one (a `--create` run that
+ * Pinterest refused so far): the list, why it waits and how it completes. False when there is none.
+ */
+async function showPending(ctx: Context, client: PinterestClient, adAccountId: string, name: string, options: ShowOptions): Promise<boolean> {
+  const { findPendingList } = await import('../pinterest/lookups.js');
+  const { whyListWaits } = await import('../pipeline/pending-audience.js');
+  const list = await findPendingList(client, adAccountId, name);
+  if (!list) return false;
+  const reason = whyListWaits(list) ?? `customer list ${list.id} looks ready: the next run creates the audience`;
+  const next = `the next \`pinsync push FILE --audience "${name}" --create\` (or sync) adds to this list and creates the audience; or run \`pinsync audiences create "${name}" --list ${list.id}\`.`;
+  if (options.json) {
+    const pending = { name, ad_account_id: adAccountId, status: 'PENDING', pending_reason: reason, customer_list: list };
+    ctx.stdout.write(JSON.stringify(pending, null, 2) + '\n');
+    return true;
+  }
+  const rows: Array<[string, string]> = [
+    ['Audience', `${name} (not created yet)`],
+    ['Ad account', adAccountId],
+    ['Status', 'PENDING'],
+    ['Waits because', reason],
+    ...listRows(list),
+  ];
+  ctx.stdout.write(`${renderDetails(rows)}\nTo finish it: ${next}\n`);
+  return true;
+}
+
+function listRows(list: CustomerList): Array<[string, string]> {
+  return [
+    ['Customer list', `${list.name ?? '(no name)'} (id ${list.id ?? '?'})`],
+    ['  Status', list.status ?? '—'],
+    ['  Uploaded records', formatCount(list.num_uploaded_user_records)],
+    ['  Removed records', formatCount(list.num_removed_user_records)],
+    ['  Batches', formatCount(list.num_batches)],
+    ['  Exceptions', formatExceptions(list.exceptions)],
+  ];
 }
 
 function describeAudience(audience: Audience, adAccountId: string, list: CustomerList | undefined): string {
@@ -168,12 +213,7 @@ function describeAudience(audience: Audience, adAccountId: string, list: Custome
   rows.push(['Created', utcOrDash(audience.created_timestamp)]);
   rows.push(['Updated', utcOrDash(audience.updated_timestamp)]);
   if (list) {
-    rows.push(['Customer list', `${list.name ?? '(no name)'} (id ${list.id ?? '?'})`]);
-    rows.push(['  Status', list.status ?? '—']);
-    rows.push(['  Uploaded records', formatCount(list.num_uploaded_user_records)]);
-    rows.push(['  Removed records', formatCount(list.num_removed_user_records)]);
-    rows.push(['  Batches', formatCount(list.num_batches)]);
-    rows.push(['  Exceptions', formatExceptions(list.exceptions)]);
+    rows.push(...listRows(list));
   } else if (audience.rule?.customer_list_id) {
     rows.push(['Customer list', `id ${audience.rule.customer_list_id}`]);
   }
@@ -184,6 +224,7 @@ export async function runAudiencesCreate(ctx: Context, options: CreateOptions, n
   checkCreateFlags(options);
   const name = await audienceName(ctx, nameArg);
   if (options.from) return createFromFile(ctx, name, options);
+  if (options.list) return createOnList(ctx, name, options.list, options);
   if (!options.actalikeOf) {
     throw new UsageError(
       `Pinterest cannot create an empty customer-list audience, so nothing was created. Seed it with users: \`pinsync push FILE --audience "${name}" --create\` (or \`pinsync audiences create "${name}" --from FILE\`).`,
@@ -216,8 +257,11 @@ export async function runAudiencesCreate(ctx: Context, options: CreateOptions, n
 
 function checkCreateFlags(options: CreateOptions): void {
   const lookalikeFlags = options.country !== undefined || options.percentage !== undefined;
-  if (options.actalikeOf && options.from) {
-    throw new UsageError('Pass either --from FILE (a customer-list audience) or --actalike-of AUDIENCE (a lookalike), not both.');
+  if ([options.actalikeOf, options.from, options.list].filter((given) => given !== undefined).length > 1) {
+    throw new UsageError('Pass one of --from FILE (a new customer-list audience), --list ID (an audience on an existing customer list) or --actalike-of AUDIENCE (a lookalike).');
+  }
+  if (options.list !== undefined && !/^\d+$/.test(options.list.trim())) {
+    throw new UsageError(`--list takes a numeric customer list id, not "${options.list}". \`pinsync audiences show NAME\` shows the list of a pending audience.`);
   }
   if (options.actalikeOf && (options.country === undefined || options.percentage === undefined)) {
     throw new UsageError('A lookalike needs --country (US, CA or GB) and --percentage (1-10) with --actalike-of.');
@@ -239,15 +283,56 @@ async function audienceName(ctx: Context, given: string | undefined): Promise<st
   return answer.trim();
 }
 
-/** Two audiences with one name would make every later `--audience NAME` ambiguous. */
+/** Two audiences with one name would make every later `--audience NAME` ambiguous (an archived one is no longer in the way). */
 async function refuseDuplicateName(client: PinterestClient, adAccountId: string, name: string, seeding = false): Promise<void> {
+  const { isArchived } = await import('../pinterest/lookups.js');
   for await (const audience of client.audiences(adAccountId)) {
-    if (audience.name === name) {
+    if (audience.name === name && !isArchived(audience)) {
       // An earlier `create --from` that stopped half-way leaves the audience behind: push finishes it.
       const next = seeding ? ` Choose another name, or add the file to it with \`pinsync push FILE --audience ${audience.id}\`.` : ' Choose another name.';
       throw new UsageError(`Ad account ${adAccountId} already has an audience named "${name}" (id ${audience.id}).${next}`);
     }
   }
+}
+
+/**
+ * --list: the CUSTOMER_LIST audience on a list that exists, by hand, e.g. the list of an audience that a
+ * `--create` run left pending. Holds the audience-name lock push and sync hold, so it never makes a twin.
+ */
+async function createOnList(ctx: Context, name: string, listId: string, options: CreateOptions): Promise<number> {
+  const adAccountId = await adAccountFor(ctx, options.adAccount);
+  const client = await connect(ctx);
+  const { audienceNameLock } = await import('../pipeline/audience-target.js');
+  const lock = await audienceNameLock(ctx, adAccountId, name)(true);
+  try {
+    await refuseDuplicateName(client, adAccountId, name);
+    const list = await client.customerList(adAccountId, listId.trim());
+    const created = await client
+      .createAudience(adAccountId, {
+        name,
+        audience_type: 'CUSTOMER_LIST',
+        rule: { customer_list_id: list.id! },
+        ...(options.description ? { description: options.description } : {}),
+      })
+      .catch(async (error: unknown) => {
+        throw await refusedOnList(error, list);
+      });
+    if (options.json) ctx.stdout.write(JSON.stringify(created, null, 2) + '\n');
+    else ctx.stdout.write(`Created audience "${created.name ?? name}" (id ${created.id}) on customer list ${list.id} in ad account ${adAccountId}.\n`);
+    return 0;
+  } finally {
+    if (lock !== 'busy') lock.release();
+    await client.close();
+  }
+}
+
+/** Pinterest's refusal of an audience on a young list, with what the list says and what to do. */
+async function refusedOnList(error: unknown, list: CustomerList): Promise<unknown> {
+  const { ApiError } = await import('../pinterest/errors.js');
+  if (!(error instanceof ApiError) || error.kind !== 'bad_request') return error;
+  const { whyListWaits } = await import('../pipeline/pending-audience.js');
+  const why = whyListWaits(list) ?? `Pinterest answered: ${(error.apiMessage ?? error.message).replace(/\.$/, '')}`;
+  return new UsageError(`Pinterest did not accept an audience on customer list ${list.id}: ${why}. Add users with \`pinsync push\`, or try again once the list is ready.`);
 }
 
 /**

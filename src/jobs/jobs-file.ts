@@ -169,7 +169,7 @@ function toJob(job: JobEntry, index: number, entry: JobsFileEntry, sharedExclude
     mode: job.mode,
     line: source.lineOf(at('name')) ?? 0,
     input,
-    options: jobOptions(job, entry, exclude, source.folder, (message) => problems.add(at('retry_for'), message)),
+    options: jobOptions(job, entry, exclude, source.folder, (key, message) => problems.add(at(key), message)),
   };
 }
 
@@ -184,7 +184,7 @@ function jobInput(job: JobEntry, index: number, source: JobsSource, problems: Pr
   return { kind: 'file', file: file ?? '' };
 }
 
-function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], folder: string, badDuration: (message: string) => void): JobOptions {
+function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], folder: string, badDuration: (key: string, message: string) => void): JobOptions {
   const options: JobOptions = {
     audience: job.audience,
     audienceColumn: job.audience_column,
@@ -198,7 +198,8 @@ function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], fold
     idfaColumn: job.idfa_column,
     batchSize: job.batch_size,
     flushInterval: job.flush_interval,
-    retryFor: retryForMs(job.retry_for, badDuration),
+    retryFor: durationMs(job.retry_for, (message) => badDuration('retry_for', message)),
+    audienceWait: durationMs(job.audience_wait, (message) => badDuration('audience_wait', message)),
     maxRemove: job.mode === 'sync' ? (job.max_remove ?? DEFAULT_MAX_REMOVE) : undefined,
     force: job.force,
     allowMissingIdentifiers: job.allow_missing_identifiers,
@@ -212,7 +213,8 @@ function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], fold
   return withoutUndefined(options);
 }
 
-function retryForMs(value: string | number | undefined, badDuration: (message: string) => void): number | undefined {
+/** A duration key (`retry_for`, `audience_wait`): "13h", "2m", or a number of seconds. */
+function durationMs(value: string | number | undefined, badDuration: (message: string) => void): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value * 1000 : durationToMs(value);
   if (ms === undefined || ms <= 0) badDuration(`must be a duration such as 13h, 90m or 30s, not "${value}"`);

@@ -254,9 +254,10 @@ export class CallEngine {
     return isPerSecondWindow(rate, budget);
   }
 
-  /** A wait until `until` is a spent quota, not a short window, when it outlasts the call or an hour. */
+  /** A pause still ahead that outlasts the call's retry window (or is hours long). One already over is no pause. */
   private isQuotaStop(until: number, deadline: number): boolean {
-    return until >= deadline || until - this.clock.now() > PACED_WINDOW_MAX_MS;
+    const now = this.clock.now();
+    return until > now && (until >= deadline || until - now > PACED_WINDOW_MAX_MS);
   }
 
   private honourQuotaHeaders(answer: HttpAnswer, attempt: Attempt, sentAt: number): void {

@@ -2,6 +2,7 @@
 // open-addressing hash set of the first 8 bytes of each digest, in one Uint32Array (8 bytes a slot,
 // both words side by side so a probe touches one cache line).
 // Two different records collide with probability about n² / 2^65 over n records (10M: 2.7e-6).
+import { hexWord } from './hex-digits.js';
 
 const MAX_LOAD = 0.75;
 /** The largest table allocated up front (128 MiB); beyond it the set grows as records arrive. */
@@ -19,6 +20,11 @@ export class DigestSet {
     this.mask = capacity - 1;
   }
 
+  /** Memory the table takes. */
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
+
   /** Adds a hex record (≥ 16 hex digits); returns false when it was already there. */
   add(hexRecord: string): boolean {
     return this.addAt(hexRecord, 0);
@@ -26,8 +32,11 @@ export class DigestSet {
 
   /** Adds the hex record that starts at `offset` of `text` (records concatenated, no copy). */
   addAt(text: string, offset: number): boolean {
-    const hi = hexWord(text, offset);
-    let lo = hexWord(text, offset + 8);
+    return this.addWords(hexWord(text, offset), hexWord(text, offset + 8));
+  }
+
+  /** Adds the record whose first 16 hex digits read as the words `hi`, `lo` (hexWord). */
+  addWords(hi: number, lo: number): boolean {
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     if (!this.insert(hi, lo)) return false;
     if (++this.size > (this.mask + 1) * MAX_LOAD) this.grow();
@@ -45,6 +54,14 @@ export class DigestSet {
       const l = slots[slot * 2 + 1]!;
       if (h === hi && l === lo) return true;
       if (h === 0 && l === 0) return false;
+    }
+  }
+
+  /** Calls `fn` with the two words kept of every record, in table order (one sequential pass). */
+  forEach(fn: (hi: number, lo: number) => void): void {
+    const { slots } = this;
+    for (let i = 0; i < slots.length; i += 2) {
+      if (slots[i] !== 0 || slots[i + 1] !== 0) fn(slots[i]!, slots[i + 1]!);
     }
   }
 
@@ -88,14 +105,4 @@ export function initialBytes(expectedRecords: number): number {
 function initialSlots(expectedRecords: number): number {
   const wanted = Math.min(MAX_INITIAL_SLOTS, Math.max(16, expectedRecords / MAX_LOAD));
   return 2 ** Math.ceil(Math.log2(wanted));
-}
-
-/** The 32-bit value of 8 hex digits at `at` (lowercase or uppercase), without allocating. */
-export function hexWord(text: string, at: number): number {
-  let value = 0;
-  for (let i = at; i < at + 8; i++) {
-    const c = text.charCodeAt(i);
-    value = (value << 4) | (c <= 57 ? c - 48 : (c | 32) - 87);
-  }
-  return value >>> 0;
 }

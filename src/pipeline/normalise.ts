@@ -4,6 +4,7 @@
 // values pass through lowercased: any hex digest in an email column, only SHA-256 in a device-id
 // column (32 hex digits there are an undashed UUID, not an MD5).
 import { sha256Hex } from './hash.js';
+import { isAllHex } from './hex-digits.js';
 
 export type IdentifierKind = 'email' | 'maid' | 'idfa';
 
@@ -18,7 +19,6 @@ export const OPTED_OUT: unique symbol = Symbol('opted_out_device');
 /** A record to send, null when the value is invalid, or OPTED_OUT. */
 export type Normalised = string | null | typeof OPTED_OUT;
 
-const hexDigest = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
 const sha256Digest = /^[0-9a-f]{64}$/i;
 const plausibleEmail = /^[^\s@",;<>()[\]]+@[^\s@",;<>()[\]]+\.[^\s@",;<>()[\].]{2,}$/;
 const formatChars = /\p{Cf}/gu;
@@ -59,9 +59,15 @@ function isUndashedUuid(value: string): boolean {
   return true;
 }
 
+/** An MD5, SHA-1 or SHA-256 in hex (any case); a table scan, as this runs once per email (and per hashed exclusion). */
 export function isHexDigest(value: string): boolean {
   const n = value.length;
-  return (n === 64 || n === 40 || n === 32) && hexDigest.test(value);
+  return (n === 64 || n === 40 || n === 32) && isAllHex(value);
+}
+
+/** 64 hex digits (any case): a bare SHA-256, its own record in every column kind. */
+export function isSha256Hex(value: string): boolean {
+  return value.length === 64 && isAllHex(value);
 }
 
 /** Drops a leading `mailto:` in any case (addresses copied from links). */

@@ -7,10 +7,10 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress, type TallyView } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { DigestSet } from './dedupe.js';
 import { FanOut, type AudienceRoute } from './fan-out.js';
@@ -23,11 +23,11 @@ import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import type { InputOptions, PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
-import { openInput } from './source.js';
-import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
+import { exclusionsReady, exclusionShape } from './exclusions.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import type { StateStore } from '../state/store.js';
+import { openRunInputs } from './run-inputs.js';
 
 type Target = PushTarget;
 
@@ -77,13 +77,7 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
   setMaxListeners(0, ctx.signal); // one listener per request in flight, across every audience
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
-  const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
-    source.close();
-    throw error;
-  });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () => connectUnlessLocalDryRun(ctx, options, settings));
   let store: StateStore | undefined;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
@@ -135,12 +129,17 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       source.close();
       fanOut.countHeldAsPending();
       await Promise.all(fanOut.routes.map(({ route }) => route.sent.abandon()));
+      for (const { route } of fanOut.routes) route.target.pendingAudience?.abandon();
       progress.stop();
       const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
       for (const { route } of fanOut.routes) route.journal.finish(audienceReport(route, undefined), code);
       throw error;
     }
     progress.stop();
+    if (client && !options.dryRun) {
+      const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now, tell: ctx.info };
+      await Promise.all(fanOut.routes.map(({ route }, i) => settleAudience(client, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
+    }
     const perAudience = fanOut.routes.map(({ route }, i) => {
       const report = audienceReport(route, ends[i]);
       route.journal.finish(report, exitCodeOf(ends[i]!, report.errored));
@@ -171,6 +170,10 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
     if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${end.fatal instanceof Error ? end.fatal.message : String(end.fatal)}`);
     ctx.stderr.write(fanOutSummary(report, source.name));
     if (end.stop === 'interrupted') ctx.info('Interrupted: run the same command again to send the rest (adding a user twice is harmless).');
+    for (const { route } of fanOut.routes) {
+      const note = options.dryRun ? undefined : audiencePendingNote(route.target as AudienceTarget);
+      if (note) ctx.info(note);
+    }
     publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
@@ -193,7 +196,8 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
         falseDuplicateProbability: route.seen.falseDuplicateProbability(),
       });
       if (options.dryRun) report.wouldSend = { ...route.sends };
-      if (route.target.toCreate) report.createdAudience = !options.dryRun && route.target.audienceId !== undefined;
+      if (route.target.toCreate || route.target.waitingList) report.createdAudience = !options.dryRun && route.target.audienceId !== undefined;
+      if (!options.dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));
       return report;
     }
   } finally {

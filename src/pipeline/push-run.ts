@@ -7,7 +7,6 @@ import type { Context } from '../context.js';
 import { ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
 import { addLimitKeys } from '../report/limits.js';
@@ -15,15 +14,16 @@ import { columnNames, type ColumnPlan } from './columns.js';
 import { noopJournal, type PushJournal } from './journal.js';
 import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
-import { openInput, type InputSource } from './source.js';
+import type { InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
-import { exclusionsReady, exclusionShape, startLoadingExclusions } from './exclusions.js';
+import { exclusionsReady, exclusionShape } from './exclusions.js';
 import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
-import { requestSignal } from './stop-signal.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget } from './push-target.js';
+import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
+import { openRunInputs } from './run-inputs.js';
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
   if (options.audienceColumn !== undefined) {
@@ -35,13 +35,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
-  const client = await connectUnlessLocalDryRun(ctx, options, settings).catch((error: unknown) => {
-    source.close();
-    throw error;
-  });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () => connectUnlessLocalDryRun(ctx, options, settings));
   let journal: PushJournal = hooks.journal ?? noopJournal;
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
@@ -94,20 +88,30 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         signal: ctx.signal,
         now: ctx.now,
         expectedRecords,
-        hashOnWorker: hashOnWorker(ctx, source, expectedRecords),
+        hashOnWorker: hashOnWorker(ctx, source, expectedRecords, exclusions.bytes),
         exclusions,
       });
     } catch (error) {
       progress.stop();
+      target.pendingAudience?.abandon();
       const report = finalReport({ stop: 'fatal', fatal: error });
       journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
       throw error;
     }
     progress.stop();
+    if (client && !options.dryRun) {
+      await settleAudience(client, target as AudienceTarget, outcome.stop === 'end', {
+        waitMs: options.audienceWait,
+        description: options.description,
+        stop: ctx.signal,
+        now: ctx.now,
+        tell: ctx.info,
+      });
+    }
     const report = finalReport(outcome);
     const exitCode = exitCodeOf(outcome, report.errored);
     journal.finish(report, exitCode);
-    tellTheUser(ctx, options, source, report, outcome, journal);
+    tellTheUser(ctx, options, source, report, outcome, journal, target);
     publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
     return exitCode;
 
@@ -130,7 +134,8 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         falseDuplicateProbability: result.falseDuplicateProbability ?? 0,
       });
       if (options.dryRun) report.wouldSend = { ...dryRunSends };
-      if (target.toCreate) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      if (target.toCreate || target.waitingList) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
+      if (!options.dryRun) Object.assign(report, audiencePendingKeys(target as AudienceTarget));
       return addLimitKeys(report, client, result?.fatal);
     }
   } finally {
@@ -150,14 +155,14 @@ function checkOptions(options: PushOptions): RunSettings {
 
 /**
  * Big files hash on a worker thread (about 1.7× the rows/s on two cores); small or streamed input
- * stays on one thread (lower latency). The worker costs ~70 MB, so a file whose duplicate set alone
- * needs 128 MB (~10M identifiers and up) stays on one thread to keep the peak near 250 MB.
+ * stays on one thread (lower latency). The worker costs ~70 MB, so a file whose duplicate set (plus
+ * the --exclude set) needs 128 MB (~10M identifiers and up) stays on one thread to keep the peak near 250 MB.
  */
-function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number | undefined): boolean {
+function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number | undefined, exclusionBytes = 0): boolean {
   const forced = ctx.env.PINSYNC_HASH_WORKER;
   if (forced !== undefined) return forced === '1';
   const bigFile = !source.isStdin && (source.totalBytes ?? 0) >= 8 * 2 ** 20;
-  const tableBytes = initialBytes(expectedRecords ?? 0);
+  const tableBytes = initialBytes(expectedRecords ?? 0) + exclusionBytes;
   return bigFile && tableBytes < 100 * 2 ** 20 && availableParallelism() > 1;
 }
 
@@ -196,7 +201,7 @@ function dryRunTarget(counter: { requests: number; records: number }): UploadTar
 }
 
 /** Summary on stderr, plus one sentence when the run stopped early. */
-function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal): void {
+function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal, target: PushTarget): void {
   const hint = journal.resumeHint?.();
   if (outcome.stop === 'input') {
     const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
@@ -206,7 +211,8 @@ function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, re
     ctx.info(`pinsync: stopped: ${message}`);
   }
   ctx.stderr.write(formatSummary(report, source.name));
-  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end') {
+  if (report.audiencePending) ctx.info(audiencePendingNote(target as AudienceTarget)!);
+  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end' && !report.customerListId) {
     ctx.info('No usable identifiers to send, so the audience was not created (Pinterest cannot create an empty customer list).');
   }
   if (outcome.stop === 'interrupted') {

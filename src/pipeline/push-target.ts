@@ -48,5 +48,6 @@ export function uploadTarget(client: PinterestClient, target: PushTarget, operat
     listType: plan.listType,
     description,
     signal: requestSignal(stop),
+    stop,
   });
 }

@@ -19,6 +19,8 @@ export interface InputOptions {
   rate?: number;
   /** Milliseconds. */
   retryFor?: number;
+  /** Milliseconds: how long the end of a --create run waits for Pinterest to accept the new audience. */
+  audienceWait?: number;
   restart?: boolean;
   /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
   allowMissingIdentifiers?: boolean;

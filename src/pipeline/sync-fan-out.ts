@@ -7,7 +7,6 @@ import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { bytesRead, startProgress, type Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
 import { openStateStore, type StateStore } from '../state/store.js';
@@ -18,8 +17,7 @@ import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
 import { busiest, checkFanOutOptions, columnFlags, keepEveryRecord, progressOptions, totalTally } from './push-fan-out.js';
 import type { SyncHooks, SyncOptions } from './run-options.js';
-import { openInput } from './source.js';
-import { exclusionsReady, startLoadingExclusions } from './exclusions.js';
+import { exclusionsReady } from './exclusions.js';
 import {
   INPUT_INCOMPLETE, INTERRUPTED,
   syncGuard,
@@ -36,6 +34,7 @@ import {
   type Staged,
 } from './sync-run.js';
 import { Tally } from './tally.js';
+import { openRunInputs } from './run-inputs.js';
 
 
 /** One audience of the fan-out: its rows staged in its own store connection (temp tables are per connection). */
@@ -53,11 +52,10 @@ export async function runSyncFanOut(ctx: Context, options: SyncOptions, input: s
   const settings = checkOptions(options);
   const column = options.audienceColumn!.trim();
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
-  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () =>
+    connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs }),
+  );
   let rejects: RejectsFile | undefined;
   let progress: Progress | undefined;
   const routes: SyncRoute[] = [];

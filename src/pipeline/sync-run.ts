@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
 import type { DigestSet } from './dedupe.js';
-import { exclusionsReady, exclusionShape, startLoadingExclusions, type Exclusions } from './exclusions.js';
+import { exclusionsReady, exclusionShape, type Exclusions } from './exclusions.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
 import { hadValidIdentifier, Verdict } from './identify.js';
@@ -17,20 +17,20 @@ import type { SyncHooks, SyncOptions } from './run-options.js';
 import { MAX_BATCH_SIZE, runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
 import { requestSignal } from './stop-signal.js';
-import { openInput, type InputSource } from './source.js';
+import type { InputSource } from './source.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import { bytesRead, progressInterval, startProgress, type Progress, type ProgressOptions, type ProgressSource } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import { buildRunReport, publishReport, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
 import { formatSummary } from '../report/summary.js';
 import { startRunJournal, type DurableRunJournal } from '../state/journal.js';
-import { customerListTarget, resolveAudienceTarget, type AudienceTarget } from './audience-target.js';
+import { audiencePendingKeys, audiencePendingNote, customerListTarget, resolveAudienceTarget, settleAudience, type AudienceTarget } from './audience-target.js';
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
+import { openRunInputs } from './run-inputs.js';
 
 const MAX_IN_FLIGHT = 32;
 
@@ -62,11 +62,10 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
   if (options.audienceColumn !== undefined) throw new Error('sync --audience-column runs through runSyncFanOut (src/pipeline/sync-fan-out.ts).');
   const settings = checkOptions(options);
   const startedAt = ctx.now();
-  checkOutputPaths(input, outputPathsOf(options));
-  const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
   const { connectClient } = await import('../connect.js');
-  const client = await connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs });
+  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () =>
+    connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs }),
+  );
   let store: StateStore | undefined;
   let diff: MirrorDiff | undefined;
   let rejects: RejectsFile | undefined;
@@ -201,16 +200,21 @@ export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunRepor
     );
     journal.describeTarget(target);
     tally.rowsSynced(unchangedRows, 0); // already in the audience since the last sync
+    const settle = (ended: boolean) =>
+      settleAudience(client, target, ended, { waitMs: options.audienceWait, stop: ctx.signal, now: ctx.now, tell: ctx.info });
     if (counts.added === 0 && counts.removed === 0) {
       diff.commitSnapshot(journal.runId, ctx.now(), key);
+      await settle(true); // a waiting list the last run filled may be ready now
       const final = mirrorReport(m, COMPLETED, undefined, journal);
       journal.finish(final, ExitCode.ok);
+      if (final.audiencePending) ctx.info(audiencePendingNote(target)!);
       return { report: final, exitCode: ExitCode.ok };
     }
     const removals = new Tally();
     progress = await startProgress(diffSent(tally, removals, counts), m.progressOptions);
     const sent = await sendDiff(ctx, client, target, staged, settings, diff, tally, removals, journal);
     progress.stop();
+    await settle(sent.stop === 'end');
     const exitCode = exitCodeOf(sent, tally.errored + sent.removals.errored);
     const final = mirrorReport(m, sent, sent, journal);
     if (exitCode === ExitCode.ok) {
@@ -218,6 +222,7 @@ export async function mirrorAudience(m: MirrorInput): Promise<{ report: RunRepor
     }
     journal.finish(final, exitCode);
     tellWhyItStopped(ctx, sent, final, journal);
+    if (final.audiencePending) ctx.info(audiencePendingNote(target)!);
     return { report: final, exitCode };
   } finally {
     progress?.stop();
@@ -340,7 +345,7 @@ async function sendDiff(
   const listType = staged.plan?.listType ?? 'EMAIL';
   // A write on its way when the run is stopped gets a short grace to be acknowledged.
   const signal = requestSignal(ctx.signal);
-  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType, signal }), diff.addedRows(), settings, tally, journal);
+  const adds = await sendPhase(ctx, customerListTarget(client, target, { operation: 'ADD', listType, signal, stop: ctx.signal, now: ctx.now }), diff.addedRows(), settings, tally, journal);
   const earlier = { added: adds.recordsDeliveredEarlier, removed: 0 };
   if (adds.stop !== 'end') return { ...adds, removals, earlier };
   // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
@@ -440,7 +445,8 @@ function syncReport(input: ReportInput): RunReport {
     const batches = (records: number) => Math.ceil(records / (options.batchSize ?? MAX_BATCH_SIZE));
     report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
   }
-  if (input.target.toCreate) report.createdAudience = input.target.audienceId !== undefined;
+  if (input.target.toCreate || input.target.waitingList) report.createdAudience = input.target.audienceId !== undefined;
+  if (!options.dryRun) Object.assign(report, audiencePendingKeys(input.target));
   return addLimitKeys(report, input.client, sent?.fatal);
 }
 

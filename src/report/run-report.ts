@@ -46,6 +46,8 @@ export interface RunReport {
   /** Dry runs: what would have been sent. */
   wouldSend?: { requests: number; records: number };
   createdAudience?: boolean;
+  /** The customer list holds the users; Pinterest has not accepted the audience on it yet. */
+  audiencePending?: boolean;
   [extra: string]: unknown;
 }
 

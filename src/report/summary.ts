@@ -11,7 +11,9 @@ export function formatSummary(report: RunReport, input: string): string {
   const row = (label: string, value: number, note = '') => `  ${label.padEnd(12)} ${n(value).padStart(width)}${note ? `  ${note}` : ''}`;
   const target = report.audienceId
     ? `audience "${audienceName ?? report.audienceId}" (${report.audienceId}${report.customerListId ? `, customer list ${report.customerListId}` : ''})`
-    : report.createdAudience === false
+    : report.audiencePending === true
+      ? `audience "${audienceName}" (not created yet: customer list ${report.customerListId})`
+      : report.createdAudience === false
       ? `audience "${audienceName}" (to be created)`
       : `audience "${audienceName ?? '?'}"`;
   const verb = report.operation === 'REMOVE' ? 'Removed from' : report.operation === 'MIRROR' ? 'Mirrored into' : 'Pushed to';

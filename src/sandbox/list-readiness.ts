@@ -4,9 +4,9 @@ import { DEFAULT_MATCHED_SHARE, MIN_MATCHED_USERS } from './records.js';
 
 /**
  * Whether the sandbox refuses an audience on a list that is not READY, unless told otherwise. Pinterest
- * does; it is off until pinsync's client handles the refusal (flip to true then, see README.md).
+ * does, and push/sync --create handle it (the audience waits, `audiencePending`), so it is the default.
  */
-export const AUDIENCES_NEED_READY_LISTS_BY_DEFAULT = false;
+export const AUDIENCES_NEED_READY_LISTS_BY_DEFAULT = true;
 /** How long a list stays PROCESSING after each write when audiences need ready lists. */
 export const DEFAULT_LIST_PROCESSING_MS = 3000;
 

@@ -120,21 +120,23 @@ export class SharedRateLimiter extends RateLimiter {
     super(sharedRates, budgetClock);
   }
 
-  override acquire(key: string, category: string, signal?: AbortSignal): Promise<void> {
-    const budget = this.budget(key, category);
-    // This process's own lane first: it keeps what the answers taught (a window quota's pace, the share
-    // left by consumers on other machines), then the slot shared with this home's other processes.
-    return budget ? super.acquire(key, category, signal).then(() => budget.acquire(signal)) : super.acquire(key, category, signal);
+  /**
+   * First this process's own lane, paced at what Pinterest's answers taught it (observe(): quotas,
+   * 429s), then a slot of the budget shared with the other processes of this PINSYNC_HOME.
+   */
+  override async acquire(key: string, category: string, signal?: AbortSignal): Promise<void> {
+    await super.acquire(key, category, signal);
+    await this.budget(key, category)?.acquire(signal);
   }
 
+  /** A pause Pinterest asked for holds this process's lane and every process sharing the token. */
   override pause(key: string, category: string, untilMs: number): void {
-    const budget = this.budget(key, category);
-    if (budget) budget.pause(untilMs);
-    else super.pause(key, category, untilMs);
+    super.pause(key, category, untilMs);
+    this.budget(key, category)?.pause(untilMs);
   }
 
   override pausedUntil(key: string, category: string): number {
-    return this.budget(key, category)?.pausedUntil() ?? super.pausedUntil(key, category);
+    return Math.max(super.pausedUntil(key, category), this.budget(key, category)?.pausedUntil() ?? 0);
   }
 
   close(): void {

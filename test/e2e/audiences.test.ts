@@ -12,7 +12,8 @@ describe('pinsync audiences', () => {
   let springId: string;
   let listId: string;
   beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0 });
+    // Lists are done processing at once, so the arranged ones show their final status (TOO_SMALL, READY).
+    sandbox = await startSandbox({ port: 0, listRules: { processingMs: 0 } });
     env = { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token };
     const list = sandbox.state.createCustomerList(US, { name: 'Spring list', records: ['a'.repeat(64), 'b'.repeat(64)] });
     listId = list.id;
@@ -104,14 +105,23 @@ describe('pinsync audiences', () => {
 
   it('creates a customer-list audience seeded from a file with --from (through push), and refuses the same name twice', async () => {
     const dir = makeHome('pinsync-input-');
-    const file = path.join(dir, 'buyers.csv');
-    fs.writeFileSync(file, 'email\nann@example.com\nbob@example.com\n');
-    const result = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', file, '--no-progress'], { env });
-    expect(result.code).toBe(0);
+    const few = path.join(dir, 'few.csv');
+    fs.writeFileSync(few, 'email\nann@example.com\nbob@example.com\n');
+    // Two users cannot make a Pinterest audience: the list holds them and the audience waits.
+    const pending = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', few, '--no-progress'], { env });
+    expect(pending.code, pending.stderr).toBe(0);
+    expect(pending.stderr).toMatch(/Audience "Seeded" is not created yet: customer list \d+ holds 2 uploaded records/);
+    const shown = await runCli(['audiences', 'show', 'Seeded', '--ad-account', US], { env });
+    expect(shown.stdout).toMatch(/Status +PENDING/);
+    // Enough users for Pinterest (about 70% match): the same list takes them and the audience is made.
+    const more = path.join(dir, 'more.csv');
+    fs.writeFileSync(more, 'email\n' + Array.from({ length: 300 }, (_, i) => `buyer${i}@example.com`).join('\n') + '\n');
+    const result = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', more, '--no-progress'], { env });
+    expect(result.code, result.stderr).toBe(0);
     const seeded = [...sandbox.state.audiences.values()].find((a) => a.name === 'Seeded')!;
     expect(seeded.audienceType).toBe('CUSTOMER_LIST');
-    expect(sandbox.state.customerList(seeded.rule.customer_list_id!)!.records.size).toBe(2);
-    const again = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', file], { env });
+    expect(sandbox.state.customerList(seeded.rule.customer_list_id!)!.records.size).toBe(302);
+    const again = await runCli(['audiences', 'create', 'Seeded', '--ad-account', US, '--from', few], { env });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already has an audience named "Seeded" \(id \d+\)\. .*pinsync push FILE --audience \d+/);
   });

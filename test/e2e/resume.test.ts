@@ -9,6 +9,7 @@ import { openStateStore } from '../../src/state/store.js';
 import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
 import { hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
+import { arrangeAudience } from './push-helpers.js';
 
 const USERS = 60_000;
 
@@ -189,8 +190,8 @@ describe('resuming a push', () => {
     const file = writeUsers(home, 'small.csv', 0, 3000);
     const rejects = `${home}/rejects.csv`;
     const args = ['push', file, '--audience', 'Outage', '--ad-account', US, '--create', '--rate', '100', '--batch-size', '1000', '--retry-for', '6s', '--json', '--rejects', rejects];
-    // The audience exists first, so only the PATCHes meet the outage.
-    expect((await runCli(['push', writeUsers(home, 'seed.csv', 0, 1), '--audience', 'Outage', '--ad-account', US, '--create'], { home: makeHome(), env: sandboxEnv(sandbox) })).code).toBe(0);
+    // The audience exists first (Pinterest accepted it on a ready list), so only the PATCHes meet the outage.
+    arrangeAudience(sandbox, 'Outage', [...hashesOf(0, 1)]);
     sandbox.setFaults({ serverErrorRate: 1 });
     try {
       // First attempt: killed as soon as the journal shows every batch tried, so none has run out yet.

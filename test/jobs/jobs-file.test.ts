@@ -52,6 +52,7 @@ jobs:
     exclude: bounced.csv
     batch_size: 500
     retry_for: 90m
+    audience_wait: 5m
 `;
 
 describe('a valid jobs file', () => {
@@ -78,6 +79,7 @@ describe('a valid jobs file', () => {
       format: 'ndjson',
       batchSize: 500,
       retryFor: 90 * 60_000,
+      audienceWait: 5 * 60_000,
       exclude: [path.join(folder, 'optouts.csv'), path.join(folder, 'bounced.csv')],
     });
   });
@@ -161,6 +163,8 @@ describe('a jobs file with a mistake stops with exit 2 naming file:line and key'
     expect(maxRemove.message).toMatch(/^jobs\.yaml:5: jobs\[0\]\.max_remove applies only to mode: sync/);
     const duration = await failure(jobsFile(`jobs:\n  - name: a\n    file: vip.csv\n    audience: VIP\n    retry_for: soon\n`));
     expect(duration.message).toMatch(/^jobs\.yaml:5: jobs\[0\]\.retry_for must be a duration/);
+    const wait = await failure(jobsFile(`jobs:\n  - name: a\n    file: vip.csv\n    audience: VIP\n    audience_wait: later\n`));
+    expect(wait.message).toMatch(/^jobs\.yaml:5: jobs\[0\]\.audience_wait must be a duration/);
     const audience = await failure(jobsFile(`jobs:\n  - name: a\n    file: vip.csv\n`));
     expect(audience.message).toMatch(/^jobs\.yaml:2: jobs\[0\]\.name needs exactly one of audience: or audience_column:/);
   });

@@ -65,6 +65,28 @@ describe('loadExclusions', () => {
     expect(exclusions.hasAt(block, 64)).toBe(true);
   });
 
+  it('finds every record, whatever its digits (a zero word, either case), and no other', async () => {
+    const zeroWords = ['0000000000000000', 'abcdef0100000000', '00000000abcdef01'].map((start) => start + sha256('tail').slice(16));
+    const records = [...zeroWords, ...Array.from({ length: 2000 }, (_, i) => sha256(`hashed${i}`))];
+    const exclusions = await loadExclusions([file('hashed.csv', ['email_sha256', ...records.map((r, i) => (i % 2 ? r.toUpperCase() : r))].join('\n') + '\n')]);
+    expect(exclusions.size).toBe(records.length);
+    expect(records.every((record) => exclusions.has(record))).toBe(true);
+    expect(Array.from({ length: 2000 }, (_, i) => sha256(`kept${i}`)).some((record) => exclusions.has(record))).toBe(false);
+    // Alone in its file, so no other record's bit answers for it.
+    const alone = await loadExclusions([file('zero.csv', `email_sha256\n${zeroWords[0]}\n`)]);
+    expect(alone.has(zeroWords[0]!)).toBe(true);
+  });
+
+  it('sizes its table by rows, not bytes: 30,000 SHA-256 rows take about what 30,000 emails do', async () => {
+    const count = 30_000;
+    const hashed = await loadExclusions([file('hashed.csv', ['email_sha256', ...Array.from({ length: count }, (_, i) => sha256(`u${i}@example.com`))].join('\n') + '\n')]);
+    const plain = await loadExclusions([file('plain.csv', ['email', ...Array.from({ length: count }, (_, i) => `u${i}@example.com`)].join('\n') + '\n')]);
+    expect(hashed.size).toBe(count);
+    // 65,536 slots of 8 bytes for 30,000 records at most 3/4 full, and a 64 KiB filter (16 bits a record).
+    expect(hashed.bytes).toBe(65_536 * 8 + 64 * 1024);
+    expect(hashed.bytes).toBe(plain.bytes);
+  });
+
   it('uses the run delimiter for CSV files', async () => {
     const exclusions = await loadExclusions([file('optouts.tsv', 'id\temail\n1\tt@example.com\n')], { delimiter: '\t' });
     expect(exclusions.has(emailRecord('t@example.com'))).toBe(true);

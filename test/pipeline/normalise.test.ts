@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isBlank, normaliseDeviceId, normaliseEmail, OPTED_OUT } from '../../src/pipeline/normalise.js';
+import { isBlank, isHexDigest, isSha256Hex, normaliseDeviceId, normaliseEmail, OPTED_OUT } from '../../src/pipeline/normalise.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -25,6 +25,18 @@ describe('identifier normalisation (contract: "Identifiers sent to Pinterest")',
   it('passes SHA-256, SHA-1 and MD5 hex digests through lowercased in an email column', () => {
     const digests = [sha256('x').toUpperCase(), createHash('sha1').update('x').digest('hex'), createHash('md5').update('x').digest('hex')];
     for (const digest of digests) expect(normaliseEmail(` ${digest}\u200B `)).toBe(digest.toLowerCase());
+  });
+
+  it('takes only 32, 40 or 64 hex digits of either case for a digest (the scan agrees with the pattern it replaced)', () => {
+    const pattern = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
+    const digest = sha256('x');
+    const candidates = [digest, digest.toUpperCase(), digest.slice(0, 40), digest.slice(0, 32), digest.slice(0, 63), digest + '0', '', 'g'.repeat(32)];
+    // One character swapped at each end and in the middle: a letter past f, a neighbour of the digit and letter ranges, non-ASCII.
+    for (const at of [0, 31, 63]) for (const bad of ['g', 'G', '/', ':', '@', '`', '\u0130', '\uFF10', '\u0660']) candidates.push(digest.slice(0, at) + bad + digest.slice(at + 1));
+    for (const value of candidates) {
+      expect(isHexDigest(value), JSON.stringify(value)).toBe(pattern.test(value));
+      expect(isSha256Hex(value), JSON.stringify(value)).toBe(/^[0-9a-f]{64}$/i.test(value));
+    }
   });
 
   it('passes only a SHA-256 through in a device-id column', () => {

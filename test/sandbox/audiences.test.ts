@@ -6,7 +6,8 @@ import { CA, US } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+  // The audience rules other than list readiness, which list-readiness.test.ts covers.
+  sandbox = await startSandbox({ port: 0, writeRate: 1000, listRules: { audiencesNeedReadyList: false } });
 });
 afterEach(async () => {
   await sandbox.stop();

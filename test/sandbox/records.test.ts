@@ -8,7 +8,8 @@ import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
+  // Sizes and statuses of lists and audiences; the ready-list rule has its own tests (list-readiness.test.ts).
+  sandbox = await startSandbox({ port: 0, writeRate: 1000, listRules: { audiencesNeedReadyList: false } });
 });
 afterEach(async () => {
   await sandbox.stop();

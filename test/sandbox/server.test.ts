@@ -44,7 +44,7 @@ describe('sandbox server', () => {
 
   it('saves lists, audiences and tokens to a state file and loads them on the next start', async () => {
     const stateFile = path.join(dir, 'sandbox.json');
-    const first = await startSandbox({ port: 0, stateFile, writeRate: 100 });
+    const first = await startSandbox({ port: 0, stateFile, writeRate: 100, listRules: { audiencesNeedReadyList: false } });
     const list = await createList(first, hashedEmails(150));
     const audience = await call(first, 'POST', `/ad_accounts/${US}/audiences`, {
       body: { name: 'Buyers', audience_type: 'CUSTOMER_LIST', rule: { customer_list_id: list.id } },

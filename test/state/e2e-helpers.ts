@@ -32,11 +32,15 @@ export function hashesOf(from: number, to: number): Set<string> {
 }
 
 
-/** The records the audience's customer list holds now, found by the audience name. */
+/**
+ * The records the audience's customer list holds now, found by the audience name; while the audience is
+ * pending (Pinterest has not accepted it on a young list), the customer list of that name.
+ */
 export function listRecords(sandbox: Sandbox, audienceName: string): Set<string> {
   const audience = [...sandbox.state.audiences.values()].find((a) => a.name === audienceName);
-  if (!audience) throw new Error(`no audience named ${audienceName}`);
-  const list = sandbox.state.customerList(audience.rule.customer_list_id!);
+  const waiting = [...sandbox.state.customerLists.values()].filter((l) => l.name === audienceName);
+  if (!audience && waiting.length !== 1) throw new Error(`no audience named ${audienceName}, and ${waiting.length} customer lists of that name`);
+  const list = audience ? sandbox.state.customerList(audience.rule.customer_list_id!) : waiting[0];
   if (!list) throw new Error(`audience ${audienceName} has no list`);
   return list.records;
 }
