@@ -106,3 +106,9 @@ function initialSlots(expectedRecords: number): number {
   const wanted = Math.min(MAX_INITIAL_SLOTS, Math.max(16, expectedRecords / MAX_LOAD));
   return 2 ** Math.ceil(Math.log2(wanted));
 }
+
+/**
+ * A duplicate set that keeps nothing, for chains that deduplicate elsewhere: sync's staging table (its
+ * primary key) and the audience-column fan-out (each audience's own set).
+ */
+export const keepEveryRecord = { add: () => true, addAt: () => true, falseDuplicateProbability: () => 0 } as unknown as DigestSet;

@@ -12,7 +12,7 @@ import { addLimitKeys } from '../report/limits.js';
 import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
-import { DigestSet } from './dedupe.js';
+import { DigestSet, keepEveryRecord } from './dedupe.js';
 import { FanOut, type AudienceRoute } from './fan-out.js';
 import { fanOutReport, fanOutSummary, worstEnd } from './fan-out-report.js';
 import { MappingGuard } from './guard.js';
@@ -31,8 +31,6 @@ import { openRunInputs } from './run-inputs.js';
 
 type Target = PushTarget;
 
-/** Every row is judged against all records (no dedupe here): each audience dedupes its own rows. */
-export const keepEveryRecord = { add: () => true, addAt: () => true, falseDuplicateProbability: () => 0 } as unknown as DigestSet;
 
 /** One audience's rows: deduplicated within the audience, then sent. */
 class PushRoute implements AudienceRoute {

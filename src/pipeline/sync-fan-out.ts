@@ -15,7 +15,8 @@ import { FanOut, type AudienceRoute } from './fan-out.js';
 import { fanOutReport, fanOutSummary } from './fan-out-report.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows } from './identified-rows.js';
-import { busiest, checkFanOutOptions, columnFlags, keepEveryRecord, progressOptions, totalTally } from './push-fan-out.js';
+import { keepEveryRecord } from './dedupe.js';
+import { busiest, checkFanOutOptions, columnFlags, progressOptions, totalTally } from './push-fan-out.js';
 import type { SyncHooks, SyncOptions } from './run-options.js';
 import { exclusionsReady } from './exclusions.js';
 import {

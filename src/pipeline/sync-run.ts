@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { columnNames, type ColumnPlan } from './columns.js';
-import type { DigestSet } from './dedupe.js';
+import { keepEveryRecord } from './dedupe.js';
 import { exclusionsReady, exclusionShape, type Exclusions } from './exclusions.js';
 import { MappingGuard } from './guard.js';
 import { IdentifiedRows, type IdentifiedRowSink } from './identified-rows.js';
@@ -258,9 +258,6 @@ export function checkOptions(options: SyncOptions): Settings {
     maxInFlight: Math.min(MAX_IN_FLIGHT, Math.max(4, Math.ceil(settings.rate * 2))),
   };
 }
-
-/** Duplicates are found by the staging table's primary key, not in memory: this set keeps nothing. */
-const keepEveryRecord = { add: () => true } as unknown as DigestSet;
 
 /** Rows identified (source → columns → normalise → hash), then into the staging table (which also deduplicates). */
 async function stageInput(
