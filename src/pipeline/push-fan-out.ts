@@ -9,7 +9,7 @@ import { progressInterval, rowsDone, startProgress, type Progress, type TallyVie
 import { RejectsFile } from '../report/rejects.js';
 import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
 import { addLimitKeys } from '../report/limits.js';
-import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { connectUnlessLocalDryRun, pushRequestShape, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 import { columnNames, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { DigestSet, keepEveryRecord } from './dedupe.js';
@@ -23,7 +23,7 @@ import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import type { InputOptions, PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { SentRows } from './sent-rows.js';
-import { exclusionsReady, exclusionShape } from './exclusions.js';
+import { exclusionsReady } from './exclusions.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
 import type { StateStore } from '../state/store.js';
@@ -279,15 +279,7 @@ async function openJournal(
       input,
       restart: options.restart,
       retryForMs: settings.retryForMs,
-      requestShape: {
-        audience,
-        audienceColumn: options.audienceColumn!.trim(),
-        adAccount: target.adAccountId ?? '',
-        columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
-        format: options.format,
-        delimiter: settings.delimiter,
-        ...exclusionShape(options.exclude),
-      },
+      requestShape: pushRequestShape(options, settings, audience, target.adAccountId ?? ''),
     },
     store,
   );

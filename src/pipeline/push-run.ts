@@ -16,12 +16,12 @@ import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from './outcome.js';
 import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import type { InputSource } from './source.js';
 import { initialBytes } from './dedupe.js';
-import { exclusionsReady, exclusionShape } from './exclusions.js';
+import { exclusionsReady } from './exclusions.js';
 import type { PushHooks, PushOptions } from './run-options.js';
 import { runSettings, type RunSettings } from './settings.js';
 import { Tally } from './tally.js';
 import type { UploadTarget } from './upload.js';
-import { connectUnlessLocalDryRun, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
+import { connectUnlessLocalDryRun, pushRequestShape, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
 import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from './audience-target.js';
 import { openRunInputs } from './run-inputs.js';
 
@@ -175,14 +175,7 @@ async function openJournal(ctx: Context, options: PushOptions, input: string, op
       input,
       restart: options.restart,
       retryForMs: settings.retryForMs,
-      requestShape: {
-        audience: options.audience.trim(),
-        adAccount: options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId ?? '',
-        columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
-        format: options.format,
-        delimiter: settings.delimiter,
-        ...exclusionShape(options.exclude),
-      },
+      requestShape: pushRequestShape(options, settings, options.audience.trim(), options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId ?? ''),
     });
   } catch (error) {
     if (error instanceof PinsyncError) throw error;

@@ -11,6 +11,7 @@ import type { PushOptions } from './run-options.js';
 import type { RunSettings } from './settings.js';
 import type { UploadTarget } from './upload.js';
 import { requestSignal } from './stop-signal.js';
+import { exclusionShape } from './exclusions.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 export type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -50,4 +51,21 @@ export function uploadTarget(client: PinterestClient, target: PushTarget, operat
     signal: requestSignal(stop),
     stop,
   });
+}
+
+/**
+ * What makes two push runs "the same command" for resuming (the journal's key): one shape for a plain
+ * push and for each audience of a fan-out, so both resume alike.
+ */
+export function pushRequestShape(options: PushOptions, settings: RunSettings, audience: string, adAccount: string): Record<string, unknown> {
+  return {
+    audience,
+    // Only when given: runKey keeps an undefined key (as null), and plain pushes must keep their keys.
+    ...(options.audienceColumn === undefined ? {} : { audienceColumn: options.audienceColumn.trim() }),
+    adAccount,
+    columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
+    format: options.format,
+    delimiter: settings.delimiter,
+    ...exclusionShape(options.exclude),
+  };
 }

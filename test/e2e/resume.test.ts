@@ -61,21 +61,11 @@ function pushAndKill(home: string, audience: string, writes: number, jitterMs: n
   });
 }
 
-/** Records of batches the journal shows as sent but not acknowledged: at most these may be sent twice. */
-async function recordsAcknowledged(home: string): Promise<number> {
+/** Records of the batches the journal shows in one state ('sent': in flight, at most these may be sent twice). */
+async function recordsInState(home: string, state: 'acknowledged' | 'sent'): Promise<number> {
   const store = await openStateStore(`${home}/state.db`);
   try {
-    const row = store.db.prepare(`SELECT coalesce(sum(records), 0) AS n FROM batches WHERE state = 'acknowledged'`).get() as { n: number };
-    return row.n;
-  } finally {
-    store.close();
-  }
-}
-
-async function recordsInFlight(home: string): Promise<number> {
-  const store = await openStateStore(`${home}/state.db`);
-  try {
-    const row = store.db.prepare(`SELECT coalesce(sum(records), 0) AS n FROM batches WHERE state = 'sent'`).get() as { n: number };
+    const row = store.db.prepare(`SELECT coalesce(sum(records), 0) AS n FROM batches WHERE state = ?`).get(state) as { n: number };
     return row.n;
   } finally {
     store.close();
@@ -103,7 +93,7 @@ describe('resuming a push', () => {
       const writes = 3 + Math.floor(random() * 25); // list + audience creation are the first two writes
       const writtenBefore = recordsWritten(sandbox);
       await pushAndKill(home, audience, writes, Math.floor(random() * 30));
-      const inFlight = await recordsInFlight(home);
+      const inFlight = await recordsInState(home, 'sent');
 
       const rerun = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
       expect(rerun.code, rerun.stderr).toBe(0);
@@ -176,7 +166,7 @@ describe('resuming a push', () => {
     // Batches still queued when Ctrl-C came stay unsent (recorded in flight, sent by the rerun); every
     // write Pinterest acknowledged is recorded as such.
     const acknowledged = listRecords(sandbox, audience).size;
-    expect(await recordsAcknowledged(home)).toBe(acknowledged);
+    expect(await recordsInState(home, 'acknowledged')).toBe(acknowledged);
     const writtenBefore = recordsWritten(sandbox);
     const rerun = await runCli([...pushArgs(audience), ...slow, '--rate', '100'], { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
