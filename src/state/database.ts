@@ -52,7 +52,9 @@ export const BUSY_TIMEOUT_MS = 5000;
 
 function configure(db: Database): void {
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.pragma('journal_mode = WAL');
+  // Switching a fresh file to WAL takes an exclusive lock, and SQLite answers a second process doing
+  // the same (two cron jobs on a new PINSYNC_HOME) with SQLITE_BUSY at once, without the busy handler.
+  whileBusy(() => db.pragma('journal_mode = WAL'));
   // FULL: an acknowledged batch must survive a power cut or reboot, not just a killed process.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
@@ -60,6 +62,22 @@ function configure(db: Database): void {
   db.pragma('temp_store = FILE'); // the mirror's staging tables spill to disk, not to RAM
   db.pragma('temp.cache_size = -8192');
 }
+
+/** Runs `step`, trying again on SQLITE_BUSY for up to BUSY_TIMEOUT_MS (this is synchronous code). */
+function whileBusy<T>(step: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return step();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(pauseCell, 0, 0, 10 + Math.random() * 20);
+    }
+  }
+}
+
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
 function checkOwnership(db: Database, file: string): void {
   const applicationId = db.pragma('application_id', { simple: true }) as number;

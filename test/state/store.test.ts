@@ -21,12 +21,18 @@ describe('state store', () => {
   });
 
   it('lets several processes open a fresh state file at the same moment (overlapping cron jobs)', async () => {
-    const file = path.join(tempHome(), 'state.db');
-    // Each child loads the module first, then all open the file at one agreed instant.
+    const home = tempHome();
+    // 20 rounds, each on a fresh file that six processes open at one agreed instant: switching a new
+    // file to WAL raced (SQLITE_BUSY without waiting) in about 1 open of 30.
+    const rounds = 20;
+    const files = Array.from({ length: rounds }, (_, round) => path.join(home, `state-${round}.db`));
     const startAt = Date.now() + 1500;
     const opener = `const { openStateStore } = await import(${JSON.stringify(path.resolve('dist/state/store.js'))});
-      while (Date.now() < ${startAt});
-      (await openStateStore(${JSON.stringify(file)})).close();`;
+      const files = ${JSON.stringify(files)};
+      for (let round = 0; round < files.length; round++) {
+        while (Date.now() < ${startAt} + round * 150);
+        (await openStateStore(files[round])).close();
+      }`;
     const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', opener], { stdio: ['ignore', 'ignore', 'pipe'] }));
     const results = await Promise.all(
       children.map(
@@ -39,9 +45,11 @@ describe('state store', () => {
       ),
     );
     expect(results).toEqual(results.map(() => ({ code: 0, stderr: '' })));
-    const store = await openStateStore(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    store.close();
+    for (const file of files) {
+      const store = await openStateStore(file);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      store.close();
+    }
   });
 
   it('keeps the state file and its WAL readable by the owner only', async () => {
