@@ -20,6 +20,20 @@ export class DigestSet {
     this.mask = capacity - 1;
   }
 
+  /** A set over a table another thread filled (its buffer transferred, not copied). */
+  static fromTable(slots: Uint32Array, size: number): DigestSet {
+    const set = new DigestSet(16);
+    set.slots = slots;
+    set.mask = slots.length / 2 - 1;
+    set.size = size;
+    return set;
+  }
+
+  /** The table itself, to hand to another thread (the set must not be used after the transfer). */
+  get table(): Uint32Array {
+    return this.slots;
+  }
+
   /** Memory the table takes. */
   get bytes(): number {
     return this.slots.byteLength;
@@ -45,8 +59,11 @@ export class DigestSet {
 
   /** Whether the hex record that starts at `offset` of `text` is in the set; adds nothing. */
   hasAt(text: string, offset = 0): boolean {
-    const hi = hexWord(text, offset);
-    let lo = hexWord(text, offset + 8);
+    return this.hasWords(hexWord(text, offset), hexWord(text, offset + 8));
+  }
+
+  /** Whether the record whose first 16 hex digits read as the words `hi`, `lo` is in the set. */
+  hasWords(hi: number, lo: number): boolean {
     if (hi === 0 && lo === 0) lo = 1;
     const { mask, slots } = this;
     for (let slot = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
@@ -111,4 +128,4 @@ function initialSlots(expectedRecords: number): number {
  * A duplicate set that keeps nothing, for chains that deduplicate elsewhere: sync's staging table (its
  * primary key) and the audience-column fan-out (each audience's own set).
  */
-export const keepEveryRecord = { add: () => true, addAt: () => true, falseDuplicateProbability: () => 0 } as unknown as DigestSet;
+export const keepEveryRecord = { add: () => true, addAt: () => true, addWords: () => true, falseDuplicateProbability: () => 0 } as unknown as DigestSet;

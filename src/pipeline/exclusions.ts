@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import { DigestSet } from './dedupe.js';
 import { hexWord } from './hex-digits.js';
 import { isBlank, isSha256Hex, normaliserFor, type Normalised } from './normalise.js';
-import { createRowReader, type RowSink } from './read-rows.js';
+import { createRowReader, type RowReader, type RowSink } from './read-rows.js';
 import { openInput, type InputSource } from './source.js';
 import type { ColumnPlan } from './columns.js';
 
@@ -28,14 +28,25 @@ export interface Exclusions {
   has(record: string): boolean;
   /** The same for the record starting at `offset` of `text` (records concatenated, no copy). */
   hasAt(text: string, offset: number): boolean;
+  /** The same for the record whose first 16 hex digits read as the words `hi`, `lo` (hexWord). */
+  hasWords(hi: number, lo: number): boolean;
   /** Distinct excluded records. */
   readonly size: number;
   /** Memory the set takes (a run counts it in its peak). */
   readonly bytes: number;
   readonly files: readonly ExclusionFileSummary[];
+  /**
+   * False while the set still loads on its own thread: `has`, `hasAt`, `size` and `files` answer
+   * once `loaded` resolves (`bytes` is the planned size until then).
+   */
+  readonly complete: boolean;
+  /** Resolves when the set is complete; rejects with the load's error (exit 2 naming the file). */
+  readonly loaded: Promise<void>;
 }
 
-export const noExclusions: Exclusions = { has: () => false, hasAt: () => false, size: 0, bytes: 0, files: [] };
+const settled = Promise.resolve();
+
+export const noExclusions: Exclusions = { has: () => false, hasAt: () => false, hasWords: () => false, size: 0, bytes: 0, files: [], complete: true, loaded: settled };
 
 export interface ExclusionOptions {
   /** --delimiter of the run: exclusion CSVs are written by the same tools as the input. */
@@ -45,25 +56,59 @@ export interface ExclusionOptions {
 /** gzip shrinks identifier lists about this much; only a hint for the set's first size. */
 const GZIP_RATIO = 3;
 
+/** The finished set of a run's exclusion files, built on this thread or on the loader's (exclusion-loader.ts). */
+export interface ExclusionTable {
+  set: DigestSet;
+  filter: BitFilter;
+  files: ExclusionFileSummary[];
+}
+
+/** Loads the files on this thread; the set is complete when the promise resolves. */
 export async function loadExclusions(files: readonly string[], options: ExclusionOptions = {}): Promise<Exclusions> {
   if (files.length === 0) return noExclusions;
+  return exclusionsOf(await buildExclusionTable(files, options));
+}
+
+/**
+ * Reads, normalises and hashes every file into one set. `onStarted` hears the set's planned size
+ * once every file is open and its columns are known, so the errors a user is most likely to meet
+ * (missing file, no identifier column) come before it.
+ */
+export async function buildExclusionTable(
+  files: readonly string[],
+  options: ExclusionOptions,
+  onStarted?: (plannedBytes: number) => void,
+): Promise<ExclusionTable> {
   const sources = await Promise.all(files.map(openExclusionFile));
-  const started = await Promise.all(sources.map(startReading));
-  const expected = started.reduce((sum, file) => sum + expectedRows(file), 0);
-  const set = new DigestSet(expected);
-  const summaries: ExclusionFileSummary[] = [];
-  for (const file of started) summaries.push(await addFile(file, set, options));
-  const filter = new BitFilter(set);
-  const hasAt = (text: string, offset: number) => filter.mayHaveAt(text, offset) && set.hasAt(text, offset);
+  try {
+    const started = await Promise.all(sources.map(startReading));
+    const expected = started.reduce((sum, file) => sum + expectedRows(file), 0);
+    const set = new DigestSet(expected);
+    const loaders = started.map((file) => new ExclusionFileLoader(file, set, options));
+    for (const loader of loaders) loader.begin();
+    onStarted?.(set.bytes + BitFilter.bytesFor(expected));
+    const summaries: ExclusionFileSummary[] = [];
+    for (const loader of loaders) summaries.push(await loader.finish());
+    return { set, filter: BitFilter.of(set), files: summaries };
+  } finally {
+    for (const source of sources) source.close();
+  }
+}
+
+/** The checks over a finished table: a record passes the bit filter first, then the set. */
+export function exclusionsOf({ set, filter, files }: ExclusionTable): Exclusions {
+  const hasWords = (hi: number, lo: number) => filter.mayHave(lo) && set.hasWords(hi, lo);
+  const hasAt = (text: string, offset: number) => hasWords(hexWord(text, offset), hexWord(text, offset + 8));
   return {
     has: (record) => hasAt(record, 0),
     hasAt,
-    get size() {
-      return set.size;
-    },
+    hasWords,
+    size: set.size,
     /** What the set and its filter hold in memory. */
     bytes: set.bytes + filter.bytes,
-    files: summaries,
+    files,
+    complete: true,
+    loaded: settled,
   };
 }
 
@@ -92,7 +137,6 @@ async function startReading(source: InputSource): Promise<StartedFile> {
   try {
     return { source, chunks, first: await chunks.next() };
   } catch (error) {
-    source.close();
     throw inExclusionFile(source.name, error);
   }
 }
@@ -115,21 +159,43 @@ function countLines(chunk: Buffer): number {
   return lines;
 }
 
-async function addFile(file: StartedFile, set: DigestSet, options: ExclusionOptions): Promise<ExclusionFileSummary> {
-  const { source } = file;
-  const keys = new KeyBuffer(set);
-  const sink = new ExclusionSink(keys, source.name);
-  const reader = createRowReader({ format: source.format ?? 'csv', delimiter: options.delimiter }, sink);
-  try {
-    for (let next = file.first; !next.done; next = await file.chunks.next()) reader.push(next.value);
-    reader.end();
-    keys.flush();
-  } catch (error) {
-    throw inExclusionFile(source.name, error);
-  } finally {
-    source.close();
+/** One file into the set: `begin` reads its first chunk (header and columns), `finish` the rest. */
+class ExclusionFileLoader {
+  private readonly keys: KeyBuffer;
+  private readonly sink: ExclusionSink;
+  private readonly reader: RowReader;
+
+  constructor(
+    private readonly file: StartedFile,
+    set: DigestSet,
+    options: ExclusionOptions,
+  ) {
+    this.keys = new KeyBuffer(set);
+    this.sink = new ExclusionSink(this.keys, file.source.name);
+    this.reader = createRowReader({ format: file.source.format ?? 'csv', delimiter: options.delimiter }, this.sink);
   }
-  return sink.summary;
+
+  begin(): void {
+    try {
+      if (!this.file.first.done) this.reader.push(this.file.first.value);
+    } catch (error) {
+      throw inExclusionFile(this.file.source.name, error);
+    }
+  }
+
+  async finish(): Promise<ExclusionFileSummary> {
+    const { file } = this;
+    try {
+      if (!file.first.done) for (let next = await file.chunks.next(); !next.done; next = await file.chunks.next()) this.reader.push(next.value);
+      this.reader.end();
+      this.keys.flush();
+    } catch (error) {
+      throw inExclusionFile(file.source.name, error);
+    } finally {
+      file.source.close();
+    }
+    return this.sink.summary;
+  }
 }
 
 /** Adds every usable identifier of every row; a row with none excludes nobody and is only counted. */
@@ -203,16 +269,6 @@ function inExclusionFile(name: string, error: unknown): unknown {
   return new UsageError(`In the exclusion file ${name}: ${message}`, { cause: error });
 }
 
-/**
- * Starts loading a run's exclusion files at once, so reading them overlaps the audience lookup; the
- * run awaits the result before anything is sent, and a failure (exit 2, naming the file) surfaces there.
- */
-export function startLoadingExclusions(files: readonly string[] | undefined, options: ExclusionOptions): Promise<Exclusions> {
-  const loading = loadExclusions(files ?? [], options);
-  loading.catch(() => {}); // handled where the run awaits it
-  return loading;
-}
-
 /** One line for stderr: how many users are left out, from which files, and rows that exclude nobody. */
 export function describeExclusions(exclusions: Exclusions): string | undefined {
   if (exclusions.files.length === 0) return undefined;
@@ -242,38 +298,56 @@ const MAX_FILTER_BITS = 2 ** 27;
  * sequential pass (so loading pays one cache miss per record, not two) and sized to what it holds.
  * "No" is certain; "maybe" asks the set.
  */
-class BitFilter {
-  private readonly bits: Int32Array;
+export class BitFilter {
   private readonly mask: number;
 
-  constructor(set: DigestSet) {
-    const wanted = Math.min(MAX_FILTER_BITS, Math.max(1024, set.size * FILTER_BITS_PER_RECORD));
-    const size = 2 ** Math.ceil(Math.log2(wanted));
-    this.bits = new Int32Array(size / 32);
-    this.mask = size - 1;
+  /** `bits`: a filter's words (`words`), possibly filled on another thread. */
+  constructor(readonly words: Int32Array) {
+    this.mask = words.length * 32 - 1;
+  }
+
+  static of(set: DigestSet): BitFilter {
+    const filter = new BitFilter(new Int32Array(BitFilter.bytesFor(set.size) / 4));
+    const { words, mask } = filter;
     set.forEach((_hi, lo) => {
-      const bit = lo & this.mask;
-      this.bits[bit >>> 5]! |= 1 << (bit & 31);
+      const bit = lo & mask;
+      words[bit >>> 5]! |= 1 << (bit & 31);
     });
+    return filter;
+  }
+
+  /** Memory the filter takes for this many records. */
+  static bytesFor(records: number): number {
+    const wanted = Math.min(MAX_FILTER_BITS, Math.max(1024, records * FILTER_BITS_PER_RECORD));
+    return 2 ** Math.ceil(Math.log2(wanted)) / 8;
   }
 
   get bytes(): number {
-    return this.bits.byteLength;
+    return this.words.byteLength;
   }
 
-  mayHaveAt(text: string, offset: number): boolean {
-    const lo = hexWord(text, offset + 8);
+  /** `lo`: the record's second word (hex digits 8-15). */
+  mayHave(lo: number): boolean {
     // The set stores a (0, 0) digest prefix as (0, 1): let it answer for those.
     if (lo === 0) return true;
     const bit = lo & this.mask;
-    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+    return (this.words[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 }
 
-/** Awaits the exclusions a run started loading, and tells the user (one line on stderr) what they exclude. */
+/**
+ * Awaits the exclusions a run started loading (the files open, their columns known), and tells the
+ * user (one line on stderr) what they exclude once the set is complete. A set still loading on its
+ * thread is awaited where rows are judged (identified-rows.ts), so the input's reading and hashing
+ * overlap its loading.
+ */
 export async function exclusionsReady(loading: Promise<Exclusions>, info: (message: string) => void): Promise<Exclusions> {
   const exclusions = await loading;
-  const excluding = describeExclusions(exclusions);
-  if (excluding) info(excluding);
+  const tell = () => {
+    const excluding = describeExclusions(exclusions);
+    if (excluding) info(excluding);
+  };
+  if (exclusions.complete) tell();
+  else exclusions.loaded.then(tell, () => {}); // a failure surfaces where rows are judged
   return exclusions;
 }

@@ -50,6 +50,11 @@ export interface IdentifyOptions extends ReadOptions {
 
 /** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
 const BLOCKS_AHEAD = 2;
+/**
+ * While the exclusion set still loads on its thread, rows cannot be judged: read and hash up to this
+ * many blocks (256 KiB of input each, ~40 MiB in all) ahead instead of waiting for it.
+ */
+const BLOCKS_AHEAD_WHILE_EXCLUSIONS_LOAD = 96;
 
 const MALFORMED: RowIdentity = { records: [], count: 0, reason: 'malformed_row' };
 
@@ -71,11 +76,16 @@ export class IdentifiedRows implements RowSink {
   private blockAudiences: string[] = [];
   private readonly blocks: PendingBlock[] = [];
   private wakeReader: (() => void) | undefined;
+  private exclusionsLoaded: boolean;
 
   constructor(
     private readonly options: IdentifyOptions,
     private readonly sink: IdentifiedRowSink,
-  ) {}
+  ) {
+    this.exclusionsLoaded = options.exclusions?.complete ?? true;
+    // Judge as soon as the set is complete, not when the read-ahead is full.
+    if (!this.exclusionsLoaded) options.exclusions!.loaded.then(() => (this.exclusionsLoaded = true), () => {});
+  }
 
   /**
    * Reads until the input ends ('end') or the signal or the consumer stops it. Rows already read
@@ -115,6 +125,8 @@ export class IdentifiedRows implements RowSink {
         const next = await this.nextOrWoken(iterator);
         if (next === undefined) continue;
         if (next.done) break;
+        // Rows judged on this thread need the complete exclusion set; the pool's wait in hashBlock.
+        if (!this.options.hashOnWorker) await this.exclusionsComplete();
         reader ??= readerFor(this.options, next.value, this);
         reader.push(next.value);
         if (this.pool) await this.hashBlock(BLOCKS_AHEAD);
@@ -162,10 +174,21 @@ export class IdentifiedRows implements RowSink {
       this.blockAudiences = [];
       this.blocks.push({ lines, audiences, result: this.pool!.hash(values.join('\u0000'), values.length) });
     }
+    if (!this.exclusionsLoaded) {
+      if (ahead > 0 && this.blocks.length <= BLOCKS_AHEAD_WHILE_EXCLUSIONS_LOAD) return;
+      await this.exclusionsComplete();
+    }
     while (this.blocks.length > ahead) {
       const block = this.blocks.shift()!;
       this.judgeBlock(block.lines, block.audiences, await block.result);
     }
+  }
+
+  /** Waits for the exclusion set loading on its thread; a load that failed stops the run here (nothing was sent). */
+  private async exclusionsComplete(): Promise<void> {
+    if (this.exclusionsLoaded) return;
+    await this.options.exclusions!.loaded;
+    this.exclusionsLoaded = true;
   }
 
   private judgeBlock(lines: number[], audiences: string[], result: HashResult): void {

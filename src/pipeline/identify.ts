@@ -4,6 +4,7 @@ import type { ColumnPlan } from './columns.js';
 import { INVALID, OK, OPTED_OUT_DEVICE, type HashResult } from './hash-pool.js';
 import type { DigestSet } from './dedupe.js';
 import { noExclusions, type Exclusions } from './exclusions.js';
+import { hexWord } from './hex-digits.js';
 import { invalidReasonOf, isBlank, normaliserFor, OPTED_OUT, type InvalidReason, type Normalised, type UnusableReason } from './normalise.js';
 
 export type NotSyncedReason = UnusableReason | 'missing_identifier' | 'malformed_row' | 'excluded';
@@ -32,9 +33,11 @@ export class RowIdentifier {
 
   /** The row's usable records before the exclusion check (only filled when there are exclusions). */
   private readonly usable: string[] = [];
-  /** Where each usable record starts in a hashed block's `records`, and its length (identifyHashed). */
+  /** Where each usable record starts in a hashed block's `records`, its length and first two words (identifyHashed). */
   private readonly usableAt: number[] = [];
   private readonly usableLength: number[] = [];
+  private readonly usableHi: Uint32Array;
+  private readonly usableLo: Uint32Array;
   private readonly excluding: boolean;
 
   constructor(
@@ -44,7 +47,10 @@ export class RowIdentifier {
   ) {
     this.normalisers = plan.columns.map((c) => normaliserFor(c.kind));
     this.invalidReasons = plan.columns.map((c) => invalidReasonOf[c.kind]);
-    this.excluding = exclusions.size > 0;
+    this.usableHi = new Uint32Array(plan.columns.length);
+    this.usableLo = new Uint32Array(plan.columns.length);
+    // A set still loading counts as one to check (it is complete before the first row is judged).
+    this.excluding = !exclusions.complete || exclusions.size > 0;
   }
 
   identify(values: readonly string[]): Verdict {
@@ -108,13 +114,16 @@ export class RowIdentifier {
         if (this.excluding) {
           this.usableAt[usable] = offset;
           this.usableLength[usable] = length;
+          // Read once for both checks: the exclusion set's and the duplicate set's.
+          this.usableHi[usable] = hexWord(result.records, offset);
+          this.usableLo[usable] = hexWord(result.records, offset + 8);
         } else if (this.seen.addAt(result.records, offset)) this.records[fresh++] = result.records.slice(offset, offset + length);
         usable++;
         offset += length;
       }
     }
     if (this.excluding && usable > 0) {
-      if (this.anyExcludedAt(result.records, usable)) {
+      if (this.anyExcludedWords(usable)) {
         this.excluded();
         return offset;
       }
@@ -130,8 +139,8 @@ export class RowIdentifier {
     return offset;
   }
 
-  private anyExcludedAt(records: string, usable: number): boolean {
-    for (let i = 0; i < usable; i++) if (this.exclusions.hasAt(records, this.usableAt[i]!)) return true;
+  private anyExcludedWords(usable: number): boolean {
+    for (let i = 0; i < usable; i++) if (this.exclusions.hasWords(this.usableHi[i]!, this.usableLo[i]!)) return true;
     return false;
   }
 
@@ -140,7 +149,7 @@ export class RowIdentifier {
     let fresh = 0;
     for (let i = 0; i < usable; i++) {
       const at = this.usableAt[i]!;
-      if (this.seen.addAt(records, at)) this.records[fresh++] = records.slice(at, at + this.usableLength[i]!);
+      if (this.seen.addWords(this.usableHi[i]!, this.usableLo[i]!)) this.records[fresh++] = records.slice(at, at + this.usableLength[i]!);
     }
     return fresh;
   }

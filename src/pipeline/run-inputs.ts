@@ -3,7 +3,8 @@
 // background, then the client (the input is closed again when connecting fails).
 import type { Context } from '../context.js';
 import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
-import { startLoadingExclusions, type Exclusions } from './exclusions.js';
+import type { Exclusions } from './exclusions.js';
+import { startLoadingExclusions } from './exclusion-loader.js';
 import type { InputOptions } from './run-options.js';
 import type { RunSettings } from './settings.js';
 import { openInput, type InputSource } from './source.js';
@@ -24,7 +25,8 @@ export async function openRunInputs<Client>(
 ): Promise<RunInputs<Client>> {
   checkOutputPaths(input, outputPathsOf(options));
   const source = await openInput(input, ctx.stdin, options.format);
-  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter });
+  const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
+  const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
   try {
     return { source, loadingExclusions, client: await connect() };
   } catch (error) {

@@ -31,11 +31,20 @@ function expectCountsAddUp(report: Report): void {
   expect(report.entered).toBe(report.synced + report.duplicates + report.notSynced + report.errored + report.pending);
 }
 
-const run = (home: string, args: string[], worker = '0') =>
-  runCli([...args, '--ad-account', US, '--rate', '100', '--json'], { home, env: { ...sandboxEnv(sandbox), PINSYNC_HASH_WORKER: worker } });
+/** `worker`: PINSYNC_HASH_WORKER; `loader`: PINSYNC_EXCLUSION_WORKER (the lists load on their own thread). */
+const run = (home: string, args: string[], worker = '0', loader = '0') =>
+  runCli([...args, '--ad-account', US, '--rate', '100', '--json'], {
+    home,
+    env: { ...sandboxEnv(sandbox), PINSYNC_HASH_WORKER: worker, PINSYNC_EXCLUSION_WORKER: loader },
+  });
 
 describe('push --exclude', () => {
-  it.each(['0', '1'])('leaves every identifier of an excluded row unsent, plain and hashed files (PINSYNC_HASH_WORKER=%s)', async (worker) => {
+  it.each([
+    ['0', '0'],
+    ['1', '0'],
+    ['0', '1'],
+    ['1', '1'],
+  ])('leaves every identifier of an excluded row unsent, plain and hashed files (PINSYNC_HASH_WORKER=%s, PINSYNC_EXCLUSION_WORKER=%s)', async (worker, loader) => {
     const home = makeHome();
     // 100 users with an email and a device id. Excluded: users 0-59 by plain email (CSV), 60-69 by
     // SHA-256 email (NDJSON.gz), 70-74 by device id only. Row 100 repeats user 72's email without
@@ -52,13 +61,14 @@ describe('push --exclude', () => {
     );
     const devices = write(home, 'devices.csv', ['gaid', ...Array.from({ length: 5 }, (_, k) => maid(70 + k).replace(/-/g, ''))].join('\n') + '\n');
     const rejects = path.join(home, 'rejects.csv');
-    const audience = `Excluded push ${worker}`;
+    const audience = `Excluded push ${worker}${loader}`;
     const writtenBefore = recordsWritten(sandbox);
 
     const r = await run(
       home,
       ['push', input, '--audience', audience, '--create', '--rejects', rejects, '--exclude', plain, '--exclude', hashed, '--exclude', devices],
       worker,
+      loader,
     );
 
     // 75 of the first 101 rows are excluded: the wrong-mapping guard does not take them for a bad column.
@@ -90,6 +100,31 @@ describe('push --exclude', () => {
     expect(wrong.stderr).toContain('In the exclusion file names.csv: No identifier column found');
 
     for (const text of [missing.stderr, wrong.stderr]) expect(text).not.toMatch(/\n\s+at /); // no stack trace
+    const writes = sandbox.state.requests.slice(requestsBefore).filter((request) => request.method !== 'GET');
+    expect(writes).toEqual([]);
+  });
+
+  it.each(['push', 'sync'])('%s: a list loading on its own thread that fails, early or half-way, stops the run (exit 2, naming it) before anything is sent', async (command) => {
+    const home = makeHome();
+    const input = writeUsers(home, 'users.csv', 0, 10);
+    const noColumn = write(home, 'names.csv', 'first,last\nAnn,Lee\n');
+    // A gzip list cut short: its header and first rows read fine, the break comes after the run began reading its input.
+    const whole = zlib.gzipSync(['email', ...Array.from({ length: 200_000 }, (_, i) => email(i))].join('\n') + '\n');
+    const cut = path.join(home, 'cut.csv.gz');
+    fs.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const requestsBefore = sandbox.state.requests.length;
+
+    const missing = await run(home, [command, input, '--audience', 'Excluded none', '--create', '--exclude', path.join(home, 'optouts.csv')], '1', '1');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^pinsync: Cannot read the exclusion file \S*optouts\.csv: no such file\.$/m);
+    const wrong = await run(home, [command, input, '--audience', 'Excluded none', '--create', '--exclude', noColumn], '1', '1');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('In the exclusion file names.csv: No identifier column found');
+    const broken = await run(home, [command, input, '--audience', 'Excluded none', '--create', '--exclude', cut], '1', '1');
+    expect(broken.code, broken.stderr).toBe(2);
+    expect(broken.stderr).toMatch(/^pinsync: In the exclusion file cut\.csv\.gz: cut\.csv\.gz is not valid gzip data/m);
+
+    for (const text of [missing.stderr, wrong.stderr, broken.stderr]) expect(text).not.toMatch(/\n\s+at /); // no stack trace
     const writes = sandbox.state.requests.slice(requestsBefore).filter((request) => request.method !== 'GET');
     expect(writes).toEqual([]);
   });
