@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { DigestSet } from './dedupe.js';
+import { HashedLines } from './hashed-lines.js';
 import { hexWord } from './hex-digits.js';
 import { isBlank, isSha256Hex, normaliserFor, type Normalised } from './normalise.js';
 import { createRowReader, type RowReader, type RowSink } from './read-rows.js';
@@ -164,6 +165,9 @@ class ExclusionFileLoader {
   private readonly keys: KeyBuffer;
   private readonly sink: ExclusionSink;
   private readonly reader: RowReader;
+  /** While the rows are bare SHA-256s of a one-column CSV: reads them from the bytes. */
+  private hashedLines: HashedLines | undefined;
+  private readonly mayBeHashedLines: boolean;
 
   constructor(
     private readonly file: StartedFile,
@@ -172,12 +176,20 @@ class ExclusionFileLoader {
   ) {
     this.keys = new KeyBuffer(set);
     this.sink = new ExclusionSink(this.keys, file.source.name);
-    this.reader = createRowReader({ format: file.source.format ?? 'csv', delimiter: options.delimiter }, this.sink);
+    const format = file.source.format ?? 'csv';
+    this.reader = createRowReader({ format, delimiter: options.delimiter }, this.sink);
+    this.mayBeHashedLines = format === 'csv' && !/^[0-9a-f\r\n]/i.test(options.delimiter ?? ',');
   }
 
   begin(): void {
+    if (this.file.first.done) return;
+    const first = this.file.first.value;
     try {
-      if (!this.file.first.done) this.reader.push(this.file.first.value);
+      const headerEnd = this.mayBeHashedLines ? first.indexOf(LF) + 1 : 0;
+      if (headerEnd === 0) return this.reader.push(first);
+      this.reader.push(first.subarray(0, headerEnd));
+      if (this.sink.oneColumnFirst()) this.hashedLines = new HashedLines(this.keys);
+      this.push(first.subarray(headerEnd));
     } catch (error) {
       throw inExclusionFile(this.file.source.name, error);
     }
@@ -186,7 +198,8 @@ class ExclusionFileLoader {
   async finish(): Promise<ExclusionFileSummary> {
     const { file } = this;
     try {
-      if (!file.first.done) for (let next = await file.chunks.next(); !next.done; next = await file.chunks.next()) this.reader.push(next.value);
+      if (!file.first.done) for (let next = await file.chunks.next(); !next.done; next = await file.chunks.next()) this.push(next.value);
+      if (this.hashedLines) this.readerTakesOver(this.hashedLines.finish());
       this.reader.end();
       this.keys.flush();
     } catch (error) {
@@ -196,12 +209,31 @@ class ExclusionFileLoader {
     }
     return this.sink.summary;
   }
+
+  private push(chunk: Buffer): void {
+    if (!this.hashedLines) return this.reader.push(chunk);
+    const rest = this.hashedLines.take(chunk);
+    if (rest) this.readerTakesOver(rest);
+  }
+
+  /** The CSV reader reads on from `rest`, counting the lines read from the bytes as blank ones, so its line numbers stay true. */
+  private readerTakesOver(rest: Buffer | undefined): void {
+    const lines = this.hashedLines!;
+    this.hashedLines = undefined;
+    this.sink.summary.rows += lines.rows;
+    if (!rest) return;
+    this.reader.push(Buffer.alloc(lines.lines, LF));
+    this.reader.push(rest);
+  }
 }
+
+const LF = 0x0a;
 
 /** Adds every usable identifier of every row; a row with none excludes nobody and is only counted. */
 class ExclusionSink implements RowSink {
   readonly summary: ExclusionFileSummary;
   private normalisers: Array<(raw: string) => Normalised> = [];
+  private firstColumnOnly = false;
 
   constructor(
     private readonly set: KeyBuffer,
@@ -212,6 +244,12 @@ class ExclusionSink implements RowSink {
 
   planned(plan: ColumnPlan): void {
     this.normalisers = plan.columns.map((column) => normaliserFor(column.kind));
+    this.firstColumnOnly = plan.columns.length === 1 && plan.columns[0]!.index === 0;
+  }
+
+  /** Whether the file's one identifier column is its first (so a line holding one value is that column's). */
+  oneColumnFirst(): boolean {
+    return this.firstColumnOnly;
   }
 
   row(_line: number, values: string[]): void {
@@ -251,8 +289,12 @@ class KeyBuffer {
   constructor(private readonly set: DigestSet) {}
 
   add(record: string): void {
-    this.words[this.count * 2] = hexWord(record, 0);
-    this.words[this.count * 2 + 1] = hexWord(record, 8);
+    this.addWords(hexWord(record, 0), hexWord(record, 8));
+  }
+
+  addWords(hi: number, lo: number): void {
+    this.words[this.count * 2] = hi;
+    this.words[this.count * 2 + 1] = lo;
     if (++this.count === KEY_BATCH) this.flush();
   }
 

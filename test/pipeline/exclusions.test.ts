@@ -77,6 +77,23 @@ describe('loadExclusions', () => {
     expect(alone.has(zeroWords[0]!)).toBe(true);
   });
 
+  it('reads a list of bare SHA-256s as the CSV reader would: CRLF, blank lines, other rows among them, no last newline', async () => {
+    const hashed = Array.from({ length: 20_000 }, (_, i) => sha256(`bare${i}`));
+    const lines = ['email_sha256', ...hashed.slice(0, 9_000).map((r, i) => (i % 3 ? r : `${r.toUpperCase()}\r`)), '', ...hashed.slice(9_000, 15_000)];
+    lines.push(' Mixed@Example.COM', 'not an email', ...hashed.slice(15_000));
+    const exclusions = await loadExclusions([file('suppressed.csv', lines.join('\n'))]); // 1.3 MB: lines straddle the reader's chunks
+    expect(hashed.every((record) => exclusions.has(record))).toBe(true);
+    expect(exclusions.has(emailRecord('mixed@example.com'))).toBe(true);
+    expect(exclusions.size).toBe(20_001);
+    expect(exclusions.files).toEqual([{ name: 'suppressed.csv', rows: 20_002, unusable: 1 }]);
+  });
+
+  it('counts lines read from the bytes, so a later error names its true line', async () => {
+    const text = ['email_sha256', ...Array.from({ length: 5_000 }, (_, i) => sha256(`bare${i}`)), '"unclosed', ''].join('\n');
+    const error = await loadExclusions([file('suppressed.csv', text)]).catch((e: unknown) => e);
+    expect((error as UsageError).message).toBe('In the exclusion file suppressed.csv: Line 5002: a quoted field is never closed.');
+  });
+
   it('sizes its table by rows, not bytes: 30,000 SHA-256 rows take about what 30,000 emails do', async () => {
     const count = 30_000;
     const hashed = await loadExclusions([file('hashed.csv', ['email_sha256', ...Array.from({ length: count }, (_, i) => sha256(`u${i}@example.com`))].join('\n') + '\n')]);
