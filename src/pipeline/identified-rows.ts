@@ -52,9 +52,11 @@ export interface IdentifyOptions extends ReadOptions {
 const BLOCKS_AHEAD = 2;
 /**
  * While the exclusion set still loads on its thread, rows cannot be judged: read and hash up to this
- * many blocks (256 KiB of input each, ~40 MiB in all) ahead instead of waiting for it.
+ * many blocks (256 KiB of input each; ~35 MiB of hashed records) ahead instead of waiting for it.
+ * Measured on 1M rows with 1M plain exclusions: 0 blocks +37% wall, 32 +33%, 96 +25% (peak RSS
+ * 228, 264, 276 MiB).
  */
-const BLOCKS_AHEAD_WHILE_EXCLUSIONS_LOAD = 96;
+const BLOCKS_AHEAD_WHILE_EXCLUSIONS_LOAD = 64;
 
 const MALFORMED: RowIdentity = { records: [], count: 0, reason: 'malformed_row' };
 
