@@ -5,7 +5,7 @@
 import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, RateLimiter } from './pinterest/ratelimit.js';
 
 /** What PinterestClient needs of a limiter (its `limiter` option). */
-export type Limiter = Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
+export type Limiter = Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
 
 export interface WriteBudget {
   /** A lane for one client: its requests take turns with those of the other lanes. */
@@ -72,6 +72,13 @@ function aloneOnFailure(shared: Limiter, alone: Limiter, debugLog: (message: str
       }
     },
     observe: (key, category, seen) => current.observe(key, category, seen),
+    sent: (key, category, grantedAt, sentAt) => {
+      try {
+        current.sent(key, category, grantedAt, sentAt);
+      } catch (error) {
+        fallBack(error);
+      }
+    },
   };
 }
 
@@ -91,6 +98,7 @@ class TakingTurns implements WriteBudget {
       pause: (key, category, untilMs) => this.limiter.pause(key, category, untilMs),
       pausedUntil: (key, category) => this.limiter.pausedUntil(key, category),
       observe: (key, category, seen) => this.limiter.observe(key, category, seen),
+      sent: (key, category, grantedAt, sentAt) => this.limiter.sent(key, category, grantedAt, sentAt),
     };
   }
 

@@ -64,7 +64,7 @@ export interface PinterestClientOptions {
   /** ads_write requests per second (default 7). */
   writeRate?: number;
   /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
-  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
+  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
   /** Per-attempt timeout in ms (default 60 s). */
@@ -119,7 +119,7 @@ export class CallEngine {
   readonly apiBase: string;
   private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
-  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe'>;
+  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
@@ -235,6 +235,7 @@ export class CallEngine {
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         signal: attempt.signal,
+        onSent: (at) => this.limiter.sent(attempt.lane, attempt.category, started, at),
       });
     } catch (error) {
       if (error instanceof ApiError) this.emit({ ...event, ms: this.clock.now() - started, error: error.kind });

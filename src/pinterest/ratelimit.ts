@@ -2,7 +2,7 @@
 // the order they asked, and pauses a category when Pinterest says so (429, Retry-After, x-ratelimit-*).
 // Spacing (burst 1) rather than a bucket keeps "at most N in any 1-second window" true on the server.
 // The rate is a ceiling, not a promise: answers teach the lane the budget it really has (observe()).
-import { WindowShare } from './window-share.js';
+import { MemorySendLog, WindowShare, type SendLog } from './window-share.js';
 
 export interface Clock {
   now(): number;
@@ -176,10 +176,30 @@ export class RateLimiter {
     return resetMs > 1000 ? Math.max(steady, resetMs / Math.max(1, remaining)) : steady;
   }
 
+  /**
+   * A request granted at `grantedAt` left only at `sentAt` (a busy event loop held it back): the next
+   * slot keeps its distance from when it really left.
+   */
+  sent(key: string, category: string, grantedAt: number, sentAt: number): void {
+    const lane = this.lane(key, category);
+    if (!lane || sentAt - grantedAt <= WINDOW_SLACK_MS) return;
+    lane.nextSlot = Math.max(lane.nextSlot, sentAt + lane.intervalMs);
+  }
+
   /** Requests per second this lane now grants (for tests and progress). */
   currentRate(key: string, category: string): number {
     const lane = this.lane(key, category);
     return lane ? 1000 / lane.intervalMs : Infinity;
+  }
+
+  /** Slots of the per-second window this lane takes beside unseen consumers; undefined until learned. */
+  windowShare(key: string, category: string): number | undefined {
+    return this.lane(key, category)?.windowShare.share;
+  }
+
+  /** The sends a lane counts as its own against the server's window (see SendLog). */
+  protected sendLog(_key: string, _category: string): SendLog {
+    return new MemorySendLog();
   }
 
   /** When this lane will next grant a slot (for progress messages). */
@@ -199,7 +219,7 @@ export class RateLimiter {
         pacedIntervalMs: 0,
         quotaWindowMs: 0,
         intervalMs: (1000 + WINDOW_SLACK_MS) / rate,
-        windowShare: new WindowShare(rate, this.random),
+        windowShare: new WindowShare(rate, this.random, this.sendLog(key, category)),
         probeSentAt: undefined,
         probeDone: false,
         nextSlot: 0,

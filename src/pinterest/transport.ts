@@ -1,5 +1,6 @@
 // The HTTP exchange under every Pinterest call (API and token endpoint): one keep-alive undici
 // dispatcher with proxies from the environment, a per-attempt timeout, and the quota headers read back.
+import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
@@ -21,6 +22,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** The caller's stop signal (Ctrl-C): firing it is an interruption, not a network error. */
   signal?: AbortSignal;
+  /** Told the epoch ms the request's headers went onto the socket (requests with a body only). */
+  onSent?: (at: number) => void;
 }
 
 export interface HttpAnswer {
@@ -55,6 +58,8 @@ export function bearerHeaders(token: string, hasBody: boolean): Record<string, s
  * an ApiError (network or timeout, naming `origin`), or InterruptedError when the caller's signal fired.
  */
 export async function exchange(dispatcher: Dispatcher, origin: string, http: HttpRequest): Promise<HttpAnswer> {
+  const body = http.body === undefined ? undefined : Buffer.from(http.body);
+  if (body && http.onSent) whenSent(body, http.onSent);
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), http.timeoutMs);
   const forwardAbort = () => timeout.abort();
@@ -64,7 +69,7 @@ export async function exchange(dispatcher: Dispatcher, origin: string, http: Htt
       method: http.method,
       dispatcher,
       headers: http.headers,
-      body: http.body,
+      body,
       signal: timeout.signal,
       headersTimeout: http.timeoutMs,
       bodyTimeout: http.timeoutMs,
@@ -78,6 +83,33 @@ export async function exchange(dispatcher: Dispatcher, origin: string, http: Htt
     clearTimeout(timer);
     http.signal?.removeEventListener('abort', forwardAbort);
   }
+}
+
+/**
+ * Callbacks for requests not yet written, by body. undici keeps a Buffer body as the same object on
+ * its request, so its `sendHeaders` diagnostics message finds them; a request never written (a
+ * connection refused, Ctrl-C) leaves nothing behind.
+ */
+const sentListeners = new WeakMap<object, (at: number) => void>();
+let listening = false;
+
+/**
+ * The moment a request really leaves matters to the rate limit: a busy event loop (several pipelines
+ * starting at once) can hold a granted request back for tens of ms, and it then reaches the server
+ * closer to the next one than its slot said.
+ */
+function whenSent(body: Buffer, listener: (at: number) => void): void {
+  sentListeners.set(body, listener);
+  if (listening) return;
+  listening = true;
+  diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+    const requestBody = (message as { request?: { body?: unknown } }).request?.body;
+    if (typeof requestBody !== 'object' || requestBody === null) return;
+    const sent = sentListeners.get(requestBody);
+    if (!sent) return;
+    sentListeners.delete(requestBody);
+    sent(Date.now());
+  });
 }
 
 /**

@@ -25,10 +25,43 @@ export interface WindowAnswer {
   sentAt: number;
 }
 
+/**
+ * The sends counted as "ours" against the window. By default this process's own; processes that share
+ * a budget (state/token-budget.ts) count each other's too, since they already keep out of each other's way.
+ */
+export interface SendLog {
+  /** A slot granted at `at` (a request about to be sent). */
+  record(at: number): void;
+  /** Sends granted in (from, to]. */
+  countIn(from: number, to: number): number;
+  /** Drops the send granted closest to `at`: it was refused, and the server did not count it. */
+  forget(at: number): void;
+}
+
+export class MemorySendLog implements SendLog {
+  private sends: number[] = [];
+
+  record(at: number): void {
+    this.sends.push(at);
+    while (this.sends.length > 0 && this.sends[0]! < at - 2 * WINDOW_MS) this.sends.shift();
+  }
+
+  countIn(from: number, to: number): number {
+    return this.sends.filter((at) => at > from && at <= to).length;
+  }
+
+  forget(at: number): void {
+    let closest = -1;
+    for (let i = 0; i < this.sends.length; i++) {
+      if (closest < 0 || Math.abs(this.sends[i]! - at) < Math.abs(this.sends[closest]! - at)) closest = i;
+    }
+    if (closest >= 0) this.sends.splice(closest, 1);
+  }
+}
+
 export class WindowShare {
   /** Slots per window this process takes; undefined until an answer showed the window. */
   share: number | undefined;
-  private sends: number[] = [];
   private estimates: Array<{ at: number; others: number }> = [];
   private decidedAt = -Infinity;
 
@@ -36,18 +69,18 @@ export class WindowShare {
     /** The configured ceiling (--rate): never more slots than this. */
     private readonly rate: number,
     private readonly random: () => number,
+    private readonly sends: SendLog = new MemorySendLog(),
   ) {}
 
   /** A slot granted at `at` (a request about to be sent). */
   recordSend(at: number): void {
-    this.sends.push(at);
-    while (this.sends.length > 0 && this.sends[0]! < at - 2 * WINDOW_MS) this.sends.shift();
+    this.sends.record(at);
   }
 
   /** Learns from one answer at `now`: steps down at once when the others use more, up a window at a time. */
   learn(answer: WindowAnswer, now: number): void {
     // A refused request takes no slot of the server's window.
-    if (answer.status === 429) this.forgetSend(answer.sentAt);
+    if (answer.status === 429) this.sends.forget(answer.sentAt);
     const used = answer.status === 429 ? answer.limit : answer.limit - answer.remaining;
     this.remember(now, Math.max(0, used - this.mineBefore(answer.sentAt)));
     const { typical, highest } = this.othersUse(now);
@@ -83,17 +116,9 @@ export class WindowShare {
     this.decidedAt = now;
   }
 
-  /** This process's requests the server counted in the window that ends at `sentAt` (this one included). */
+  /** Our requests the server counted in the window that ends at `sentAt` (this one included). */
   private mineBefore(sentAt: number): number {
-    return this.sends.filter((at) => at > sentAt - WINDOW_MS && at <= sentAt).length;
-  }
-
-  private forgetSend(sentAt: number): void {
-    let closest = -1;
-    for (let i = 0; i < this.sends.length; i++) {
-      if (closest < 0 || Math.abs(this.sends[i]! - sentAt) < Math.abs(this.sends[closest]! - sentAt)) closest = i;
-    }
-    if (closest >= 0) this.sends.splice(closest, 1);
+    return this.sends.countIn(sentAt - WINDOW_MS, sentAt);
   }
 
   private remember(now: number, others: number): void {

@@ -39,9 +39,13 @@ function mergeCounts(first: Record<string, number>, rest: Record<string, number>
   return merged;
 }
 
-/** Interrupted wins over a fatal stop, which wins over a clean end. */
+/** Interrupted wins over a fatal stop, which wins over a corrupt input, which wins over a clean end. */
 export function worstEnd(ends: readonly RunEnd[]): RunEnd {
-  return ends.find((e) => e.stop === 'interrupted') ?? ends.find((e) => e.stop === 'fatal') ?? { stop: 'end', fatal: undefined };
+  return (
+    ends.find((e) => e.stop === 'interrupted') ??
+    ends.find((e) => e.stop === 'fatal') ??
+    ends.find((e) => e.stop === 'input') ?? { stop: 'end', fatal: undefined }
+  );
 }
 
 /** The usual summary for the totals, then one line per audience. */

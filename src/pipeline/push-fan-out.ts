@@ -127,11 +127,15 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       source.close();
       fanOut.countHeldAsPending();
       await Promise.all(fanOut.routes.map(({ route }) => route.sent.abandon()));
-      for (const { route } of fanOut.routes) route.target.pendingAudience?.abandon();
-      progress.stop();
-      const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
-      for (const { route } of fanOut.routes) route.journal.finish(audienceReport(route, undefined), code);
-      throw error;
+      const inputStop = inputStopAfterSending(error, fanOut.routes);
+      if (!inputStop) {
+        for (const { route } of fanOut.routes) route.target.pendingAudience?.abandon();
+        progress.stop();
+        const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
+        for (const { route } of fanOut.routes) route.journal.finish(audienceReport(route, undefined), code);
+        throw error;
+      }
+      ends = inputStop;
     }
     progress.stop();
     if (client && !options.dryRun) {
@@ -165,9 +169,12 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
       perAudience,
     ), client, end.fatal);
     const exitCode = exitCodeOf(end, report.errored);
-    if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${end.fatal instanceof Error ? end.fatal.message : String(end.fatal)}`);
+    const why = end.fatal instanceof Error ? end.fatal.message : String(end.fatal);
+    if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${why}`);
+    if (end.stop === 'input') ctx.info(`pinsync: stopped by the input after ${report.synced.toLocaleString('en-US')} rows were sent to Pinterest: ${why}`);
     ctx.stderr.write(fanOutSummary(report, source.name));
     if (end.stop === 'interrupted') ctx.info('Interrupted: run the same command again to send the rest (adding a user twice is harmless).');
+    if (end.stop === 'input') ctx.info('Fix the input, then run the same command again (adding a user twice is harmless).');
     for (const { route } of fanOut.routes) {
       const note = options.dryRun ? undefined : audiencePendingNote(route.target as AudienceTarget);
       if (note) ctx.info(note);
@@ -206,6 +213,15 @@ export async function runPushFanOut(ctx: Context, options: PushOptions, input: s
     store?.close();
     await client?.close();
   }
+}
+
+/**
+ * The input turned out corrupt after some audience began sending (a bad gzip tail, an overlong line):
+ * every audience stops there and the run still reports what went out, like a plain push.
+ */
+function inputStopAfterSending(error: unknown, routes: FanOut<PushRoute>['routes']): RunEnd[] | undefined {
+  if (!(error instanceof UsageError) || !routes.some(({ route }) => route.sent.sendingBegan)) return undefined;
+  return routes.map(() => ({ stop: 'input', fatal: error }));
 }
 
 /** --audience-column replaces --audience; the rest is checked like a push. */

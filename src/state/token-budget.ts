@@ -1,15 +1,19 @@
 // One write budget per token across every pinsync process on one PINSYNC_HOME: Pinterest limits the
-// token, not the process. Each (token, category) has a tiny SQLite file holding the next free slot
-// and any pause; a process takes a slot in one short IMMEDIATE transaction and sleeps until it, so
-// the processes share one spaced sequence (each gets slots in the order it asks, none starves) and
-// together stay under the rate. No lock is held while waiting, and SQLite's locks die with their
-// process, so a crashed holder blocks nobody; it only leaves the slots it had taken unused.
-// The token is known only by the digest the client already keys its limiter with.
+// token, not the process. Each (token, category) has a tiny SQLite file holding the shared slot
+// sequence. A process takes a ticket (the next free slot) in one short IMMEDIATE transaction, sleeps
+// until it, and is granted in ticket order, so the processes share one spaced sequence and none
+// starves. The file also keeps the last two seconds of grants, so the processes count each other's
+// requests as their own when they read x-ratelimit-remaining (only consumers elsewhere are "others"),
+// and the share of the window they learned beside those others paces them all together.
+// No lock is held while waiting, and SQLite's locks die with their process, so a crashed holder
+// blocks nobody; its ticket lapses in half a second. The token is known only by the digest the
+// client already keys its limiter with.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { RateLimiter, realClock, WINDOW_SLACK_MS, type CategoryRates, type Clock } from '../pinterest/ratelimit.js';
+import { RateLimiter, realClock, WINDOW_SLACK_MS, type BudgetObservation, type CategoryRates, type Clock } from '../pinterest/ratelimit.js';
+import type { SendLog } from '../pinterest/window-share.js';
 
 type Sqlite = typeof BetterSqlite3;
 
@@ -25,69 +29,122 @@ const SHARED_CATEGORIES = ['ads_write'];
  */
 export const CROSS_PROCESS_SLACK_MS = 2 * WINDOW_SLACK_MS;
 
+/** A share learned from Pinterest's answers holds this long without a fresh answer, then the full rate is back. */
+const SHARE_HOLDS_MS = 10_000;
+/** Grants kept for counting the server's one-second windows. */
+const GRANTS_KEPT_MS = 2_000;
+/**
+ * A slot taken this long ago and not granted belongs to a process that died or froze: the others stop
+ * waiting for it. Short, because every process waits behind it meanwhile.
+ */
+const TICKET_LAPSES_MS = 500;
+/** How often a process whose turn it is not asks again. */
+const TICKET_POLL_MS = 3;
+
+/** A place in the shared sequence: the slot's time, and its row. */
+interface Ticket {
+  id: number;
+  slot: number;
+}
+
 /** The shared slot sequence of one token and category. */
 export class TokenBudget {
-  private readonly intervalMs: number;
-  /** Between grants to two different processes. */
-  private readonly crossIntervalMs: number;
-  private readonly takeSlot: () => number;
+  private readonly takeSlot: () => Ticket;
   /** 0 when granted now, else ms to wait before asking again. */
-  private readonly takeGrant: () => number;
+  private readonly takeGrant: (ticket: Ticket) => number;
+  private readonly dropTicket: (ticket: Ticket) => void;
   private readonly readPause: () => number;
   private readonly writePause: (untilMs: number) => void;
+  private readonly writeShare: (share: number) => void;
+  private readonly writeLateSend: (sentAt: number) => void;
+  private readonly countGrants: (from: number, to: number) => number;
+  private readonly dropGrant: (near: number) => void;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
-    rate: number,
+    private readonly rate: number,
     private readonly clock: Clock = realClock,
   ) {
-    this.intervalMs = (1000 + WINDOW_SLACK_MS) / rate;
-    this.crossIntervalMs = (1000 + CROSS_PROCESS_SLACK_MS) / rate;
     const holder = `${process.pid}:${Math.random()}`; // this limiter, among the processes (and limiters) sharing the file
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF'); // a lost slot after a power cut costs nothing
-    db.exec(`CREATE TABLE IF NOT EXISTS budget (
-      id INTEGER PRIMARY KEY CHECK (id = 1),
-      next_slot REAL NOT NULL,
-      paused_until REAL NOT NULL,
-      last_grant REAL NOT NULL,
-      last_holder TEXT NOT NULL DEFAULT '')`);
-    db.exec('INSERT OR IGNORE INTO budget (id, next_slot, paused_until, last_grant) VALUES (1, 0, 0, 0)');
+    createTables(db);
     const select = db.prepare<[], { next_slot: number; paused_until: number; last_grant: number; last_holder: string }>(
       'SELECT next_slot, paused_until, last_grant, last_holder FROM budget WHERE id = 1',
     );
+    const selectShare = db.prepare<[number], { share: number }>('SELECT share FROM window_share WHERE id = 1 AND learned_at > ?');
     const setNext = db.prepare('UPDATE budget SET next_slot = ? WHERE id = 1');
     const setGrant = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1');
     const setPause = db.prepare('UPDATE budget SET paused_until = max(paused_until, ?) WHERE id = 1');
-    const take = db.transaction(() => {
-      const row = select.get()!;
-      const slot = Math.max(this.clock.now(), row.next_slot, row.paused_until);
-      setNext.run(slot + this.intervalMs);
-      return slot;
-    });
-    // A timer that fires late must not bunch grants: the grant itself keeps the spacing, like RateLimiter.
-    const grant = db.transaction((): number => {
+    const setLateSend = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1 AND last_grant < ?');
+    const setShare = db.prepare('INSERT OR REPLACE INTO window_share (id, share, learned_at) VALUES (1, ?, ?)');
+    const addGrant = db.prepare('INSERT INTO grants (at) VALUES (?)');
+    const pruneGrants = db.prepare('DELETE FROM grants WHERE at < ?');
+    const countIn = db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM grants WHERE at > ? AND at <= ?');
+    const closest = db.prepare<[number], { rowid: number }>('SELECT rowid FROM grants ORDER BY abs(at - ?) LIMIT 1');
+    const drop = db.prepare('DELETE FROM grants WHERE rowid = ?');
+    /** Spacing at the share of the window this home may take (the configured rate until one is learned). */
+    const interval = (slackMs: number, now: number) => {
+      const share = selectShare.get(now - SHARE_HOLDS_MS)?.share;
+      return (1000 + slackMs) / Math.min(this.rate, share && share > 0 ? share : this.rate);
+    };
+    const addTicket = db.prepare('INSERT INTO tickets (holder, slot) VALUES (?, ?)');
+    const firstBefore = db.prepare<[string, number, number], { slot: number | null }>(
+      'SELECT min(slot) AS slot FROM tickets WHERE holder != ? AND slot < ? AND slot > ?',
+    );
+    const deleteTicket = db.prepare('DELETE FROM tickets WHERE id = ?');
+    const pruneTickets = db.prepare('DELETE FROM tickets WHERE slot < ?');
+    const take = db.transaction((): Ticket => {
       const row = select.get()!;
       const now = this.clock.now();
-      const spacing = row.last_holder === holder ? this.intervalMs : this.crossIntervalMs;
+      const slot = Math.max(now, row.next_slot, row.paused_until);
+      setNext.run(slot + interval(WINDOW_SLACK_MS, now));
+      pruneTickets.run(now - TICKET_LAPSES_MS);
+      return { id: Number(addTicket.run(holder, slot).lastInsertRowid), slot };
+    });
+    // Grants go in the order the slots were taken: the spacing below differs by holder, so without
+    // the order a process that asks again at once would take every slot from one that waits.
+    // A timer that fires late must not bunch grants: the grant itself keeps the spacing, like RateLimiter.
+    const grant = db.transaction((ticket: Ticket): number => {
+      const row = select.get()!;
+      const now = this.clock.now();
+      const spacing = interval(row.last_holder === holder ? WINDOW_SLACK_MS : CROSS_PROCESS_SLACK_MS, now);
       const due = Math.max(row.last_grant + spacing, row.paused_until);
       if (now < due) return due - now;
-      setGrant.run(now, holder, now + this.intervalMs);
+      const earlier = firstBefore.get(holder, ticket.slot, now - TICKET_LAPSES_MS)!.slot;
+      if (earlier !== null) return TICKET_POLL_MS;
+      setGrant.run(now, holder, now + interval(WINDOW_SLACK_MS, now));
+      deleteTicket.run(ticket.id);
+      addGrant.run(now);
+      pruneGrants.run(now - GRANTS_KEPT_MS);
       return 0;
     });
     this.takeSlot = () => take.immediate();
-    this.takeGrant = () => grant.immediate();
+    this.takeGrant = (ticket) => grant.immediate(ticket);
+    this.dropTicket = (ticket) => deleteTicket.run(ticket.id);
     this.readPause = () => select.get()!.paused_until;
     this.writePause = (untilMs) => setPause.run(untilMs);
+    this.writeShare = (share) => setShare.run(share, this.clock.now());
+    this.writeLateSend = (sentAt) => setLateSend.run(sentAt, holder, sentAt + interval(WINDOW_SLACK_MS, sentAt), sentAt);
+    this.countGrants = (from, to) => countIn.get(from, to)!.n;
+    this.dropGrant = (near) => {
+      const row = closest.get(near);
+      if (row) drop.run(row.rowid);
+    };
   }
 
   /** Reserves the next free slot of the shared sequence (its place in line) and resolves when granted. */
   async acquire(signal?: AbortSignal): Promise<void> {
-    const slot = this.takeSlot();
-    await this.clock.sleep(slot - this.clock.now(), signal);
-    // Past a pause another process was told (429), and never closer than the interval to the last grant.
-    for (let wait = this.takeGrant(); wait > 0; wait = this.takeGrant()) await this.clock.sleep(wait, signal);
+    const ticket = this.takeSlot();
+    try {
+      await this.clock.sleep(ticket.slot - this.clock.now(), signal);
+      // Past a pause another process was told (429), and never closer than the interval to the last grant.
+      for (let wait = this.takeGrant(ticket); wait > 0; wait = this.takeGrant(ticket)) await this.clock.sleep(wait, signal);
+    } catch (error) {
+      this.dropTicket(ticket); // cut (Ctrl-C): the others need not wait for it
+      throw error;
+    }
   }
 
   /** Holds every process of this token until `untilMs` (after a 429 or an exhausted quota). */
@@ -99,9 +156,44 @@ export class TokenBudget {
     return this.readPause();
   }
 
+  /** This process's last request left only at `sentAt`: the next grant, to anyone, keeps its distance from then. */
+  sentLate(sentAt: number): void {
+    this.writeLateSend(sentAt);
+  }
+
+  /** Slots per second the processes of this home take together, learned beside consumers elsewhere. */
+  learnShare(share: number): void {
+    this.writeShare(share);
+  }
+
+  /** The grants of every process sharing the budget, as the SendLog their window shares count. */
+  readonly sends: SendLog = {
+    // The grant itself records the send, in the same transaction that spaced it.
+    record: () => undefined,
+    countIn: (from, to) => this.countGrants(from, to),
+    forget: (at) => this.dropGrant(at),
+  };
+
   close(): void {
     this.db.close();
   }
+}
+
+function createTables(db: BetterSqlite3.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS budget (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_slot REAL NOT NULL,
+    paused_until REAL NOT NULL,
+    last_grant REAL NOT NULL,
+    last_holder TEXT NOT NULL DEFAULT '')`);
+  db.exec('INSERT OR IGNORE INTO budget (id, next_slot, paused_until, last_grant) VALUES (1, 0, 0, 0)');
+  db.exec('CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, holder TEXT NOT NULL, slot REAL NOT NULL)');
+  db.exec('CREATE TABLE IF NOT EXISTS grants (at REAL NOT NULL)');
+  db.exec('CREATE INDEX IF NOT EXISTS grants_at ON grants (at)');
+  db.exec(`CREATE TABLE IF NOT EXISTS window_share (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    share REAL NOT NULL,
+    learned_at REAL NOT NULL)`);
 }
 
 /**
@@ -133,6 +225,24 @@ export class SharedRateLimiter extends RateLimiter {
   override pause(key: string, category: string, untilMs: number): void {
     super.pause(key, category, untilMs);
     this.budget(key, category)?.pause(untilMs);
+  }
+
+  /** What this process learned of the window holds every process of the token: they count as one consumer. */
+  override observe(key: string, category: string, seen: BudgetObservation): void {
+    super.observe(key, category, seen);
+    const share = this.windowShare(key, category);
+    if (share !== undefined) this.budget(key, category)?.learnShare(share);
+  }
+
+  /** A request held back after its grant moves the shared sequence too: the other processes space from its real send. */
+  override sent(key: string, category: string, grantedAt: number, sentAt: number): void {
+    super.sent(key, category, grantedAt, sentAt);
+    if (sentAt - grantedAt > WINDOW_SLACK_MS) this.budget(key, category)?.sentLate(sentAt);
+  }
+
+  /** The processes sharing the budget count each other's sends as their own, not as unseen consumers. */
+  protected override sendLog(key: string, category: string): SendLog {
+    return this.budget(key, category)?.sends ?? super.sendLog(key, category);
   }
 
   override pausedUntil(key: string, category: string): number {

@@ -65,4 +65,31 @@ describe('an input error after sending began', () => {
     expect(r.stderr).toMatch(/Line 30002 is longer than/);
     expect(report.entered).toBeLessThanOrEqual(30_000);
   }, 120_000);
+
+  it('a fan-out (--audience-column) stops the same way: every audience and the totals say stoppedBy "input", exit 2', async () => {
+    const home = makeHome();
+    const file = path.join(home, 'segments.csv.gz');
+    let rows = 'email,segment\n';
+    for (let i = 200_000; i < 260_000; i++) rows += `${email(i)},${i % 2 ? 'Corrupt odd' : 'Corrupt even'}\n`;
+    const garbage = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x63, 0x00]), Buffer.alloc(4096, 0x5a)]);
+    fs.writeFileSync(file, Buffer.concat([zlib.gzipSync(rows, { level: 1 }), garbage]));
+    const writtenBefore = recordsWritten(sandbox);
+    const r = await runCli(['push', file, '--audience-column', 'segment', '--ad-account', US, '--create', '--rate', '1000', '--json'], {
+      home,
+      env: sandboxEnv(sandbox),
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    const printed = JSON.parse(r.stdout) as Report & { audiences: Report[] };
+    expect(printed.stoppedBy).toBe('input');
+    expect(printed.audiences.map((a) => a.stoppedBy)).toEqual(['input', 'input']);
+    expect(printed.synced).toBeGreaterThan(0);
+    for (const counts of [printed, ...printed.audiences]) {
+      expect(counts.entered).toBe(counts.synced + counts.duplicates + counts.notSynced + counts.errored + counts.pending);
+    }
+    expect(recordsWritten(sandbox) - writtenBefore).toBe(printed.synced);
+    expect(r.stderr).toMatch(new RegExp(`stopped by the input after ${printed.synced.toLocaleString('en-US')} rows were sent to Pinterest`));
+    expect(r.stderr).toMatch(/not valid gzip data/);
+    expect(r.stderr).toMatch(/"Corrupt odd"/);
+  }, 120_000);
 });

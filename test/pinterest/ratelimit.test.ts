@@ -104,6 +104,42 @@ describe('RateLimiter against the sandbox', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('spaces the next slot from when a held-back request really left, not from its grant', async () => {
+    const limiter = new RateLimiter({ ads_write: 10 }); // a slot every 102 ms
+    await limiter.acquire('t', 'ads_write');
+    limiter.observe('t', 'ads_write', { status: 200 }); // the first answer: the lane runs at its rate
+    await limiter.acquire('t', 'ads_write');
+    const grantedAt = Date.now();
+    // A busy event loop held that request back 80 ms before it reached the socket.
+    limiter.sent('t', 'ads_write', grantedAt, grantedAt + 80);
+    await limiter.acquire('t', 'ads_write');
+    expect(Date.now() - grantedAt).toBeGreaterThanOrEqual(80 + 102 - 2);
+  });
+
+  it('tells the limiter when a write reached the socket', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 50 });
+    const sends: Array<{ grantedAt: number; sentAt: number }> = [];
+    const limiter = new (class extends RateLimiter {
+      override sent(key: string, category: string, grantedAt: number, sentAt: number): void {
+        sends.push({ grantedAt, sentAt });
+        super.sent(key, category, grantedAt, sentAt);
+      }
+    })({ ads_write: 50, ads_read: 50 });
+    const client = clientFor(sandbox, { limiter });
+    try {
+      const listId = await seededList(client);
+      const before = Date.now();
+      await client.updateCustomerList(US, listId, { operation_type: 'ADD', records: hashedRecords(3) });
+      const after = Date.now();
+      const writes = sends.filter((send) => send.grantedAt >= before);
+      expect(writes).toHaveLength(1);
+      expect(writes[0]!.sentAt).toBeGreaterThanOrEqual(writes[0]!.grantedAt);
+      expect(writes[0]!.sentAt).toBeLessThanOrEqual(after);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('holds a paused category until the pause ends, and lets an abort out at once', async () => {
     const limiter = new RateLimiter({ ads_write: 100 });
     await limiter.acquire('t', 'ads_write');
