@@ -85,15 +85,7 @@ describe('a busy or full PINSYNC_HOME', () => {
   }, 60_000);
 
   const tmpfs = path.join(makeHome('pinsync-tmpfs-'), 'home');
-  const mounted = (() => {
-    try {
-      fs.mkdirSync(tmpfs);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', tmpfs], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false; // not root here: the full-disk story needs a small file system of its own
-    }
-  })();
+  const mounted = mountSmallDisk(tmpfs, '4m');
   afterAll(() => {
     if (mounted) execFileSync('umount', [tmpfs]);
   });
@@ -126,15 +118,7 @@ describe('a busy or full PINSYNC_HOME', () => {
 
 describe('a --report disk that fills during the run', () => {
   const disk = path.join(makeHome('pinsync-tmpfs-'), 'reports');
-  const mounted = (() => {
-    try {
-      fs.mkdirSync(disk);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false; // not root here: this needs a small file system of its own
-    }
-  })();
+  const mounted = mountSmallDisk(disk, '1m');
   afterAll(() => {
     if (mounted) execFileSync('umount', [disk]);
   });
@@ -169,6 +153,17 @@ describe('a --report disk that fills during the run', () => {
     expect(JSON.parse(shown.stdout)).toMatchObject({ synced: 2000 });
   }, 60_000);
 });
+
+/** A tmpfs of `size` at `dir`, for a disk that fills up; false when not root here (the test is skipped). */
+function mountSmallDisk(dir: string, size: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function fillDisk(file: string): void {
   const fd = fs.openSync(file, 'w');
