@@ -1,5 +1,6 @@
 // The run report of the contract ("The run report"): the object `--json` prints and `--report`
 // writes, built from the tally and the client's counters at the end of a run.
+import { UsageError } from '../errors.js';
 import type { StoppedBy } from '../pipeline/outcome.js';
 import type { TallyCounts } from '../pipeline/tally.js';
 import { writeOutputFile } from './output-file.js';
@@ -131,5 +132,12 @@ export function publishReport(report: RunReport, options: PublishOptions, reject
   };
   if (options.report) attempt(() => writeReportFile(options.report!, report));
   if (rejects) attempt(() => rejects.commit());
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw afterTheRun(failure, report.runId);
+}
+
+/** The sending is over when an output fails here: say so, and where the same report can still be read. */
+function afterTheRun(failure: unknown, runId: number | null): unknown {
+  if (!(failure instanceof UsageError)) return failure;
+  const where = runId === null ? '' : `; \`pinsync runs show ${runId} --json\` prints its report`;
+  return new UsageError(`${failure.message.replace(/: choose a writable file\.$/, '.')} The run itself has ended as the summary says${where}.`, { cause: failure });
 }

@@ -85,15 +85,7 @@ describe('a busy or full PINSYNC_HOME', () => {
   }, 60_000);
 
   const tmpfs = path.join(makeHome('pinsync-tmpfs-'), 'home');
-  const mounted = (() => {
-    try {
-      fs.mkdirSync(tmpfs);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', tmpfs], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false; // not root here: the full-disk story needs a small file system of its own
-    }
-  })();
+  const mounted = mountSmallDisk(tmpfs, '4m');
   afterAll(() => {
     if (mounted) execFileSync('umount', [tmpfs]);
   });
@@ -123,6 +115,55 @@ describe('a busy or full PINSYNC_HOME', () => {
     expect(recordsWritten(sandbox) - before).toBe(3000);
   }, 60_000);
 });
+
+describe('a --report disk that fills during the run', () => {
+  const disk = path.join(makeHome('pinsync-tmpfs-'), 'reports');
+  const mounted = mountSmallDisk(disk, '1m');
+  afterAll(() => {
+    if (mounted) execFileSync('umount', [disk]);
+  });
+
+  it.skipIf(!mounted)('the upload finishes, the summary and --json are out, and one sentence says where the report still is (exit 2)', async () => {
+    const home = makeHome();
+    const report = path.join(disk, 'report.json');
+    const file = writeUsers(home, 'users.csv', 0, 2000);
+    const args = ['push', file, '--audience', 'Report disk full', '--create', '--ad-account', AD_ACCOUNT, '--batch-size', '100', '--rate', '10', '--json', '--report', report];
+    const writes = sandbox.state.stats.successfulWrites;
+    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await until(() => sandbox.state.stats.successfulWrites >= writes + 3);
+    fillDisk(path.join(disk, 'filler'));
+    expect(await exit, stderr).toBe(2);
+    const printed = JSON.parse(stdout) as { synced: number; runId: number };
+    expect(printed.synced).toBe(2000);
+    expect(sameSet(listRecords(sandbox, 'Report disk full'), hashesOf(0, 2000))).toBe(true);
+    expect(stderr).toMatch(/Synced +2,000/);
+    expect(stderr).toMatch(
+      new RegExp(`Cannot write --report .*report\\.json \\(no space left\\)\\. The run itself has ended as the summary says; \`pinsync runs show ${printed.runId} --json\` prints its report\\.`),
+    );
+    expect(stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(fs.readdirSync(disk).filter((name) => name !== 'filler')).toEqual([]); // no half-written report
+
+    const shown = await runCli(['runs', 'show', String(printed.runId), '--json'], { home, env: sandboxEnv(sandbox) });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ synced: 2000 });
+  }, 60_000);
+});
+
+/** A tmpfs of `size` at `dir`, for a disk that fills up; false when not root here (the test is skipped). */
+function mountSmallDisk(dir: string, size: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function fillDisk(file: string): void {
   const fd = fs.openSync(file, 'w');
