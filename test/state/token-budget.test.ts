@@ -181,6 +181,21 @@ describe('one token, one budget', () => {
     await expect(waiting).rejects.toThrow('interrupted');
   });
 
+  it('the turn of a process killed while waiting for it lapses: the others wait at most half a second', async () => {
+    const shared = await limiter();
+    await shared.acquire('token-a', 'ads_write'); // creates the budget file
+    const [file] = fs.readdirSync(path.join(home, 'budgets')).filter((name) => name.endsWith('.db'));
+    // A process that took the next turn and died before it came (kill -9): its ticket stays behind.
+    const db = new Database(path.join(home, 'budgets', file!));
+    db.prepare('INSERT INTO tickets (holder, slot) VALUES (?, ?)').run('killed', Date.now());
+    db.close();
+    const started = performance.now();
+    await shared.acquire('token-a', 'ads_write');
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(400);
+    expect(waited).toBeLessThan(1000);
+  });
+
   it('a process killed while holding the budget blocks nobody', async () => {
     const shared = await limiter();
     await shared.acquire('token-a', 'ads_write'); // creates the budget file
