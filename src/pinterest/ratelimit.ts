@@ -182,8 +182,8 @@ export class RateLimiter {
    */
   sent(key: string, category: string, grantedAt: number, sentAt: number): void {
     const lane = this.lane(key, category);
-    if (!lane || sentAt - grantedAt <= WINDOW_SLACK_MS) return;
-    lane.nextSlot = Math.max(lane.nextSlot, sentAt + lane.intervalMs);
+    if (!lane || !isLateSend(grantedAt, sentAt)) return;
+    lane.nextSlot = Math.max(lane.nextSlot, effectiveSendTime(sentAt) + lane.intervalMs);
   }
 
   /** Requests per second this lane now grants (for tests and progress). */
@@ -276,6 +276,19 @@ export class RateLimiter {
         lane.wake = undefined;
       });
   }
+}
+
+/**
+ * The spacing already holds WINDOW_SLACK_MS per window for jitter: a request that left up to that
+ * much after its grant still keeps any N+1 of them over a second apart. Only the lag beyond it counts.
+ */
+export function isLateSend(grantedAt: number, sentAt: number): boolean {
+  return sentAt - grantedAt > WINDOW_SLACK_MS;
+}
+
+/** Where a late request's slot should have been for the spacing after it to stay true. */
+export function effectiveSendTime(sentAt: number): number {
+  return sentAt - WINDOW_SLACK_MS;
 }
 
 /** A limit about the configured `rate` and a reset within a second: the per-second window, not a quota. */

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { RateLimiter, realClock, WINDOW_SLACK_MS, type BudgetObservation, type CategoryRates, type Clock } from '../pinterest/ratelimit.js';
+import { effectiveSendTime, isLateSend, RateLimiter, realClock, WINDOW_SLACK_MS, type BudgetObservation, type CategoryRates, type Clock } from '../pinterest/ratelimit.js';
 import type { SendLog } from '../pinterest/window-share.js';
 
 type Sqlite = typeof BetterSqlite3;
@@ -156,7 +156,7 @@ export class TokenBudget {
     return this.readPause();
   }
 
-  /** This process's last request left only at `sentAt`: the next grant, to anyone, keeps its distance from then. */
+  /** This process's last request left late, as if granted at `sentAt`: the next grant, to anyone, keeps its distance from then. */
   sentLate(sentAt: number): void {
     this.writeLateSend(sentAt);
   }
@@ -237,7 +237,7 @@ export class SharedRateLimiter extends RateLimiter {
   /** A request held back after its grant moves the shared sequence too: the other processes space from its real send. */
   override sent(key: string, category: string, grantedAt: number, sentAt: number): void {
     super.sent(key, category, grantedAt, sentAt);
-    if (sentAt - grantedAt > WINDOW_SLACK_MS) this.budget(key, category)?.sentLate(sentAt);
+    if (isLateSend(grantedAt, sentAt)) this.budget(key, category)?.sentLate(effectiveSendTime(sentAt));
   }
 
   /** The processes sharing the budget count each other's sends as their own, not as unseen consumers. */
