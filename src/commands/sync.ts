@@ -21,10 +21,6 @@ export function registerSync(program: Command): void {
     action<SyncOptions>(async (ctx, options, file) => {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, true);
-      if (options.audienceColumn !== undefined) {
-        const { runSyncFanOut } = await import('../pipeline/sync-fan-out.js');
-        return runSyncFanOut(ctx, options, file);
-      }
       const { runSync } = await import('../pipeline/sync-run.js');
       return runSync(ctx, options, file);
     }),

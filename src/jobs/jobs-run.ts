@@ -79,14 +79,12 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
 
 /** The same entry points as `pinsync push`/`sync` (with or without --audience-column). */
 async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOptions & SyncOptions, input: JobRunInput): Promise<number> {
-  const fanOut = options.audienceColumn !== undefined;
-  const hooks = { inputComplete: input.complete };
   if (job.mode !== 'sync') {
     const { runPush } = await import('../pipeline/push-run.js');
     return runPush(ctx, options, input.input);
   }
-  if (fanOut) return (await import('../pipeline/sync-fan-out.js')).runSyncFanOut(ctx, options, input.input, hooks);
-  return (await import('../pipeline/sync-run.js')).runSync(ctx, options, input.input, hooks);
+  const { runSync } = await import('../pipeline/sync-run.js');
+  return runSync(ctx, options, input.input, { inputComplete: input.complete });
 }
 
 /** The run's Context with the job's streams: no terminal (no bars, no prompts), the run's budget. */

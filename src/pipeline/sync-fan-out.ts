@@ -33,7 +33,7 @@ import {
   type AudienceMirror,
   type MirrorInput,
   type Staged,
-} from './sync-run.js';
+} from './audience-mirror.js';
 import { Tally } from './tally.js';
 import { openRunInputs } from './run-inputs.js';
 
