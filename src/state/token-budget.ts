@@ -31,6 +31,8 @@ export const CROSS_PROCESS_SLACK_MS = 2 * WINDOW_SLACK_MS;
 
 /** A share learned from Pinterest's answers holds this long without a fresh answer, then the full rate is back. */
 const SHARE_HOLDS_MS = 10_000;
+/** How often an unchanged share is written again (it lapses after SHARE_HOLDS_MS). */
+const SHARE_REFRESH_MS = 1_000;
 /** Grants kept for counting the server's one-second windows. */
 const GRANTS_KEPT_MS = 2_000;
 /**
@@ -57,6 +59,7 @@ export class TokenBudget {
   private readonly writePause: (untilMs: number) => void;
   private readonly writeShare: (share: number) => void;
   private readonly writeLateSend: (sentAt: number) => void;
+  private shareWritten = { share: NaN, at: -Infinity };
   private readonly countGrants: (from: number, to: number) => number;
   private readonly dropGrant: (near: number) => void;
 
@@ -161,9 +164,15 @@ export class TokenBudget {
     this.writeLateSend(sentAt);
   }
 
-  /** Slots per second the processes of this home take together, learned beside consumers elsewhere. */
+  /**
+   * Slots per second the processes of this home take together, learned beside consumers elsewhere.
+   * Written when it changes, else once a second to keep it fresh: not on every answer.
+   */
   learnShare(share: number): void {
+    const now = this.clock.now();
+    if (share === this.shareWritten.share && now - this.shareWritten.at < SHARE_REFRESH_MS) return;
     this.writeShare(share);
+    this.shareWritten = { share, at: now };
   }
 
   /** The grants of every process sharing the budget, as the SendLog their window shares count. */
