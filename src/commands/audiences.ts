@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { action, parseDuration, parseInteger, parseNumber } from './action.js';
 import { addInputOptions } from './input-flags.js';
-import type { PushOptions } from '../pipeline/run-options.js';
+import type { PushOptions } from '../runs/options.js';
 import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
@@ -166,7 +166,7 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
  */
 async function showPending(ctx: Context, client: PinterestClient, adAccountId: string, name: string, options: ShowOptions): Promise<boolean> {
   const { findPendingList } = await import('../pinterest/lookups.js');
-  const { whyListWaits } = await import('../pipeline/pending-audience.js');
+  const { whyListWaits } = await import('../audiences/pending-audience.js');
   const list = await findPendingList(client, adAccountId, name);
   if (!list) return false;
   const reason = whyListWaits(list) ?? `customer list ${list.id} looks ready: the next run creates the audience`;
@@ -302,7 +302,7 @@ async function refuseDuplicateName(client: PinterestClient, adAccountId: string,
 async function createOnList(ctx: Context, name: string, listId: string, options: CreateOptions): Promise<number> {
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   const client = await connect(ctx);
-  const { audienceNameLock } = await import('../pipeline/audience-target.js');
+  const { audienceNameLock } = await import('../audiences/target.js');
   const lock = await audienceNameLock(ctx, adAccountId, name)(true);
   try {
     await refuseDuplicateName(client, adAccountId, name);
@@ -330,7 +330,7 @@ async function createOnList(ctx: Context, name: string, listId: string, options:
 async function refusedOnList(error: unknown, list: CustomerList): Promise<unknown> {
   const { ApiError } = await import('../pinterest/errors.js');
   if (!(error instanceof ApiError) || error.kind !== 'bad_request') return error;
-  const { whyListWaits } = await import('../pipeline/pending-audience.js');
+  const { whyListWaits } = await import('../audiences/pending-audience.js');
   const why = whyListWaits(list) ?? `Pinterest answered: ${(error.apiMessage ?? error.message).replace(/\.$/, '')}`;
   return new UsageError(`Pinterest did not accept an audience on customer list ${list.id}: ${why}. Add users with \`pinsync push\`, or try again once the list is ready.`);
 }
@@ -349,7 +349,7 @@ async function createFromFile(ctx: Context, name: string, options: CreateOptions
       await client.close();
     }
   }
-  const { runPush } = await import('../pipeline/push-run.js');
+  const { runPush } = await import('../runs/push.js');
   const { from, actalikeOf: _actalikeOf, country: _country, percentage: _percentage, ...pushFlags } = options;
   const pushOptions: PushOptions = {
     progress: true,

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { ResolvedTokenProvider } from '../auth/token-provider.js';
-import type { ColumnPlan } from '../pipeline/columns.js';
+import type { ColumnPlan } from '../input/columns.js';
 import { action } from './action.js';
 
 interface DoctorOptions {
@@ -222,7 +222,7 @@ async function checkAudience(
 async function checkFile(ctx: Context, file: string, options: DoctorOptions, print: (line: CheckLine) => void): Promise<void> {
   try {
     const plan = await fileColumnPlan(ctx, file, options);
-    const { columnNames } = await import('../pipeline/columns.js');
+    const { columnNames } = await import('../input/columns.js');
     const used = Object.entries(columnNames(plan)).map(([kind, name]) => `"${name}" (${kind})`).join(', ') || 'none found in the first objects';
     print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}` });
   } catch (error) {
@@ -233,9 +233,9 @@ async function checkFile(ctx: Context, file: string, options: DoctorOptions, pri
 
 /** Reads just enough of the input to find its identifier columns, as push and sync read them. */
 async function fileColumnPlan(ctx: Context, file: string, options: DoctorOptions): Promise<ColumnPlan> {
-  const { openInput } = await import('../pipeline/source.js');
-  const { readColumnPlan } = await import('../pipeline/identified-rows.js');
-  const { parseDelimiter } = await import('../pipeline/settings.js');
+  const { openInput } = await import('../input/source.js');
+  const { readColumnPlan } = await import('../identify/identified-rows.js');
+  const { parseDelimiter } = await import('../runs/settings.js');
   const { emailColumn, maidColumn, idfaColumn } = options;
   const delimiter = parseDelimiter(options.delimiter);
   const source = await openInput(file, ctx.stdin, options.format);

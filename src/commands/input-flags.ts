@@ -1,7 +1,7 @@
 // The input, batching and report flags that push, sync and `audiences create --from` share.
 import { Option, type Command } from 'commander';
 import { parseDuration, parseInteger, parseNumber } from './action.js';
-import { MAX_BATCH_SIZE } from '../pipeline/settings.js';
+import { MAX_BATCH_SIZE } from '../runs/settings.js';
 
 /** Repeatable flag: each occurrence adds a file. */
 function collectFiles(file: string, earlier: string[] = []): string[] {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { action } from './action.js';
 import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
-import type { PushOptions } from '../pipeline/run-options.js';
+import type { PushOptions } from '../runs/options.js';
 
 export function registerPush(program: Command): void {
   const push = program
@@ -21,7 +21,7 @@ export function registerPush(program: Command): void {
     action<PushOptions>(async (ctx, options, file) => {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, !options.remove);
-      const { runPush } = await import('../pipeline/push-run.js');
+      const { runPush } = await import('../runs/push.js');
       return runPush(ctx, options, file);
     }),
   );

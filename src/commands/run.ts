@@ -1,6 +1,6 @@
 // `pinsync run <jobs.yaml> [JOB...]`: flags only; the run lives in src/jobs/jobs-run.ts.
 import type { Command } from 'commander';
-import type { RunCommandOptions } from '../jobs/jobs-run.js';
+import type { RunCommandOptions } from '../jobs/run-jobs-file.js';
 import { action } from './action.js';
 
 export function registerRun(program: Command): void {
@@ -15,7 +15,7 @@ export function registerRun(program: Command): void {
     .option('--no-progress', 'no progress lines from the jobs')
     .action(
       action<RunCommandOptions, [string, string[]]>(async (ctx, options, file, names) => {
-        const { runJobsFile } = await import('../jobs/jobs-run.js');
+        const { runJobsFile } = await import('../jobs/run-jobs-file.js');
         return runJobsFile(ctx, file, names, options);
       }),
     );

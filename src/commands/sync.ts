@@ -1,7 +1,7 @@
 // `pinsync sync <file|-> --audience X`: make the audience hold exactly the users in the file by
 // sending only the difference from the last sync. Flags only; the run lives in src/pipeline/sync-run.ts.
 import type { Command } from 'commander';
-import type { SyncOptions } from '../pipeline/run-options.js';
+import type { SyncOptions } from '../runs/options.js';
 import { action, parseNumber } from './action.js';
 import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
 
@@ -21,7 +21,7 @@ export function registerSync(program: Command): void {
     action<SyncOptions>(async (ctx, options, file) => {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, true);
-      const { runSync } = await import('../pipeline/sync-run.js');
+      const { runSync } = await import('../runs/sync.js');
       return runSync(ctx, options, file);
     }),
   );

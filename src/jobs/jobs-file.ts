@@ -6,7 +6,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { durationToMs } from '../duration.js';
-import type { PushOptions } from '../pipeline/run-options.js';
+import type { PushOptions } from '../runs/options.js';
 import { UsageError } from '../errors.js';
 import { jobsFileSchema, type JobEntry, type JobsFileEntry } from './jobs-schema.js';
 

@@ -1,6 +1,6 @@
 // The --rejects file: CSV `line,reason` for every not-synced or errored row, written as rows are
 // judged (buffered, flat memory) and put in place atomically when the run ends. Never the identifier itself.
-import type { RejectSink } from '../pipeline/tally.js';
+import type { RejectSink } from '../send/tally.js';
 import { OutputFile } from './output-file.js';
 
 const FLUSH_CHARS = 64 * 1024;

@@ -1,8 +1,8 @@
 // The run report of the contract ("The run report"): the object `--json` prints and `--report`
 // writes, built from the tally and the client's counters at the end of a run.
 import { UsageError } from '../errors.js';
-import type { StoppedBy } from '../pipeline/outcome.js';
-import type { TallyCounts } from '../pipeline/tally.js';
+import type { StoppedBy } from '../send/outcome.js';
+import type { TallyCounts } from '../send/tally.js';
 import { writeOutputFile } from './output-file.js';
 
 export type Operation = 'ADD' | 'REMOVE' | 'MIRROR';

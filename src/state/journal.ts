@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import type { BatchRange, JournalTarget, PushJournal } from '../pipeline/journal.js';
+import type { BatchRange, JournalTarget, PushJournal } from '../send/journal.js';
 import type { RunReport } from '../report/run-report.js';
 import { stateUnavailable } from './database.js';
 import { fingerprintFile, runKey } from './fingerprint.js';

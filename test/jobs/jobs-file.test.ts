@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PushOptions } from '../../src/pipeline/run-options.js';
-import type { SyncOptions } from '../../src/pipeline/run-options.js';
+import type { PushOptions } from '../../src/runs/options.js';
+import type { SyncOptions } from '../../src/runs/options.js';
 import { UsageError } from '../../src/errors.js';
 import { loadJobsFile } from '../../src/jobs/jobs-file.js';
 

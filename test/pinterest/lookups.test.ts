@@ -8,7 +8,7 @@ import type { Context } from '../../src/context.js';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { askForTargetIfMissing, resolveAdAccount } from '../../src/commands/choices.js';
 import { findAudience } from '../../src/pinterest/lookups.js';
-import { resolveAudienceTarget } from '../../src/pipeline/audience-target.js';
+import { resolveAudienceTarget } from '../../src/audiences/target.js';
 import type { Prompter } from '../../src/prompt.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome } from '../support/cli.js';

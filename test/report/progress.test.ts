@@ -2,7 +2,7 @@
 // bar does not sit at 100% while the upload is still going, and it never moves backwards.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Tally } from '../../src/pipeline/tally.js';
+import { Tally } from '../../src/send/tally.js';
 import { rowsDone, startProgress } from '../../src/report/progress.js';
 
 function enter(tally: Tally, rows: number): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRunReport } from '../../src/report/run-report.js';
 import { formatSummary } from '../../src/report/summary.js';
-import { Tally } from '../../src/pipeline/tally.js';
+import { Tally } from '../../src/send/tally.js';
 
 function reportOf(tally: Tally, dryRun = false) {
   return buildRunReport({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchRange } from '../../src/pipeline/journal.js';
+import type { BatchRange } from '../../src/send/journal.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startRunJournal, type RunJournalOptions } from '../../src/state/journal.js';
 import { openStateStore } from '../../src/state/store.js';

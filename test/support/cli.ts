@@ -1,6 +1,6 @@
 // Shared test helpers for end-to-end tests: run the BUILT CLI (`node dist/main.js`) as a user would.
 //
-//   import { runCli, makeHome } from '../support/cli.js';
+//   import { runCli, makeHome } from './cli.js';
 //   const home = makeHome();                                   // a fresh temp PINSYNC_HOME (removed at exit)
 //   const r = await runCli(['audiences', 'list', '--json'], {
 //     env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token },

@@ -1,0 +1,254 @@
+// Where push and sync send their batches: the customer list behind a CUSTOMER_LIST audience, found
+// by id or exact name (archived audiences never match), the list of an audience still waiting for
+// Pinterest (found by its name), or (with --create) created from the first batch, list first, then the
+// audience as soon as Pinterest accepts it (pending-audience.ts). Finding or creating either holds a
+// lock on the ad account and name, so two runs of one name end with one list and one audience.
+import type { Context } from '../context.js';
+import { missingFlag, NotFoundError, UsageError } from '../errors.js';
+import type { PinterestClient } from '../pinterest/client.js';
+import { findAudience, findPendingList, isArchived, knownAdAccount } from '../pinterest/lookups.js';
+import type { Audience } from '../pinterest/types.generated.js';
+import { clean } from '../report/table.js';
+import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
+import type { ListType } from '../input/columns.js';
+import { DEFAULT_AUDIENCE_WAIT_MS, PendingAudience, type HeldLock, type NameLock } from './pending-audience.js';
+import { markFatal, type UploadTarget } from '../send/upload.js';
+
+export interface AudienceTarget {
+  adAccountId: string;
+  audienceId?: string;
+  audienceName: string;
+  customerListId?: string;
+  /** The audience does not exist and --create was given: the first batch creates the list (or finds one another run made). */
+  toCreate: boolean;
+  /** A customer list of this name waits for its audience (an earlier run's audience was refused): it is reused. */
+  waitingList?: boolean;
+  /** Held while the list or the audience of this name is found or created. */
+  nameLock?: NameLock;
+  /** The audience still to create on the list, once the run writes to it. */
+  pendingAudience?: PendingAudience;
+}
+
+export interface TargetOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+}
+
+/** --create with a digits-only --audience: it reads as an id, so it cannot name the new audience. */
+const ID_IS_NO_NAME = 'A new audience needs a name, not an id: pass --audience "NAME" --create, or run `pinsync audiences list`.';
+/** How long a run waits for another one that holds the audience name (it creates a list or an audience). */
+const NAME_LOCK_WAIT_MS = 10 * 60_000;
+
+/**
+ * The ad account comes from --ad-account or the profile default: a command that may ask for it on a
+ * terminal has done so before the run (src/commands/choices.ts). A name with no live audience but a
+ * customer list waiting for one resumes that list, with or without --create: the audience was asked for.
+ */
+export async function resolveAudienceTarget(ctx: Context, client: PinterestClient, options: TargetOptions): Promise<AudienceTarget> {
+  const audienceName = options.audience.trim();
+  const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
+  if (!adAccountId) throw missingFlag('--ad-account', 'ad account');
+  const digitsOnly = /^\d+$/.test(audienceName);
+  let audience: Audience;
+  try {
+    audience = await findAudience(client, adAccountId, audienceName, options.create && digitsOnly ? ID_IS_NO_NAME : undefined);
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || digitsOnly) throw error;
+    const nameLock = audienceNameLock(ctx, adAccountId, audienceName);
+    const waiting = await findPendingList(client, adAccountId, audienceName);
+    if (waiting) return { adAccountId, audienceName, customerListId: waiting.id, toCreate: false, waitingList: true, nameLock };
+    if (options.create) return { adAccountId, audienceName, toCreate: true, nameLock };
+    throw error;
+  }
+  return { adAccountId, audienceId: audience.id, audienceName: audience.name ?? audienceName, customerListId: customerListOf(audience), toCreate: false };
+}
+
+function customerListOf(audience: Audience): string {
+  const type = audience.audience_type ?? (audience as { type?: string }).type;
+  const listId = audience.rule?.customer_list_id;
+  if (type !== 'CUSTOMER_LIST' || !listId) {
+    throw new UsageError(
+      `Audience "${audience.name ?? audience.id}" is a ${type ?? 'non-customer-list'} audience: only customer-list audiences can take users. Pick a CUSTOMER_LIST audience, or --create a new one under another name.`,
+    );
+  }
+  return listId;
+}
+
+/**
+ * The run lock (state/run-lock.ts) on one ad account's audience name, waited for (bounded) when asked.
+ * Without a usable PINSYNC_HOME there is nothing to share a lock through: the run goes on, warned.
+ */
+export function audienceNameLock(ctx: Context, adAccountId: string, audienceName: string): NameLock {
+  const key = `audience:${adAccountId}:${audienceName}`;
+  const shown = clean(audienceName);
+  let told = false;
+  return async (wait) => {
+    const until = ctx.now() + NAME_LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        return await acquireRunLock(ctx.paths.stateDir, key, `creating audience "${shown}"`);
+      } catch (error) {
+        if (!(error instanceof RunInProgressError)) return unlocked(ctx, shown, error);
+        if (!wait) return 'busy';
+        if (ctx.now() >= until || ctx.signal.aborted) throw error;
+        if (!told) ctx.info(`Another pinsync run is creating audience "${shown}": waiting for it, to use the same one.`);
+        told = true;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
+}
+
+function unlocked(ctx: Context, audienceName: string, error: unknown): HeldLock {
+  ctx.warn(
+    `Could not lock audience name "${audienceName}" (${(error as Error).message}): a second pinsync run of this name at the same time could make a second audience.`,
+  );
+  return { release() {} };
+}
+
+const noLock: NameLock = async () => ({ release() {} });
+
+export interface CustomerListTargetOptions {
+  operation: 'ADD' | 'REMOVE';
+  listType: ListType;
+  description?: string;
+  /** Per-call abort signal; push passes one that never fires so the first Ctrl-C lets writes finish. */
+  signal?: AbortSignal;
+  /** Ctrl-C: cuts the waits and tries of an audience still to create (never a write to the list). */
+  stop?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * PATCHes the list. Without one yet, the first batch finds the list another run made (under the name
+ * lock) or creates it with its records; every ADD batch acknowledged then gives a pending audience a try.
+ */
+export function customerListTarget(client: PinterestClient, target: AudienceTarget, options: CustomerListTargetOptions): UploadTarget {
+  let listFound: Promise<readonly string[] | undefined> | undefined;
+  const audience = options.operation === 'ADD' ? pendingAudienceOf(client, target, options) : undefined;
+  const patch = (records: readonly string[], deadline: number) =>
+    client.updateCustomerList(
+      target.adAccountId,
+      target.customerListId!,
+      { operation_type: options.operation, records: records.join(',') },
+      { deadline, signal: options.signal },
+    );
+  return {
+    send: async (records, deadline) => {
+      if (!target.customerListId || listFound) {
+        listFound ??= findOrCreateList(client, target, records, deadline, options).catch((error: unknown) => {
+          throw markFatal(error);
+        });
+        // The batch whose records created the list is delivered; every other one is a PATCH.
+        if ((await listFound) !== records) await patch(records, deadline);
+      } else {
+        await patch(records, deadline);
+      }
+      audience?.listWritten();
+    },
+  };
+}
+
+/** The audience still to create on the target's list (one per run, shared by sync's phases). */
+function pendingAudienceOf(
+  client: PinterestClient,
+  target: AudienceTarget,
+  options: Pick<CustomerListTargetOptions, 'description' | 'stop' | 'now'>,
+): PendingAudience | undefined {
+  if (target.audienceId !== undefined) return undefined;
+  target.pendingAudience ??= new PendingAudience(client, target, {
+    description: options.description,
+    lock: target.nameLock ?? noLock,
+    now: options.now ?? Date.now,
+    signal: options.stop,
+  });
+  return target.pendingAudience;
+}
+
+/** Returns the records the list was created with, or undefined when another run had made it. */
+async function findOrCreateList(
+  client: PinterestClient,
+  target: AudienceTarget,
+  records: readonly string[],
+  deadline: number,
+  options: CustomerListTargetOptions,
+): Promise<readonly string[] | undefined> {
+  const lock = await (target.nameLock ?? noLock)(true);
+  if (lock === 'busy') throw new Error('the audience name lock was busy'); // a waiting lock is never busy
+  try {
+    // Another run of this name may have made the list (or even the audience) while this one read its first rows.
+    const live = await liveAudience(client, target);
+    if (live) {
+      target.audienceId = live.id;
+      target.customerListId = customerListOf(live);
+      return undefined;
+    }
+    const waiting = await findPendingList(client, target.adAccountId, target.audienceName);
+    if (waiting) {
+      target.customerListId = waiting.id;
+      return undefined;
+    }
+    const list = await client.createCustomerList(
+      target.adAccountId,
+      { name: target.audienceName, records: records.join(','), list_type: options.listType },
+      { deadline, signal: options.signal },
+    );
+    target.customerListId = list.id;
+    return records;
+  } finally {
+    lock.release();
+  }
+}
+
+async function liveAudience(client: PinterestClient, target: AudienceTarget): Promise<Audience | undefined> {
+  for await (const audience of client.audiences(target.adAccountId)) {
+    if (audience.name === target.audienceName && !isArchived(audience)) return audience;
+  }
+  return undefined;
+}
+
+export interface SettleOptions {
+  /** --audience-wait: how long the end of the run waits for a list Pinterest says is still processing (default 2 min). */
+  waitMs?: number;
+  description?: string;
+  stop?: AbortSignal;
+  now?: () => number;
+  /** Told once when the end of the run waits for a list that is still processing (a line on stderr). */
+  tell?: (message: string) => void;
+}
+
+/**
+ * The end of a run: an audience still to create gets its last tries (bounded), or, when the run did not
+ * end normally, no more. A waiting list the run did not write to (nothing new to send) is tried too.
+ */
+export async function settleAudience(client: PinterestClient, target: AudienceTarget, ended: boolean, options: SettleOptions): Promise<void> {
+  if (!target.customerListId || target.audienceId !== undefined) return;
+  const pending = target.pendingAudience ?? (ended && target.waitingList ? pendingAudienceOf(client, target, options) : undefined);
+  if (!pending) return;
+  if (ended) await pending.settle(options.waitMs ?? DEFAULT_AUDIENCE_WAIT_MS, (message) => options.tell?.(clean(message)));
+  else pending.abandon();
+}
+
+/** The report's `audiencePending`: the list holds the users, the audience is not there yet. */
+export function audiencePending(target: { customerListId?: string; audienceId?: string }): boolean {
+  return target.customerListId !== undefined && target.audienceId === undefined;
+}
+
+/** The report's `audiencePending`, and `audiencePendingReason` when it is true. */
+export function audiencePendingKeys(target: AudienceTarget): { audiencePending: boolean; audiencePendingReason?: string | null } {
+  if (!audiencePending(target)) return { audiencePending: false };
+  return { audiencePending: true, audiencePendingReason: target.pendingAudience?.reason ?? null };
+}
+
+/** One sentence on why the audience waits and how it completes; undefined when it does not wait. */
+export function audiencePendingNote(target: AudienceTarget): string | undefined {
+  if (!audiencePending(target)) return undefined;
+  const name = clean(target.audienceName);
+  const why = target.pendingAudience?.reason ?? 'the run stopped before Pinterest was asked for it';
+  return (
+    `Audience "${name}" is not created yet: ${why}. The next push or sync of "${name}" adds to customer list ` +
+    `${target.customerListId} (it holds the users) and creates the audience, or run ` +
+    `\`pinsync audiences create "${name}" --list ${target.customerListId}\` once Pinterest accepts it.`
+  );
+}

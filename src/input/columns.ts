@@ -1,0 +1,168 @@
+// Picks the identifier columns: the ones named by --email-column/--maid-column/--idfa-column, else
+// the first header matching a known alias (case, spaces, dashes and underscores ignored). With
+// --audience-column, also the column naming each row's audience (read after the identifiers).
+import { UsageError } from '../errors.js';
+
+/** The kinds of identifier a column can hold. */
+export type IdentifierKind = 'email' | 'maid' | 'idfa';
+
+export type ListType = 'EMAIL' | 'MAID' | 'IDFA';
+
+export interface ColumnFlags {
+  emailColumn?: string;
+  maidColumn?: string;
+  idfaColumn?: string;
+  /** --audience-column: each row names its audience here (push/sync fan-out). */
+  audienceColumn?: string;
+}
+
+export interface IdentifierColumn {
+  kind: IdentifierKind;
+  /** Position in a CSV record (-1 for NDJSON, which looks fields up by name). */
+  index: number;
+  /** The header or key as written in the input. */
+  name: string;
+}
+
+export interface ColumnPlan {
+  columns: IdentifierColumn[];
+  listType: ListType;
+  /** With --audience-column: where each row's audience is; its value comes after the identifiers' (values[columns.length]). */
+  audience?: AudienceColumn;
+}
+
+export interface AudienceColumn {
+  /** Position in a CSV record (-1 for NDJSON, which follows the dotted path `name`). */
+  index: number;
+  name: string;
+}
+
+/** Header spellings (after aliasKey) taken for each kind, most preferred first. */
+export const aliases: Record<IdentifierKind, string[]> = {
+  email: ['email', 'emailaddress', 'mail', 'emails', 'useremail', 'customeremail', 'primaryemail', 'hashedemail', 'emailsha256', 'emailhash', 'sha256email'],
+  maid: ['maid', 'maids', 'gaid', 'aaid', 'adid', 'deviceid', 'mobileadid', 'mobileadvertisingid', 'advertisingid', 'googleadvertisingid', 'androidadvertisingid', 'androidid'],
+  idfa: ['idfa', 'idfas', 'iosadid', 'iosadvertisingid', 'appleidfa', 'appleadvertisingid'],
+};
+
+const kinds: IdentifierKind[] = ['email', 'maid', 'idfa'];
+
+export function aliasKey(header: string): string {
+  return header.trim().toLowerCase().replace(/[\s_\-.]+/g, '');
+}
+
+/** Resolves the plan from the header names; throws a usage error naming the columns it saw. */
+export function planColumns(headers: readonly string[], flags: ColumnFlags, byName = false): ColumnPlan {
+  const named = namedColumns(flags);
+  const anyNamed = kinds.some((kind) => named[kind] !== undefined);
+  const columns: IdentifierColumn[] = [];
+  for (const kind of kinds) {
+    const index = anyNamed ? findNamed(headers, kind, named[kind]) : findAlias(headers, kind, columns);
+    if (anyNamed && named[kind] !== undefined && index === -1) {
+      throw new UsageError(`No column "${named[kind]}" in the input (columns seen: ${listColumns(headers)}).`);
+    }
+    if (index !== -1) columns.push({ kind, index: byName ? -1 : index, name: headers[index]! });
+  }
+  if (columns.length === 0) {
+    throw new UsageError(
+      `No identifier column found (columns seen: ${listColumns(headers)}). Name one with --email-column, --maid-column or --idfa-column.`,
+    );
+  }
+  const plan: ColumnPlan = { columns, listType: listTypeOf(columns) };
+  if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName);
+  return plan;
+}
+
+/** The --audience-column header: exact, else ignoring case; a missing one is a usage error. */
+function audienceColumnOf(headers: readonly string[], name: string, byName: boolean): AudienceColumn {
+  const index = findNamed(headers, 'audience', name);
+  if (index === -1) throw new UsageError(`No column "${name.trim()}" in the input for --audience-column (columns seen: ${listColumns(headers)}).`);
+  return { index: byName ? -1 : index, name: headers[index]!.trim() };
+}
+
+export function namedColumns(flags: ColumnFlags): Record<IdentifierKind, string | undefined> {
+  return { email: flags.emailColumn, maid: flags.maidColumn, idfa: flags.idfaColumn };
+}
+
+function findNamed(headers: readonly string[], kind: IdentifierKind | 'audience', name: string | undefined): number {
+  if (name === undefined) return -1;
+  const wanted = name.trim();
+  const exact = positionsOf(headers, (h) => h.trim() === wanted);
+  const matches = exact.length > 0 ? exact : positionsOf(headers, (h) => h.trim().toLowerCase() === wanted.toLowerCase());
+  if (matches.length > 1) {
+    throw new UsageError(`${describeTwins(headers, matches)} both match --${kind}-column "${wanted}": rename one in the header so pinsync knows which to read.`);
+  }
+  return matches.length === 1 ? matches[0]! : -1;
+}
+
+/** The first alias (in order of preference) some header carries; two headers with that name are ambiguous. */
+function findAlias(headers: readonly string[], kind: IdentifierKind, taken: IdentifierColumn[]): number {
+  for (const alias of aliases[kind]) {
+    const matches = positionsOf(headers, (h, i) => aliasKey(h) === alias && !taken.some((c) => c.index === i));
+    if (matches.length > 1) {
+      throw new UsageError(`${describeTwins(headers, matches)} could both be the ${kind} column: name the one to use with --${kind}-column.`);
+    }
+    if (matches.length === 1) return matches[0]!;
+  }
+  return -1;
+}
+
+function positionsOf(headers: readonly string[], test: (header: string, index: number) => boolean): number[] {
+  const positions: number[] = [];
+  headers.forEach((h, i) => test(h, i) && positions.push(i));
+  return positions;
+}
+
+function describeTwins(headers: readonly string[], positions: number[]): string {
+  const [a, b] = positions.map((i) => `${i + 1} (${JSON.stringify(headers[i]!.trim())})`);
+  return `Columns ${a} and ${b}`;
+}
+
+/** The columns read, by kind, for reports (an NDJSON kind no object held has no name and is left out). */
+export function columnNames(plan: ColumnPlan | undefined): Record<string, string> {
+  const found = (plan?.columns ?? []).filter((c) => c.name.trim().length > 0);
+  return Object.fromEntries(found.map((c) => [c.kind, c.name.trim()]));
+}
+
+export function listTypeOf(columns: readonly { kind: IdentifierKind }[]): ListType {
+  if (columns.some((c) => c.kind === 'email')) return 'EMAIL';
+  if (columns.some((c) => c.kind === 'maid')) return 'MAID';
+  return 'IDFA';
+}
+
+/** Header names for a message: only cells that look like column names; the rest may be a user's data. */
+export function listColumns(headers: readonly string[]): string {
+  if (headers.length === 0) return 'none';
+  const shown = headers.slice(0, 20).filter(looksLikeColumnName).map((h) => JSON.stringify(h.trim().slice(0, 60)));
+  const hidden = headers.length - shown.length - Math.max(0, headers.length - 20);
+  const parts = [...shown];
+  if (hidden > 0) parts.push(`plus ${hidden} not shown as they look like values, not names: is the header row missing?`);
+  if (headers.length > 20) parts.push(`and ${headers.length - 20} more`);
+  return parts.join(', ');
+}
+
+/** Words column names are made of; a cell of other words ("Jane", "Doe") may be a person's data. */
+const nameWords = new Set(
+  ('id key uid uuid user users customer customers client contact member account person profile subscriber lead ' +
+    'name names first last middle full given family sur surname display nick nickname title ' +
+    'email emails mail address addr street city town state region province country zip postal postcode code ' +
+    'phone mobile cell tel telephone fax number num no nr ' +
+    'birth birthday birthdate dob date day month year time created updated modified deleted signup joined at on ' +
+    'age gender sex language locale lang timezone tz currency ' +
+    'status type kind segment list group tag tags source channel campaign consent optin optout opt in out subscribed ' +
+    'value score total amount count price revenue orders order purchase seen ' +
+    'hashed hash sha sha256 md5 sha1 device ad ads advertising mobile maid gaid aaid adid idfa idfv ios android google apple ' +
+    'external internal crm company organisation organization org job role website url notes note comment comments')
+    .split(' '),
+);
+
+function looksLikeColumnName(cell: string): boolean {
+  const trimmed = cell.trim();
+  if (trimmed.length === 0 || trimmed.length > 60) return false;
+  if (Object.values(aliases).some((list) => list.includes(aliasKey(trimmed)))) return true;
+  const words = trimmed
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[\s_\-.:#/()]+/)
+    .filter((w) => w.length > 0);
+  return words.some((w) => nameWords.has(w)) && words.every((w) => nameWords.has(w) || /^\d{1,2}$/.test(w));
+}

@@ -1,0 +1,66 @@
+// What a push or sync run is asked to do: the option types the commands fill from their flags and
+// the runs read. They live beside the runs so that types flow down from commands/ to pipeline/.
+import type { PushJournal } from '../send/journal.js';
+
+/** Input, batching and report flags shared by push, sync and `audiences create --from`. */
+export interface InputOptions {
+  format?: 'csv' | 'ndjson';
+  delimiter?: string;
+  emailColumn?: string;
+  maidColumn?: string;
+  idfaColumn?: string;
+  /** push/sync --audience-column: each row names its audience there (instead of --audience). */
+  audienceColumn?: string;
+  /** --exclude FILE (repeatable): users who must never be uploaded. */
+  exclude?: string[];
+  batchSize?: number;
+  /** Seconds. */
+  flushInterval?: number;
+  rate?: number;
+  /** Milliseconds. */
+  retryFor?: number;
+  /** Milliseconds: how long the end of a --create run waits for Pinterest to accept the new audience. */
+  audienceWait?: number;
+  restart?: boolean;
+  /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
+  allowMissingIdentifiers?: boolean;
+  report?: string;
+  rejects?: string;
+  json?: boolean;
+  /** false with --no-progress. */
+  progress?: boolean;
+}
+
+export interface PushOptions extends InputOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+  remove?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+  /** Audience description when --create makes one (audiences create --from). */
+  description?: string;
+}
+
+/** Hooks for commands that reuse push (`audiences create --from`). */
+export interface PushHooks {
+  command?: string;
+  /** A journal of the caller's own (tests, sync); by default push opens the durable one. */
+  journal?: PushJournal;
+}
+
+/** Hooks for callers that feed a sync (`pinsync run`'s command jobs). */
+export interface SyncHooks {
+  /** Whether the input was whole (its command exited 0): removals wait for it, and none is sent when false. */
+  inputComplete?: Promise<boolean>;
+}
+
+export interface SyncOptions extends InputOptions {
+  audience: string;
+  adAccount?: string;
+  create?: boolean;
+  maxRemove: number;
+  /** Lifts only --max-remove: the wrong-mapping guard needs allowMissingIdentifiers. */
+  force?: boolean;
+  dryRun?: boolean;
+}

@@ -1,0 +1,61 @@
+// How a push or sync run ended, in the forms the outside sees: the report's `stoppedBy`, the outcome
+// name stored in the run history, and the process exit code. All three are read off the run's end here.
+import { ExitCode, PinsyncError } from '../errors.js';
+import type { StopReason } from '../identify/identified-rows.js';
+
+export type { StopReason };
+
+export interface RunEnd {
+  stop: StopReason;
+  /** The error that stopped the run, when stop is 'fatal' (revoked token, deleted list, internal) or 'input'. */
+  fatal: unknown;
+}
+
+/**
+ * The contract's `stoppedBy`, plus "internal": the run was stopped by something that is neither the
+ * user, the input nor one of Pinterest's answers below — a pinsync bug (exit 1), pinsync's own state
+ * failing mid-run (busy or full PINSYNC_HOME, exit 2), or creating the audience failing for another
+ * reason after its retries (the error's own exit code).
+ */
+export type StoppedBy = 'end' | 'interrupted' | 'input' | 'quota' | 'spam' | 'auth' | 'not_found' | 'internal';
+
+/** The stopping error's kind, by name: ApiError kinds 'quota' and 'spam' may be newer than this code. */
+const STOPPED_BY_KIND: Record<string, StoppedBy> = {
+  auth: 'auth',
+  permission: 'auth',
+  not_found: 'not_found',
+  quota: 'quota',
+  spam: 'spam',
+};
+
+export function stoppedBy(end: RunEnd): StoppedBy {
+  if (end.stop !== 'fatal') return end.stop;
+  const kind = (end.fatal as { kind?: unknown } | undefined)?.kind;
+  return (typeof kind === 'string' && STOPPED_BY_KIND[kind]) || 'internal';
+}
+
+const OUTCOME_NAMES: Record<StoppedBy, string> = {
+  end: 'completed',
+  interrupted: 'interrupted',
+  input: 'input_error',
+  quota: 'quota_exhausted',
+  spam: 'spam_rejected',
+  auth: 'token_rejected',
+  not_found: 'list_not_found',
+  internal: 'failed',
+};
+
+/** The run history's outcome: 'completed', 'interrupted', 'token_rejected' … or 'failed' (no end: the run threw). */
+export function outcomeName(end: RunEnd | undefined): string {
+  return end ? OUTCOME_NAMES[stoppedBy(end)] : 'failed';
+}
+
+/** 130 interrupted, 2 input, 3 quota or spam (the rows not sent stay pending), the fatal error's own code, 3 when rows errored, else 0. */
+export function exitCodeOf(end: RunEnd, errored: number): number {
+  const by = stoppedBy(end);
+  if (by === 'interrupted') return ExitCode.interrupted;
+  if (by === 'input') return ExitCode.usage;
+  if (by === 'quota' || by === 'spam') return ExitCode.partial;
+  if (by !== 'end') return end.fatal instanceof PinsyncError ? end.fatal.exitCode : ExitCode.internal;
+  return errored > 0 ? ExitCode.partial : ExitCode.ok;
+}
