@@ -39,25 +39,47 @@ export interface Context {
   debugLog(message: string): void;
 }
 
-export interface ContextOptions {
-  profile?: string;
-  debug?: boolean;
-  signal?: AbortSignal;
+/** The outside world one program run gets: the process's, or pipes in tests (src/program.ts). */
+export interface ProgramIO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: Env;
+  /** Aborted by the first SIGINT or SIGTERM. */
+  signal: AbortSignal;
 }
 
-export function createContext(options: ContextOptions = {}): Context {
-  const env = process.env;
-  const stdinIsTTY = Boolean(process.stdin.isTTY);
-  const stderrIsTTY = Boolean(process.stderr.isTTY);
-  const debug = Boolean(options.debug);
-  const paths = resolvePaths(env);
-  const stderr = process.stderr;
+export function processIO(signal: AbortSignal): ProgramIO {
   return {
     stdin: process.stdin,
     stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env: process.env,
+    signal,
+  };
+}
+
+export interface ContextOptions {
+  profile?: string;
+  debug?: boolean;
+}
+
+export function createContext(io: ProgramIO, options: ContextOptions = {}): Context {
+  const { env, stdinIsTTY, stderrIsTTY, stderr } = io;
+  const debug = Boolean(options.debug);
+  const paths = resolvePaths(env);
+  return {
+    stdin: io.stdin,
+    stdout: io.stdout,
     stderr,
     stdinIsTTY,
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stdoutIsTTY: io.stdoutIsTTY,
     stderrIsTTY,
     env,
     profile: options.profile || env.PINSYNC_PROFILE || 'default',
@@ -66,8 +88,8 @@ export function createContext(options: ContextOptions = {}): Context {
     canPrompt: stdinIsTTY && stderrIsTTY,
     paths,
     config: new ConfigStore(paths.configFile),
-    prompter: inquirerPrompter(process.stdin, stderr),
-    signal: options.signal ?? new AbortController().signal,
+    prompter: inquirerPrompter(io.stdin, stderr),
+    signal: io.signal,
     now: () => Date.now(),
     warn: (message) => stderr.write(`warning: ${redact(message)}\n`),
     info: (message) => stderr.write(`${redact(message)}\n`),

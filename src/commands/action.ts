@@ -1,19 +1,35 @@
-// Glue between commander and a command's run function: builds the Context from the global flags,
-// runs, and turns the returned number into process.exitCode. Errors propagate to main.ts.
+// Glue between commander and a command's run function: builds the Context from the program's IO and
+// the global flags, runs, and keeps the returned exit code for program.ts. Errors propagate to it.
 import { InvalidArgumentError, type Command } from 'commander';
-import { createContext, type Context } from '../context.js';
+import { createContext, type Context, type ProgramIO } from '../context.js';
 import { durationToMs } from '../duration.js';
 
-let sharedSignal: AbortSignal | undefined;
+/** One program run: the IO its commands get and the exit code their action returned. */
+export interface ProgramRun {
+  io: ProgramIO;
+  exitCode: number;
+}
 
-/** main.ts hands over the signal that the first Ctrl-C aborts. */
-export function setInterruptSignal(signal: AbortSignal): void {
-  sharedSignal = signal;
+const runs = new WeakMap<Command, ProgramRun>();
+
+/** program.ts ties the program to its IO before parsing. */
+export function bindProgramIO(program: Command, io: ProgramIO): ProgramRun {
+  const run: ProgramRun = { io, exitCode: 0 };
+  runs.set(program, run);
+  return run;
+}
+
+function programRun(command: Command): ProgramRun {
+  let root = command;
+  while (root.parent) root = root.parent;
+  const run = runs.get(root);
+  if (!run) throw new Error('pinsync: a command ran outside runProgram()');
+  return run;
 }
 
 export function contextFor(command: Command): Context {
   const globals = command.optsWithGlobals() as { profile?: string; debug?: boolean };
-  return createContext({ profile: globals.profile, debug: globals.debug, signal: sharedSignal });
+  return createContext(programRun(command).io, { profile: globals.profile, debug: globals.debug });
 }
 
 /**
@@ -28,7 +44,7 @@ export function action<O, A extends unknown[] = string[]>(
     const options = command.opts() as O;
     const args = params.slice(0, -2) as A;
     const code = await run(contextFor(command), options, ...args);
-    process.exitCode = code ?? 0;
+    programRun(command).exitCode = code ?? 0;
   };
 }
 

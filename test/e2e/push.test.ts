@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { parseJsonOutput, runCli } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { runInProcess as runCli } from '../support/in-process.js';
 import { arrangeAudience, countsAddUp, listWrites, recordsOf, sha256, workDir, writeFile } from './push-helpers.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
 

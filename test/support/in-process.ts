@@ -1,0 +1,81 @@
+// Runs a pinsync command line in THIS process (gh's `runCommand` with IOStreams.Test()): the built
+// program (dist/program.js, so worker threads load as in the CLI) gets pipes for stdin, stdout and
+// stderr, the same environment `runCli` gives a child, and a stop signal the test may abort (what the
+// first SIGINT/SIGTERM does). Same result shape as runCli, without a process per call. Spawn the CLI
+// (support/cli.ts) only for what needs a process: signals, pipes closed under it, a pty, the keychain.
+//
+//   const r = await runInProcess(['push', file, '--audience', 'X', '--json'], { env: sandboxEnv(sandbox) });
+//   r.code, r.stdout, r.stderr, r.home
+//   const run = startInProcess([...]); …; run.stop(); const r = await run.result;   // Ctrl-C mid-run
+import path from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import type { runProgram as RunProgram } from '../../src/program.js';
+import { cliEnv, makeHome, repoRoot, type CliResult, type RunCliOptions } from './cli.js';
+
+export interface InProcessRun {
+  /** Aborts the run's stop signal, as the first Ctrl-C or SIGTERM does. */
+  stop(): void;
+  /** What the run printed so far (for waiting on a line before stopping it). */
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly result: Promise<CliResult>;
+}
+
+let program: Promise<{ runProgram: typeof RunProgram }> | undefined;
+
+function loadProgram(): Promise<{ runProgram: typeof RunProgram }> {
+  program ??= import(pathToFileURL(path.join(repoRoot, 'dist', 'program.js')).href) as Promise<{ runProgram: typeof RunProgram }>;
+  return program;
+}
+
+export function runInProcess(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  return startInProcess(args, options).result;
+}
+
+export function startInProcess(args: string[], options: RunCliOptions = {}): InProcessRun {
+  const home = options.home ?? makeHome();
+  const stdout = new Collected();
+  const stderr = new Collected();
+  const stdin = new PassThrough();
+  if (options.input !== undefined) stdin.end(options.input);
+  else stdin.end();
+  const controller = new AbortController();
+  const started = Date.now();
+  const result = (async (): Promise<CliResult> => {
+    const { runProgram } = await loadProgram();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs ?? 30_000);
+    const cwd = process.cwd();
+    if (options.cwd) process.chdir(options.cwd);
+    try {
+      const code = await runProgram(['node', 'pinsync', ...args], {
+        stdin,
+        stdout,
+        stderr,
+        stdinIsTTY: false,
+        stdoutIsTTY: false,
+        stderrIsTTY: false,
+        env: cliEnv(home, options.env),
+        signal: controller.signal,
+      });
+      return { code: timedOut ? null : code, signal: null, stdout: stdout.text, stderr: stderr.text, home, durationMs: Date.now() - started };
+    } finally {
+      clearTimeout(timer);
+      if (options.cwd) process.chdir(cwd);
+    }
+  })();
+  return { stop: () => controller.abort(), stdout: () => stdout.text, stderr: () => stderr.text, result };
+}
+
+class Collected extends Writable {
+  text = '';
+
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += String(chunk);
+    done();
+  }
+}
