@@ -1,51 +1,35 @@
-// From a command's Context to a ready PinterestClient: resolves the tokens (auth), the API base and
-// the limits (a run's writes share the token's budget: write-budget.ts), and turns the client's
-// events into --debug lines and a "retrying" note.
-import type { Context } from './context.js';
+// How a Context makes its API clients (the Context's connect, connectInteractive, clientWithTokens):
+// resolves the tokens (auth), the API base and the limits (a run's writes share the token's budget:
+// write-budget.ts), and turns the client's events into --debug lines and a "retrying" note.
+import type { ConnectOptions, Context, Connectors } from './context.js';
 import { resolveTokenProvider } from './auth/token-provider.js';
 import { apiBaseFrom } from './pinterest/api-base.js';
 import { PinterestClient, type ClientEvent } from './pinterest/client.js';
 import type { TokenProvider } from './pinterest/tokens.js';
-import { openWriteBudget, type Limiter, type WriteBudget } from './write-budget.js';
-
-export interface ConnectOptions {
-  /** ads_write requests per second (push --rate). */
-  writeRate?: number;
-  /** ms one call keeps retrying (push --retry-for). */
-  retryFor?: number;
-  timeoutMs?: number;
-  /** Progress hook (retries, rate limits); --debug request lines are added here anyway. */
-  onEvent?: (event: ClientEvent) => void;
-  /** Slots to take turns on instead of the client's own spacing at writeRate. */
-  limiter?: Limiter;
-}
+import { openWriteBudget, type Limiter } from './write-budget.js';
 
 /** Commands a person waits on give up on an unreachable API after a minute, not 13 hours. */
 export const INTERACTIVE_RETRY_MS = 60_000;
 export const INTERACTIVE_TIMEOUT_MS = 30_000;
 
+export const connectorsFor: Connectors = (ctx) => ({
+  connect: (options) => connectClient(ctx, options),
+  connectInteractive: () => connectInteractive(ctx),
+  clientWithTokens: async (tokens) => clientWithTokens(ctx, tokens, interactive(ctx)),
+});
+
 /**
- * A client for a run (push, sync): its writes take turns in the token's budget, the run's own
- * (ctx.writeBudget, one per `pinsync run`) or else one opened for this client on PINSYNC_HOME.
+ * A client for a run (push, sync): its writes take turns in the token's budget, the given one (one
+ * per `pinsync run`) or else one opened for this client on PINSYNC_HOME.
  */
-export async function connectClient(ctx: Context, options: ConnectOptions = {}): Promise<PinterestClient> {
+async function connectClient(ctx: Context, options: ConnectOptions = {}): Promise<PinterestClient> {
   apiBaseFrom(ctx.env); // a refused base fails before resolving the tokens can send a refresh token there
   const tokens = await resolveTokenProvider(ctx);
-  if (options.limiter) return clientWithTokens(ctx, tokens, options);
-  if (ctx.writeBudget) return clientWithTokens(ctx, tokens, { ...options, limiter: ctx.writeBudget.lane() });
+  if (options.budget) return clientWithTokens(ctx, tokens, options, options.budget.lane());
   const budget = await openWriteBudget(ctx.paths.stateDir, options.writeRate, ctx.debugLog);
-  return closingBudgetToo(clientWithTokens(ctx, tokens, { ...options, limiter: budget.lane() }), budget);
-}
-
-/** A client for a listing or look-up command (accounts, audiences, status, login): a few calls, its own spacing. */
-export async function connectInteractive(ctx: Context): Promise<PinterestClient> {
-  apiBaseFrom(ctx.env);
-  return clientWithTokens(ctx, await resolveTokenProvider(ctx), interactive(ctx));
-}
-
-/** The budget opened for one client lives as long as the client. */
-function closingBudgetToo(client: PinterestClient, budget: WriteBudget): PinterestClient {
+  const client = clientWithTokens(ctx, tokens, options, budget.lane());
   const closeClient = client.close.bind(client);
+  // The budget opened for one client lives as long as the client.
   client.close = async () => {
     try {
       await closeClient();
@@ -56,13 +40,18 @@ function closingBudgetToo(client: PinterestClient, budget: WriteBudget): Pintere
   return client;
 }
 
-/** A client for tokens the caller already holds (login's fresh ones), with the interactive limits by default. */
-export function clientWithTokens(ctx: Context, tokens: TokenProvider, options: ConnectOptions = interactive(ctx)): PinterestClient {
+/** A client for a listing or look-up command (accounts, audiences, status, login): a few calls, its own spacing. */
+async function connectInteractive(ctx: Context): Promise<PinterestClient> {
+  apiBaseFrom(ctx.env);
+  return clientWithTokens(ctx, await resolveTokenProvider(ctx), interactive(ctx));
+}
+
+function clientWithTokens(ctx: Context, tokens: TokenProvider, options: ConnectOptions, limiter?: Limiter): PinterestClient {
   return new PinterestClient({
     apiBase: apiBaseFrom(ctx.env),
     tokens,
     writeRate: options.writeRate,
-    limiter: options.limiter,
+    limiter,
     retryFor: options.retryFor,
     timeoutMs: options.timeoutMs,
     env: ctx.env,

@@ -1,8 +1,11 @@
-// The one object every command gets: streams, environment, clock, paths, config, prompter, abort signal.
+// The one object every command gets: streams, environment, clock, paths, config, prompter, abort signal,
+// and the factory of API clients (gh's f.HttpClient(): nothing connects until a run asks).
 // Nothing below src/commands reads process.env or writes process.stdout directly.
 import type { Readable, Writable } from 'node:stream';
 import { ConfigStore } from './config.js';
 import { resolvePaths, type PinsyncPaths } from './paths.js';
+import type { ClientEvent, PinterestClient } from './pinterest/client.js';
+import type { TokenProvider } from './pinterest/tokens.js';
 import { inquirerPrompter, type Prompter } from './prompt.js';
 import { redact } from './redact.js';
 import type { WriteBudget } from './write-budget.js';
@@ -28,8 +31,12 @@ export interface Context {
   prompter: Prompter;
   /** Aborted on the first Ctrl-C: stop reading, let in-flight work settle, record, exit 130. */
   signal: AbortSignal;
-  /** The write budget runs share (`pinsync run`: one for all its jobs); absent, each run opens its own. */
-  writeBudget?: WriteBudget;
+  /** A client for a run (push, sync): its writes take turns in the token's write budget. */
+  connect(options?: ConnectOptions): Promise<PinterestClient>;
+  /** A client for a listing or look-up command (accounts, audiences, status): a few calls, a minute of retries. */
+  connectInteractive(): Promise<PinterestClient>;
+  /** A client for tokens the caller already holds (login's fresh ones), with the interactive limits. */
+  clientWithTokens(tokens: TokenProvider): Promise<PinterestClient>;
   now(): number;
   /** One line on stderr, prefixed, redacted. */
   warn(message: string): void;
@@ -65,16 +72,34 @@ export function processIO(signal: AbortSignal): ProgramIO {
   };
 }
 
+export interface ConnectOptions {
+  /** ads_write requests per second (push --rate). */
+  writeRate?: number;
+  /** ms one call keeps retrying (push --retry-for). */
+  retryFor?: number;
+  timeoutMs?: number;
+  /** Progress hook (retries, rate limits); --debug request lines are added anyway. */
+  onEvent?: (event: ClientEvent) => void;
+  /** The budget to take turns in (`pinsync run`: one for all its jobs); absent, the client opens its own. */
+  budget?: WriteBudget;
+}
+
+type ConnectorKey = 'connect' | 'connectInteractive' | 'clientWithTokens';
+/** A Context before it can make clients. */
+export type ContextBase = Omit<Context, ConnectorKey>;
+/** How a Context makes its clients (src/connect.ts: connectorsFor); they read the rest of the Context they complete. */
+export type Connectors = (ctx: Context) => Pick<Context, ConnectorKey>;
+
 export interface ContextOptions {
   profile?: string;
   debug?: boolean;
 }
 
-export function createContext(io: ProgramIO, options: ContextOptions = {}): Context {
+export function createContext(io: ProgramIO, options: ContextOptions, connectors: Connectors): Context {
   const { env, stdinIsTTY, stderrIsTTY, stderr } = io;
   const debug = Boolean(options.debug);
   const paths = resolvePaths(env);
-  return {
+  const base: ContextBase = {
     stdin: io.stdin,
     stdout: io.stdout,
     stderr,
@@ -97,6 +122,8 @@ export function createContext(io: ProgramIO, options: ContextOptions = {}): Cont
       if (debug) stderr.write(`debug: ${redact(message)}\n`);
     },
   };
+  const ctx = base as Context; // completed by its connectors, which only use it when called
+  return Object.assign(ctx, connectors(ctx));
 }
 
 /**

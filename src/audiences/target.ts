@@ -4,10 +4,10 @@
 // audience as soon as Pinterest accepts it (pending-audience.ts). Finding or creating either holds a
 // lock on the ad account and name, so two runs of one name end with one list and one audience.
 import type { Context } from '../context.js';
-import { missingFlag, NotFoundError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
-import { findAudience, findPendingList, isArchived, knownAdAccount } from '../pinterest/lookups.js';
 import type { Audience } from '../pinterest/types.generated.js';
+import { findPendingList, isArchived, type AudienceDirectory } from './directory.js';
 import { clean } from '../report/table.js';
 import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
 import type { ListType } from '../input/columns.js';
@@ -30,8 +30,8 @@ export interface AudienceTarget {
 }
 
 export interface TargetOptions {
+  /** An audience id or exact name. */
   audience: string;
-  adAccount?: string;
   create?: boolean;
 }
 
@@ -41,22 +41,21 @@ const ID_IS_NO_NAME = 'A new audience needs a name, not an id: pass --audience "
 const NAME_LOCK_WAIT_MS = 10 * 60_000;
 
 /**
- * The ad account comes from --ad-account or the profile default: a command that may ask for it on a
- * terminal has done so before the run (src/commands/choices.ts). A name with no live audience but a
- * customer list waiting for one resumes that list, with or without --create: the audience was asked for.
+ * The audience a run writes to, looked up in the run's directory of the ad account. A name with no
+ * live audience but a customer list waiting for one resumes that list, with or without --create: the
+ * audience was asked for.
  */
-export async function resolveAudienceTarget(ctx: Context, client: PinterestClient, options: TargetOptions): Promise<AudienceTarget> {
+export async function resolveAudienceTarget(ctx: Context, directory: AudienceDirectory, options: TargetOptions): Promise<AudienceTarget> {
   const audienceName = options.audience.trim();
-  const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
-  if (!adAccountId) throw missingFlag('--ad-account', 'ad account');
+  const { adAccountId } = directory;
   const digitsOnly = /^\d+$/.test(audienceName);
   let audience: Audience;
   try {
-    audience = await findAudience(client, adAccountId, audienceName, options.create && digitsOnly ? ID_IS_NO_NAME : undefined);
+    audience = await directory.find(audienceName, options.create && digitsOnly ? { notFoundHint: ID_IS_NO_NAME } : {});
   } catch (error) {
     if (!(error instanceof NotFoundError) || digitsOnly) throw error;
     const nameLock = audienceNameLock(ctx, adAccountId, audienceName);
-    const waiting = await findPendingList(client, adAccountId, audienceName);
+    const waiting = await directory.pendingList(audienceName);
     if (waiting) return { adAccountId, audienceName, customerListId: waiting.id, toCreate: false, waitingList: true, nameLock };
     if (options.create) return { adAccountId, audienceName, toCreate: true, nameLock };
     throw error;

@@ -10,8 +10,7 @@ export interface UserSummary {
 }
 
 export async function withClient<T>(ctx: Context, tokens: TokenProvider, run: (client: PinterestClient) => Promise<T>): Promise<T> {
-  const { clientWithTokens } = await import('../connect.js');
-  const client = clientWithTokens(ctx, tokens);
+  const client = await ctx.clientWithTokens(tokens);
   try {
     return await run(client);
   } finally {

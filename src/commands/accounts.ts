@@ -22,10 +22,9 @@ export function registerAccounts(program: Command): void {
 }
 
 export async function runAccountsList(ctx: Context, options: { json?: boolean }): Promise<number> {
-  const { connectInteractive } = await import('../connect.js');
   const { NO_AD_ACCOUNTS } = await import('./choices.js');
   const { collect } = await import('../pinterest/pages.js');
-  const client = await connectInteractive(ctx);
+  const client = await ctx.connectInteractive();
   try {
     const accounts = await collect(client.adAccounts());
     if (options.json) {
@@ -65,13 +64,12 @@ async function printAccountsTable(ctx: Context, accounts: AdAccount[], defaultId
 }
 
 export async function runAccountsUse(ctx: Context, _options: unknown, adAccountId: string | undefined): Promise<number> {
-  const { connectInteractive } = await import('../connect.js');
   const { validAdAccountId } = await import('../pinterest/lookups.js');
   const given = adAccountId?.trim();
   if (!given && !ctx.canPrompt) {
     throw new UsageError('No ad account given: pass its id, e.g. `pinsync accounts use 549755885175` (no terminal to ask on; `pinsync accounts list` shows them).');
   }
-  const client = await connectInteractive(ctx);
+  const client = await ctx.connectInteractive();
   try {
     const id = given ? validAdAccountId(given) : await pickAdAccount(ctx, client);
     const account = await client.adAccount(id);

@@ -1,8 +1,9 @@
 // Glue between commander and a command's run function: builds the Context from the program's IO and
 // the global flags, runs, and keeps the returned exit code for program.ts. Errors propagate to it.
 import { InvalidArgumentError, type Command } from 'commander';
-import { createContext, type Context, type ProgramIO } from '../context.js';
+import { createContext, type Connectors, type Context, type ProgramIO } from '../context.js';
 import { durationToMs } from '../duration.js';
+import type { RunResult } from '../report/run-report.js';
 
 /** One program run: the IO its commands get and the exit code their action returned. */
 export interface ProgramRun {
@@ -29,7 +30,24 @@ function programRun(command: Command): ProgramRun {
 
 export function contextFor(command: Command): Context {
   const globals = command.optsWithGlobals() as { profile?: string; debug?: boolean };
-  return createContext(programRun(command).io, { profile: globals.profile, debug: globals.debug });
+  return createContext(programRun(command).io, { profile: globals.profile, debug: globals.debug }, lazyConnectors);
+}
+
+/** The client modules (undici, auth) load on the first connect, not at start-up: `pinsync --version` stays fast. */
+const lazyConnectors: Connectors = (ctx) => {
+  const connectors = async () => (await import('../connect.js')).connectorsFor(ctx);
+  return {
+    connect: async (options) => (await connectors()).connect(options),
+    connectInteractive: async () => (await connectors()).connectInteractive(),
+    clientWithTokens: async (tokens) => (await connectors()).clientWithTokens(tokens),
+  };
+};
+
+/** A run's end on stdout: the report with --json; an output file that failed is said after it (exit 2). */
+export function printRunResult(ctx: Context, result: RunResult, json: boolean | undefined): number {
+  if (json) ctx.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+  if (result.outputFailure) throw result.outputFailure;
+  return result.exitCode;
 }
 
 /**

@@ -1,18 +1,15 @@
-// `pinsync audiences list|show|create`: the audiences of an ad account, one audience with its customer
-// list, and new audiences (lookalikes directly; customer-list audiences are seeded through push).
-// Light on purpose: the API client (undici) is imported inside the actions.
+// `pinsync audiences list|show|create`: flags and printing. The audiences of an ad account, one audience
+// with its customer list, and new audiences (lookalikes directly; customer-list audiences are seeded
+// through push). What is looked up or created lives in src/audiences/, imported inside the actions
+// (it brings the API client, undici, which `pinsync --version` must not load).
 import { Option, type Command } from 'commander';
-import { action, parseDuration, parseInteger, parseNumber } from './action.js';
+import { action, parseInteger, printRunResult } from './action.js';
 import { addInputOptions } from './input-flags.js';
 import type { PushOptions } from '../runs/options.js';
 import type { Context } from '../context.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
-import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience, CustomerList } from '../pinterest/types.generated.js';
-
-/** `show` and `--actalike-of` have no --create flag, unlike push: point at what exists and how to add one. */
-const SEE_AUDIENCES = 'Run `pinsync audiences list` to see them, or make one with `pinsync audiences create NAME --from FILE`.';
 
 export const TOO_SMALL_NOTE =
   'Pinterest shows a size after ~100 matched users; sizes can take 24–48 hours to appear in Ads Manager.';
@@ -80,11 +77,6 @@ function addPushOptions(command: Command): void {
     .option('--force', 'with --from: push even when most of the first rows have no valid identifier');
 }
 
-async function connect(ctx: Context): Promise<PinterestClient> {
-  const { connectInteractive } = await import('../connect.js');
-  return connectInteractive(ctx);
-}
-
 async function adAccountFor(ctx: Context, flag: string | undefined): Promise<string> {
   const { resolveAdAccount } = await import('./choices.js');
   return resolveAdAccount(ctx, flag);
@@ -92,13 +84,13 @@ async function adAccountFor(ctx: Context, flag: string | undefined): Promise<str
 
 export async function runAudiencesList(ctx: Context, options: ListOptions): Promise<number> {
   const adAccountId = await adAccountFor(ctx, options.adAccount);
-  const client = await connect(ctx);
+  const client = await ctx.connectInteractive();
   try {
+    const { AudienceDirectory } = await import('../audiences/directory.js');
     const needle = options.name?.toLowerCase();
-    const audiences: Audience[] = [];
-    for await (const audience of client.audiences(adAccountId)) {
-      if (!needle || (audience.name ?? '').toLowerCase().includes(needle)) audiences.push(audience);
-    }
+    const audiences = (await new AudienceDirectory(client, adAccountId).audiences()).filter(
+      (audience) => !needle || (audience.name ?? '').toLowerCase().includes(needle),
+    );
     if (options.json) {
       ctx.stdout.write(JSON.stringify(audiences, null, 2) + '\n');
       return 0;
@@ -134,19 +126,17 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
     throw new UsageError('No audience given: pass its id or name, e.g. `pinsync audiences show "Spring buyers"` (no terminal to ask on).');
   }
   const adAccountId = await adAccountFor(ctx, options.adAccount);
-  const client = await connect(ctx);
+  const client = await ctx.connectInteractive();
   try {
-    const { findAudience } = await import('../pinterest/lookups.js');
+    const { showAudience } = await import('../audiences/show.js');
     const { pickAudienceId } = await import('./choices.js');
     const wanted = idOrName?.trim() || (await pickAudienceId(ctx, client, adAccountId));
-    const audience = await findAudience(client, adAccountId, wanted, SEE_AUDIENCES, { archivedToo: true }).catch(async (error: unknown) => {
-      if (!(error instanceof NotFoundError) || (await showPending(ctx, client, adAccountId, wanted, options)) === false) throw error;
-      return undefined;
-    });
-    if (!audience) return 0;
-    const listId = audienceType(audience) === 'CUSTOMER_LIST' ? audience.rule?.customer_list_id : undefined;
-    const customerList = listId ? await client.customerList(adAccountId, listId) : undefined;
-    const tooSmall = audience.status === 'TOO_SMALL' || customerList?.status === 'TOO_SMALL';
+    const shown = await showAudience(client, adAccountId, wanted);
+    if (shown.kind === 'pending') {
+      printPending(ctx, adAccountId, shown, options);
+      return 0;
+    }
+    const { audience, customerList, tooSmall } = shown;
     if (options.json) {
       ctx.stdout.write(JSON.stringify(customerList ? { ...audience, customer_list: customerList } : audience, null, 2) + '\n');
       if (tooSmall) ctx.info(TOO_SMALL_NOTE);
@@ -162,19 +152,14 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
 
 /**
  * A name with no audience but a customer list of that name waiting for one (a `--create` run that
- * Pinterest refused so far): the list, why it waits and how it completes. False when there is none.
+ * Pinterest refused so far): the list, why it waits and how it completes.
  */
-async function showPending(ctx: Context, client: PinterestClient, adAccountId: string, name: string, options: ShowOptions): Promise<boolean> {
-  const { findPendingList } = await import('../pinterest/lookups.js');
-  const { whyListWaits } = await import('../audiences/pending-audience.js');
-  const list = await findPendingList(client, adAccountId, name);
-  if (!list) return false;
-  const reason = whyListWaits(list) ?? `customer list ${list.id} looks ready: the next run creates the audience`;
+function printPending(ctx: Context, adAccountId: string, pending: { name: string; list: CustomerList; reason: string }, options: ShowOptions): void {
+  const { name, list, reason } = pending;
   const next = `the next \`pinsync push FILE --audience "${name}" --create\` (or sync) adds to this list and creates the audience; or run \`pinsync audiences create "${name}" --list ${list.id}\`.`;
   if (options.json) {
-    const pending = { name, ad_account_id: adAccountId, status: 'PENDING', pending_reason: reason, customer_list: list };
-    ctx.stdout.write(JSON.stringify(pending, null, 2) + '\n');
-    return true;
+    ctx.stdout.write(JSON.stringify({ name, ad_account_id: adAccountId, status: 'PENDING', pending_reason: reason, customer_list: list }, null, 2) + '\n');
+    return;
   }
   const rows: Array<[string, string]> = [
     ['Audience', `${name} (not created yet)`],
@@ -184,7 +169,6 @@ async function showPending(ctx: Context, client: PinterestClient, adAccountId: s
     ...listRows(list),
   ];
   ctx.stdout.write(`${renderDetails(rows)}\nTo finish it: ${next}\n`);
-  return true;
 }
 
 function listRows(list: CustomerList): Array<[string, string]> {
@@ -231,16 +215,15 @@ export async function runAudiencesCreate(ctx: Context, options: CreateOptions, n
     );
   }
   const adAccountId = await adAccountFor(ctx, options.adAccount);
-  const client = await connect(ctx);
+  const client = await ctx.connectInteractive();
   try {
-    await refuseDuplicateName(client, adAccountId, name);
-    const { findAudience } = await import('../pinterest/lookups.js');
-    const seed = await findAudience(client, adAccountId, options.actalikeOf, SEE_AUDIENCES);
-    const created = await client.createAudience(adAccountId, {
+    const { createLookalike } = await import('../audiences/create.js');
+    const { created, seed } = await createLookalike(client, adAccountId, {
       name,
-      audience_type: 'ACTALIKE',
-      rule: { seed_id: [seed.id!], country: options.country!, percentage: options.percentage! },
-      ...(options.description ? { description: options.description } : {}),
+      seed: options.actalikeOf,
+      country: options.country!,
+      percentage: options.percentage!,
+      description: options.description,
     });
     if (options.json) {
       ctx.stdout.write(JSON.stringify(created, null, 2) + '\n');
@@ -283,56 +266,19 @@ async function audienceName(ctx: Context, given: string | undefined): Promise<st
   return answer.trim();
 }
 
-/** Two audiences with one name would make every later `--audience NAME` ambiguous (an archived one is no longer in the way). */
-async function refuseDuplicateName(client: PinterestClient, adAccountId: string, name: string, seeding = false): Promise<void> {
-  const { isArchived } = await import('../pinterest/lookups.js');
-  for await (const audience of client.audiences(adAccountId)) {
-    if (audience.name === name && !isArchived(audience)) {
-      // An earlier `create --from` that stopped half-way leaves the audience behind: push finishes it.
-      const next = seeding ? ` Choose another name, or add the file to it with \`pinsync push FILE --audience ${audience.id}\`.` : ' Choose another name.';
-      throw new UsageError(`Ad account ${adAccountId} already has an audience named "${name}" (id ${audience.id}).${next}`);
-    }
-  }
-}
-
-/**
- * --list: the CUSTOMER_LIST audience on a list that exists, by hand, e.g. the list of an audience that a
- * `--create` run left pending. Holds the audience-name lock push and sync hold, so it never makes a twin.
- */
+/** --list: the CUSTOMER_LIST audience on a list that exists (e.g. one a --create run left pending). */
 async function createOnList(ctx: Context, name: string, listId: string, options: CreateOptions): Promise<number> {
   const adAccountId = await adAccountFor(ctx, options.adAccount);
-  const client = await connect(ctx);
-  const { audienceNameLock } = await import('../audiences/target.js');
-  const lock = await audienceNameLock(ctx, adAccountId, name)(true);
+  const client = await ctx.connectInteractive();
   try {
-    await refuseDuplicateName(client, adAccountId, name);
-    const list = await client.customerList(adAccountId, listId.trim());
-    const created = await client
-      .createAudience(adAccountId, {
-        name,
-        audience_type: 'CUSTOMER_LIST',
-        rule: { customer_list_id: list.id! },
-        ...(options.description ? { description: options.description } : {}),
-      })
-      .catch(async (error: unknown) => {
-        throw await refusedOnList(error, list);
-      });
+    const { createOnList: create } = await import('../audiences/create.js');
+    const { created, list } = await create(ctx, client, adAccountId, name, listId, options.description);
     if (options.json) ctx.stdout.write(JSON.stringify(created, null, 2) + '\n');
     else ctx.stdout.write(`Created audience "${created.name ?? name}" (id ${created.id}) on customer list ${list.id} in ad account ${adAccountId}.\n`);
     return 0;
   } finally {
-    if (lock !== 'busy') lock.release();
     await client.close();
   }
-}
-
-/** Pinterest's refusal of an audience on a young list, with what the list says and what to do. */
-async function refusedOnList(error: unknown, list: CustomerList): Promise<unknown> {
-  const { ApiError } = await import('../pinterest/errors.js');
-  if (!(error instanceof ApiError) || error.kind !== 'bad_request') return error;
-  const { whyListWaits } = await import('../audiences/pending-audience.js');
-  const why = whyListWaits(list) ?? `Pinterest answered: ${(error.apiMessage ?? error.message).replace(/\.$/, '')}`;
-  return new UsageError(`Pinterest did not accept an audience on customer list ${list.id}: ${why}. Add users with \`pinsync push\`, or try again once the list is ready.`);
 }
 
 /**
@@ -342,9 +288,11 @@ async function refusedOnList(error: unknown, list: CustomerList): Promise<unknow
 async function createFromFile(ctx: Context, name: string, options: CreateOptions): Promise<number> {
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   if (!options.dryRun) {
-    const client = await connect(ctx);
+    const client = await ctx.connectInteractive();
     try {
-      await refuseDuplicateName(client, adAccountId, name, true);
+      const { AudienceDirectory } = await import('../audiences/directory.js');
+      const { refuseDuplicateName } = await import('../audiences/create.js');
+      await refuseDuplicateName(new AudienceDirectory(client, adAccountId), name, true);
     } finally {
       await client.close();
     }
@@ -358,7 +306,7 @@ async function createFromFile(ctx: Context, name: string, options: CreateOptions
     adAccount: adAccountId,
     create: true,
   };
-  return runPush(ctx, pushOptions, from!, { command: 'audiences create' });
+  return printRunResult(ctx, await runPush(ctx, pushOptions, from!, { command: 'audiences create' }), options.json);
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -1,7 +1,6 @@
 // The questions commands ask on a terminal when a flag is missing: which ad account (flag > profile
 // default > prompt), which audience (an existing one, or a new one for push/sync --create).
 // Off a terminal each names the flag to pass instead (exit 2). Loaded lazily: it brings the client.
-import { connectInteractive } from '../connect.js';
 import type { Context } from '../context.js';
 import { AuthError, missingFlag, NotFoundError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
@@ -51,7 +50,7 @@ export async function resolveAdAccount(ctx: Context, flag: string | undefined, c
   const known = knownAdAccount(flag, profileDefault(ctx));
   if (known) return known;
   if (!ctx.canPrompt) throw missingFlag('--ad-account', 'ad account');
-  const api = client ?? (await connectInteractive(ctx));
+  const api = client ?? (await ctx.connectInteractive());
   try {
     const accounts = await collect(api.adAccounts());
     if (accounts.length === 1) {
@@ -93,7 +92,7 @@ const NEW_AUDIENCE = '\u0000new';
  */
 export async function askForAudience(ctx: Context, adAccountFlag: string | undefined, offerNew: boolean): Promise<AudienceChoice> {
   if (!ctx.canPrompt) throw missingFlag('--audience', 'audience');
-  const client = await connectInteractive(ctx);
+  const client = await ctx.connectInteractive();
   try {
     const adAccount = await resolveAdAccount(ctx, adAccountFlag, client);
     const all = await collect(client.audiences(adAccount));

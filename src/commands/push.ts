@@ -1,7 +1,7 @@
 // `pinsync push <file|-> --audience <id|name>`: flags only; the run lives in src/pipeline/push-run.ts
 // (which `audiences create --from` reuses). Heavy modules (client, pipeline, cli-progress) load in the action.
 import type { Command } from 'commander';
-import { action } from './action.js';
+import { action, printRunResult } from './action.js';
 import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
 import type { PushOptions } from '../runs/options.js';
 
@@ -22,7 +22,7 @@ export function registerPush(program: Command): void {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, !options.remove);
       const { runPush } = await import('../runs/push.js');
-      return runPush(ctx, options, file);
+      return printRunResult(ctx, await runPush(ctx, options, file), options.json);
     }),
   );
 }

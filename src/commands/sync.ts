@@ -2,7 +2,7 @@
 // sending only the difference from the last sync. Flags only; the run lives in src/pipeline/sync-run.ts.
 import type { Command } from 'commander';
 import type { SyncOptions } from '../runs/options.js';
-import { action, parseNumber } from './action.js';
+import { action, parseNumber, printRunResult } from './action.js';
 import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
 
 export function registerSync(program: Command): void {
@@ -22,7 +22,7 @@ export function registerSync(program: Command): void {
       const { askForTargetIfMissing } = await import('./choices.js');
       await askForTargetIfMissing(ctx, options, true);
       const { runSync } = await import('../runs/sync.js');
-      return runSync(ctx, options, file);
+      return printRunResult(ctx, await runSync(ctx, options, file), options.json);
     }),
   );
 }

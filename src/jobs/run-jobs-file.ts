@@ -1,15 +1,17 @@
 // `pinsync run <jobs.yaml> [JOB...]`: checks the whole jobs file first, then runs every job as the
 // same push, remove or sync would run on the command line (runPush, runSync: journal, lock, snapshot,
 // report, exit code), side by side in this process under one write budget shared in turn. Each job
-// gets its own Context: its JSON report is captured, its stderr lines carry its name.
+// gets its own Context: its clients take turns in the shared budget, its stderr lines carry its name,
+// and its run hands back its report.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import type { Context } from '../context.js';
+import { connectorsFor } from '../connect.js';
+import type { ConnectOptions, Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PushOptions, SyncOptions } from '../runs/options.js';
 import { redact } from '../redact.js';
-import type { RunReport } from '../report/run-report.js';
+import type { RunReport, RunResult } from '../report/run-report.js';
 import { openWriteBudget, type WriteBudget } from '../write-budget.js';
 import { loadJobsFile, type Job, type JobsPlan } from './jobs-file.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './side-by-side.js';
@@ -59,26 +61,25 @@ interface RunShared {
 }
 
 async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: RunShared): Promise<JobOutcome<RunReport>> {
-  const stdout = new CapturedText();
   const stderr = new NamedLines(job.name, ctx.stderr);
-  const jobCtx = jobContext(ctx, input.stdin, stdout, stderr, shared.budget);
+  const jobCtx = jobContext(ctx, input.stdin, stderr, shared.budget);
   const options = {
     ...job.options,
     rate: shared.plan.rate,
     dryRun: Boolean(shared.run.dryRun || job.options.dryRun),
     progress: shared.run.progress !== false,
-    json: true,
   } as PushOptions & SyncOptions;
   try {
-    const exitCode = await runAsOnTheCommandLine(jobCtx, job, options, input);
-    return { exitCode, report: stdout.json<RunReport>() };
+    const result = await runAsOnTheCommandLine(jobCtx, job, options, input);
+    if (result.outputFailure) throw result.outputFailure;
+    return { exitCode: result.exitCode, report: result.report };
   } finally {
     stderr.flush();
   }
 }
 
 /** The same entry points as `pinsync push`/`sync` (with or without --audience-column). */
-async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOptions & SyncOptions, input: JobRunInput): Promise<number> {
+async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOptions & SyncOptions, input: JobRunInput): Promise<RunResult> {
   if (job.mode !== 'sync') {
     const { runPush } = await import('../runs/push.js');
     return runPush(ctx, options, input.input);
@@ -87,50 +88,33 @@ async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOption
   return runSync(ctx, options, input.input, { inputComplete: input.complete });
 }
 
-/** The run's Context with the job's streams: no terminal (no bars, no prompts), the run's budget. */
-function jobContext(ctx: Context, stdin: Readable | undefined, stdout: Writable, stderr: Writable, budget: WriteBudget): Context {
+/** The run's Context with the job's streams: no terminal (no bars, no prompts); its runs' clients take turns in the run's budget. */
+function jobContext(ctx: Context, stdin: Readable | undefined, stderr: Writable, budget: WriteBudget): Context {
   const debug = ctx.debug;
-  return {
+  const job: Context = {
     ...ctx,
     stdin: stdin ?? emptyInput(),
-    stdout,
+    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }), // a run prints nothing there; its report comes back
     stderr,
     stdinIsTTY: false,
     stdoutIsTTY: false,
     stderrIsTTY: false,
     color: false,
     canPrompt: false,
-    writeBudget: budget,
     warn: (message) => stderr.write(`warning: ${redact(message)}\n`),
     info: (message) => stderr.write(`${redact(message)}\n`),
     debugLog: (message) => {
       if (debug) stderr.write(`debug: ${redact(message)}\n`);
     },
   };
+  const own = connectorsFor(job);
+  return Object.assign(job, own, { connect: (options?: ConnectOptions) => own.connect({ ...options, budget }) });
 }
 
 function emptyInput(): Readable {
   const stream = new PassThrough();
   stream.end();
   return stream;
-}
-
-/** A job's stdout: its JSON report, kept until it ends. */
-class CapturedText extends Writable {
-  private text = '';
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += String(chunk);
-    done();
-  }
-
-  json<T>(): T | undefined {
-    try {
-      return JSON.parse(this.text) as T;
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 /** A job's stderr: whole lines, each prefixed with the job's name, so jobs running together stay readable. */

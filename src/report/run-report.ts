@@ -110,18 +110,19 @@ export function writeReportFile(file: string, report: RunReport): void {
   writeOutputFile('--report', file, JSON.stringify(report, null, 2) + '\n');
 }
 
-export interface PublishOptions {
-  json?: boolean;
-  report?: string;
-  stdout: { write(text: string): unknown };
+/**
+ * What a push or sync run returns (gh's xRun result): the exit code and the report, for the command to
+ * print (`--json`) or the jobs runner to collect. A --report or --rejects file that could not be written
+ * (a disk that filled during the run) is said once the report is out: exit 2.
+ */
+export interface RunResult {
+  exitCode: number;
+  report: RunReport;
+  outputFailure?: UsageError;
 }
 
-/**
- * The end of every run: `--json` on stdout, then the --report and --rejects files. A file that cannot
- * be written (a disk that filled up during the run) is said after the other outputs are out (exit 2).
- */
-export function publishReport(report: RunReport, options: PublishOptions, rejects?: { commit(): void }): void {
-  if (options.json) options.stdout.write(JSON.stringify(report, null, 2) + '\n');
+/** The end of every run: the --report and --rejects files, each tried even when the other fails. */
+export function writeRunOutputs(report: RunReport, exitCode: number, files: { report?: string; rejects?: { commit(): void } }): RunResult {
   let failure: unknown;
   const attempt = (write: () => void) => {
     try {
@@ -130,14 +131,15 @@ export function publishReport(report: RunReport, options: PublishOptions, reject
       failure ??= error;
     }
   };
-  if (options.report) attempt(() => writeReportFile(options.report!, report));
-  if (rejects) attempt(() => rejects.commit());
-  if (failure !== undefined) throw afterTheRun(failure, report.runId);
+  if (files.report) attempt(() => writeReportFile(files.report!, report));
+  if (files.rejects) attempt(() => files.rejects!.commit());
+  if (failure === undefined) return { exitCode, report };
+  if (!(failure instanceof UsageError)) throw failure;
+  return { exitCode, report, outputFailure: afterTheRun(failure, report.runId) };
 }
 
 /** The sending is over when an output fails here: say so, and where the same report can still be read. */
-function afterTheRun(failure: unknown, runId: number | null): unknown {
-  if (!(failure instanceof UsageError)) return failure;
+function afterTheRun(failure: UsageError, runId: number | null): UsageError {
   const where = runId === null ? '' : `; \`pinsync runs show ${runId} --json\` prints its report`;
   return new UsageError(`${failure.message.replace(/: choose a writable file\.$/, '.')} The run itself has ended as the summary says${where}.`, { cause: failure });
 }

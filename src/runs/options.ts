@@ -1,6 +1,5 @@
 // What a push or sync run is asked to do: the option types the commands fill from their flags and
 // the runs read. They live beside the runs so that types flow down from commands/ to pipeline/.
-import type { PushJournal } from '../send/journal.js';
 
 /** Input, batching and report flags shared by push, sync and `audiences create --from`. */
 export interface InputOptions {
@@ -44,9 +43,8 @@ export interface PushOptions extends InputOptions {
 
 /** Hooks for commands that reuse push (`audiences create --from`). */
 export interface PushHooks {
+  /** The report's `command` (default "push"). */
   command?: string;
-  /** A journal of the caller's own (tests, sync); by default push opens the durable one. */
-  journal?: PushJournal;
 }
 
 /** Hooks for callers that feed a sync (`pinsync run`'s command jobs). */

@@ -1,156 +1,327 @@
-// One push run end to end: open the input, resolve the audience (or plan its creation), stream the
-// rows through the pipeline to Pinterest, then report and pick the exit code. Loaded lazily by
-// src/commands/push.ts and src/commands/audiences.ts (create --from).
-import { setMaxListeners } from 'node:events';
+// `pinsync push`: one run for every shape. Plan: check the flags, open the frame (input, client, ad
+// account, state) and the routes (one audience, or one per value of --audience-column). Send: read the
+// input once, identify each row once, and let each audience's route deduplicate, batch and upload its
+// rows through the one client (one write budget). Report: every audience's report, then the run's,
+// built once. `audiences create --from` is a push too.
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
-import { ExitCode, PinsyncError, UsageError } from '../errors.js';
-import { progressInterval, rowsDone, startProgress, type Progress } from '../report/progress.js';
-import { RejectsFile } from '../report/rejects.js';
-import { buildRunReport, publishReport, type Operation, type RunReport } from '../report/run-report.js';
-import { formatSummary } from '../report/summary.js';
-import { addLimitKeys } from '../report/limits.js';
+import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
+import { customerListTarget, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
 import { columnNames, type ColumnPlan } from '../input/columns.js';
-import { noopJournal, type PushJournal } from '../send/journal.js';
-import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from '../send/outcome.js';
-import { runPipeline, type PipelineOutcome } from './push-pipeline.js';
 import type { InputSource } from '../input/source.js';
-import { initialBytes } from '../identify/dedupe.js';
+import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js';
 import { exclusionsReady } from '../identify/exclusions.js';
-import type { PushHooks, PushOptions } from './options.js';
-import { runSettings, type RunSettings } from './settings.js';
-import { Tally } from '../send/tally.js';
+import { IdentifiedRows, type RowIdentity } from '../identify/identified-rows.js';
+import { Verdict } from '../identify/identify.js';
+import type { PinterestClient } from '../pinterest/client.js';
+import { rowsDone, startProgress } from '../report/progress.js';
+import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
+import { MappingGuard } from '../send/guard.js';
+import type { RunEnd } from '../send/outcome.js';
+import { SentRows } from '../send/sent-rows.js';
+import { requestSignal } from '../send/stop-signal.js';
+import { Tally, type RejectSink } from '../send/tally.js';
 import type { UploadTarget } from '../send/upload.js';
-import { connectUnlessLocalDryRun, pushRequestShape, resolvePushTarget, uploadTarget, type PushTarget } from './push-target.js';
-import { audiencePendingKeys, audiencePendingNote, settleAudience, type AudienceTarget } from '../audiences/target.js';
-import { openRunInputs } from './inputs.js';
+import { RunFrame } from './frame.js';
+import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
+import type { PushHooks, PushOptions } from './options.js';
+import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
+import { Routes, type Route } from './routes.js';
+import { progressOptions, totalTally, busiest } from './progress.js';
+import { pushSettings, routingOf, type RunSettings } from './settings.js';
 
-export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<number> {
-  if (options.audienceColumn !== undefined) {
-    const { runPushFanOut } = await import('./push-fan-out.js');
-    return runPushFanOut(ctx, options, input, hooks);
+/** Without credentials (a local dry run) the ad account may be unknown. */
+type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
+
+/** What the routes of one push share. */
+interface PushPlan {
+  ctx: Context;
+  options: PushOptions;
+  settings: RunSettings;
+  input: string;
+  operation: Operation;
+  frame: RunFrame;
+  /** Wakes the reader when a route must stop. */
+  wake(): void;
+}
+
+/** One audience's rows: deduplicated within the audience (unless the reader did it for the only audience), then sent. */
+class PushRoute implements Route {
+  readonly tally: Tally;
+  /** Requests and records this audience sent (or, in a dry run, would have). */
+  readonly sends = { requests: 0, records: 0 };
+  sent!: SentRows;
+  private readonly fresh: string[] = [];
+  private readonly row = { records: this.fresh as readonly string[], count: 0, reason: 'missing_identifier' } as RowIdentity & { count: number };
+
+  constructor(
+    readonly audience: string,
+    readonly target: PushTarget,
+    readonly journal: RunJournal,
+    /** The records sent so far: the route's own, or the reader's when every row comes here. */
+    readonly seen: DigestSet,
+    /** False when the reader deduplicated already (the only route of a plain push). */
+    private readonly dedupes: boolean,
+    rejects: RejectSink | undefined,
+  ) {
+    this.tally = new Tally(rejects);
   }
-  const settings = checkOptions(options);
-  // Every request in flight listens to the interrupt signal; dozens at once are expected here.
-  setMaxListeners(Math.max(50, Math.ceil(settings.rate * 8)), ctx.signal);
+
+  planned(plan: ColumnPlan): void {
+    this.sent.planned(plan);
+  }
+
+  identified(line: number, verdict: Verdict, row: RowIdentity): void {
+    if (verdict !== Verdict.New || !this.dedupes) {
+      this.sent.identified(line, verdict, row);
+      return;
+    }
+    let count = 0;
+    for (let i = 0; i < row.count; i++) if (this.seen.add(row.records[i]!)) this.fresh[count++] = row.records[i]!;
+    this.row.count = count;
+    this.sent.identified(line, count === 0 ? Verdict.Duplicate : Verdict.New, this.row);
+  }
+
+  stopReason() {
+    return this.sent.stopReason();
+  }
+
+  room() {
+    return this.sent.room();
+  }
+}
+
+export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<RunResult> {
+  const settings = pushSettings(options);
+  const routing = routingOf(options);
+  const frame = await RunFrame.open(ctx, input, options, settings, {
+    connect: () => connectUnlessLocalDryRun(ctx, options, settings),
+    keepsState: (client) => client !== undefined && !options.dryRun,
+  });
+  const command = hooks.command ?? 'push';
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
-  const startedAt = ctx.now();
-  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () => connectUnlessLocalDryRun(ctx, options, settings));
-  let journal: PushJournal = hooks.journal ?? noopJournal;
-  let rejects: RejectsFile | undefined;
-  let progress: Progress | undefined;
+  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows.wake() };
+  // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
+  const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
+  const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
+  const routes = new Routes<PushRoute>(routing, (audience) => openRoute(plan, audience, onlySeen), frame.unrouted, () => rows.wake());
+  let rows!: IdentifiedRows;
   try {
-    const target = await resolvePushTarget(ctx, client, options, options.audience.trim());
-    const exclusions = await exclusionsReady(loadingExclusions, (message) => ctx.info(message));
-    if (!hooks.journal && !options.dryRun) journal = await openJournal(ctx, options, input, operation, settings);
-    journal.describeTarget?.({
-      adAccountId: target.adAccountId,
-      audienceId: target.audienceId,
-      audienceName: target.audienceName,
-      customerListId: target.customerListId,
-    });
-    rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
-    const tally = new Tally(rejects);
-    const dryRunSends = { requests: 0, records: 0 };
-    progress = await startProgress(
-      rowsDone(tally, source),
-      {
-        stderr: ctx.stderr,
-        isTTY: ctx.stderrIsTTY,
-        enabled: options.progress !== false,
-        intervalSeconds: progressInterval(ctx.env),
-        now: ctx.now,
-      },
+    await routes.openTheOnlyRoute();
+    const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
+    frame.progress = await startProgress(
+      rowsDone(totalTally(frame.unrouted, () => routes.routes.map((r) => r.route.tally)), frame.source),
+      progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
     );
-    let plan: ColumnPlan | undefined;
-    let outcome: PipelineOutcome;
-    // A capacity hint for the duplicate set: short identifier rows run about 32 bytes.
-    const expectedRecords = source.totalBytes ? source.totalBytes / 32 : undefined;
-    try {
-      outcome = await runPipeline({
-        source,
+    rows = new IdentifiedRows(
+      {
+        source: frame.source,
         delimiter: settings.delimiter,
         emailColumn: options.emailColumn,
         maidColumn: options.maidColumn,
         idfaColumn: options.idfaColumn,
-        batchSize: settings.batchSize,
-        flushIntervalMs: settings.flushIntervalMs,
-        force: Boolean(options.force || options.allowMissingIdentifiers),
-        tally,
-        journal,
-        targetFor: (columns) => {
-          plan = columns;
-          if (options.dryRun || !client) return dryRunTarget(dryRunSends);
-          return uploadTarget(client, target, operation, columns, ctx.signal, options.description);
-        },
-        maxInFlight: Math.max(4, Math.ceil(settings.rate * 2)),
-        retryForMs: settings.retryForMs,
-        signal: ctx.signal,
-        now: ctx.now,
-        expectedRecords,
-        hashOnWorker: hashOnWorker(ctx, source, expectedRecords, exclusions.bytes),
+        audienceColumn: routing.column,
+        seen: onlySeen ?? keepEveryRecord,
         exclusions,
-      });
-    } catch (error) {
-      progress.stop();
-      target.pendingAudience?.abandon();
-      const report = finalReport({ stop: 'fatal', fatal: error });
-      journal.finish(report, error instanceof PinsyncError ? error.exitCode : ExitCode.internal);
-      throw error;
-    }
-    progress.stop();
-    if (client && !options.dryRun) {
-      await settleAudience(client, target as AudienceTarget, outcome.stop === 'end', {
-        waitMs: options.audienceWait,
-        description: options.description,
-        stop: ctx.signal,
-        now: ctx.now,
-        tell: ctx.info,
-      });
-    }
-    const report = finalReport(outcome);
-    const exitCode = exitCodeOf(outcome, report.errored);
-    journal.finish(report, exitCode);
-    tellTheUser(ctx, options, source, report, outcome, journal, target);
-    publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
-    return exitCode;
-
-    function finalReport(result: RunEnd & Partial<PipelineOutcome>): RunReport {
-      const report = buildRunReport({
-        command: hooks.command ?? 'push',
-        operation,
-        dryRun: Boolean(options.dryRun),
-        target,
-        counts: tally.counts(),
-        client: client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 },
-        startedAt,
-        finishedAt: ctx.now(),
-        listType: plan?.listType,
-        runId: journal.runId,
-        input: source.name,
-        columns: columnNames(plan),
-        outcome: outcomeName(result),
-        stoppedBy: stoppedBy(result),
-        falseDuplicateProbability: result.falseDuplicateProbability ?? 0,
-      });
-      if (options.dryRun) report.wouldSend = { ...dryRunSends };
-      if (target.toCreate || target.waitingList) report.createdAudience = !options.dryRun && target.audienceId !== undefined;
-      if (!options.dryRun) Object.assign(report, audiencePendingKeys(target as AudienceTarget));
-      return addLimitKeys(report, client, result?.fatal);
-    }
+        signal: ctx.signal,
+        hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
+      },
+      routes,
+    );
+    const ends = await sendEveryRoute(plan, routes, rows, command);
+    frame.progress.stop();
+    await settleAudiences(plan, routes, ends);
+    const ended = pushReport(plan, routes, ends, command);
+    tellRunEnd(ctx, ended, {
+      notes: routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)),
+      resumeHint: resumeHint(routes.routes.map(({ route }) => route.journal)),
+      fromStdin: frame.source.isStdin,
+      undelivered: (report, tail) =>
+        `${report.errored.toLocaleString('en-US')} rows could not be delivered${options.rejects ? ` (lines in ${options.rejects})` : ' (pass --rejects FILE for their line numbers)'}${tail}`,
+    });
+    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
   } finally {
-    progress?.stop();
-    rejects?.close();
-    source.close();
-    journal.close?.();
-    await client?.close();
+    for (const { route } of routes.routes) route.journal.close();
+    await frame.close();
   }
 }
 
-function checkOptions(options: PushOptions): RunSettings {
-  const settings = runSettings(options);
-  if (options.create && options.remove) throw new UsageError('--create and --remove do not go together: there is nothing to remove from a new audience.');
-  return settings;
+/** Without credentials a dry run still checks the file locally; anything else needs a client. */
+async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, settings: RunSettings): Promise<PinterestClient | undefined> {
+  try {
+    return await ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs });
+  } catch (error) {
+    if (options.dryRun && error instanceof AuthError) {
+      ctx.info('No Pinterest credentials: this dry run checks the file locally and does not look the audience up.');
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** One audience's route: its target resolved (or its creation planned), its journal, its rows sent. */
+async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet | undefined): Promise<PushRoute> {
+  const { ctx, options, settings, frame, operation } = plan;
+  const target = await resolvePushTarget(plan, audience);
+  const journal =
+    frame.store && target.adAccountId
+      ? await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input: plan.input, audience, adAccountId: target.adAccountId })
+      : noRunJournal;
+  journal.describeTarget(target);
+  const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(), onlySeen === undefined, frame.rejects);
+  route.sent = new SentRows({
+    tally: route.tally,
+    journal,
+    batchSize: settings.batchSize,
+    flushIntervalMs: settings.flushIntervalMs,
+    maxInFlight: settings.maxInFlight,
+    retryForMs: settings.retryForMs,
+    signal: ctx.signal,
+    now: ctx.now,
+    targetFor: (columns) => counted(writerFor(plan, route, columns), route.sends),
+    guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
+    onStop: plan.wake,
+  });
+  return route;
+}
+
+/** The audience named `audience` (an id or exact name), or its creation planned with --create. */
+async function resolvePushTarget(plan: PushPlan, audience: string): Promise<PushTarget> {
+  const { ctx, options, frame } = plan;
+  const directory = frame.directory;
+  if (!directory) return { adAccountId: frame.adAccountId, audienceName: audience, toCreate: false };
+  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create });
+  if (target.toCreate && options.dryRun) ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
+  return target;
+}
+
+/** Where one audience's batches go: its customer list, or nowhere in a dry run. On Ctrl-C a write on its way gets a short grace. */
+function writerFor(plan: PushPlan, route: PushRoute, columns: ColumnPlan): UploadTarget {
+  const { ctx, options, frame, operation } = plan;
+  if (options.dryRun || !frame.client) return { send: async () => {} };
+  return customerListTarget(frame.client, route.target as AudienceTarget, {
+    operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
+    listType: columns.listType,
+    description: options.description,
+    signal: requestSignal(ctx.signal),
+    stop: ctx.signal,
+  });
+}
+
+/** Counts one audience's requests and records (the client's counters are for the whole run). */
+function counted(target: UploadTarget, sends: { requests: number; records: number }): UploadTarget {
+  return {
+    send: async (records, deadline) => {
+      sends.requests++;
+      sends.records += records.length;
+      await target.send(records, deadline);
+    },
+  };
+}
+
+/**
+ * Reads the input to its end (or a stop) and lets every route send what it holds. An input found corrupt
+ * after some audience began sending stops every audience there, reported like any end ("input").
+ * Anything else that fails (a guard verdict, an audience that cannot be opened) ends the run with its error.
+ */
+async function sendEveryRoute(plan: PushPlan, routes: Routes<PushRoute>, rows: IdentifiedRows, command: string): Promise<RunEnd[]> {
+  try {
+    const stop = await rows.readAll();
+    await routes.settle();
+    return await Promise.all(routes.routes.map(({ route }) => route.sent.finish(stop)));
+  } catch (error) {
+    plan.frame.source.close();
+    routes.countHeldAsPending();
+    await Promise.all(routes.routes.map(({ route }) => route.sent.abandon()));
+    const sendingBegan = routes.routes.some(({ route }) => route.sent.sendingBegan);
+    if (error instanceof UsageError && sendingBegan) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
+    plan.frame.progress?.stop();
+    const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
+    for (const { route } of routes.routes) {
+      route.target.pendingAudience?.abandon();
+      route.journal.finish(reportOf(plan, routes, route, { stop: 'fatal', fatal: error }, command), code);
+    }
+    throw error;
+  }
+}
+
+/** An audience still to create gets its last tries (bounded) when the run ended normally. */
+async function settleAudiences(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[]): Promise<void> {
+  const { ctx, options, frame } = plan;
+  if (!frame.client || options.dryRun) return;
+  const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now, tell: ctx.info };
+  await Promise.all(routes.routes.map(({ route }, i) => settleAudience(frame.client!, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
+}
+
+function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): RunEndReport {
+  const { ctx, options, frame, operation } = plan;
+  const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
+    const report = reportOf(plan, routes, route, ends[i], command);
+    const exitCode = audienceExitCode(ends[i]!, report.errored);
+    route.journal.finish(report, exitCode);
+    return { report, end: ends[i]!, exitCode };
+  });
+  return runReport(
+    {
+      routing: routes.routing,
+      command,
+      operation,
+      dryRun: Boolean(options.dryRun),
+      adAccountId: frame.adAccountId,
+      counts: frame.unrouted.counts(),
+      requests: requestsOf(frame.client),
+      startedAt: frame.startedAt,
+      finishedAt: ctx.now(),
+      listType: routes.plan?.listType,
+      input: frame.source.name,
+      columns: columnNames(routes.plan),
+      client: frame.client,
+    },
+    audiences,
+  );
+}
+
+/** One audience's report. A plain push counts every request of the client; a fan-out's audience its own writes. */
+function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, end: RunEnd | undefined, command: string): RunReport {
+  const { ctx, options, frame, operation } = plan;
+  const dryRun = Boolean(options.dryRun);
+  const report = audienceReport({
+    command,
+    operation,
+    dryRun,
+    target: route.target,
+    counts: route.tally.counts(),
+    requests: routes.routing.column === undefined ? requestsOf(frame.client) : { requests: dryRun ? 0 : route.sends.requests, retries: 0, rateLimited: 0 },
+    startedAt: frame.startedAt,
+    finishedAt: ctx.now(),
+    listType: routes.plan?.listType,
+    runId: route.journal.runId,
+    input: frame.source.name,
+    columns: columnNames(routes.plan),
+    end,
+    falseDuplicateProbability: route.seen.falseDuplicateProbability(),
+  });
+  if (dryRun) report.wouldSend = { ...route.sends };
+  if (route.target.toCreate || route.target.waitingList) report.createdAudience = !dryRun && route.target.audienceId !== undefined;
+  if (!dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));
+  return report;
+}
+
+function requestsOf(client: PinterestClient | undefined): { requests: number; retries: number; rateLimited: number } {
+  const { requests, retries, rateLimited } = client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 };
+  return { requests, retries, rateLimited };
+}
+
+/** What to say of one audience after the summary: still waiting for Pinterest, or not created at all. */
+function notesOf(plan: PushPlan, route: PushRoute, end: RunEnd): string[] {
+  if (plan.options.dryRun) return [];
+  const target = route.target as AudienceTarget;
+  const pending = audiencePendingNote(target);
+  if (pending) return [pending];
+  if ((target.toCreate || target.waitingList) && target.audienceId === undefined && end.stop === 'end' && !target.customerListId) {
+    return ['No usable identifiers to send, so the audience was not created (Pinterest cannot create an empty customer list).'];
+  }
+  return [];
 }
 
 /**
@@ -164,64 +335,4 @@ function hashOnWorker(ctx: Context, source: InputSource, expectedRecords: number
   const bigFile = !source.isStdin && (source.totalBytes ?? 0) >= 8 * 2 ** 20;
   const tableBytes = initialBytes(expectedRecords ?? 0) + exclusionBytes;
   return bigFile && tableBytes < 100 * 2 ** 20 && availableParallelism() > 1;
-}
-
-async function openJournal(ctx: Context, options: PushOptions, input: string, operation: Operation, settings: RunSettings): Promise<PushJournal> {
-  try {
-    const { startRunJournal } = await import('../state/journal.js');
-    return await startRunJournal(ctx, {
-      command: 'push',
-      operation,
-      input,
-      restart: options.restart,
-      retryForMs: settings.retryForMs,
-      requestShape: pushRequestShape(options, settings, options.audience.trim(), options.adAccount ?? ctx.config.profile(ctx.profile).adAccountId ?? ''),
-    });
-  } catch (error) {
-    if (error instanceof PinsyncError) throw error;
-    ctx.warn(`Run history is not available (${(error as Error).message}); this run cannot be resumed.`);
-    return noopJournal;
-  }
-}
-
-function dryRunTarget(counter: { requests: number; records: number }): UploadTarget {
-  return {
-    send: async (records) => {
-      counter.requests++;
-      counter.records += records.length;
-    },
-  };
-}
-
-/** Summary on stderr, plus one sentence when the run stopped early. */
-function tellTheUser(ctx: Context, options: PushOptions, source: InputSource, report: RunReport, outcome: PipelineOutcome, journal: PushJournal, target: PushTarget): void {
-  const hint = journal.resumeHint?.();
-  if (outcome.stop === 'input') {
-    const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
-    ctx.info(`pinsync: stopped by the input after ${report.synced.toLocaleString('en-US')} rows were sent to Pinterest: ${message}`);
-  } else if (outcome.stop === 'fatal') {
-    const message = outcome.fatal instanceof Error ? outcome.fatal.message : String(outcome.fatal);
-    ctx.info(`pinsync: stopped: ${message}`);
-  }
-  ctx.stderr.write(formatSummary(report, source.name));
-  if (report.audiencePending) ctx.info(audiencePendingNote(target as AudienceTarget)!);
-  if (report.createdAudience === false && !report.dryRun && outcome.stop === 'end' && !report.customerListId) {
-    ctx.info('No usable identifiers to send, so the audience was not created (Pinterest cannot create an empty customer list).');
-  }
-  if (outcome.stop === 'interrupted') {
-    ctx.info(
-      hint ??
-        (source.isStdin
-          ? 'Interrupted: standard input cannot be resumed; send the remaining users again (adding a user twice is harmless).'
-          : 'Interrupted: run the same command again to send the rest (adding a user twice is harmless).'),
-    );
-  } else if (outcome.stop === 'input') {
-    ctx.info(hint ? `Once the input is fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : 'Fix the input, then run the same command again (adding a user twice is harmless).');
-  } else if (outcome.stop === 'fatal' && hint) {
-    ctx.info(`Once fixed, ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`);
-  } else if (report.errored > 0) {
-    ctx.info(
-      `${report.errored.toLocaleString('en-US')} rows could not be delivered${options.rejects ? ` (lines in ${options.rejects})` : ' (pass --rejects FILE for their line numbers)'}${hint ? `; ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : '.'}`,
-    );
-  }
 }

@@ -1,15 +1,18 @@
-// What push and sync make of their shared input, batching and rate flags (InputOptions): the
-// reference product's numbers as defaults and limits, checked once for both. Light on purpose:
+// What push and sync make of their flags before anything is opened: the audience flags checked once
+// for both (one audience, or a column naming each row's), and the input, batching and rate flags turned
+// into checked numbers with the reference product's defaults. Light on purpose:
 // src/commands/input-flags.ts reads MAX_BATCH_SIZE at start-up.
-import type { InputOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit.js';
 import { DEFAULT_RETRY_FOR_MS } from '../pinterest/retry.js';
+import type { InputOptions, PushOptions, SyncOptions } from './options.js';
 
 /** Records per request: Pinterest's limit, and the reference product's batch. */
 export const MAX_BATCH_SIZE = 1900;
 const MIN_BATCH_SIZE = 3;
 export const DEFAULT_FLUSH_INTERVAL_SECONDS = 5;
+/** A sync holds this many batches in flight at most, so a first sync of millions at a high --rate stays flat. */
+const SYNC_MAX_IN_FLIGHT = 32;
 
 export interface RunSettings {
   batchSize: number;
@@ -18,20 +21,50 @@ export interface RunSettings {
   rate: number;
   retryForMs: number;
   delimiter: string;
+  /** Requests one audience keeps in flight: enough to keep the rate busy at ~2 s latency. */
+  maxInFlight: number;
 }
 
-export function runSettings(options: InputOptions & { audience?: string }): RunSettings {
-  if (!options.audience?.trim() && !options.audienceColumn?.trim()) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+/** Where a run's rows go: one audience for every row, or the audience each row names in a column. */
+export type Routing = { audience: string; column?: undefined } | { column: string; audience?: undefined };
+
+export function pushSettings(options: PushOptions): RunSettings {
+  return inputSettings(options, Infinity);
+}
+
+export function syncSettings(options: SyncOptions): RunSettings {
+  return inputSettings(options, SYNC_MAX_IN_FLIGHT);
+}
+
+/** --audience NAME, or --audience-column NAME: exactly one of them (and no --remove from a new audience). */
+export function routingOf(options: { audience?: string; audienceColumn?: string; create?: boolean; remove?: boolean }): Routing {
+  if (options.create && options.remove) throw new UsageError('--create and --remove do not go together: there is nothing to remove from a new audience.');
+  if (options.audienceColumn === undefined) {
+    const audience = options.audience?.trim();
+    if (!audience) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+    return { audience };
+  }
+  if (options.audience?.trim()) {
+    throw new UsageError('--audience and --audience-column do not go together: name one audience, or the column that names each row\'s audience.');
+  }
+  const column = options.audienceColumn.trim();
+  if (!column) throw new UsageError('--audience-column needs a column name.');
+  return { column };
+}
+
+function inputSettings(options: InputOptions, inFlightCap: number): RunSettings {
   const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < MIN_BATCH_SIZE || batchSize > MAX_BATCH_SIZE) {
     throw new UsageError(`--batch-size must be a whole number from ${MIN_BATCH_SIZE} to ${MAX_BATCH_SIZE}.`);
   }
+  const rate = options.rate ?? DEFAULT_WRITE_RATE;
   return {
     batchSize,
     flushIntervalMs: Math.round((options.flushInterval ?? DEFAULT_FLUSH_INTERVAL_SECONDS) * 1000),
-    rate: options.rate ?? DEFAULT_WRITE_RATE,
+    rate,
     retryForMs: options.retryFor ?? DEFAULT_RETRY_FOR_MS,
     delimiter: parseDelimiter(options.delimiter),
+    maxInFlight: Math.min(inFlightCap, Math.max(4, Math.ceil(rate * 2))),
   };
 }
 

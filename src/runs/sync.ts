@@ -1,130 +1,119 @@
-// One sync end to end: stage the identified rows in SQLite (identified-rows.ts), then mirror the
-// audience to them (audience-mirror.ts: diff, guard, ADDs then REMOVEs, snapshot). With
-// --audience-column the rows fan out to one mirror per audience (sync-fan-out.ts). Loaded lazily by
-// src/commands/sync.ts and the jobs runner.
+// `pinsync sync`: one run for every shape. Plan: check the flags, open the frame (input, client, ad
+// account) and the routes (one mirror per audience: --audience, or each value of --audience-column).
+// Stage: read the input once and stage each audience's rows against its last snapshot. Send: every
+// audience's removals are checked against --max-remove before anything is sent, then each audience is
+// mirrored in turn (ADDs, then REMOVEs) through the one client (one write budget). Report: built once.
+// A user who moved from one segment to another is removed from the first and added to the second.
 import type { Context } from '../context.js';
-import { ExitCode } from '../errors.js';
-import { keepEveryRecord } from '../identify/dedupe.js';
-import { exclusionsReady, type Exclusions } from '../identify/exclusions.js';
+import { exclusionsReady } from '../identify/exclusions.js';
 import { IdentifiedRows } from '../identify/identified-rows.js';
+import { keepEveryRecord } from '../identify/dedupe.js';
+import { columnNames } from '../input/columns.js';
+import { bytesRead, startProgress } from '../report/progress.js';
+import { writeRunOutputs, type RunResult } from '../report/run-report.js';
+import { RunFrame } from './frame.js';
+import { resumeHint } from './journal.js';
+import { INPUT_INCOMPLETE, INTERRUPTED, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
-import type { InputSource } from '../input/source.js';
-import { Tally } from '../send/tally.js';
-import { bytesRead, progressInterval, startProgress, type Progress } from '../report/progress.js';
-import { RejectsFile } from '../report/rejects.js';
-import { publishReport, type RunReport } from '../report/run-report.js';
-import { formatSummary } from '../report/summary.js';
-import type { RunLock } from '../state/run-lock.js';
-import type { MirrorDiff } from '../state/snapshot.js';
-import { openStateStore, type StateStore } from '../state/store.js';
-import { openRunInputs } from './inputs.js';
-import {
-  checkBeforeSending,
-  checkOptions,
-  describeDiff,
-  INPUT_INCOMPLETE,
-  INTERRUPTED,
-  mirrorAudience,
-  mirrorReport,
-  openAudienceMirror,
-  settleStaged,
-  stagingSink,
-  syncGuard,
-  type MirrorInput,
-  type Settings,
-  type Staged,
-} from './mirror.js';
+import { busiest, progressOptions, totalTally } from './progress.js';
+import { runReport, tellRunEnd, type AudienceEnd } from './report.js';
+import { Routes } from './routes.js';
+import { routingOf, syncSettings } from './settings.js';
 
-export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<number> {
-  if (options.audienceColumn !== undefined) {
-    const { runSyncFanOut } = await import('./sync-fan-out.js');
-    return runSyncFanOut(ctx, options, input, hooks);
-  }
-  const settings = checkOptions(options);
-  const startedAt = ctx.now();
-  const { connectClient } = await import('../connect.js');
-  const { source, loadingExclusions, client } = await openRunInputs(ctx, input, options, settings, () =>
-    connectClient(ctx, { writeRate: settings.rate, retryFor: settings.retryForMs }),
-  );
-  let store: StateStore | undefined;
-  let diff: MirrorDiff | undefined;
-  let rejects: RejectsFile | undefined;
-  let progress: Progress | undefined;
-  let lock: RunLock | undefined;
+export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<RunResult> {
+  const settings = syncSettings(options);
+  const routing = routingOf(options);
+  const frame = await RunFrame.open(ctx, input, options, settings, {
+    connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
+    keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
+  });
+  const sync: SyncPlan = { ctx, options, settings, input, frame };
+  const routes = new Routes<MirrorRoute>(routing, (audience) => MirrorRoute.open(sync, audience), frame.unrouted, () => rows.wake());
+  let rows!: IdentifiedRows;
   try {
-    store = await openStateStore(ctx.paths.stateFile);
-    const opened = await openAudienceMirror(ctx, client, store, options, options.audience);
-    const exclusions = await exclusionsReady(loadingExclusions, (message) => ctx.info(message));
-    const { target, key, snapshot } = opened;
-    lock = opened.lock;
-    diff = opened.diff;
-    rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
-    const tally = new Tally(rejects);
-    const progressOptions = {
-      stderr: ctx.stderr,
-      isTTY: ctx.stderrIsTTY,
-      enabled: options.progress !== false,
-      intervalSeconds: progressInterval(ctx.env),
-      now: ctx.now,
-    };
-    progress = await startProgress(bytesRead(tally, source), progressOptions);
-    const staged = await stageInput(ctx, source, options, settings, tally, diff, exclusions);
-    progress.stop();
-    const { counts, unchangedRows } = settleStaged(diff, staged, tally);
-    const mirror: MirrorInput = { ctx, client, store, options, input, settings, target, key, snapshot, diff, staged, tally, counts, unchangedRows, startedAt, source, progressOptions, audience: options.audience.trim() };
-    if (staged.interrupted) {
-      ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
-      return finish(ctx, options, source, mirrorReport(mirror, INTERRUPTED, undefined, undefined), ExitCode.interrupted, rejects);
-    }
-    // A truncated export would remove every user it missed: nothing is sent, the snapshot stays.
-    if (!(await (hooks.inputComplete ?? true))) {
-      ctx.info('The input ended early (its command failed): nothing was sent and the last snapshot is kept.');
-      return finish(ctx, options, source, mirrorReport(mirror, INPUT_INCOMPLETE, undefined, undefined, 'input_incomplete'), ExitCode.usage, rejects);
-    }
-    describeDiff(ctx, target, counts);
-    if (!options.dryRun) await checkBeforeSending(ctx, options, target, counts);
-    const result = await mirrorAudience(mirror);
-    return finish(ctx, options, source, result.report, result.exitCode, rejects);
+    await routes.openTheOnlyRoute();
+    const mirrors = () => routes.routes.map(({ route }) => route);
+    frame.progress = await startProgress(
+      bytesRead(totalTally(frame.unrouted, () => mirrors().map((m) => m.tally)), frame.source),
+      progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
+    );
+    const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
+    rows = new IdentifiedRows(
+      {
+        source: frame.source,
+        delimiter: settings.delimiter,
+        emailColumn: options.emailColumn,
+        maidColumn: options.maidColumn,
+        idfaColumn: options.idfaColumn,
+        audienceColumn: routing.column,
+        seen: keepEveryRecord, // the staging table deduplicates
+        exclusions,
+        signal: ctx.signal,
+      },
+      routes,
+    );
+    const stop = await rows.readAll();
+    await routes.settle();
+    frame.progress.stop();
+    for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
+    const audiences = await mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
+    const ended = runReport(
+      {
+        routing,
+        command: 'sync',
+        operation: 'MIRROR',
+        dryRun: Boolean(options.dryRun),
+        adAccountId: frame.adAccountId,
+        counts: frame.unrouted.counts(),
+        requests: frame.client!.stats,
+        startedAt: frame.startedAt,
+        finishedAt: ctx.now(),
+        listType: routes.plan?.listType,
+        input: frame.source.name,
+        columns: columnNames(routes.plan),
+        client: frame.client,
+      },
+      audiences,
+    );
+    tellRunEnd(ctx, ended, {
+      summaryLine: routing.column === undefined ? mirrorLine : undefined,
+      notes: mirrors().flatMap((mirror) => mirror.notes()),
+      resumeHint: resumeHint(mirrors().map((mirror) => mirror.journalOfRun)),
+      afterInterrupted: 'The snapshot is replaced only when a sync completes.',
+      fromStdin: frame.source.isStdin,
+      undelivered: (report, tail) =>
+        `${report.errored.toLocaleString('en-US')} rows and ${Number(report.removeErrored ?? 0).toLocaleString('en-US')} removals could not be delivered${tail}`,
+    });
+    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
   } finally {
-    progress?.stop();
-    rejects?.close();
-    source.close();
-    diff?.dispose();
-    store?.close();
-    lock?.release();
-    await client.close();
+    for (const { route } of routes.routes) route.close();
+    await frame.close();
   }
 }
 
-/** Rows identified (source → columns → normalise → hash), then into the staging table (which also deduplicates). */
-async function stageInput(
-  ctx: Context,
-  source: InputSource,
-  options: SyncOptions,
-  settings: Settings,
-  tally: Tally,
-  diff: MirrorDiff,
-  exclusions: Exclusions,
-): Promise<Staged> {
-  const guard = syncGuard(options);
-  const staged: Staged = { plan: undefined, newRows: 0, lastLine: 1, interrupted: false };
-  const { emailColumn, maidColumn, idfaColumn } = options;
-  const rows = new IdentifiedRows(
-    { source, delimiter: settings.delimiter, emailColumn, maidColumn, idfaColumn, seen: keepEveryRecord, exclusions, signal: ctx.signal },
-    { planned: (plan) => (staged.plan = plan), ...stagingSink(staged, tally, guard, diff) },
-  );
-  staged.interrupted = (await rows.readAll()) === 'interrupted';
-  if (!staged.interrupted) guard.decide(staged.plan);
-  return staged;
+/** Stopped while reading, or fed a truncated export: nothing is sent. Else every guard first, then every mirror. */
+async function mirrorEach(sync: SyncPlan, mirrors: readonly MirrorRoute[], interrupted: boolean, hooks: SyncHooks): Promise<AudienceEnd[]> {
+  const { ctx, options } = sync;
+  if (interrupted) {
+    ctx.info('Interrupted while reading: nothing was sent. Run the same command again to sync.');
+    return mirrors.map((mirror) => mirror.unsent(INTERRUPTED));
+  }
+  // A truncated export would remove every user it missed: nothing is sent, the snapshots stay.
+  if (!(await (hooks.inputComplete ?? true))) {
+    ctx.info(`The input ended early (its command failed): nothing was sent and the last ${mirrors.length === 1 ? 'snapshot is' : 'snapshots are'} kept.`);
+    return mirrors.map((mirror) => mirror.unsent(INPUT_INCOMPLETE, 'input_incomplete'));
+  }
+  for (const mirror of mirrors) mirror.describeDiff();
+  // Every audience's removals are checked before any is sent: exit 2 then means nothing was sent.
+  if (!options.dryRun) for (const mirror of mirrors) await mirror.checkBeforeSending();
+  const ends: AudienceEnd[] = [];
+  for (const mirror of mirrors) ends.push(await mirror.mirror());
+  return ends;
 }
 
-function finish(ctx: Context, options: SyncOptions, source: InputSource, report: RunReport, exitCode: number, rejects: RejectsFile | undefined): number {
-  ctx.stderr.write(formatSummary(report, source.name));
+/** A sync's summary adds what the mirror did. */
+function mirrorLine(report: Record<string, unknown>): string {
   const n = (value: unknown) => Number(value).toLocaleString('en-US');
   const ofPlanned = (done: unknown, planned: unknown) => (done === planned ? n(done) : `${n(done)} of ${n(planned)}`);
-  ctx.stderr.write(
-    `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`,
-  );
-  publishReport(report, { ...options, stdout: ctx.stdout }, rejects);
-  return exitCode;
+  return `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`;
 }

@@ -1,6 +1,5 @@
-// The seam durable runs fill in (src/state): push tells the journal what it sent and what was
-// acknowledged, and asks it what an earlier attempt already delivered. Without state it is a no-op.
-import type { RunReport } from '../report/run-report.js';
+// The seam durable runs fill in (src/state/journal.ts): sending tells the journal what it sent and
+// what was acknowledged, and asks it what an earlier attempt already delivered. Without state it is a no-op.
 
 export interface BatchRange {
   id: number;
@@ -21,7 +20,7 @@ export interface JournalTarget {
   customerListId?: string;
 }
 
-export interface PushJournal {
+export interface BatchJournal {
   /** Acknowledged in an earlier attempt of this run. */
   alreadyDelivered(line: number): boolean;
   /** Retry window across restarts (epoch ms), or undefined for now + --retry-for. */
@@ -29,21 +28,12 @@ export interface PushJournal {
   batchSent(batch: BatchRange): void;
   batchAcknowledged(batch: BatchRange): void;
   batchFailed(batch: BatchRange, reason: string): void;
-  finish(report: RunReport, exitCode: number): void;
-  // A durable journal (src/state/journal.ts) also has these; the no-op one does not.
-  /** The run's id in the run history. */
-  readonly runId?: number;
-  /** How to pick up where this run left off (printed on Ctrl-C or a stop). */
-  resumeHint?(): string;
-  describeTarget?(target: JournalTarget): void;
-  close?(): void;
 }
 
-export const noopJournal: PushJournal = {
+export const noBatchJournal: BatchJournal = {
   alreadyDelivered: () => false,
   deadlineFor: () => undefined,
   batchSent: () => {},
   batchAcknowledged: () => {},
   batchFailed: () => {},
-  finish: () => {},
 };

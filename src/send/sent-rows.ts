@@ -6,14 +6,14 @@ import type { ColumnPlan } from '../input/columns.js';
 import { MappingGuard } from './guard.js';
 import type { IdentifiedRowSink, RowIdentity } from '../identify/identified-rows.js';
 import { hadValidIdentifier, Verdict } from '../identify/identify.js';
-import type { PushJournal } from './journal.js';
+import type { BatchJournal } from './journal.js';
 import type { RunEnd, StopReason } from './outcome.js';
 import type { Tally } from './tally.js';
 import { Uploader, type UploadTarget } from './upload.js';
 
 export interface SendOptions {
   tally: Tally;
-  journal: PushJournal;
+  journal: BatchJournal;
   batchSize: number;
   flushIntervalMs: number;
   maxInFlight: number;

@@ -5,7 +5,7 @@
 import { InterruptedError, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import { splitBatch, type Batch } from './batch.js';
-import type { BatchRange, PushJournal } from './journal.js';
+import type { BatchRange, BatchJournal } from './journal.js';
 import type { Tally } from './tally.js';
 
 /** Where records go: one PATCH (or the create call of the first batch). Throws the client's errors. */
@@ -16,7 +16,7 @@ export interface UploadTarget {
 export interface UploaderOptions {
   target: UploadTarget;
   tally: Tally;
-  journal: PushJournal;
+  journal: BatchJournal;
   maxInFlight: number;
   retryForMs: number;
   now(): number;

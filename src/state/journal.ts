@@ -1,9 +1,9 @@
-// The durable PushJournal: records each batch as it is sent, acknowledged or given up on, so a rerun
+// The durable BatchJournal: records each batch as it is sent, acknowledged or given up on, so a rerun
 // of the same command resumes where the last attempt stopped and keeps each batch's retry window.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import type { BatchRange, JournalTarget, PushJournal } from '../send/journal.js';
+import type { BatchRange, JournalTarget, BatchJournal } from '../send/journal.js';
 import type { RunReport } from '../report/run-report.js';
 import { stateUnavailable } from './database.js';
 import { fingerprintFile, runKey } from './fingerprint.js';
@@ -32,7 +32,7 @@ export interface ResumeInfo {
   deliveredLines: number;
 }
 
-export class DurableRunJournal implements PushJournal {
+export class DurableRunJournal implements BatchJournal {
   private busy: Error | undefined;
 
   constructor(

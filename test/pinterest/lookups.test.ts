@@ -1,5 +1,6 @@
 // Which ad account and which audience a command works on: flag > profile default > prompt (asked by
 // the command, never by the run) > exit 2, and audiences by id or exact name.
+import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +8,9 @@ import { ConfigStore } from '../../src/config.js';
 import type { Context } from '../../src/context.js';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { askForTargetIfMissing, resolveAdAccount } from '../../src/commands/choices.js';
-import { findAudience } from '../../src/pinterest/lookups.js';
-import { resolveAudienceTarget } from '../../src/audiences/target.js';
+import { connectorsFor } from '../../src/connect.js';
+import { findAudience } from '../../src/audiences/directory.js';
+import { runPush } from '../../src/runs/push.js';
 import type { Prompter } from '../../src/prompt.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { makeHome } from '../support/cli.js';
@@ -19,7 +21,7 @@ function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?:
   const home = makeHome('pinsync-connect-');
   const said: string[] = [];
   const stream = new PassThrough();
-  return {
+  const ctx = {
     stdin: stream,
     stdout: stream,
     stderr: stream,
@@ -40,7 +42,8 @@ function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?:
     info: (message) => said.push(message),
     debugLog: () => {},
     said,
-  };
+  } as Omit<Context, 'connect' | 'connectInteractive' | 'clientWithTokens'> as Context & { said: string[] };
+  return Object.assign(ctx, connectorsFor(ctx));
 }
 
 describe('resolveAdAccount', () => {
@@ -112,15 +115,12 @@ describe('push and sync without an ad account', () => {
   });
 
   it('the run itself never prompts: it names --ad-account (exit 2)', async () => {
-    const client = clientFor(sandbox);
-    try {
-      const ctx = contextFor(sandbox, { canPrompt: true, prompter: { select: () => Promise.reject(new Error('prompted')) } });
-      const error = await resolveAudienceTarget(ctx, client, { audience: 'Newsletter' }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ exitCode: 2 });
-      expect((error as Error).message).toContain('--ad-account');
-    } finally {
-      await client.close();
-    }
+    const ctx = contextFor(sandbox, { canPrompt: true, prompter: { select: () => Promise.reject(new Error('prompted')) } });
+    const file = path.join(makeHome('pinsync-input-'), 'users.csv');
+    fs.writeFileSync(file, 'email\na@example.com\n');
+    const error = await runPush(ctx, { audience: 'Newsletter' }, file).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 2 });
+    expect((error as Error).message).toContain('--ad-account');
   });
 });
 

@@ -9,7 +9,7 @@ import { PinterestClient } from '../../src/pinterest/client.js';
 import type { ColumnPlan } from '../../src/input/columns.js';
 import { GUARD_WINDOW, MappingGuard } from '../../src/send/guard.js';
 import { Verdict } from '../../src/identify/identify.js';
-import { noopJournal } from '../../src/send/journal.js';
+import { noBatchJournal } from '../../src/send/journal.js';
 import { SentRows, type SendOptions } from '../../src/send/sent-rows.js';
 import { Tally } from '../../src/send/tally.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
@@ -38,7 +38,7 @@ async function sandboxList() {
 }
 
 function sendOptions(tally: Tally, extra: Partial<SendOptions>): SendOptions {
-  return { tally, journal: noopJournal, batchSize: 3, flushIntervalMs: 60_000, maxInFlight: 2, retryForMs: 5_000, signal: new AbortController().signal, now: Date.now, ...extra };
+  return { tally, journal: noBatchJournal, batchSize: 3, flushIntervalMs: 60_000, maxInFlight: 2, retryForMs: 5_000, signal: new AbortController().signal, now: Date.now, ...extra };
 }
 
 const row = (records: string[], reason: 'missing_identifier' | 'invalid_email' = 'missing_identifier') => ({ records, count: records.length, reason });
@@ -47,7 +47,7 @@ describe('rows sent', () => {
   it('sends new rows in batches of at most the batch size, skips what an earlier attempt delivered, and counts every row', async () => {
     const { list, target } = await sandboxList();
     const tally = new Tally();
-    const journal = { ...noopJournal, alreadyDelivered: (line: number) => line === 3 };
+    const journal = { ...noBatchJournal, alreadyDelivered: (line: number) => line === 3 };
     const sent = new SentRows(sendOptions(tally, { targetFor: () => target, journal, guard: new MappingGuard(false) }));
     sent.planned(plan);
     const users = Array.from({ length: 8 }, (_, i) => sha256(`user${i}@example.com`));

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { staticTokenProvider } from '../../src/auth/token-provider.js';
 import { PinterestClient } from '../../src/pinterest/client.js';
 import type { Batch } from '../../src/send/batch.js';
-import { noopJournal, type BatchRange, type PushJournal } from '../../src/send/journal.js';
+import { noBatchJournal, type BatchRange, type BatchJournal } from '../../src/send/journal.js';
 import { Tally } from '../../src/send/tally.js';
 import { Uploader } from '../../src/send/upload.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
@@ -36,7 +36,7 @@ async function upload(records: string[], faults = {}) {
   const rejects: Array<[number, string]> = [];
   const tally = new Tally({ reject: (line, reason) => rejects.push([line, reason]) });
   const sent: BatchRange[] = [];
-  const journal: PushJournal = { ...noopJournal, batchAcknowledged: (range) => sent.push(range) };
+  const journal: BatchJournal = { ...noBatchJournal, batchAcknowledged: (range) => sent.push(range) };
   for (let i = 0; i < records.length; i++) tally.rowEntered();
   const uploader = new Uploader({
     target: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },

@@ -3,6 +3,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context, Env } from '../../../src/context.js';
 import { ConfigStore } from '../../../src/config.js';
+import { connectorsFor } from '../../../src/connect.js';
 import { resolvePaths } from '../../../src/paths.js';
 import { redact } from '../../../src/redact.js';
 import type { Prompter } from '../../../src/prompt.js';
@@ -36,7 +37,7 @@ export function testContext(env: Env = {}, profile = 'default', overrides: Parti
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   let offset = 0;
-  return {
+  const ctx = {
     stdin: new PassThrough(),
     stdout,
     stderr,
@@ -57,7 +58,12 @@ export function testContext(env: Env = {}, profile = 'default', overrides: Parti
     info: (message) => stderr.write(`${redact(message)}\n`),
     debugLog: () => {},
     output: () => ({ stdout: out, stderr: err }),
-    advance: (ms) => (offset += ms),
+    advance: (ms: number) => (offset += ms),
     ...overrides,
-  };
+  } as TestContext;
+  return Object.assign(ctx, connectorsFor(ctx), pick(overrides, ['connect', 'connectInteractive', 'clientWithTokens']));
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: K[]): Partial<T> {
+  return Object.fromEntries(keys.filter((key) => from[key] !== undefined).map((key) => [key, from[key]])) as unknown as Partial<T>;
 }

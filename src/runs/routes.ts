@@ -1,23 +1,26 @@
-// The fan-out of --audience-column: one stream of identified rows routed by each row's audience
-// value into one route per audience (push: its own dedupe, rows sent, tally and journal; sync: its
-// own staging diff). A route opens asynchronously (the audience is looked up, a journal or lock
-// taken) the first time a value appears; that audience's rows wait, in order, until it is open.
+// Where identified rows go: to one route per audience. With --audience every row takes the one route,
+// opened before the input is read; with --audience-column each row goes by the value in that column,
+// and a route opens (asynchronously: the audience is looked up, a journal or lock taken) the first time
+// its value appears, that audience's rows waiting in order until it is open. A plain run is a fan-out of
+// one: the same routes, the same end.
 import type { ColumnPlan } from '../input/columns.js';
-import type { IdentifiedRowSink, RowIdentity } from '../identify/identified-rows.js';
+import type { IdentifiedRowSink, RowIdentity, StopReason } from '../identify/identified-rows.js';
 import { Verdict } from '../identify/identify.js';
 import { cleanValue } from '../identify/normalise.js';
-import type { StopReason } from '../send/outcome.js';
 import type { Tally } from '../send/tally.js';
+import type { Routing } from './settings.js';
 
-/** Where the rows of one audience go. */
-export interface AudienceRoute {
+/** Where the rows of one audience go (push: dedupe and rows sent; sync: the staging of its diff). */
+export interface Route {
+  /** The header decided the columns (a route opened before reading learns them here). */
+  planned(plan: ColumnPlan): void;
   identified(line: number, verdict: Verdict, row: RowIdentity): void;
   stopReason?(): StopReason | undefined;
   room?(): Promise<void> | undefined;
 }
 
-/** Opens the route of one audience (its name or id as written in the column, cleaned and trimmed). */
-export type OpenRoute<R extends AudienceRoute> = (audience: string, plan: ColumnPlan) => Promise<R>;
+/** Opens the route of one audience: its name or id as given (--audience) or as written in the column, cleaned and trimmed. */
+export type OpenRoute<R extends Route> = (audience: string) => Promise<R>;
 
 interface HeldRow {
   line: number;
@@ -28,25 +31,35 @@ interface HeldRow {
 interface RouteEntry<R> {
   audience: string;
   route?: R;
-  opening?: Promise<void>;
   held: HeldRow[];
 }
 
-export class FanOut<R extends AudienceRoute> implements IdentifiedRowSink {
+export class Routes<R extends Route> implements IdentifiedRowSink {
   plan: ColumnPlan | undefined;
   private readonly entries = new Map<string, RouteEntry<R>>();
   private readonly opening = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
+  /** --audience: the one route every row takes. */
+  private only: R | undefined;
 
   /**
-   * `unrouted` counts the rows that reach no audience: an empty value (missing_audience) or a
-   * malformed row. `onNews` wakes a reader waiting for input when a route fails to open.
+   * `unrouted` counts the rows that reach no audience (--audience-column): an empty value
+   * (missing_audience) or a malformed row. `onNews` wakes a reader waiting for input when a route fails to open.
    */
   constructor(
+    readonly routing: Routing,
     private readonly open: OpenRoute<R>,
     private readonly unrouted: Tally,
     private readonly onNews: () => void = () => {},
   ) {}
+
+  /** --audience: opens the one route before a row is read, so a missing audience stops the run first. */
+  async openTheOnlyRoute(): Promise<void> {
+    if (this.routing.audience === undefined) return;
+    const route = await this.open(this.routing.audience);
+    this.entries.set(this.routing.audience, { audience: this.routing.audience, route, held: [] });
+    this.only = route;
+  }
 
   /** The open routes by audience, in the order their audiences first appeared. */
   get routes(): Array<{ audience: string; route: R }> {
@@ -55,9 +68,14 @@ export class FanOut<R extends AudienceRoute> implements IdentifiedRowSink {
 
   planned(plan: ColumnPlan): void {
     this.plan = plan;
+    for (const { route } of this.routes) route.planned(plan);
   }
 
   identified(line: number, verdict: Verdict, row: RowIdentity, audienceValue?: string): void {
+    if (this.only) {
+      this.only.identified(line, verdict, row);
+      return;
+    }
     const audience = cleanValue(audienceValue ?? '');
     if (audience.length === 0 || (verdict === Verdict.NotSynced && row.reason === 'malformed_row')) {
       this.unrouted.rowEntered();
@@ -106,9 +124,10 @@ export class FanOut<R extends AudienceRoute> implements IdentifiedRowSink {
   private startOpening(audience: string): RouteEntry<R> {
     const entry: RouteEntry<R> = { audience, held: [] };
     this.entries.set(audience, entry);
-    const opening = this.open(audience, this.plan!).then(
+    const opening = this.open(audience).then(
       (route) => {
         entry.route = route;
+        if (this.plan) route.planned(this.plan);
         for (const held of entry.held.splice(0)) route.identified(held.line, held.verdict, held.row);
       },
       (error: unknown) => {
@@ -116,16 +135,8 @@ export class FanOut<R extends AudienceRoute> implements IdentifiedRowSink {
         this.onNews();
       },
     );
-    entry.opening = opening;
     this.opening.add(opening);
     void opening.finally(() => this.opening.delete(opening));
     return entry;
   }
-}
-
-/** The report counts of a fan-out: the sum over the audiences plus the rows that reached none. */
-export function sumCounts<T extends Record<string, unknown>>(parts: readonly T[], keys: readonly (keyof T)[]): Record<string, number> {
-  const total: Record<string, number> = {};
-  for (const key of keys) total[key as string] = parts.reduce((sum, part) => sum + (Number(part[key]) || 0), 0);
-  return total;
 }

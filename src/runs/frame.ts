@@ -1,0 +1,98 @@
+// What every push and sync opens before it reads a row, in the order that keeps "exit 2 means nothing
+// was sent" true: output paths checked, the input opened, the exclusion files loading in the
+// background, the client and the ad account (resolved once for the whole run), the state store and
+// the rejects file; and what closes them all again, whatever happened.
+import { setMaxListeners } from 'node:events';
+import type { Context } from '../context.js';
+import { missingFlag } from '../errors.js';
+import { AudienceDirectory } from '../audiences/directory.js';
+import type { Exclusions } from '../identify/exclusions.js';
+import { startLoadingExclusions } from '../identify/exclusion-loader.js';
+import { openInput, type InputSource } from '../input/source.js';
+import type { PinterestClient } from '../pinterest/client.js';
+import { knownAdAccount } from '../pinterest/lookups.js';
+import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import type { Progress } from '../report/progress.js';
+import { RejectsFile } from '../report/rejects.js';
+import { Tally } from '../send/tally.js';
+import { openStateStore, type StateStore } from '../state/store.js';
+import type { InputOptions } from './options.js';
+import type { RunSettings } from './settings.js';
+
+export interface FrameOptions {
+  /** The client, or none for a dry run that checks the file locally. */
+  connect(): Promise<PinterestClient | undefined>;
+  /** Whether the run keeps state (journals, snapshots, locks) for this client. */
+  keepsState(client: PinterestClient | undefined): boolean;
+}
+
+export class RunFrame {
+  /** Rows that reach no audience (--audience-column: an empty value, a malformed row). */
+  readonly unrouted: Tally;
+  progress: Progress | undefined;
+  private readonly closers: Array<() => void | Promise<void>> = [];
+
+  private constructor(
+    readonly ctx: Context,
+    readonly startedAt: number,
+    readonly source: InputSource,
+    /** Awaited with exclusionsReady() once the audience is known. */
+    readonly loadingExclusions: Promise<Exclusions>,
+    readonly client: PinterestClient | undefined,
+    /** --ad-account or the profile default; unknown only in a dry run without credentials. */
+    readonly adAccountId: string | undefined,
+    readonly store: StateStore | undefined,
+    readonly rejects: RejectsFile | undefined,
+  ) {
+    this.unrouted = new Tally(rejects);
+  }
+
+  static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings, how: FrameOptions): Promise<RunFrame> {
+    const startedAt = ctx.now();
+    // Every request in flight, across every audience, listens to the stop signal: dozens at once are expected.
+    setMaxListeners(0, ctx.signal);
+    checkOutputPaths(input, outputPathsOf(options));
+    const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
+    const source = await openInput(input, ctx.stdin, options.format);
+    const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
+    const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
+    loadingExclusions.catch(() => {}); // a run that stops before awaiting it says nothing of it
+    let client: PinterestClient | undefined;
+    let store: StateStore | undefined;
+    try {
+      client = await how.connect();
+      if (client && !adAccountId) throw missingFlag('--ad-account', 'ad account');
+      if (how.keepsState(client)) store = await openStateStore(ctx.paths.stateFile);
+      const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
+      return new RunFrame(ctx, startedAt, source, loadingExclusions, client, adAccountId, store, rejects);
+    } catch (error) {
+      store?.close();
+      source.close();
+      await client?.close();
+      throw error;
+    }
+  }
+
+  /** The ad account's audiences and lists, listed once for the run (none without a client). */
+  get directory(): AudienceDirectory | undefined {
+    if (!this.client || !this.adAccountId) return undefined;
+    this.audienceDirectory ??= new AudienceDirectory(this.client, this.adAccountId);
+    return this.audienceDirectory;
+  }
+
+  private audienceDirectory: AudienceDirectory | undefined;
+
+  /** Runs `close` when the run closes, before the store and the client (latest first). */
+  onClose(close: () => void | Promise<void>): void {
+    this.closers.push(close);
+  }
+
+  async close(): Promise<void> {
+    this.progress?.stop();
+    this.rejects?.close();
+    this.source.close();
+    for (const close of this.closers.splice(0).reverse()) await close();
+    this.store?.close();
+    await this.client?.close();
+  }
+}
