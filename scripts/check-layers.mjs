@@ -1,31 +1,82 @@
 #!/usr/bin/env node
-// `npm run check:layers`: lists import cycles between files in src/ (static, type-only and dynamic
-// `import()` all count) and imports into src/commands from the layers below it (pipeline, state,
-// pinterest, report). Prints what it finds and exits 1, or prints one OK line.
+// `npm run check:layers`: holds the layers of src/ (ARCHITECTURE.md draws them). Every folder and
+// top-level file of src/ has a rank below; an import (static, type-only or dynamic `import()`) may only
+// point to a lower rank or stay in its own folder, so no room reaches up and no two rooms form a circle.
+// Within a folder, files may not import each other in a circle either. Prints what it finds and exits 1,
+// or prints one OK line. A new folder or top-level file must be given its rank here first.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
-const layersBelowCommands = ['pipeline', 'state', 'pinterest', 'report'];
 
-const graph = importGraph(sourceFiles(src));
+/** Lowest first: each room may import only the rooms above it in this list. */
+const RANKS = [
+  'errors.ts', // typed errors with exit codes
+  'redact.ts', // secrets masked in every message
+  'duration.ts', // "13h" → ms
+  'json-file.ts', // owner-only JSON files written atomically
+  'paths.ts', // PINSYNC_HOME or XDG
+  'config.ts', // per-profile defaults
+  'prompt.ts', // prompts on stderr
+  'pinterest/', // the API client, its rate limits and its ports (TokenProvider, the shared write budget)
+  'sandbox/', // the local Pinterest
+  'context.ts', // what every command gets
+  'input/', // source → columns (rows read)
+  'identify/', // normalise → hash → exclude → dedupe (rows identified)
+  'send/', // guard → batch → upload → tally (rows sent)
+  'report/', // progress, summary, the run report, output files
+  'state/', // SQLite: journals, snapshots, runs, locks, the token budget
+  'write-budget.ts', // the budget a process's clients share
+  'auth/', // tokens: login, keychain, refresh
+  'connect.ts', // how a Context makes its clients
+  'audiences/', // look-up, create, audiences waiting for their list
+  'runs/', // push, sync, doctor: plan → send → report
+  'jobs/', // `pinsync run`: many runs side by side
+  'commands/', // flags and printing
+  'program.ts', // the commander program, errors caught once
+  'main.ts', // the process
+];
+
+const files = sourceFiles(src);
+const graph = importGraph(files);
+const unranked = [...new Set(files.map(roomOf))].filter((room) => !RANKS.includes(room));
+const upward = upwardImports(graph);
 const knots = stronglyConnected(graph);
-const upwardImports = importsIntoCommands(graph);
 
+for (const room of unranked) console.log(`unranked: src/${room} has no rank in scripts/check-layers.mjs`);
+for (const [from, to] of upward) console.log(`upward: ${relative(from)} imports ${relative(to)} (${roomOf(from)} is below ${roomOf(to)})`);
 for (const knot of knots) {
   const cycle = cycleThrough(graph, knot);
   // One cycle stands for its knot; when more files are tangled in it, name them all.
   const others = knot.length > cycle.length - 1 ? ` (tangled with it: ${knot.filter((f) => !cycle.includes(f)).map(relative).join(', ')})` : '';
   console.log(`cycle: ${cycle.map(relative).join(' → ')}${others}`);
 }
-for (const [from, to] of upwardImports) console.log(`layer: ${relative(from)} imports ${relative(to)}`);
-if (knots.length + upwardImports.length > 0) {
-  console.log(`${knots.length} import cycle(s), ${upwardImports.length} import(s) into src/commands from below.`);
+const problems = unranked.length + upward.length + knots.length;
+if (problems > 0) {
+  console.log(`${unranked.length} unranked, ${upward.length} upward import(s), ${knots.length} import cycle(s).`);
   process.exitCode = 1;
 } else {
-  console.log(`OK: no import cycle among ${graph.size} files in src/, nothing below src/commands imports it.`);
+  console.log(`OK: ${RANKS.length} ranked rooms, ${graph.size} files in src/, every import points down, no cycle.`);
+}
+
+/** The room of a file: its top-level folder ("runs/"), or the file itself at the top ("connect.ts"). */
+function roomOf(file) {
+  const [first, ...rest] = path.relative(src, file).split(path.sep);
+  return rest.length > 0 ? `${first}/` : first;
+}
+
+function upwardImports(graph) {
+  const found = [];
+  for (const [from, targets] of graph) {
+    const rank = RANKS.indexOf(roomOf(from));
+    for (const to of targets) {
+      if (roomOf(to) === roomOf(from)) continue;
+      if (RANKS.indexOf(roomOf(to)) >= rank) found.push([from, to]);
+    }
+  }
+  return found;
 }
 
 function sourceFiles(dir) {
@@ -126,17 +177,6 @@ function pathTo(cameFrom, node, start) {
   const steps = [node];
   while (steps[0] !== start) steps.unshift(cameFrom.get(steps[0]));
   return steps;
-}
-
-function importsIntoCommands(graph) {
-  const commands = path.join(src, 'commands') + path.sep;
-  const below = layersBelowCommands.map((layer) => path.join(src, layer) + path.sep);
-  const found = [];
-  for (const [from, targets] of graph) {
-    if (!below.some((dir) => from.startsWith(dir))) continue;
-    for (const to of targets) if (to.startsWith(commands)) found.push([from, to]);
-  }
-  return found;
 }
 
 function relative(file) {
