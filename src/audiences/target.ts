@@ -12,7 +12,7 @@ import { clean } from '../report/table.js';
 import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
 import type { ListType } from '../input/columns.js';
 import { DEFAULT_AUDIENCE_WAIT_MS, PendingAudience, type HeldLock, type NameLock } from './pending-audience.js';
-import { markFatal, type UploadTarget } from '../send/upload.js';
+import { markFatal, type ListWriter } from '../send/upload.js';
 
 export interface AudienceTarget {
   adAccountId: string;
@@ -108,7 +108,7 @@ function unlocked(ctx: Context, audienceName: string, error: unknown): HeldLock 
 
 const noLock: NameLock = async () => ({ release() {} });
 
-export interface CustomerListTargetOptions {
+export interface ListWriterOptions {
   operation: 'ADD' | 'REMOVE';
   listType: ListType;
   description?: string;
@@ -123,7 +123,7 @@ export interface CustomerListTargetOptions {
  * PATCHes the list. Without one yet, the first batch finds the list another run made (under the name
  * lock) or creates it with its records; every ADD batch acknowledged then gives a pending audience a try.
  */
-export function customerListTarget(client: PinterestClient, target: AudienceTarget, options: CustomerListTargetOptions): UploadTarget {
+export function customerListWriter(client: PinterestClient, target: AudienceTarget, options: ListWriterOptions): ListWriter {
   let listFound: Promise<readonly string[] | undefined> | undefined;
   const audience = options.operation === 'ADD' ? pendingAudienceOf(client, target, options) : undefined;
   const patch = (records: readonly string[], deadline: number) =>
@@ -153,7 +153,7 @@ export function customerListTarget(client: PinterestClient, target: AudienceTarg
 function pendingAudienceOf(
   client: PinterestClient,
   target: AudienceTarget,
-  options: Pick<CustomerListTargetOptions, 'description' | 'stop' | 'now'>,
+  options: Pick<ListWriterOptions, 'description' | 'stop' | 'now'>,
 ): PendingAudience | undefined {
   if (target.audienceId !== undefined) return undefined;
   target.pendingAudience ??= new PendingAudience(client, target, {
@@ -171,7 +171,7 @@ async function findOrCreateList(
   target: AudienceTarget,
   records: readonly string[],
   deadline: number,
-  options: CustomerListTargetOptions,
+  options: ListWriterOptions,
 ): Promise<readonly string[] | undefined> {
   const lock = await (target.nameLock ?? noLock)(true);
   if (lock === 'busy') throw new Error('the audience name lock was busy'); // a waiting lock is never busy

@@ -4,7 +4,7 @@
 // journal, and the snapshot is replaced only once Pinterest acknowledged everything.
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { customerListTarget, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
+import { customerListWriter, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
 import { columnNames, type ColumnPlan } from '../input/columns.js';
 import type { RowIdentity } from '../identify/identified-rows.js';
 import { hadValidIdentifier, Verdict } from '../identify/identify.js';
@@ -15,7 +15,7 @@ import type { RunEnd, StopReason } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
-import type { UploadTarget } from '../send/upload.js';
+import type { ListWriter } from '../send/upload.js';
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import { openStateStore, type StateStore } from '../state/store.js';
@@ -238,7 +238,7 @@ export class MirrorRoute implements Route {
     const listType = this.plan?.listType ?? 'EMAIL';
     // A write on its way when the run is stopped gets a short grace to be acknowledged.
     const signal = requestSignal(ctx.signal);
-    const adds = await this.sendPhase(customerListTarget(client, this.target, { operation: 'ADD', listType, signal, stop: ctx.signal, now: ctx.now }), this.diff.addedRows(), this.tally);
+    const adds = await this.sendPhase(customerListWriter(client, this.target, { operation: 'ADD', listType, signal, stop: ctx.signal, now: ctx.now }), this.diff.addedRows(), this.tally);
     const earlier = { added: adds.deliveredEarlier, removed: 0 };
     if (adds.stop !== 'end') return { ...adds, removals, earlier };
     // REMOVE records have no input line: the journal numbers them after the last line, in a stable order.
@@ -250,15 +250,15 @@ export class MirrorRoute implements Route {
         yield { line: ++pseudoLine, records: [record] };
       }
     })();
-    const removes = await this.sendPhase(customerListTarget(client, this.target, { operation: 'REMOVE', listType, signal }), removalRows, removals);
+    const removes = await this.sendPhase(customerListWriter(client, this.target, { operation: 'REMOVE', listType, signal }), removalRows, removals);
     earlier.removed = removes.deliveredEarlier;
     return { ...removes, removals, earlier };
   }
 
   /** Rows sent (batch → upload → tally) for one operation of the diff; the guard judged the rows when staged. */
-  private async sendPhase(target: UploadTarget, rows: Iterable<{ line: number; records: string[] }>, tally: Tally): Promise<RunEnd & { deliveredEarlier: number }> {
+  private async sendPhase(writer: ListWriter, rows: Iterable<{ line: number; records: string[] }>, tally: Tally): Promise<RunEnd & { deliveredEarlier: number }> {
     const { ctx, settings } = this.sync;
-    const sent = new SentRows({ ...settings, target, tally, journal: this.journal, signal: ctx.signal, now: ctx.now });
+    const sent = new SentRows({ ...settings, writer, tally, journal: this.journal, signal: ctx.signal, now: ctx.now });
     let stop: StopReason = 'end';
     for (const row of rows) {
       stop = sent.stopReason() ?? 'end';

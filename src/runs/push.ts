@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
 import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
-import { customerListTarget, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
+import { customerListWriter, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
 import { columnNames, type ColumnPlan } from '../input/columns.js';
 import type { InputSource } from '../input/source.js';
 import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js';
@@ -21,7 +21,7 @@ import type { RunEnd } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
-import type { UploadTarget } from '../send/upload.js';
+import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
@@ -178,7 +178,7 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
     retryForMs: settings.retryForMs,
     signal: ctx.signal,
     now: ctx.now,
-    targetFor: (columns) => counted(writerFor(plan, route, columns), route.sends),
+    writerFor: (columns) => counted(listWriterFor(plan, route, columns), route.sends),
     guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
     onStop: plan.wake,
   });
@@ -196,10 +196,10 @@ async function resolvePushTarget(plan: PushPlan, audience: string): Promise<Push
 }
 
 /** Where one audience's batches go: its customer list, or nowhere in a dry run. On Ctrl-C a write on its way gets a short grace. */
-function writerFor(plan: PushPlan, route: PushRoute, columns: ColumnPlan): UploadTarget {
+function listWriterFor(plan: PushPlan, route: PushRoute, columns: ColumnPlan): ListWriter {
   const { ctx, options, frame, operation } = plan;
   if (options.dryRun || !frame.client) return { send: async () => {} };
-  return customerListTarget(frame.client, route.target as AudienceTarget, {
+  return customerListWriter(frame.client, route.target as AudienceTarget, {
     operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
     listType: columns.listType,
     description: options.description,
@@ -209,12 +209,12 @@ function writerFor(plan: PushPlan, route: PushRoute, columns: ColumnPlan): Uploa
 }
 
 /** Counts one audience's requests and records (the client's counters are for the whole run). */
-function counted(target: UploadTarget, sends: { requests: number; records: number }): UploadTarget {
+function counted(writer: ListWriter, sends: { requests: number; records: number }): ListWriter {
   return {
     send: async (records, deadline) => {
       sends.requests++;
       sends.records += records.length;
-      await target.send(records, deadline);
+      await writer.send(records, deadline);
     },
   };
 }

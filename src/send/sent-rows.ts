@@ -9,7 +9,7 @@ import { hadValidIdentifier, Verdict } from '../identify/identify.js';
 import type { BatchJournal } from './journal.js';
 import type { RunEnd, StopReason } from './outcome.js';
 import type { Tally } from './tally.js';
-import { Uploader, type UploadTarget } from './upload.js';
+import { Uploader, type ListWriter } from './upload.js';
 
 export interface SendOptions {
   tally: Tally;
@@ -21,9 +21,9 @@ export interface SendOptions {
   signal: AbortSignal;
   now(): number;
   /** Where batches go, known now (sync's diff) … */
-  target?: UploadTarget;
+  writer?: ListWriter;
   /** … or once the header is read (push: the list may be created from the first batch). */
-  targetFor?(plan: ColumnPlan): UploadTarget;
+  writerFor?(plan: ColumnPlan): ListWriter;
   /** Judges the first rows before any batch goes out; without one, batches go at once. */
   guard?: MappingGuard;
   /** Told when the run must stop (fatal error, guard verdict from a timer), so a waiting reader wakes. */
@@ -48,7 +48,7 @@ export class SentRows implements IdentifiedRowSink {
       flushIntervalMs: options.flushIntervalMs,
       onBatch: (batch, byTimer) => this.batchReady(batch, byTimer),
     });
-    if (options.target) this.uploader = this.uploaderFor(options.target);
+    if (options.writer) this.uploader = this.uploaderFor(options.writer);
   }
 
   /** A batch went to the uploader: from now on an error cannot say "nothing was sent". */
@@ -63,7 +63,7 @@ export class SentRows implements IdentifiedRowSink {
 
   planned(plan: ColumnPlan): void {
     this.plan = plan;
-    if (this.options.targetFor) this.uploader ??= this.uploaderFor(this.options.targetFor(plan));
+    if (this.options.writerFor) this.uploader ??= this.uploaderFor(this.options.writerFor(plan));
   }
 
   /** Counts a row whose verdict is known, and batches its new records (hot path). */
@@ -120,9 +120,9 @@ export class SentRows implements IdentifiedRowSink {
     await this.uploader?.drain();
   }
 
-  private uploaderFor(target: UploadTarget): Uploader {
+  private uploaderFor(writer: ListWriter): Uploader {
     const { tally, journal, maxInFlight, retryForMs, now, onStop } = this.options;
-    return new Uploader({ target, tally, journal, maxInFlight, retryForMs, now, onFatal: onStop });
+    return new Uploader({ writer, tally, journal, maxInFlight, retryForMs, now, onFatal: onStop });
   }
 
   private throwIfStopped(): void {

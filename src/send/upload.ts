@@ -9,12 +9,12 @@ import type { BatchRange, BatchJournal } from './journal.js';
 import type { Tally } from './tally.js';
 
 /** Where records go: one PATCH (or the create call of the first batch). Throws the client's errors. */
-export interface UploadTarget {
+export interface ListWriter {
   send(records: readonly string[], deadline: number): Promise<void>;
 }
 
 export interface UploaderOptions {
-  target: UploadTarget;
+  writer: ListWriter;
   tally: Tally;
   journal: BatchJournal;
   maxInFlight: number;
@@ -95,12 +95,12 @@ export class Uploader {
 
   /** One request for the batch; settles it when Pinterest takes it, else hands back the error. */
   private async sendOnce(batch: Batch, deadline: number): Promise<Failure | undefined> {
-    const { tally, journal, target } = this.options;
+    const { tally, journal, writer } = this.options;
     const range = rangeOf(batch, this.options.now());
     if (this.fatal !== undefined) return undefined; // stopped meanwhile: its rows stay pending
     journal.batchSent(range);
     try {
-      await target.send(batch.records, deadline);
+      await writer.send(batch.records, deadline);
     } catch (error) {
       return { range, error };
     }

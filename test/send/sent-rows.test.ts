@@ -33,7 +33,7 @@ async function sandboxList() {
   const api = client;
   return {
     list,
-    target: { send: async (records: readonly string[], deadline: number) => void (await api.updateCustomerList(US, list.id, { operation_type: 'ADD', records: records.join(',') }, { deadline })) },
+    writer: { send: async (records: readonly string[], deadline: number) => void (await api.updateCustomerList(US, list.id, { operation_type: 'ADD', records: records.join(',') }, { deadline })) },
   };
 }
 
@@ -45,10 +45,10 @@ const row = (records: string[], reason: 'missing_identifier' | 'invalid_email' =
 
 describe('rows sent', () => {
   it('sends new rows in batches of at most the batch size, skips what an earlier attempt delivered, and counts every row', async () => {
-    const { list, target } = await sandboxList();
+    const { list, writer } = await sandboxList();
     const tally = new Tally();
     const journal = { ...noBatchJournal, alreadyDelivered: (line: number) => line === 3 };
-    const sent = new SentRows(sendOptions(tally, { targetFor: () => target, journal, guard: new MappingGuard(false) }));
+    const sent = new SentRows(sendOptions(tally, { writerFor: () => writer, journal, guard: new MappingGuard(false) }));
     sent.planned(plan);
     const users = Array.from({ length: 8 }, (_, i) => sha256(`user${i}@example.com`));
     users.forEach((user, i) => sent.identified(i + 2, Verdict.New, row([user])));
@@ -63,9 +63,9 @@ describe('rows sent', () => {
   });
 
   it('sends nothing when most of the first rows have no valid identifier, and names the column', async () => {
-    const { list, target } = await sandboxList();
+    const { list, writer } = await sandboxList();
     const tally = new Tally();
-    const sent = new SentRows(sendOptions(tally, { targetFor: () => target, guard: new MappingGuard(false) }));
+    const sent = new SentRows(sendOptions(tally, { writerFor: () => writer, guard: new MappingGuard(false) }));
     sent.planned(plan);
     for (let line = 2; line < GUARD_WINDOW + 2; line++) {
       if (line % 3 === 0) sent.identified(line, Verdict.New, row([sha256(`user${line}@example.com`)]));

@@ -39,7 +39,7 @@ async function upload(records: string[], faults = {}) {
   const journal: BatchJournal = { ...noBatchJournal, batchAcknowledged: (range) => sent.push(range) };
   for (let i = 0; i < records.length; i++) tally.rowEntered();
   const uploader = new Uploader({
-    target: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },
+    writer: { send: async (r, deadline) => void (await client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: r.join(',') }, { deadline })) },
     tally,
     journal,
     maxInFlight: 4,
