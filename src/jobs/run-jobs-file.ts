@@ -3,7 +3,6 @@
 // report, exit code), side by side in this process under one write budget shared in turn. Each job
 // gets its own Context: its clients take turns in the shared budget, its stderr lines carry its name,
 // and its run hands back its report.
-import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { connectorsFor } from '../connect.js';
@@ -11,6 +10,7 @@ import type { ConnectOptions, Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PushOptions, SyncOptions } from '../runs/options.js';
 import { redact } from '../redact.js';
+import { checkOutputPaths, writeOutputFile, type InputPath, type OutputPath } from '../report/output-file.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
 import { openWriteBudget, type WriteBudget } from '../write-budget.js';
 import { loadJobsFile, type Job, type JobsPlan } from './jobs-file.js';
@@ -32,7 +32,7 @@ export interface JobsReport {
 
 export async function runJobsFile(ctx: Context, file: string, names: readonly string[], options: RunCommandOptions): Promise<number> {
   const plan = await loadJobsFile(file, names);
-  if (options.report) checkReportPath(options.report, plan);
+  checkRunOutputs(plan, options.report);
   const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog);
   let result: JobsResult<RunReport>;
   try {
@@ -49,8 +49,9 @@ export async function runJobsFile(ctx: Context, file: string, names: readonly st
   for (const job of result.jobs) {
     if (job.error !== undefined && ctx.debug && job.error instanceof Error) ctx.debugLog(`[${job.name}] ${job.error.stack ?? job.error.message}`);
   }
-  if (options.report) writeJobsReport(options.report, report);
+  // stdout first: a report file that fails now (a disk filled during the run) still leaves the JSON.
   if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (options.report) writeJobsReport(options.report, report);
   return result.exitCode;
 }
 
@@ -141,17 +142,26 @@ class NamedLines extends Writable {
   }
 }
 
-/** --report FILE must be writable before any job starts (a report lost after the run helps nobody). */
-function checkReportPath(file: string, plan: JobsPlan): void {
-  const absolute = path.resolve(file);
-  if (absolute === plan.file) throw new UsageError('--report must not be the jobs file itself; nothing was run.');
+/**
+ * Every output of the run (`--report`, each job's `report:` and `rejects:`) is checked before any job
+ * starts: writable, and never one of the run's inputs (the jobs file, a job's input, an exclusion list).
+ */
+function checkRunOutputs(plan: JobsPlan, report: string | undefined): void {
+  const inputs: InputPath[] = [{ what: 'the jobs file', file: plan.file }];
+  for (const job of plan.jobs) {
+    if (job.input.kind === 'file') inputs.push({ what: `the input of job "${job.name}"`, file: job.input.file });
+    for (const file of job.options.exclude) inputs.push({ what: 'the exclusion file (exclude:)', file });
+  }
+  const outputs: OutputPath[] = report ? [{ flag: '--report', file: report }] : [];
+  for (const job of plan.jobs) {
+    if (job.options.report) outputs.push({ flag: `job "${job.name}": report:`, file: job.options.report });
+    if (job.options.rejects) outputs.push({ flag: `job "${job.name}": rejects:`, file: job.options.rejects });
+  }
   try {
-    const stat = fs.statSync(absolute, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) throw new UsageError(`--report ${file} is a folder; name a file. Nothing was run.`);
-    fs.accessSync(stat ? absolute : path.dirname(absolute), fs.constants.W_OK);
+    checkOutputPaths(inputs, outputs);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`Cannot write the report to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing was run.`);
+    if (error instanceof UsageError) throw new UsageError(`${error.message} Nothing was run.`, { cause: error });
+    throw error;
   }
 }
 
@@ -174,11 +184,7 @@ function jobMessage(job: JobResult<RunReport>): string {
 }
 
 function writeJobsReport(file: string, report: JobsReport): void {
-  try {
-    fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-  } catch (error) {
-    throw new UsageError(`Cannot write the report to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
+  writeOutputFile('--report', file, JSON.stringify(report, null, 2) + '\n');
 }
 
 const n = (value: number) => value.toLocaleString('en-US');

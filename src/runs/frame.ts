@@ -11,7 +11,7 @@ import { startLoadingExclusions } from '../identify/exclusion-loader.js';
 import { openInput, type InputSource } from '../input/source.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { knownAdAccount } from '../pinterest/lookups.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { checkOutputPaths, inputPathsOf, outputPathsOf } from '../report/output-file.js';
 import type { Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { Tally } from '../send/tally.js';
@@ -51,7 +51,7 @@ export class RunFrame {
     const startedAt = ctx.now();
     // Every request in flight, across every audience, listens to the stop signal: dozens at once are expected.
     setMaxListeners(0, ctx.signal);
-    checkOutputPaths(input, outputPathsOf(options));
+    checkOutputPaths(inputPathsOf(input, options.exclude), outputPathsOf(options));
     const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
     const source = await openInput(input, ctx.stdin, options.format);
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
