@@ -8,6 +8,7 @@ import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
 import { createRowReader, type InputFormat, type RowReader, type RowSink } from '../input/read-rows.js';
 import { sniffFormat, type InputSource } from '../input/source.js';
+import { UsageError } from '../errors.js';
 
 /**
  * Why reading (and sending) stops: 'input' when the input turned out corrupt after sending began (a
@@ -258,6 +259,34 @@ export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan |
     break;
   }
   return plan;
+}
+
+/**
+ * Reads the whole input for its --audience-column values, without judging the identifiers: every
+ * distinct value `accept` keeps (it cleans and checks them), at most `limit` of them.
+ */
+export async function readAudienceValues(options: ReadOptions, accept: (raw: string) => string | undefined, limit: number): Promise<Set<string>> {
+  const values = new Set<string>();
+  let width = 0;
+  const sink: RowSink = {
+    planned: (plan) => (width = plan.columns.length),
+    row: (_line, row) => {
+      const value = accept(row[width] ?? '');
+      if (value === undefined || values.has(value)) return;
+      if (values.size >= limit) {
+        throw new UsageError(`Column ${options.audienceColumn?.trim()} holds more than ${limit.toLocaleString('en-US')} different values: it does not look like a column of audience names.`);
+      }
+      values.add(value);
+    },
+    malformed: () => {},
+  };
+  let reader: RowReader | undefined;
+  for await (const chunk of options.source.chunks) {
+    reader ??= readerFor(options, chunk, sink);
+    reader.push(chunk);
+  }
+  (reader ?? readerFor(options, Buffer.alloc(0), sink)).end();
+  return values;
 }
 
 /** The reader for the input's format: given, else sniffed from the first chunk. */

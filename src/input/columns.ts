@@ -68,15 +68,34 @@ export function planColumns(headers: readonly string[], flags: ColumnFlags, byNa
     );
   }
   const plan: ColumnPlan = { columns, listType: listTypeOf(columns) };
-  if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName);
+  if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName, columns);
   return plan;
 }
 
-/** The --audience-column header: exact, else ignoring case; a missing one is a usage error. */
-function audienceColumnOf(headers: readonly string[], name: string, byName: boolean): AudienceColumn {
+/** The --audience-column header: exact, else ignoring case; a missing one is a usage error, an identifier column too. */
+function audienceColumnOf(headers: readonly string[], name: string, byName: boolean, columns: readonly IdentifierColumn[]): AudienceColumn {
   const index = findNamed(headers, 'audience', name);
   if (index === -1) throw new UsageError(`No column "${name.trim()}" in the input for --audience-column (columns seen: ${listColumns(headers)}).`);
+  if (columns.some((column) => column.index === index)) throw identifierAsAudienceColumn(name);
   return { index: byName ? -1 : index, name: headers[index]!.trim() };
+}
+
+/**
+ * Whether a column named so holds identifiers: an identifier alias (`email`, `E-Mail`, `maid` …, also
+ * as the last part of a dotted path), or a column named by --email-column, --maid-column or --idfa-column.
+ */
+export function isIdentifierColumnName(name: string, flags: ColumnFlags): boolean {
+  const isAlias = (text: string) => kinds.some((kind) => aliases[kind].includes(aliasKey(text)));
+  const last = name.trim().split('.').pop() ?? '';
+  const named = Object.values(namedColumns(flags)).some((column) => column !== undefined && column.trim().toLowerCase() === name.trim().toLowerCase());
+  return isAlias(name) || isAlias(last) || named;
+}
+
+/** --audience-column naming an identifier column (exit 2). */
+export function identifierAsAudienceColumn(name: string): UsageError {
+  return new UsageError(
+    `--audience-column ${name.trim()} is an identifier column: a raw identifier must never become an audience name. Name the column that holds each row's audience (segment) names.`,
+  );
 }
 
 export function namedColumns(flags: ColumnFlags): Record<IdentifierKind, string | undefined> {

@@ -188,6 +188,7 @@ function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], fold
   const options: JobOptions = {
     audience: job.audience,
     audienceColumn: job.audience_column,
+    maxNewAudiences: job.max_new_audiences,
     adAccount: job.ad_account ?? entry.ad_account,
     create: job.create,
     description: job.description,

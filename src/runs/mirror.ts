@@ -23,6 +23,7 @@ import type { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, type RunJournal } from './journal.js';
 import type { SyncOptions } from './options.js';
 import { progressOptions } from './progress.js';
+import { segmentHint } from './segment-values.js';
 import { audienceExitCode, audienceReport, type AudienceEnd } from './report.js';
 import type { Route } from './routes.js';
 import type { RunSettings } from './settings.js';
@@ -77,13 +78,18 @@ export class MirrorRoute implements Route {
     this.tally = new Tally(rejects);
   }
 
-  /** The audience resolved, its mirror lock taken (not for a dry run) and a diff against its snapshot started. */
-  static async open(sync: SyncPlan, audience: string): Promise<MirrorRoute> {
+  /** The audience a value names, or its creation planned with --create (a look-up, nothing taken). */
+  static resolve(sync: SyncPlan, audience: string): Promise<AudienceTarget> {
+    const { ctx, options, frame } = sync;
+    return resolveAudienceTarget(ctx, frame.directory!, { audience, create: options.create, ...segmentHint(options.audienceColumn, audience) });
+  }
+
+  /** The resolved audience's mirror: its lock taken (not for a dry run) and a diff against its snapshot started. */
+  static async open(sync: SyncPlan, audience: string, target: AudienceTarget): Promise<MirrorRoute> {
     const { ctx, options, frame } = sync;
     const store = await openStateStore(ctx.paths.stateFile);
     let lock: RunLock | undefined;
     try {
-      const target = await resolveAudienceTarget(ctx, frame.directory!, { audience, create: options.create });
       const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
       // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
       lock = options.dryRun

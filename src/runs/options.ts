@@ -10,6 +10,8 @@ export interface InputOptions {
   idfaColumn?: string;
   /** push/sync --audience-column: each row names its audience there (instead of --audience). */
   audienceColumn?: string;
+  /** --max-new-audiences: more audiences to create than this stop the run before any is created (default 20). */
+  maxNewAudiences?: number;
   /** --exclude FILE (repeatable): users who must never be uploaded. */
   exclude?: string[];
   batchSize?: number;

@@ -26,12 +26,15 @@ import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
 import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
-import { Routes, type Route } from './routes.js';
+import { audienceKey, Routes, type Route } from './routes.js';
+import { segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
+
+type PushRoutes = Routes<PushTarget, PushRoute>;
 
 /** What the routes of one push share. */
 interface PushPlan {
@@ -100,14 +103,32 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   });
   const command = hooks.command ?? 'push';
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
-  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows.wake() };
+  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows?.wake() };
   // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
   const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
   const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
-  const routes = new Routes<PushRoute>(routing, (audience) => openRoute(plan, audience, onlySeen), frame.unrouted, () => rows.wake());
-  let rows!: IdentifiedRows;
+  const routes = new Routes<PushTarget, PushRoute>(
+    {
+      resolve: (audience) => resolvePushTarget(plan, audience),
+      keyOf: audienceKey,
+      isNew: (target) => target.toCreate,
+      open: (audience, target) => openRoute(plan, audience, target, onlySeen),
+    },
+    {
+      routing,
+      unrouted: frame.unrouted,
+      maxNewAudiences: settings.maxNewAudiences,
+      createsWhileReading: frame.source.isStdin && !options.dryRun,
+      warn: (message) => ctx.warn(message),
+      onNews: () => rows?.wake(),
+    },
+  );
+  let rows: IdentifiedRows | undefined;
   try {
     await routes.openTheOnlyRoute();
+    if (routing.column !== undefined && frame.directory && !frame.source.isStdin) {
+      await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
+    }
     const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
     frame.progress = await startProgress(
       rowsDone(totalTally(frame.unrouted, () => routes.routes.map((r) => r.route.tally)), frame.source),
@@ -130,6 +151,8 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     );
     const ends = await sendEveryRoute(plan, routes, rows, command);
     frame.progress.stop();
+    for (const warning of routes.warnings()) ctx.warn(warning);
+    if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
     await settleAudiences(plan, routes, ends);
     const ended = pushReport(plan, routes, ends, command);
     tellRunEnd(ctx, ended, {
@@ -141,6 +164,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     });
     return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
   } finally {
+    await routes.quiesce();
     for (const { route } of routes.routes) route.journal.close();
     await frame.close();
   }
@@ -159,16 +183,16 @@ async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, sett
   }
 }
 
-/** One audience's route: its target resolved (or its creation planned), its journal, its rows sent. */
-async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet | undefined): Promise<PushRoute> {
+/** One audience's route, once its target is resolved (or its creation planned): its journal, its rows sent. */
+async function openRoute(plan: PushPlan, audience: string, target: PushTarget, onlySeen: DigestSet | undefined): Promise<PushRoute> {
   const { ctx, options, settings, frame, operation } = plan;
-  const target = await resolvePushTarget(plan, audience);
   const journal =
     frame.store && target.adAccountId
       ? await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input: plan.input, audience, adAccountId: target.adAccountId })
       : noRunJournal;
   journal.describeTarget(target);
-  const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(), onlySeen === undefined, frame.rejects);
+  // A fan-out's set starts small and grows with its audience: a thousand segments must not take 512 KiB each.
+  const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(FAN_OUT_INITIAL_RECORDS), onlySeen === undefined, frame.rejects);
   route.sent = new SentRows({
     tally: route.tally,
     journal,
@@ -185,13 +209,18 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
   return route;
 }
 
+/** Records a fan-out audience's duplicate set starts with. */
+const FAN_OUT_INITIAL_RECORDS = 1024;
+
 /** The audience named `audience` (an id or exact name), or its creation planned with --create. */
 async function resolvePushTarget(plan: PushPlan, audience: string): Promise<PushTarget> {
   const { ctx, options, frame } = plan;
   const directory = frame.directory;
   if (!directory) return { adAccountId: frame.adAccountId, audienceName: audience, toCreate: false };
-  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create });
-  if (target.toCreate && options.dryRun) ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
+  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create, ...segmentHint(options.audienceColumn, audience) });
+  if (target.toCreate && options.dryRun && options.audienceColumn === undefined) {
+    ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
+  }
   return target;
 }
 
@@ -224,36 +253,59 @@ function counted(writer: ListWriter, sends: { requests: number; records: number 
  * after some audience began sending stops every audience there, reported like any end ("input").
  * Anything else that fails (a guard verdict, an audience that cannot be opened) ends the run with its error.
  */
-async function sendEveryRoute(plan: PushPlan, routes: Routes<PushRoute>, rows: IdentifiedRows, command: string): Promise<RunEnd[]> {
+async function sendEveryRoute(plan: PushPlan, routes: PushRoutes, rows: IdentifiedRows, command: string): Promise<RunEnd[]> {
   try {
     const stop = await rows.readAll();
     await routes.settle();
     return await Promise.all(routes.routes.map(({ route }) => route.sent.finish(stop)));
   } catch (error) {
     plan.frame.source.close();
-    routes.countHeldAsPending();
+    // No look-up or opening outlives the run (the client closes next), and every route opened is closed.
+    await routes.quiesce();
     await Promise.all(routes.routes.map(({ route }) => route.sent.abandon()));
     const sendingBegan = routes.routes.some(({ route }) => route.sent.sendingBegan);
-    if (error instanceof UsageError && sendingBegan) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
+    if (error instanceof UsageError && sendingBegan && !routes.stopped) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
     plan.frame.progress?.stop();
     const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
+    const end: RunEnd = { stop: 'fatal', fatal: error };
     for (const { route } of routes.routes) {
       route.target.pendingAudience?.abandon();
-      route.journal.finish(reportOf(plan, routes, route, { stop: 'fatal', fatal: error }, command), code);
+      route.journal.finish(reportOf(plan, routes, route, end, command, routes.failedAudience), code);
     }
+    await recordFailedAudience(plan, routes, end, code, command);
     throw error;
   }
 }
 
+/**
+ * The value whose audience could not be found or opened, after other audiences of the run began: its
+ * own entry in the history (so `pinsync runs` shows the failure under its name, not another audience's).
+ */
+async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: RunEnd, exitCode: number, command: string): Promise<void> {
+  const { ctx, options, settings, frame, operation, input } = plan;
+  const audience = routes.failedAudience;
+  if (audience === undefined || !frame.store || !frame.adAccountId || !routes.routes.some(({ route }) => route.journal.runId !== undefined)) return;
+  const journal = await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input, audience, adAccountId: frame.adAccountId });
+  try {
+    const target = { adAccountId: frame.adAccountId, audienceName: audience };
+    journal.describeTarget(target);
+    const parts = { command, operation, dryRun: false, target, counts: new Tally().counts(), requests: { requests: 0, retries: 0, rateLimited: 0 } };
+    const report = audienceReport({ ...parts, startedAt: frame.startedAt, finishedAt: ctx.now(), listType: routes.plan?.listType, runId: journal.runId, input: frame.source.name, columns: columnNames(routes.plan), end, falseDuplicateProbability: 0 });
+    journal.finish({ ...report, message: end.fatal instanceof Error ? end.fatal.message : String(end.fatal) }, exitCode);
+  } finally {
+    journal.close();
+  }
+}
+
 /** An audience still to create gets its last tries (bounded) when the run ended normally. */
-async function settleAudiences(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[]): Promise<void> {
+async function settleAudiences(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[]): Promise<void> {
   const { ctx, options, frame } = plan;
   if (!frame.client || options.dryRun) return;
   const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now, tell: ctx.info };
   await Promise.all(routes.routes.map(({ route }, i) => settleAudience(frame.client!, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
 }
 
-function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): RunEndReport {
+function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[], command: string): RunEndReport {
   const { ctx, options, frame, operation } = plan;
   const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
     const report = reportOf(plan, routes, route, ends[i], command);
@@ -281,8 +333,11 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
   );
 }
 
-/** One audience's report. A plain push counts every request of the client; a fan-out's audience its own writes. */
-function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, end: RunEnd | undefined, command: string): RunReport {
+/**
+ * One audience's report. A plain push counts every request of the client; a fan-out's audience its own
+ * writes. `stoppedByAudience`: another audience of the run that could not be found or opened stopped it.
+ */
+function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: RunEnd | undefined, command: string, stoppedByAudience?: string): RunReport {
   const { ctx, options, frame, operation } = plan;
   const dryRun = Boolean(options.dryRun);
   const report = audienceReport({
@@ -302,6 +357,7 @@ function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, e
     falseDuplicateProbability: route.seen.falseDuplicateProbability(),
   });
   if (dryRun) report.wouldSend = { ...route.sends };
+  if (stoppedByAudience !== undefined && stoppedByAudience !== route.audience) report.stoppedByAudience = stoppedByAudience;
   if (route.target.toCreate || route.target.waitingList) report.createdAudience = !dryRun && route.target.audienceId !== undefined;
   if (!dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));
   return report;

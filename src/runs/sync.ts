@@ -17,7 +17,9 @@ import { INPUT_INCOMPLETE, INTERRUPTED, MirrorRoute, type SyncPlan } from './mir
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
 import { runReport, tellRunEnd, type AudienceEnd } from './report.js';
-import { Routes } from './routes.js';
+import { audienceKey, Routes } from './routes.js';
+import { segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
+import type { AudienceTarget } from '../audiences/target.js';
 import { routingOf, syncSettings } from './settings.js';
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<RunResult> {
@@ -28,10 +30,21 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
   });
   const sync: SyncPlan = { ctx, options, settings, input, frame };
-  const routes = new Routes<MirrorRoute>(routing, (audience) => MirrorRoute.open(sync, audience), frame.unrouted, () => rows.wake());
-  let rows!: IdentifiedRows;
+  const routes = new Routes<AudienceTarget, MirrorRoute>(
+    {
+      resolve: (audience) => MirrorRoute.resolve(sync, audience),
+      keyOf: audienceKey,
+      isNew: (target) => target.toCreate,
+      open: (audience, target) => MirrorRoute.open(sync, audience, target),
+    },
+    { routing, unrouted: frame.unrouted, maxNewAudiences: settings.maxNewAudiences, warn: (message) => ctx.warn(message), onNews: () => rows?.wake() },
+  );
+  let rows: IdentifiedRows | undefined;
   try {
     await routes.openTheOnlyRoute();
+    if (routing.column !== undefined && !frame.source.isStdin) {
+      await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
+    }
     const mirrors = () => routes.routes.map(({ route }) => route);
     frame.progress = await startProgress(
       bytesRead(totalTally(frame.unrouted, () => mirrors().map((m) => m.tally)), frame.source),
@@ -55,6 +68,8 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     const stop = await rows.readAll();
     await routes.settle();
     frame.progress.stop();
+    for (const warning of routes.warnings()) ctx.warn(warning);
+    if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
     for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
     const audiences = await mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
     const ended = runReport(
@@ -86,6 +101,8 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     });
     return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
   } finally {
+    // No look-up or opening outlives the run (the client closes next), and every mirror opened is closed.
+    await routes.quiesce();
     for (const { route } of routes.routes) route.close();
     await frame.close();
   }
