@@ -3,7 +3,7 @@
 // order. Whether hashing runs on this thread or on the worker HashPool stays in here.
 import type { ColumnFlags, ColumnPlan } from '../input/columns.js';
 import type { DigestSet } from './dedupe.js';
-import type { Exclusions } from './exclusions.js';
+import { disjointKindWarnings, type Exclusions } from './exclusions.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
 import { createRowReader, type InputFormat, type RowReader, type RowSink } from '../input/read-rows.js';
@@ -52,6 +52,8 @@ export interface IdentifyOptions extends ReadOptions {
   /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
   hashOnWorker?: boolean;
   signal: AbortSignal;
+  /** Told of an exclusion list that can exclude nobody from this input (its kinds are not the input's). */
+  warn?(message: string): void;
 }
 
 /** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
@@ -217,9 +219,20 @@ export class IdentifiedRows implements RowSink {
   // RowSink: columns are known.
   planned(plan: ColumnPlan): void {
     this.plan = plan;
+    this.warnOfDisjointExclusions(plan);
     this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions);
     if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
     this.sink.planned(plan);
+  }
+
+  /** Once both are known: an exclusion list of other identifier kinds than the input's columns. */
+  private warnOfDisjointExclusions(plan: ColumnPlan): void {
+    const { exclusions, warn } = this.options;
+    if (!exclusions || !warn) return;
+    const inputKinds = plan.columns.filter((column) => column.name.trim().length > 0).map((column) => column.kind);
+    const tell = () => disjointKindWarnings(exclusions, inputKinds).forEach((message) => warn(message));
+    if (exclusions.complete) tell();
+    else exclusions.loaded.then(tell, () => {});
   }
 
   // RowSink: one data row (hot path).

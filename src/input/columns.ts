@@ -14,6 +14,11 @@ export interface ColumnFlags {
   idfaColumn?: string;
   /** --audience-column: each row names its audience here (push/sync fan-out). */
   audienceColumn?: string;
+  /**
+   * Read every column whose header is an identifier alias, several of one kind too (exclusion lists:
+   * `email` blank and `hashed_email` filled must exclude by the hashed one; more is never less safe).
+   */
+  everyAliasColumn?: boolean;
 }
 
 export interface IdentifierColumn {
@@ -54,8 +59,8 @@ export function aliasKey(header: string): string {
 export function planColumns(headers: readonly string[], flags: ColumnFlags, byName = false): ColumnPlan {
   const named = namedColumns(flags);
   const anyNamed = kinds.some((kind) => named[kind] !== undefined);
-  const columns: IdentifierColumn[] = [];
-  for (const kind of kinds) {
+  const columns: IdentifierColumn[] = flags.everyAliasColumn && !anyNamed ? everyAliasColumn(headers, byName) : [];
+  for (const kind of flags.everyAliasColumn && !anyNamed ? [] : kinds) {
     const index = anyNamed ? findNamed(headers, kind, named[kind]) : findAlias(headers, kind, columns);
     if (anyNamed && named[kind] !== undefined && index === -1) {
       throw new UsageError(`No column "${named[kind]}" in the input (columns seen: ${listColumns(headers)}).`);
@@ -111,6 +116,16 @@ function findNamed(headers: readonly string[], kind: IdentifierKind | 'audience'
     throw new UsageError(`${describeTwins(headers, matches)} both match --${kind}-column "${wanted}": rename one in the header so pinsync knows which to read.`);
   }
   return matches.length === 1 ? matches[0]! : -1;
+}
+
+/** Every header that is an identifier alias, in header order, with its kind. */
+function everyAliasColumn(headers: readonly string[], byName: boolean): IdentifierColumn[] {
+  const columns: IdentifierColumn[] = [];
+  headers.forEach((header, index) => {
+    const kind = kinds.find((k) => aliases[k].includes(aliasKey(header)));
+    if (kind) columns.push({ kind, index: byName ? -1 : index, name: header });
+  });
+  return columns;
 }
 
 /** The first alias (in order of preference) some header carries; two headers with that name are ambiguous. */

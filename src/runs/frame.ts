@@ -24,6 +24,8 @@ export interface FrameOptions {
   connect(): Promise<PinterestClient | undefined>;
   /** Whether the run keeps state (journals, snapshots, locks) for this client. */
   keepsState(client: PinterestClient | undefined): boolean;
+  /** False for a removal: exclusions hold back additions only, so its lists are not read (still never overwritten). */
+  readsExclusions?: boolean;
 }
 
 export class RunFrame {
@@ -55,7 +57,11 @@ export class RunFrame {
     const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
     const source = await openInput(input, ctx.stdin, options.format);
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
-    const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
+    const exclude = how.readsExclusions === false ? [] : options.exclude;
+    if (how.readsExclusions === false && options.exclude?.length) {
+      ctx.info('Exclusions hold back additions only: this removal removes the users of the exclusion lists like any other.');
+    }
+    const loadingExclusions = startLoadingExclusions(exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
     loadingExclusions.catch(() => {}); // a run that stops before awaiting it says nothing of it
     let client: PinterestClient | undefined;
     let store: StateStore | undefined;

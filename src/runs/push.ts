@@ -100,10 +100,13 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   const frame = await RunFrame.open(ctx, input, options, settings, {
     connect: () => connectUnlessLocalDryRun(ctx, options, settings),
     keepsState: (client) => client !== undefined && !options.dryRun,
+    readsExclusions: !options.remove,
   });
   const command = hooks.command ?? 'push';
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
-  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows?.wake() };
+  // A removal reads no exclusion list, so the lists are no part of what it sends (its journal's key).
+  const sent = options.remove ? { ...options, exclude: undefined } : options;
+  const plan: PushPlan = { ctx, options: sent, settings, input, operation, frame, wake: () => rows?.wake() };
   // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
   const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
   const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
@@ -145,6 +148,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
         seen: onlySeen ?? keepEveryRecord,
         exclusions,
         signal: ctx.signal,
+        warn: (message) => ctx.warn(message),
         hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
       },
       routes,

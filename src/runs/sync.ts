@@ -62,6 +62,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         seen: keepEveryRecord, // the staging table deduplicates
         exclusions,
         signal: ctx.signal,
+        warn: (message) => ctx.warn(message),
       },
       routes,
     );
