@@ -71,7 +71,7 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
     progress: shared.run.progress !== false,
   } as PushOptions & SyncOptions;
   try {
-    const result = await runAsOnTheCommandLine(jobCtx, job, options, input);
+    const result = await runAsOnTheCommandLine(jobCtx, job, shared.plan.file, options, input);
     if (result.outputFailure) throw result.outputFailure;
     return { exitCode: result.exitCode, report: result.report };
   } finally {
@@ -80,13 +80,13 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
 }
 
 /** The same entry points as `pinsync push`/`sync` (with or without --audience-column). */
-async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOptions & SyncOptions, input: JobRunInput): Promise<RunResult> {
+async function runAsOnTheCommandLine(ctx: Context, job: Job, file: string, options: PushOptions & SyncOptions, input: JobRunInput): Promise<RunResult> {
   if (job.mode !== 'sync') {
     const { runPush } = await import('../runs/push.js');
     return runPush(ctx, options, input.input);
   }
   const { runSync } = await import('../runs/sync.js');
-  return runSync(ctx, options, input.input, { inputComplete: input.complete });
+  return runSync(ctx, options, input.input, { inputComplete: input.complete, job: `${file}#${job.name}` });
 }
 
 /** The run's Context with the job's streams: no terminal (no bars, no prompts); its runs' clients take turns in the run's budget. */

@@ -3,7 +3,8 @@
 // (--max-remove), the ADDs then the REMOVEs are sent as rows sent (send/sent-rows.ts) under a durable
 // journal, and the snapshot is replaced only once Pinterest acknowledged everything.
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { clean } from '../report/table.js';
 import { customerListWriter, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
 import { columnNames, type ColumnPlan } from '../input/columns.js';
 import type { RowIdentity } from '../identify/identified-rows.js';
@@ -35,6 +36,8 @@ export interface SyncPlan {
   settings: RunSettings;
   input: string;
   frame: RunFrame;
+  /** With --audience-column: whose audiences these are (profile, ad account, column, job), to find the ones no row names any more. */
+  segmentScope?: string;
 }
 
 export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
@@ -60,6 +63,8 @@ export class MirrorRoute implements Route {
   private unchangedRows = 0;
   private journal: RunJournal = noRunJournal;
   private sent: Sent | undefined;
+  /** An earlier sync of the column filled it and no row names it today: it is mirrored to empty. */
+  private vanished = false;
 
   private constructor(
     private readonly sync: SyncPlan,
@@ -132,6 +137,11 @@ export class MirrorRoute implements Route {
     const counts = this.counts!;
     const n = (value: number) => value.toLocaleString('en-US');
     const name = `"${this.target.audienceName}"`;
+    if (this.vanished) {
+      const column = this.sync.options.audienceColumn?.trim();
+      this.sync.ctx.info(`No row names audience ${name} today, but an earlier sync of column ${column} filled it: it is mirrored to empty (${n(counts.removed)} identifiers to remove).`);
+      return;
+    }
     if (!counts.hasSnapshot) {
       this.sync.ctx.info(
         `First sync of audience ${name}: adding all ${n(counts.added)} identifiers; nothing is removed this time (pinsync does not know who was added by other means).`,
@@ -176,6 +186,7 @@ export class MirrorRoute implements Route {
     this.tally.rowsSynced(this.unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
       this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key);
+      this.noteSegment(this.key, counts.inputSize);
       await this.settle(true); // a waiting list the last run filled may be ready now
       return this.finish(COMPLETED);
     }
@@ -187,7 +198,59 @@ export class MirrorRoute implements Route {
       progress.stop();
     }
     await this.settle(this.sent.stop === 'end');
-    return this.finish(this.sent, () => this.diff.commitSnapshot(this.journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!)));
+    return this.finish(this.sent, () => {
+      const key = listKey(target.adAccountId, target.customerListId!);
+      this.diff.commitSnapshot(this.journal.runId, ctx.now(), key);
+      this.noteSegment(key, counts.inputSize);
+    });
+  }
+
+  /**
+   * A column's sync remembers the audiences it filled, so that one no row names any more is mirrored to
+   * empty next time; once emptied, it is no longer the column's.
+   */
+  private noteSegment(key: string, size: number): void {
+    const scope = this.sync.segmentScope;
+    if (scope === undefined) return;
+    const { target } = this;
+    if (size === 0) this.store.snapshots.forgetSegmentAudience(scope, key);
+    else this.store.snapshots.rememberSegmentAudience(scope, { listKey: key, adAccountId: target.adAccountId, audienceId: target.audienceId ?? null, audienceName: target.audienceName });
+  }
+
+  /**
+   * The audiences an earlier sync of this column filled that no row names today, each as a mirror with
+   * nothing staged (so it is mirrored to empty, behind --max-remove). One that is gone from Pinterest
+   * (deleted, archived) is forgotten, and said.
+   */
+  static async vanished(sync: SyncPlan, present: readonly MirrorRoute[], plan: ColumnPlan | undefined): Promise<MirrorRoute[]> {
+    const { ctx, segmentScope } = sync;
+    if (segmentScope === undefined) return [];
+    const keys = new Set(present.flatMap((mirror) => (mirror.target.customerListId ? [listKey(mirror.target.adAccountId, mirror.target.customerListId)] : [])));
+    const store = await openStateStore(ctx.paths.stateFile);
+    const mirrors: MirrorRoute[] = [];
+    try {
+      for (const earlier of store.snapshots.segmentAudiences(segmentScope).filter((audience) => !keys.has(audience.listKey))) {
+        let target: AudienceTarget;
+        try {
+          target = await resolveAudienceTarget(ctx, sync.frame.directory!, { audience: earlier.audienceId ?? earlier.audienceName });
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+          ctx.info(`Audience "${clean(earlier.audienceName)}", which an earlier sync of this column filled, is gone from Pinterest: it is forgotten.`);
+          store.snapshots.forgetSegmentAudience(segmentScope, earlier.listKey);
+          continue;
+        }
+        const mirror = await MirrorRoute.open(sync, earlier.audienceName, target);
+        mirror.vanished = true;
+        if (plan) mirror.planned(plan);
+        mirrors.push(mirror);
+      }
+    } catch (error) {
+      for (const mirror of mirrors) mirror.close();
+      throw error;
+    } finally {
+      store.close();
+    }
+    return mirrors;
   }
 
   /** Said after the summary: the audience still waits for Pinterest. */

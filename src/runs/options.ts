@@ -49,10 +49,15 @@ export interface PushHooks {
   command?: string;
 }
 
-/** Hooks for callers that feed a sync (`pinsync run`'s command jobs). */
+/** Hooks for callers that feed a sync (`pinsync run`'s jobs). */
 export interface SyncHooks {
   /** Whether the input was whole (its command exited 0): removals wait for it, and none is sent when false. */
   inputComplete?: Promise<boolean>;
+  /**
+   * The job this sync is (jobs file and name): an --audience-column sync mirrors to empty only the
+   * audiences that earlier runs of the same job filled, never another job's of a column of the same name.
+   */
+  job?: string;
 }
 
 export interface SyncOptions extends InputOptions {

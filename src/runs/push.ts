@@ -21,6 +21,9 @@ import type { RunEnd } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
+import { listKey } from '../state/snapshot.js';
+import type { StateStore } from '../state/store.js';
+import { clean } from '../report/table.js';
 import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
@@ -232,13 +235,33 @@ async function resolvePushTarget(plan: PushPlan, audience: string): Promise<Push
 function listWriterFor(plan: PushPlan, route: PushRoute, columns: ColumnPlan): ListWriter {
   const { ctx, options, frame, operation } = plan;
   if (options.dryRun || !frame.client) return { send: async () => {} };
-  return customerListWriter(frame.client, route.target as AudienceTarget, {
+  const writer = customerListWriter(frame.client, route.target as AudienceTarget, {
     operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
     listType: columns.listType,
     description: options.description,
     signal: requestSignal(ctx.signal),
     stop: ctx.signal,
   });
+  return operation === 'REMOVE' && frame.store ? forgettingRemovals(writer, frame.store, route.target as AudienceTarget, (message) => ctx.warn(message)) : writer;
+}
+
+/**
+ * A removal updates the audience's mirror snapshot like a sync does: users it removed leave the
+ * snapshot, so the next sync adds them back when its file still holds them (else it would think them there).
+ */
+function forgettingRemovals(writer: ListWriter, store: StateStore, target: AudienceTarget, warn: (message: string) => void): ListWriter {
+  let warned = false;
+  return {
+    send: async (records, deadline) => {
+      await writer.send(records, deadline);
+      try {
+        store.snapshots.forget(listKey(target.adAccountId, target.customerListId!), records);
+      } catch (error) {
+        if (!warned) warn(`The mirror snapshot of audience "${clean(target.audienceName)}" could not be updated (${(error as Error).message}): the next sync of it may not add the removed users back.`);
+        warned = true;
+      }
+    },
+  };
 }
 
 /** Counts one audience's requests and records (the client's counters are for the whole run). */

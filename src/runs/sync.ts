@@ -29,7 +29,9 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
     keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
   });
-  const sync: SyncPlan = { ctx, options, settings, input, frame };
+  const segmentScope = routing.column === undefined ? undefined : JSON.stringify({ profile: ctx.profile, adAccount: frame.adAccountId, column: routing.column, job: hooks.job ?? null });
+  const sync: SyncPlan = { ctx, options, settings, input, frame, segmentScope };
+  const vanished: MirrorRoute[] = [];
   const routes = new Routes<AudienceTarget, MirrorRoute>(
     {
       resolve: (audience) => MirrorRoute.resolve(sync, audience),
@@ -45,7 +47,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     if (routing.column !== undefined && !frame.source.isStdin) {
       await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
     }
-    const mirrors = () => routes.routes.map(({ route }) => route);
+    const mirrors = () => [...routes.routes.map(({ route }) => route), ...vanished];
     frame.progress = await startProgress(
       bytesRead(totalTally(frame.unrouted, () => mirrors().map((m) => m.tally)), frame.source),
       progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
@@ -68,6 +70,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     );
     const stop = await rows.readAll();
     await routes.settle();
+    if (stop !== 'interrupted') vanished.push(...(await MirrorRoute.vanished(sync, routes.routes.map(({ route }) => route), routes.plan)));
     frame.progress.stop();
     for (const warning of routes.warnings()) ctx.warn(warning);
     if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
@@ -105,6 +108,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     // No look-up or opening outlives the run (the client closes next), and every mirror opened is closed.
     await routes.quiesce();
     for (const { route } of routes.routes) route.close();
+    for (const mirror of vanished) mirror.close();
     await frame.close();
   }
 }

@@ -56,4 +56,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (generation, hash)
   ) WITHOUT ROWID;
   `,
+  // 2: the audiences each column-driven sync (--audience-column) filled, so that one no row names any
+  // more is mirrored to empty. `scope` is the profile, ad account, column (and jobs file and job).
+  `
+  CREATE TABLE segment_audiences (
+    scope            TEXT    NOT NULL,
+    list_key         TEXT    NOT NULL,
+    ad_account_id    TEXT    NOT NULL,
+    audience_id      TEXT,
+    audience_name    TEXT    NOT NULL,
+    PRIMARY KEY (scope, list_key)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -31,8 +31,57 @@ export function listKey(adAccountId: string, customerListId: string): string {
   return `${adAccountId}/${customerListId}`;
 }
 
+/** An audience a column-driven sync filled (its snapshot is under `listKey`). */
+export interface SegmentAudience {
+  listKey: string;
+  adAccountId: string;
+  audienceId: string | null;
+  audienceName: string;
+}
+
 export class SnapshotStore {
   constructor(private readonly db: Database) {}
+
+  /**
+   * A removal Pinterest acknowledged (push --remove, a `mode: remove` job): the records leave the list's
+   * snapshot too, so the next sync adds them back when its file still holds them. Returns how many left.
+   */
+  forget(key: string, records: readonly string[]): number {
+    const current = this.generation(key);
+    if (!current || records.length === 0) return 0;
+    const remove = this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ? AND hash = ?`);
+    let removed = 0;
+    this.db.transaction(() => {
+      for (const record of records) removed += remove.run(current.generation, Buffer.from(record, 'hex')).changes;
+      if (removed > 0) this.db.prepare(`UPDATE snapshots SET size = size - ? WHERE list_key = ?`).run(removed, key);
+    }).immediate();
+    return removed;
+  }
+
+  /** The audiences the syncs of one column scope filled, by name. */
+  segmentAudiences(scope: string): SegmentAudience[] {
+    return this.db
+      .prepare(
+        `SELECT list_key AS listKey, ad_account_id AS adAccountId, audience_id AS audienceId, audience_name AS audienceName
+         FROM segment_audiences WHERE scope = ? ORDER BY audience_name`,
+      )
+      .all(scope) as SegmentAudience[];
+  }
+
+  /** A sync of the column scope filled this audience (its snapshot was just committed). */
+  rememberSegmentAudience(scope: string, audience: SegmentAudience): void {
+    this.db
+      .prepare(
+        `INSERT INTO segment_audiences (scope, list_key, ad_account_id, audience_id, audience_name) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (scope, list_key) DO UPDATE SET audience_id = excluded.audience_id, audience_name = excluded.audience_name`,
+      )
+      .run(scope, audience.listKey, audience.adAccountId, audience.audienceId, audience.audienceName);
+  }
+
+  /** The audience was mirrored to empty (or is gone): it is no longer the column's. */
+  forgetSegmentAudience(scope: string, listKey: string): void {
+    this.db.prepare(`DELETE FROM segment_audiences WHERE scope = ? AND list_key = ?`).run(scope, listKey);
+  }
 
   generation(key: string): { generation: number; size: number } | undefined {
     return this.db.prepare(`SELECT generation, size FROM snapshots WHERE list_key = ?`).get(key) as
