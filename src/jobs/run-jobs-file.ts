@@ -14,6 +14,7 @@ import { checkOutputPaths, writeOutputFile, type InputPath, type OutputPath } fr
 import type { RunReport, RunResult } from '../report/run-report.js';
 import { openWriteBudget, type WriteBudget } from '../write-budget.js';
 import { loadJobsFile, type Job, type JobsPlan } from './jobs-file.js';
+import { NamedLines } from './named-lines.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './side-by-side.js';
 
 export interface RunCommandOptions {
@@ -31,7 +32,7 @@ export interface JobsReport {
 }
 
 export async function runJobsFile(ctx: Context, file: string, names: readonly string[], options: RunCommandOptions): Promise<number> {
-  const plan = await loadJobsFile(file, names);
+  const plan = await loadJobsFile(file, names, ctx.stdin);
   checkRunOutputs(plan, options.report);
   const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog);
   let result: JobsResult<RunReport>;
@@ -83,7 +84,7 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
 async function runAsOnTheCommandLine(ctx: Context, job: Job, file: string, options: PushOptions & SyncOptions, input: JobRunInput): Promise<RunResult> {
   if (job.mode !== 'sync') {
     const { runPush } = await import('../runs/push.js');
-    return runPush(ctx, options, input.input);
+    return runPush(ctx, options, input.input, { inputComplete: input.complete });
   }
   const { runSync } = await import('../runs/sync.js');
   return runSync(ctx, options, input.input, { inputComplete: input.complete, job: `${file}#${job.name}` });
@@ -116,30 +117,6 @@ function emptyInput(): Readable {
   const stream = new PassThrough();
   stream.end();
   return stream;
-}
-
-/** A job's stderr: whole lines, each prefixed with the job's name, so jobs running together stay readable. */
-class NamedLines extends Writable {
-  private partial = '';
-
-  constructor(
-    private readonly name: string,
-    private readonly target: Writable,
-  ) {
-    super();
-  }
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    const lines = (this.partial + String(chunk)).split('\n');
-    this.partial = lines.pop()!;
-    for (const line of lines) this.target.write(`[${this.name}] ${line}\n`);
-    done();
-  }
-
-  flush(): void {
-    if (this.partial) this.target.write(`[${this.name}] ${this.partial}\n`);
-    this.partial = '';
-  }
 }
 
 /**
@@ -200,15 +177,25 @@ export function formatJobsSummary(plan: JobsPlan, result: JobsResult<RunReport>)
     return head + counts + why;
   });
   const reports = result.jobs.flatMap((job) => (job.report ? [job.report] : []));
-  const total = (key: 'entered' | 'synced' | 'notSynced' | 'errored' | 'pending' | 'records') => reports.reduce((sum, report) => sum + report[key], 0);
   const failed = result.jobs.filter((job) => job.exitCode !== ExitCode.ok).length;
-  const totals =
-    `Total: ${result.jobs.length} job${result.jobs.length === 1 ? '' : 's'}, ${failed} failed (exit ${result.exitCode}); ` +
-    `${n(total('entered'))} entered, ${n(total('synced'))} synced, ${n(total('notSynced'))} not synced, ${n(total('errored'))} errored, ${n(total('pending'))} pending; ${n(total('records'))} records sent.`;
-  return `Jobs of ${path.basename(plan.file)}:\n${lines.join('\n')}\n${totals}\n`;
+  const name = plan.file === '-' ? 'standard input' : path.basename(plan.file);
+  return `Jobs of ${name}:\n${lines.join('\n')}\nTotal: ${result.jobs.length} job${result.jobs.length === 1 ? '' : 's'}, ${failed} failed (exit ${result.exitCode}); ${totalsText(reports)}\n`;
+}
+
+/** The jobs' counts summed; dry-run jobs say what they would have done, and their rows never count as synced or sent. */
+function totalsText(reports: readonly RunReport[]): string {
+  const sum = (list: readonly RunReport[], key: 'entered' | 'synced' | 'notSynced' | 'errored' | 'pending' | 'records') => list.reduce((total, report) => total + report[key], 0);
+  const real = reports.filter((report) => !report.dryRun);
+  const dry = reports.filter((report) => report.dryRun);
+  const synced = [...(real.length > 0 || dry.length === 0 ? [`${n(sum(real, 'synced'))} synced`] : []), ...(dry.length > 0 ? [`${n(sum(dry, 'synced'))} would sync`] : [])];
+  const counts = `${n(sum(reports, 'entered'))} entered, ${synced.join(', ')}, ${n(sum(reports, 'notSynced'))} not synced, ${n(sum(reports, 'errored'))} errored, ${n(sum(reports, 'pending'))} pending`;
+  if (real.length === 0 && dry.length > 0) return `dry run: ${counts}; nothing was sent.`;
+  return `${counts}; ${n(sum(real, 'records'))} records sent.`;
 }
 
 function countsText(report: RunReport): string {
-  const mirror = report.operation === 'MIRROR' ? `, ${n(Number(report.added ?? 0))} added, ${n(Number(report.removed ?? 0))} removed` : '';
-  return `${n(report.entered)} entered, ${n(report.synced)} synced, ${n(report.errored)} errored${mirror}`;
+  const dry = report.dryRun;
+  const mirror =
+    report.operation !== 'MIRROR' ? '' : dry ? `, would add ${n(Number(report.toAdd ?? 0))}, would remove ${n(Number(report.toRemove ?? 0))}` : `, ${n(Number(report.added ?? 0))} added, ${n(Number(report.removed ?? 0))} removed`;
+  return `${n(report.entered)} entered, ${n(report.synced)} ${dry ? 'would sync' : 'synced'}, ${n(report.errored)} errored${mirror}`;
 }

@@ -341,8 +341,8 @@ export class MirrorRoute implements Route {
   /**
    * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
    * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged for this
-   * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and
-   * `toRemove` are the planned diff. `removeErrored` and `removePending` say how many of the removals
+   * run, earlier attempts of a resumed run included (0 in a dry run); `toAdd` and `toRemove` are the
+   * planned diff (what a dry run would send). `removeErrored` and `removePending` say how many of the removals
    * did not get through.
    */
   private report(end: RunEnd, outcome?: string): RunReport {
@@ -368,8 +368,9 @@ export class MirrorRoute implements Route {
       outcome,
       falseDuplicateProbability: 0,
     });
-    report.added = dryRun ? counts.added : this.tally.records + (sent?.earlier.added ?? 0);
-    report.removed = dryRun ? counts.removed : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
+    // A dry run added and removed nothing: what it would do is toAdd, toRemove and wouldSend.
+    report.added = dryRun ? 0 : this.tally.records + (sent?.earlier.added ?? 0);
+    report.removed = dryRun ? 0 : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
     report.toAdd = counts.added;
     report.toRemove = counts.removed;
     report.unchanged = this.unchangedRows;

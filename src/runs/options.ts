@@ -43,10 +43,12 @@ export interface PushOptions extends InputOptions {
   description?: string;
 }
 
-/** Hooks for commands that reuse push (`audiences create --from`). */
+/** Hooks for callers that reuse push (`audiences create --from`, `pinsync run`'s jobs). */
 export interface PushHooks {
   /** The report's `command` (default "push"). */
   command?: string;
+  /** Whether the input was whole (its command exited 0): a push that read a truncated export ends with exit 2, stoppedBy "input". */
+  inputComplete?: Promise<boolean>;
 }
 
 /** Hooks for callers that feed a sync (`pinsync run`'s jobs). */

@@ -156,7 +156,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       },
       routes,
     );
-    const ends = await sendEveryRoute(plan, routes, rows, command);
+    const ends = await inputWasWhole(await sendEveryRoute(plan, routes, rows, command), hooks.inputComplete);
     frame.progress.stop();
     for (const warning of routes.warnings()) ctx.warn(warning);
     if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
@@ -324,6 +324,12 @@ async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: Run
   }
 }
 
+/** A push fed by a command that failed read a truncated export: what it sent stays sent, and it ends as an input error (exit 2). */
+async function inputWasWhole(ends: RunEnd[], inputComplete: Promise<boolean> | undefined): Promise<RunEnd[]> {
+  if (!inputComplete || (await inputComplete)) return ends;
+  return ends.map((end) => (end.stop === 'end' ? { stop: 'input', fatal: undefined } : end));
+}
+
 /** An audience still to create gets its last tries (bounded) when the run ended normally. */
 async function settleAudiences(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[]): Promise<void> {
   const { ctx, options, frame } = plan;
@@ -383,7 +389,10 @@ function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: Run
     end,
     falseDuplicateProbability: route.seen.falseDuplicateProbability(),
   });
-  if (dryRun) report.wouldSend = { ...route.sends };
+  if (dryRun) {
+    report.wouldSend = { ...route.sends };
+    report.records = 0; // identifiers sent to Pinterest: none (wouldSend says how many would be)
+  }
   if (stoppedByAudience !== undefined && stoppedByAudience !== route.audience) report.stoppedByAudience = stoppedByAudience;
   if (route.target.toCreate || route.target.waitingList) report.createdAudience = !dryRun && route.target.audienceId !== undefined;
   if (!dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));

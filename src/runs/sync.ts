@@ -133,9 +133,10 @@ async function mirrorEach(sync: SyncPlan, mirrors: readonly MirrorRoute[], inter
   return ends;
 }
 
-/** A sync's summary adds what the mirror did. */
+/** A sync's summary adds what the mirror did (a dry run: what it would do). */
 function mirrorLine(report: Record<string, unknown>): string {
   const n = (value: unknown) => Number(value).toLocaleString('en-US');
+  if (report.dryRun) return `  Mirror (dry run): would add ${n(report.toAdd)}, would remove ${n(report.toRemove)}, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`;
   const ofPlanned = (done: unknown, planned: unknown) => (done === planned ? n(done) : `${n(done)} of ${n(planned)}`);
   return `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`;
 }

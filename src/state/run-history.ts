@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { isRunLockHeld, runLockKey } from './run-lock.js';
 import type { RunRecord } from './runs.js';
-import { openStateStore } from './store.js';
+import { openStateStoreForReading } from './store.js';
 
 export interface RunSummary {
   id: number;
@@ -33,7 +33,7 @@ export interface RunSummary {
 
 export async function listRuns(ctx: Context, limit: number): Promise<RunSummary[]> {
   if (!fs.existsSync(ctx.paths.stateFile)) return [];
-  const store = await openStateStore(ctx.paths.stateFile);
+  const store = await openStateStoreForReading(ctx.paths.stateFile);
   try {
     const runs = await Promise.all(store.runs.list(limit).map((run) => withLiveStatus(ctx, run)));
     return runs
@@ -49,7 +49,7 @@ export async function showRun(ctx: Context, idText: string): Promise<Record<stri
   if (!Number.isInteger(id) || id <= 0) throw new UsageError(`"${idText}" is not a run id: take one from \`pinsync runs\`.`);
   const missing = new NotFoundError(`No run ${id} is recorded: \`pinsync runs\` lists the runs there are.`);
   if (!fs.existsSync(ctx.paths.stateFile)) throw missing;
-  const store = await openStateStore(ctx.paths.stateFile);
+  const store = await openStateStoreForReading(ctx.paths.stateFile);
   try {
     const stored = store.runs.get(id);
     if (!stored) throw missing;
