@@ -123,7 +123,7 @@ function emptyInput(): Readable {
  * Every output of the run (`--report`, each job's `report:` and `rejects:`) is checked before any job
  * starts: writable, and never one of the run's inputs (the jobs file, a job's input, an exclusion list).
  */
-function checkRunOutputs(plan: JobsPlan, report: string | undefined): void {
+export function checkRunOutputs(plan: JobsPlan, report: string | undefined): void {
   const inputs: InputPath[] = [{ what: 'the jobs file', file: plan.file }];
   for (const job of plan.jobs) {
     if (job.input.kind === 'file') inputs.push({ what: `the input of job "${job.name}"`, file: job.input.file });
