@@ -19,7 +19,7 @@ import { Tally, type RejectSink } from '../send/tally.js';
 import type { ListWriter } from '../send/upload.js';
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
-import { openStateStore, type StateStore } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import type { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, type RunJournal } from './journal.js';
 import type { SyncOptions } from './options.js';
@@ -71,7 +71,7 @@ export class MirrorRoute implements Route {
     /** The audience as asked for (--audience, or the --audience-column value): part of the journal's key. */
     readonly audience: string,
     readonly target: AudienceTarget,
-    /** Its own connection: the staging tables are per connection. */
+    /** The run's connection: every mirror stages its diff there, in tables of its own. */
     private readonly store: StateStore,
     private readonly key: string,
     private readonly lock: RunLock | undefined,
@@ -92,7 +92,7 @@ export class MirrorRoute implements Route {
   /** The resolved audience's mirror: its lock taken (not for a dry run) and a diff against its snapshot started. */
   static async open(sync: SyncPlan, audience: string, target: AudienceTarget): Promise<MirrorRoute> {
     const { ctx, options, frame } = sync;
-    const store = await openStateStore(ctx.paths.stateFile);
+    const store = frame.store!;
     let lock: RunLock | undefined;
     try {
       const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
@@ -103,7 +103,6 @@ export class MirrorRoute implements Route {
       const guard = new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
       return new MirrorRoute(sync, audience, target, store, key, lock, store.snapshots.generation(key), store.snapshots.startDiff(key), guard, frame.rejects);
     } catch (error) {
-      store.close();
       lock?.release();
       throw error;
     }
@@ -226,7 +225,7 @@ export class MirrorRoute implements Route {
     const { ctx, segmentScope } = sync;
     if (segmentScope === undefined) return [];
     const keys = new Set(present.flatMap((mirror) => (mirror.target.customerListId ? [listKey(mirror.target.adAccountId, mirror.target.customerListId)] : [])));
-    const store = await openStateStore(ctx.paths.stateFile);
+    const store = sync.frame.store!;
     const mirrors: MirrorRoute[] = [];
     try {
       for (const earlier of store.snapshots.segmentAudiences(segmentScope).filter((audience) => !keys.has(audience.listKey))) {
@@ -247,8 +246,6 @@ export class MirrorRoute implements Route {
     } catch (error) {
       for (const mirror of mirrors) mirror.close();
       throw error;
-    } finally {
-      store.close();
     }
     return mirrors;
   }
@@ -267,7 +264,6 @@ export class MirrorRoute implements Route {
   close(): void {
     this.journal.close();
     this.diff.dispose();
-    this.store.close();
     this.lock?.release();
   }
 
@@ -277,6 +273,8 @@ export class MirrorRoute implements Route {
     const exitCode = audienceExitCode(end, this.tally.errored + (this.sent?.removals.errored ?? 0));
     if (exitCode === 0) whenComplete?.();
     this.journal.finish(report, exitCode);
+    // Its run lock goes now: the audiences are mirrored one after another, so a fan-out holds one at a time.
+    this.journal.close();
     return { report, end, exitCode };
   }
 

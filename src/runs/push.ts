@@ -26,7 +26,8 @@ import type { StateStore } from '../state/store.js';
 import { clean } from '../report/table.js';
 import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
-import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
+import { noRunJournal, openRunJournal, openSharedRunLock, resumeHint, type RunJournal } from './journal.js';
+import type { SharedRunLock } from '../state/journal.js';
 import type { PushHooks, PushOptions } from './options.js';
 import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
 import { audienceKey, Routes, type Route } from './routes.js';
@@ -41,6 +42,8 @@ type PushRoutes = Routes<PushTarget, PushRoute>;
 
 /** What the routes of one push share. */
 interface PushPlan {
+  /** A fan-out's one lock for all its audiences' journals. */
+  sharedLock?: SharedRunLock;
   ctx: Context;
   options: PushOptions;
   settings: RunSettings;
@@ -132,6 +135,9 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   let rows: IdentifiedRows | undefined;
   try {
     await routes.openTheOnlyRoute();
+    if (routing.column !== undefined && frame.store && frame.adAccountId) {
+      plan.sharedLock = await openSharedRunLock(ctx, plan.options, settings, { command: 'push', operation, input, adAccountId: frame.adAccountId });
+    }
     if (routing.column !== undefined && frame.directory && !frame.source.isStdin) {
       await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
     }
@@ -173,6 +179,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   } finally {
     await routes.quiesce();
     for (const { route } of routes.routes) route.journal.close();
+    plan.sharedLock?.release();
     await frame.close();
   }
 }
@@ -195,7 +202,7 @@ async function openRoute(plan: PushPlan, audience: string, target: PushTarget, o
   const { ctx, options, settings, frame, operation } = plan;
   const journal =
     frame.store && target.adAccountId
-      ? await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input: plan.input, audience, adAccountId: target.adAccountId })
+      ? await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input: plan.input, audience, adAccountId: target.adAccountId, heldLock: plan.sharedLock })
       : noRunJournal;
   journal.describeTarget(target);
   // A fan-out's set starts small and grows with its audience: a thousand segments must not take 512 KiB each.
@@ -312,7 +319,7 @@ async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: Run
   const { ctx, options, settings, frame, operation, input } = plan;
   const audience = routes.failedAudience;
   if (audience === undefined || !frame.store || !frame.adAccountId || !routes.routes.some(({ route }) => route.journal.runId !== undefined)) return;
-  const journal = await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input, audience, adAccountId: frame.adAccountId });
+  const journal = await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input, audience, adAccountId: frame.adAccountId, heldLock: plan.sharedLock });
   try {
     const target = { adAccountId: frame.adAccountId, audienceName: audience };
     journal.describeTarget(target);

@@ -27,7 +27,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
   const routing = routingOf(options);
   const frame = await RunFrame.open(ctx, input, options, settings, {
     connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
-    keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
+    keepsState: () => true, // every mirror stages its diff on the run's connection, in tables of its own
   });
   const segmentScope = routing.column === undefined ? undefined : JSON.stringify({ profile: ctx.profile, adAccount: frame.adAccountId, column: routing.column, job: hooks.job ?? null });
   const sync: SyncPlan = { ctx, options, settings, input, frame, segmentScope };

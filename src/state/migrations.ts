@@ -58,7 +58,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the audiences each column-driven sync (--audience-column) filled, so that one no row names any
   // more is mirrored to empty. `scope` is the profile, ad account, column (and jobs file and job).
+  // And the lock a run's live attempt holds when it shares one (a fan-out's, for all its audiences).
   `
+  ALTER TABLE runs ADD COLUMN lock_key TEXT;
   CREATE TABLE segment_audiences (
     scope            TEXT    NOT NULL,
     list_key         TEXT    NOT NULL,

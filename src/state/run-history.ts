@@ -65,7 +65,7 @@ export async function showRun(ctx: Context, idText: string): Promise<Record<stri
 /** A run still marked running whose process is gone (its lock is free) was interrupted: killed hard. */
 async function withLiveStatus(ctx: Context, run: RunRecord): Promise<RunRecord> {
   if (run.status !== 'running') return run;
-  const alive = await isRunLockHeld(ctx.paths.stateDir, runLockKey(run.runKey));
+  const alive = await isRunLockHeld(ctx.paths.stateDir, run.lockKey ?? runLockKey(run.runKey));
   return alive ? run : { ...run, status: 'interrupted' };
 }
 

@@ -1,6 +1,7 @@
 // Mirror snapshots: the hashed records last synced to each customer list, and the diff of a new
 // input against them. Everything runs inside SQLite (temp tables on disk), never in JS memory, so
-// ten million users fit in a few hundred MB.
+// ten million users fit in a few hundred MB. The diffs of one run (a fan-out: one per audience) share
+// one connection: each has its own temp tables, and their rows are staged in shared transactions.
 import type { Database } from './database.js';
 
 /** Staged rows are appended in transactions of this many rows: big enough to be fast, small enough to stay light. */
@@ -39,8 +40,41 @@ export interface SegmentAudience {
   audienceName: string;
 }
 
-export class SnapshotStore {
+/** The staging transaction of one connection, shared by every diff staged on it. */
+class StagingTransaction {
+  private rows = 0;
+
   constructor(private readonly db: Database) {}
+
+  /** Before a row's appends: opens a transaction unless one is open. */
+  begin(): void {
+    if (this.rows === 0 && !this.db.inTransaction) this.db.exec('BEGIN');
+  }
+
+  /** After a row's appends: commits every STAGING_TRANSACTION_ROWS rows. */
+  rowStaged(): void {
+    if (++this.rows >= STAGING_TRANSACTION_ROWS) this.commit();
+  }
+
+  commit(): void {
+    if (this.rows > 0 && this.db.inTransaction) this.db.exec('COMMIT');
+    this.rows = 0;
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.rows = 0;
+  }
+}
+
+export class SnapshotStore {
+  private readonly staging: StagingTransaction;
+  /** Numbers the temp tables of each diff started on this connection. */
+  private diffs = 0;
+
+  constructor(private readonly db: Database) {
+    this.staging = new StagingTransaction(db);
+  }
 
   /**
    * A removal Pinterest acknowledged (push --remove, a `mode: remove` job): the records leave the list's
@@ -91,7 +125,7 @@ export class SnapshotStore {
 
   /** Starts staging a new input for a diff against the list's snapshot. */
   startDiff(key: string): MirrorDiff {
-    return new MirrorDiff(this.db, key, this.generation(key));
+    return new MirrorDiff(this.db, key, this.generation(key), this.staging, ++this.diffs);
   }
 }
 
@@ -101,10 +135,14 @@ export class SnapshotStore {
  */
 export class MirrorDiff {
   private readonly append;
-  private rowsInTransaction = 0;
   private stagedRows = 0;
   private stagedRecords = 0;
   private counts: DiffCounts | undefined;
+  /** This diff's temp tables (one connection may hold several diffs). */
+  private readonly raw: string;
+  private readonly staged: string;
+  private readonly added: string;
+  private readonly removed: string;
   /** After diff(): rows with at least one record no earlier row had. */
   newRows = 0;
   /** After diff(): rows whose every record an earlier row already had. */
@@ -114,10 +152,13 @@ export class MirrorDiff {
     private readonly db: Database,
     readonly key: string,
     private readonly previous: { generation: number; size: number } | undefined,
+    private readonly staging: StagingTransaction,
+    id: number,
   ) {
-    db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added;
-      DROP TABLE IF EXISTS temp.removed; CREATE TEMP TABLE raw (hash BLOB NOT NULL, line INTEGER NOT NULL);`);
-    this.append = db.prepare(`INSERT INTO temp.raw (hash, line) VALUES (?, ?)`);
+    [this.raw, this.staged, this.added, this.removed] = ['raw', 'staging', 'added', 'removed'].map((name) => `${name}_${id}`) as [string, string, string, string];
+    this.dropTables();
+    db.exec(`CREATE TEMP TABLE ${this.raw} (hash BLOB NOT NULL, line INTEGER NOT NULL)`);
+    this.append = db.prepare(`INSERT INTO temp.${this.raw} (hash, line) VALUES (?, ?)`);
   }
 
   /**
@@ -125,35 +166,32 @@ export class MirrorDiff {
    * writes); deduplication happens in diff() with one sort, where the earliest line owns a record.
    */
   stageRow(line: number, records: readonly string[], count = records.length): void {
-    if (this.rowsInTransaction === 0) this.db.exec('BEGIN');
+    this.staging.begin();
     for (let i = 0; i < count; i++) this.append.run(Buffer.from(records[i]!, 'hex'), line);
     this.stagedRows++;
     this.stagedRecords += count;
-    if (++this.rowsInTransaction >= STAGING_TRANSACTION_ROWS) this.commitAppends();
-  }
-
-  private commitAppends(): void {
-    if (this.rowsInTransaction > 0) {
-      this.db.exec('COMMIT');
-      this.rowsInTransaction = 0;
-    }
+    this.staging.rowStaged();
   }
 
   /** One external sort turns the appended rows into a set keyed by hash, each owned by its first line. */
   private deduplicate(): void {
-    this.commitAppends();
-    if (!this.db.prepare(`SELECT 1 FROM temp.sqlite_schema WHERE name = 'raw'`).get()) return;
+    this.staging.commit();
+    if (!this.db.prepare(`SELECT 1 FROM temp.sqlite_schema WHERE name = ?`).get(this.raw)) return;
     this.db.transaction(() => {
-      this.db.exec(`CREATE TEMP TABLE staging (hash BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT INTO temp.staging (hash, line) SELECT hash, min(line) FROM temp.raw GROUP BY hash ORDER BY hash;
-        DROP TABLE temp.raw;`);
+      this.db.exec(`CREATE TEMP TABLE ${this.staged} (hash BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO temp.${this.staged} (hash, line) SELECT hash, min(line) FROM temp.${this.raw} GROUP BY hash ORDER BY hash;
+        DROP TABLE temp.${this.raw};`);
     })();
     const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
     this.newRows =
       this.stagedRecords === this.stagedRows
-        ? count(`SELECT count(*) AS n FROM temp.staging`)
-        : count(`SELECT count(DISTINCT line) AS n FROM temp.staging`);
+        ? count(`SELECT count(*) AS n FROM temp.${this.staged}`)
+        : count(`SELECT count(DISTINCT line) AS n FROM temp.${this.staged}`);
     this.duplicateRows = this.stagedRows - this.newRows;
+  }
+
+  private dropTables(): void {
+    this.db.exec([this.raw, this.staged, this.added, this.removed].map((table) => `DROP TABLE IF EXISTS temp.${table};`).join(' '));
   }
 
   /** Computes the difference once the whole input is staged. */
@@ -161,21 +199,21 @@ export class MirrorDiff {
     this.deduplicate();
     const generation = this.previous?.generation ?? -1;
     this.db.transaction(() => {
-      this.db.exec(`CREATE TEMP TABLE added (line INTEGER NOT NULL, hash BLOB NOT NULL)`);
+      this.db.exec(`CREATE TEMP TABLE ${this.added} (line INTEGER NOT NULL, hash BLOB NOT NULL)`);
       this.db
         .prepare(
-          `INSERT INTO temp.added (line, hash)
-           SELECT s.line, s.hash FROM temp.staging s
+          `INSERT INTO temp.${this.added} (line, hash)
+           SELECT s.line, s.hash FROM temp.${this.staged} s
            WHERE NOT EXISTS (SELECT 1 FROM snapshot_members m WHERE m.generation = ? AND m.hash = s.hash)
            ORDER BY s.line`,
         )
         .run(generation);
-      this.db.exec(`CREATE TEMP TABLE removed (hash BLOB NOT NULL)`);
+      this.db.exec(`CREATE TEMP TABLE ${this.removed} (hash BLOB NOT NULL)`);
       this.db
         .prepare(
-          `INSERT INTO temp.removed (hash)
+          `INSERT INTO temp.${this.removed} (hash)
            SELECT m.hash FROM snapshot_members m
-           WHERE m.generation = ? AND NOT EXISTS (SELECT 1 FROM temp.staging s WHERE s.hash = m.hash)
+           WHERE m.generation = ? AND NOT EXISTS (SELECT 1 FROM temp.${this.staged} s WHERE s.hash = m.hash)
            ORDER BY m.hash`,
         )
         .run(generation);
@@ -183,10 +221,10 @@ export class MirrorDiff {
     const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
     this.counts = {
       snapshotSize: this.previous?.size ?? 0,
-      inputSize: count(`SELECT count(*) AS n FROM temp.staging`),
-      added: count(`SELECT count(*) AS n FROM temp.added`),
-      addedRows: count(`SELECT count(DISTINCT line) AS n FROM temp.added`),
-      removed: count(`SELECT count(*) AS n FROM temp.removed`),
+      inputSize: count(`SELECT count(*) AS n FROM temp.${this.staged}`),
+      added: count(`SELECT count(*) AS n FROM temp.${this.added}`),
+      addedRows: count(`SELECT count(DISTINCT line) AS n FROM temp.${this.added}`),
+      removed: count(`SELECT count(*) AS n FROM temp.${this.removed}`),
       hasSnapshot: this.previous !== undefined,
     };
     return this.counts;
@@ -195,7 +233,7 @@ export class MirrorDiff {
   /** Input rows with records to ADD, in line order, each with only its new records. */
   *addedRows(): Generator<AddedRow> {
     const page = this.db.prepare(
-      `SELECT rowid AS id, line, hash FROM temp.added WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`,
+      `SELECT rowid AS id, line, hash FROM temp.${this.added} WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`,
     );
     let after = 0;
     let current: AddedRow | undefined;
@@ -217,7 +255,7 @@ export class MirrorDiff {
 
   /** Records to REMOVE, in a stable order (so a resumed sync numbers them the same way). */
   *removedRecords(): Generator<string> {
-    const page = this.db.prepare(`SELECT rowid AS id, hash FROM temp.removed WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`);
+    const page = this.db.prepare(`SELECT rowid AS id, hash FROM temp.${this.removed} WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`);
     let after = 0;
     for (;;) {
       const rows = page.all(after) as { id: number; hash: Buffer }[];
@@ -233,7 +271,7 @@ export class MirrorDiff {
     this.db.transaction(() => {
       const next = (this.db.prepare(`SELECT coalesce(max(generation), 0) + 1 AS g FROM snapshots`).get() as { g: number }).g;
       const { changes } = this.db
-        .prepare(`INSERT INTO snapshot_members (generation, hash) SELECT ?, hash FROM temp.staging ORDER BY hash`)
+        .prepare(`INSERT INTO snapshot_members (generation, hash) SELECT ?, hash FROM temp.${this.staged} ORDER BY hash`)
         .run(next);
       if (this.previous) this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ?`).run(this.previous.generation);
       this.db
@@ -248,7 +286,8 @@ export class MirrorDiff {
 
   /** Frees the temp tables (they also vanish when the connection closes). */
   dispose(): void {
-    if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    this.db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
+    if (!this.db.open) return;
+    this.staging.rollback();
+    this.dropTables();
   }
 }

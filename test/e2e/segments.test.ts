@@ -2,12 +2,13 @@
 // segment values are checked and new audiences limited before any is created (6), unresolvable values
 // end the run within seconds (8) and are recorded under their own name (11), an audience named by its id
 // and by its name is one audience (12).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { cliEntry, cliEnv, makeHome, parseJsonOutput, runCli } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
 import { email, listRecords, sameSet, sha256 } from '../state/e2e-helpers.js';
@@ -117,6 +118,27 @@ describe('segment values are checked, new audiences limited', () => {
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(parseJsonOutput<FanOut>(allowed).audiences).toHaveLength(25);
   });
+
+  it('1,000 segments stay within 300 MB (push and sync, each audience existing)', async () => {
+    const dir = makeHome('pinsync-seg-');
+    const names = Array.from({ length: 1000 }, (_, i) => `Thousand ${i}`);
+    for (const name of names) arrangeAudience(sandbox, name);
+    const file = writeRows(dir, 'thousand.csv', Array.from({ length: 10_000 }, (_, i): [number, string] => [i, names[i % 1000]!]));
+    const probe = path.join(dir, 'peak-rss.mjs');
+    fs.writeFileSync(probe, "import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(process.env.PEAK_RSS_FILE, String(process.resourceUsage().maxRSS * 1024)));\n");
+    for (const command of ['push', 'sync']) {
+      const peakFile = path.join(dir, `${command}.rss`);
+      const child = spawn(process.execPath, ['--import', probe, cliEntry, command, file, '--audience-column', 'segment', '--ad-account', US, '--rate', '1000', '--no-progress'], {
+        env: { ...cliEnv(makeHome(), sandboxEnv(sandbox)), PEAK_RSS_FILE: peakFile },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code, stderr).toBe(0);
+      expect(Number(fs.readFileSync(peakFile, 'utf8')) / 2 ** 20, `${command}: peak RSS in MiB`).toBeLessThan(300);
+    }
+  }, 120_000);
 
   it('a dry run says how many audiences it would create, and warns when two names differ only by case', async () => {
     const home = makeHome();
