@@ -7,6 +7,7 @@ import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit.js';
 import { DEFAULT_RETRY_FOR_MS } from '../pinterest/retry.js';
 import { identifierAsAudienceColumn, isIdentifierColumnName, type ColumnFlags } from '../input/columns.js';
 import type { InputOptions, PushOptions, SyncOptions } from './options.js';
+import { audienceNameProblem, MAX_AUDIENCE_NAME_CHARS } from './segment-values.js';
 
 /** Records per request: Pinterest's limit, and the reference product's batch. */
 export const MAX_BATCH_SIZE = 1900;
@@ -51,6 +52,7 @@ export function routingOf(options: { audience?: string; audienceColumn?: string;
   if (options.audienceColumn === undefined) {
     const audience = options.audience?.trim();
     if (!audience) throw new UsageError('No audience given: pass --audience <id-or-name>.');
+    if (options.create) refuseAsNewName(audience);
     return { audience };
   }
   if (options.audience?.trim()) {
@@ -60,6 +62,14 @@ export function routingOf(options: { audience?: string; audienceColumn?: string;
   if (!column) throw new UsageError('--audience-column needs a column name.');
   if (isIdentifierColumnName(column, options)) throw identifierAsAudienceColumn(column);
   return { column };
+}
+
+/** A name --create would give a new audience follows the segment values' rule (never printed back). */
+function refuseAsNewName(audience: string): void {
+  const problem = audienceNameProblem(audience);
+  if (problem === 'identifier') throw new UsageError('--audience looks like a personal identifier (an email address, a phone number, a device id or a hash): --create will not name an audience so. Choose another name.');
+  if (problem === 'control') throw new UsageError('--audience holds control characters (a line break, TAB, ESC …): --create will not name an audience so.');
+  if (problem === 'too_long') throw new UsageError(`--audience is longer than ${MAX_AUDIENCE_NAME_CHARS} characters: --create will not name an audience so.`);
 }
 
 function inputSettings(options: InputOptions, inFlightCap: number): RunSettings {

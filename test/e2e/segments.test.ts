@@ -61,6 +61,11 @@ describe('raw identifiers never become audience names', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(/is an identifier column: a raw identifier must never become an audience name/);
     }
+    // Nor does --audience with --create name a new audience after one (and never says it back).
+    const named = await inProcess(home, ['push', file, '--audience', 'secret.person@corp.example', '--ad-account', US, '--create']);
+    expect(named.code, named.stderr).toBe(2);
+    expect(named.stderr).toMatch(/--audience looks like a personal identifier/);
+    expect(named.stderr).not.toContain('secret.person@corp.example');
     expect(sandbox.state.requests.slice(since)).toEqual([]);
   });
 
@@ -198,6 +203,32 @@ describe('unresolvable segment values', () => {
     expect(await show('Recorded Nope')).toMatchObject({ exitCode: 5, stoppedBy: 'not_found' });
     expect(await show('Recorded VIP')).toMatchObject({ stoppedBy: 'not_found', stoppedByAudience: 'Recorded Nope' });
   });
+});
+
+describe('a fan-out\'s one lock', () => {
+  it('pinsync runs shows its audiences running while it runs, interrupted once it is killed hard; a second identical run stops at once', async () => {
+    const home = makeHome();
+    const dir = makeHome('pinsync-seg-');
+    const file = writeRows(dir, 'slow.csv', Array.from({ length: 3000 }, (_, i): [number, string] => [i, i % 2 ? 'Lock odd' : 'Lock even']));
+    const args = ['push', file, '--audience-column', 'segment', '--ad-account', US, '--create', '--batch-size', '100', '--rate', '5', '--no-progress'];
+    const child = spawn(process.execPath, [cliEntry, ...args], { env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const statuses = async () => parseJsonOutput<Array<{ status: string }>>(await inProcess(home, ['runs', '--json'])).map((run) => run.status);
+    try {
+      for (const giveUpAt = Date.now() + 20_000; (await statuses()).length < 2; ) {
+        if (Date.now() > giveUpAt) throw new Error('gave up waiting until both audiences were recorded');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await statuses()).toEqual(['running', 'running']);
+      const second = await inProcess(home, args);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toMatch(/is already pushing slow\.csv into the audiences of column segment/);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(await statuses()).toEqual(['interrupted', 'interrupted']);
+  }, 60_000);
 });
 
 describe('one audience named by its id and by its name', () => {
