@@ -138,7 +138,9 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     if (routing.column !== undefined && frame.store && frame.adAccountId) {
       plan.sharedLock = await openSharedRunLock(ctx, plan.options, settings, { command: 'push', operation, input, adAccountId: frame.adAccountId });
     }
-    if (routing.column !== undefined && frame.directory && !frame.source.isStdin) {
+    // A push sends while it reads: with --create, a file's values are all looked up first, so that more
+    // new audiences than --max-new-audiences stop it before any is created.
+    if (routing.column !== undefined && options.create && frame.directory && !frame.source.isStdin) {
       await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
     }
     const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));

@@ -4,8 +4,9 @@
 // directory), and the values that name one audience (its id and its name) share that audience's route,
 // opened (journal, lock) the first time. Rows are handed on in input order: a row whose audience is
 // still being looked up waits, and the rows after it with it. New audiences are counted against
-// --max-new-audiences as they are resolved; a file's values can all be resolved before it is read
-// (resolveAll), so a run stops before anything is sent or created. A plain run is a fan-out of one.
+// --max-new-audiences as they are resolved (a sync creates nothing before it has read everything); a
+// push with --create resolves a file's values before reading it (resolveAll), so it stops before
+// anything is sent or created. A plain run is a fan-out of one.
 import type { ColumnPlan } from '../input/columns.js';
 import type { IdentifiedRowSink, RowIdentity, StopReason } from '../identify/identified-rows.js';
 import { Verdict } from '../identify/identify.js';
@@ -265,19 +266,20 @@ export class Routes<T, R extends Route> implements IdentifiedRowSink {
     entry.destination = destination;
   }
 
+  /** While reading: the first new audience beyond the limit stops the run (more may follow: "at least"). */
   private countNew(audience: string, target: T): void {
     if (!this.opener.isNew(target)) return;
     this.newAudiences.push(audience);
-    this.checkNewLimit(this.newAudiences.length, this.newAudiences);
+    this.checkNewLimit(this.newAudiences.length, this.newAudiences, 'at least ');
   }
 
-  private checkNewLimit(count: number, names: readonly string[]): void {
+  private checkNewLimit(count: number, names: readonly string[], atLeast = ''): void {
     const max = this.options.maxNewAudiences;
     if (count <= max) return;
     const shown = names.slice(0, 5).map((name) => `"${clean(name)}"`).join(', ') + (count > 5 ? ` and ${(count - 5).toLocaleString('en-US')} more` : '');
     const what = this.options.createsWhileReading ? 'stopped before creating more' : 'nothing was sent and no audience was created';
     throw new TooManyNewAudiencesError(
-      `This run would create ${count.toLocaleString('en-US')} new audiences (${shown}), more than --max-new-audiences ${max}: ${what}. Check the column, or pass --max-new-audiences ${count} to create them.`,
+      `This run would create ${atLeast}${count.toLocaleString('en-US')} new audiences (${shown}), more than --max-new-audiences ${max}: ${what}. Check the column, or pass a higher --max-new-audiences to create them.`,
     );
   }
 

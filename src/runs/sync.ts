@@ -18,7 +18,7 @@ import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
 import { runReport, tellRunEnd, type AudienceEnd } from './report.js';
 import { audienceKey, Routes } from './routes.js';
-import { segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
+import { tellAudiencesToCreate } from './segment-values.js';
 import type { AudienceTarget } from '../audiences/target.js';
 import { routingOf, syncSettings } from './settings.js';
 
@@ -44,9 +44,6 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
   let rows: IdentifiedRows | undefined;
   try {
     await routes.openTheOnlyRoute();
-    if (routing.column !== undefined && !frame.source.isStdin) {
-      await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
-    }
     const mirrors = () => [...routes.routes.map(({ route }) => route), ...vanished];
     frame.progress = await startProgress(
       bytesRead(totalTally(frame.unrouted, () => mirrors().map((m) => m.tally)), frame.source),
