@@ -84,7 +84,7 @@ async function runJob<R>(job: Job, runOne: RunOneJob<R>, options: RunJobsOptions
 }
 
 /** What a removal holds of its command's output in memory (never on disk: it is raw identifiers) before it starts. */
-export const MAX_HELD_REMOVAL_BYTES = 128 * 2 ** 20;
+const MAX_HELD_REMOVAL_BYTES = 128 * 2 ** 20;
 
 /**
  * A removal reads its command's whole output before it removes anyone: a command that fails part-way
@@ -99,12 +99,15 @@ async function removeOnceWhole<R>(job: Job, command: CommandInput, runOne: RunOn
     if (bytes > MAX_HELD_REMOVAL_BYTES) {
       command.stop();
       const limit = `${MAX_HELD_REMOVAL_BYTES / 2 ** 20} MiB`;
-      return { name: job.name, exitCode: ExitCode.usage, report: null, message: `The command of job "${job.name}" printed more than ${limit}, which a removal holds before it starts: nothing was removed. Write the export to a file and name it with file:.` };
+      const message = `The command of job "${job.name}" printed more than ${limit}, which a removal holds before it starts: nothing was removed. Write the export to a file and name it with file:.`;
+      return { name: job.name, exitCode: ExitCode.usage, report: null, message };
     }
     held.push(chunk as Buffer);
   }
   if (!(await command.complete)) {
-    if (options.signal?.aborted) return { name: job.name, exitCode: ExitCode.interrupted, report: null, message: 'Interrupted before the removal started: nothing was removed.' };
+    if (options.signal?.aborted) {
+      return { name: job.name, exitCode: ExitCode.interrupted, report: null, message: 'Interrupted before the removal started: nothing was removed.' };
+    }
     return { name: job.name, exitCode: ExitCode.usage, report: null, message: incompleteMessage(job, command) };
   }
   return settle(job, () => runOne(job, { input: '-', stdin: Readable.from(held), complete: Promise.resolve(true) }));

@@ -325,8 +325,22 @@ async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: Run
   try {
     const target = { adAccountId: frame.adAccountId, audienceName: audience };
     journal.describeTarget(target);
-    const parts = { command, operation, dryRun: false, target, counts: new Tally().counts(), requests: { requests: 0, retries: 0, rateLimited: 0 } };
-    const report = audienceReport({ ...parts, startedAt: frame.startedAt, finishedAt: ctx.now(), listType: routes.plan?.listType, runId: journal.runId, input: frame.source.name, columns: columnNames(routes.plan), end, falseDuplicateProbability: 0 });
+    const report = audienceReport({
+      command,
+      operation,
+      dryRun: false,
+      target,
+      counts: new Tally().counts(),
+      requests: { requests: 0, retries: 0, rateLimited: 0 },
+      startedAt: frame.startedAt,
+      finishedAt: ctx.now(),
+      listType: routes.plan?.listType,
+      runId: journal.runId,
+      input: frame.source.name,
+      columns: columnNames(routes.plan),
+      end,
+      falseDuplicateProbability: 0,
+    });
     journal.finish({ ...report, message: end.fatal instanceof Error ? end.fatal.message : String(end.fatal) }, exitCode);
   } finally {
     journal.close();
