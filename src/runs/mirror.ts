@@ -184,8 +184,7 @@ export class MirrorRoute implements Route {
     this.journal.describeTarget(target);
     this.tally.rowsSynced(this.unchangedRows, 0); // already in the audience since the last sync
     if (counts.added === 0 && counts.removed === 0) {
-      this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key);
-      this.noteSegment(this.key, counts.inputSize);
+      this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key, (size) => this.noteSegment(this.key, size));
       await this.settle(true); // a waiting list the last run filled may be ready now
       return this.finish(COMPLETED);
     }
@@ -199,8 +198,7 @@ export class MirrorRoute implements Route {
     await this.settle(this.sent.stop === 'end');
     return this.finish(this.sent, () => {
       const key = listKey(target.adAccountId, target.customerListId!);
-      this.diff.commitSnapshot(this.journal.runId, ctx.now(), key);
-      this.noteSegment(key, counts.inputSize);
+      this.diff.commitSnapshot(this.journal.runId, ctx.now(), key, (size) => this.noteSegment(key, size));
     });
   }
 

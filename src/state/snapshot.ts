@@ -266,7 +266,8 @@ export class MirrorDiff {
   }
 
   /** Pinterest acknowledged the whole diff: the staged input becomes the list's snapshot, atomically. */
-  commitSnapshot(runId: number | undefined, now: number, key = this.key): void {
+  /** `alongside` runs in the same transaction (one durable commit, not two). */
+  commitSnapshot(runId: number | undefined, now: number, key = this.key, alongside?: (size: number) => void): void {
     this.deduplicate();
     this.db.transaction(() => {
       const next = (this.db.prepare(`SELECT coalesce(max(generation), 0) + 1 AS g FROM snapshots`).get() as { g: number }).g;
@@ -281,6 +282,7 @@ export class MirrorDiff {
              run_id = excluded.run_id, taken_at = excluded.taken_at`,
         )
         .run(key, next, changes, runId ?? null, now);
+      alongside?.(changes);
     }).immediate();
   }
 
