@@ -31,7 +31,7 @@ import type { SharedRunLock } from '../state/journal.js';
 import type { PushHooks, PushOptions } from './options.js';
 import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
 import { audienceKey, Routes, type Route } from './routes.js';
-import { segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
+import { canReadTwice, segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
 
@@ -115,6 +115,10 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   const plan: PushPlan = { ctx, options: sent, settings, input, operation, frame, wake: () => rows?.wake() };
   // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
   const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
+  // A push sends while it reads: with --create, a file's values are all looked up first, so that more
+  // new audiences than --max-new-audiences stop it before any is created (standard input or a pipe
+  // cannot be read twice: there the limit is met as values arrive).
+  const readsAhead = routing.column !== undefined && Boolean(options.create) && frame.directory !== undefined && canReadTwice(input);
   const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
   const routes = new Routes<PushTarget, PushRoute>(
     {
@@ -127,7 +131,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       routing,
       unrouted: frame.unrouted,
       maxNewAudiences: settings.maxNewAudiences,
-      createsWhileReading: frame.source.isStdin && !options.dryRun,
+      createsWhileReading: !readsAhead && !options.dryRun,
       warn: (message) => ctx.warn(message),
       onNews: () => rows?.wake(),
     },
@@ -138,9 +142,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     if (routing.column !== undefined && frame.store && frame.adAccountId) {
       plan.sharedLock = await openSharedRunLock(ctx, plan.options, settings, { command: 'push', operation, input, adAccountId: frame.adAccountId });
     }
-    // A push sends while it reads: with --create, a file's values are all looked up first, so that more
-    // new audiences than --max-new-audiences stop it before any is created.
-    if (routing.column !== undefined && options.create && frame.directory && !frame.source.isStdin) {
+    if (readsAhead) {
       await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
     }
     const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));

@@ -3,6 +3,7 @@
 // printed or stored; nor does one holding control characters or longer than Pinterest takes. Such rows
 // are not synced (reason invalid_audience_name) and the run says how many, never what they held.
 // Names that differ only by case are two audiences on Pinterest: said once, as a warning.
+import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { readAudienceValues } from '../identify/identified-rows.js';
 import { canonicalUuid, cleanValue, isHexDigest, isPlausibleEmail } from '../identify/normalise.js';
@@ -80,6 +81,12 @@ export class SegmentValues {
     if (this.refused.too_long > 0) said.push(`${n(this.refused.too_long)} an audience longer than ${MAX_AUDIENCE_NAME_CHARS} characters in ${column}: not synced (invalid_audience_name).`);
     return said;
   }
+}
+
+/** A regular file (not standard input, a pipe such as `<(…)`, or a device): it can be read ahead, then read again. */
+export function canReadTwice(input: string): boolean {
+  if (input === '-' || /^\/(dev|proc)\//.test(input)) return false;
+  return fs.statSync(input, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 /** How many distinct names a file's audience column may hold before it is taken for something else. */

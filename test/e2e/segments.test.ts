@@ -146,6 +146,18 @@ describe('segment values are checked, new audiences limited', () => {
     }
   }, 120_000);
 
+  it('a push --create from a pipe (`<(…)`) reads it once, as it comes', async () => {
+    const dir = makeHome('pinsync-seg-');
+    const file = writeRows(dir, 'piped.csv', [[1, 'Piped A'], [2, 'Piped B'], [3, 'Piped A']]);
+    const script = `exec "${process.execPath}" "${cliEntry}" push <(cat "${file}") --audience-column segment --ad-account ${US} --create --json`;
+    const child = spawn('bash', ['-c', script], { env: cliEnv(makeHome(), sandboxEnv(sandbox)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ entered: 3, synced: 3 });
+  });
+
   it('a dry run says how many audiences it would create, and warns when two names differ only by case', async () => {
     const home = makeHome();
     const file = writeRows(home, 'case.csv', [[1, 'Case VIP'], [2, 'case vip'], [3, 'Case VIP']]);
