@@ -16,7 +16,7 @@ export type ShownAudience =
 export async function showAudience(client: PinterestClient, adAccountId: string, idOrName: string): Promise<ShownAudience> {
   let audience: Audience;
   try {
-    audience = await new AudienceDirectory(client, adAccountId).find(idOrName, { notFoundHint: SEE_AUDIENCES, archivedToo: true });
+    audience = await new AudienceDirectory(client, adAccountId).find(idOrName, { notFoundHint: SEE_AUDIENCES, archivedToo: true, receivedToo: true });
   } catch (error) {
     const list = error instanceof NotFoundError ? await findPendingList(client, adAccountId, idOrName) : undefined;
     if (!list) throw error;

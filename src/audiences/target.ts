@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience } from '../pinterest/types.generated.js';
-import { findPendingList, isArchived, type AudienceDirectory } from './directory.js';
+import { findPendingList, isArchived, ownAudiences, type AudienceDirectory } from './directory.js';
 import { clean } from '../report/table.js';
 import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
 import type { ListType } from '../input/columns.js';
@@ -201,7 +201,7 @@ async function findOrCreateList(
 }
 
 async function liveAudience(client: PinterestClient, target: AudienceTarget): Promise<Audience | undefined> {
-  for await (const audience of client.audiences(target.adAccountId)) {
+  for await (const audience of ownAudiences(client, target.adAccountId)) {
     if (audience.name === target.audienceName && !isArchived(audience)) return audience;
   }
   return undefined;

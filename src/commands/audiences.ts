@@ -10,6 +10,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
 import type { Audience, CustomerList } from '../pinterest/types.generated.js';
+import type { ListedAudience } from '../audiences/directory.js';
 
 export const TOO_SMALL_NOTE =
   'Pinterest shows a size after ~100 matched users; sizes can take 24–48 hours to appear in Ads Manager.';
@@ -17,6 +18,8 @@ export const TOO_SMALL_NOTE =
 interface ListOptions {
   adAccount?: string;
   name?: string;
+  received?: boolean;
+  ownership?: 'owned' | 'received' | 'all';
   json?: boolean;
 }
 
@@ -45,6 +48,8 @@ export function registerAudiences(program: Command): void {
     .description('List the audiences of an ad account (every page).')
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--name <text>', 'only audiences whose name contains TEXT (case-insensitive)')
+    .option('--received', 'also list the audiences other accounts share into this one (same as --ownership all)')
+    .addOption(new Option('--ownership <which>', 'owned (default), received (shared into the account) or all').choices(['owned', 'received', 'all']))
     .option('--json', 'print one JSON array with every audience')
     .action(action(runAudiencesList));
   audiences
@@ -86,9 +91,10 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   const client = await ctx.connectInteractive();
   try {
-    const { AudienceDirectory } = await import('../audiences/directory.js');
+    const { listAudiences } = await import('../audiences/directory.js');
     const needle = options.name?.toLowerCase();
-    const audiences = (await new AudienceDirectory(client, adAccountId).audiences()).filter(
+    const ownership = options.ownership ? (options.ownership.toUpperCase() as 'OWNED' | 'RECEIVED' | 'ALL') : options.received ? 'ALL' : 'OWNED';
+    const audiences = (await listAudiences(client, adAccountId, ownership)).filter(
       (audience) => !needle || (audience.name ?? '').toLowerCase().includes(needle),
     );
     if (options.json) {
@@ -111,6 +117,7 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
           { header: 'STATUS', value: (a) => a.status ?? '' },
           { header: 'SIZE', value: (a) => formatCount(a.size), align: 'right' },
           { header: 'UPDATED (UTC)', value: (a) => formatTimestamp(a.updated_timestamp ?? a.created_timestamp) },
+          ...(ownership === 'OWNED' ? [] : [{ header: 'OWNERSHIP', value: (a: ListedAudience) => (a.ownership_type === 'RECEIVED' ? 'received (shared, read-only)' : 'owned') }]),
         ],
         stdoutTableOptions(ctx),
       ),
@@ -314,8 +321,9 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /** `audience_type` is the kind (CUSTOMER_LIST, ACTALIKE, …); the API's `type` is just "audience". */
+/** The audience type; "(NCA)" marks one built on a new-customer-acquisition list (API 5.28 `is_nca`). */
 function audienceType(audience: Audience): string {
-  return audience.audience_type ?? '';
+  return `${audience.audience_type ?? ''}${audience.is_nca ? ' (NCA)' : ''}`;
 }
 
 /** A count or size with thousands separators; a dash when Pinterest gives none (yet). */
