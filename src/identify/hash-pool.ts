@@ -3,7 +3,7 @@
 // two halves cost about the same). Values travel as one NUL-joined string (the input cannot hold
 // NUL bytes); the records come back concatenated in one string.
 import { Worker } from 'node:worker_threads';
-import type { IdentifierKind } from './normalise.js';
+import type { IdentifierKind, NormaliseOptions } from './normalise.js';
 
 export const BLANK = 0;
 export const INVALID = 1;
@@ -35,10 +35,10 @@ export class HashPool {
   private nextId = 1;
   private failure: unknown;
 
-  constructor(kinds: IdentifierKind[]) {
+  constructor(kinds: IdentifierKind[], options: NormaliseOptions = {}) {
     const url = new URL('./hash-worker.js', import.meta.url);
     // Its strings live for one block: a small heap keeps the process's peak memory flat.
-    this.worker = new Worker(url, { workerData: { kinds }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    this.worker = new Worker(url, { workerData: { kinds, options }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     this.worker.on('message', (result: HashResult) => {
       const waiter = this.waiting.get(result.id);
       this.waiting.delete(result.id);

@@ -6,6 +6,7 @@ import type { DigestSet } from './dedupe.js';
 import type { Exclusions } from './exclusions.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
+import type { NormaliseOptions } from './normalise.js';
 import { createRowReader, type InputFormat, type RowReader, type RowSink } from '../input/read-rows.js';
 import { sniffFormat, type InputSource } from '../input/source.js';
 
@@ -43,7 +44,7 @@ export interface ReadOptions extends ColumnFlags {
   delimiter?: string;
 }
 
-export interface IdentifyOptions extends ReadOptions {
+export interface IdentifyOptions extends ReadOptions, NormaliseOptions {
   /** Records seen earlier in the run: a row whose usable records are all in it is a duplicate. */
   seen: DigestSet;
   /** Users who must never be sent (--exclude): their rows are not synced, reason 'excluded'. */
@@ -216,8 +217,9 @@ export class IdentifiedRows implements RowSink {
   // RowSink: columns are known.
   planned(plan: ColumnPlan): void {
     this.plan = plan;
-    this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions);
-    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
+    const normalising = { phoneCountry: this.options.phoneCountry };
+    this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions, normalising);
+    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind), normalising);
     this.sink.planned(plan);
   }
 
@@ -262,7 +264,7 @@ export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan |
 
 /** The reader for the input's format: given, else sniffed from the first chunk. */
 function readerFor(options: ReadOptions, firstChunk: Buffer, sink: RowSink): RowReader {
-  const { source, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn } = options;
+  const { source, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn } = options;
   const format: InputFormat = source.format ?? sniffFormat(firstChunk.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
-  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn }, sink);
+  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn }, sink);
 }

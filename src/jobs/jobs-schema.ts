@@ -32,6 +32,9 @@ export const jobSchema = z.strictObject({
   email_column: text.optional(),
   maid_column: text.optional(),
   idfa_column: text.optional(),
+  phone_column: text.optional(),
+  phone_country: text.optional(),
+  rows: z.enum(['v1', 'v2']).optional(),
   batch_size: z
     .number()
     .int({ error: 'must be a whole number' })

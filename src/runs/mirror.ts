@@ -292,6 +292,7 @@ export class MirrorRoute implements Route {
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: this.plan?.listType,
+      recordsV2: this.plan?.recordsV2,
       runId: this.journal.runId,
       input: frame.source.name,
       columns: columnNames(this.plan),
@@ -309,8 +310,10 @@ export class MirrorRoute implements Route {
     report.snapshotSize = counts.snapshotSize;
     report.firstSync = !counts.hasSnapshot;
     if (dryRun) {
-      const batches = (records: number) => Math.ceil(records / this.sync.settings.batchSize);
-      report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
+      // A batch takes batchSize records, or batchSize records_v2 rows.
+      const batches = (units: number) => Math.ceil(units / this.sync.settings.batchSize);
+      const adds = this.plan?.recordsV2 ? counts.addedRows : counts.added;
+      report.wouldSend = { requests: batches(adds) + batches(counts.removedRows), records: counts.added + counts.removed };
     }
     if (this.target.toCreate || this.target.waitingList) report.createdAudience = this.target.audienceId !== undefined;
     if (!dryRun) Object.assign(report, audiencePendingKeys(this.target));

@@ -13,6 +13,7 @@ import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js'
 import { exclusionsReady } from '../identify/exclusions.js';
 import { IdentifiedRows, type RowIdentity } from '../identify/identified-rows.js';
 import { Verdict } from '../identify/identify.js';
+import { addRowIdentifiers, identifierCount, isRowRecord } from '../identify/row-record.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { rowsDone, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
@@ -25,7 +26,7 @@ import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
 import { Routes, type Route } from './routes.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
@@ -77,7 +78,7 @@ class PushRoute implements Route {
       return;
     }
     let count = 0;
-    for (let i = 0; i < row.count; i++) if (this.seen.add(row.records[i]!)) this.fresh[count++] = row.records[i]!;
+    for (let i = 0; i < row.count; i++) if (isFreshIn(this.seen, row.records[i]!)) this.fresh[count++] = row.records[i]!;
     this.row.count = count;
     this.sent.identified(line, count === 0 ? Verdict.Duplicate : Verdict.New, this.row);
   }
@@ -89,6 +90,11 @@ class PushRoute implements Route {
   room() {
     return this.sent.room();
   }
+}
+
+/** A record not sent yet to this audience; a records_v2 row is, when one of its identifiers is (it goes whole). */
+function isFreshIn(seen: DigestSet, record: string): boolean {
+  return isRowRecord(record) ? addRowIdentifiers(seen, record) : seen.add(record);
 }
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<RunResult> {
@@ -117,9 +123,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       {
         source: frame.source,
         delimiter: settings.delimiter,
-        emailColumn: options.emailColumn,
-        maidColumn: options.maidColumn,
-        idfaColumn: options.idfaColumn,
+        ...frame.reading,
         audienceColumn: routing.column,
         seen: onlySeen ?? keepEveryRecord,
         exclusions,
@@ -133,7 +137,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     await settleAudiences(plan, routes, ends);
     const ended = pushReport(plan, routes, ends, command);
     tellRunEnd(ctx, ended, {
-      notes: routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)),
+      notes: [...routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(routes.routes.map(({ route }) => route.journal)),
       fromStdin: frame.source.isStdin,
       undelivered: (report, tail) =>
@@ -213,7 +217,7 @@ function counted(writer: ListWriter, sends: { requests: number; records: number 
   return {
     send: async (records, deadline) => {
       sends.requests++;
-      sends.records += records.length;
+      sends.records += identifierCount(records);
       await writer.send(records, deadline);
     },
   };
@@ -273,6 +277,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: routes.plan?.listType,
+      recordsV2: routes.plan?.recordsV2,
       input: frame.source.name,
       columns: columnNames(routes.plan),
       client: frame.client,
@@ -295,6 +300,7 @@ function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, e
     startedAt: frame.startedAt,
     finishedAt: ctx.now(),
     listType: routes.plan?.listType,
+    recordsV2: routes.plan?.recordsV2,
     runId: route.journal.runId,
     input: frame.source.name,
     columns: columnNames(routes.plan),
