@@ -28,6 +28,8 @@ export function addInputOptions(command: Command, note = ''): Command {
     .option('--rate <qps>', `${note}write requests per second (default 7)`, parseNumber('--rate', 0.1, 1000))
     .option('--retry-for <duration>', `${note}how long a failing batch is retried, e.g. 30m (default 13h)`, parseDuration('--retry-for'))
     .option('--audience-wait <duration>', `${note}with --create: how long the end of the run waits for Pinterest to accept the new audience while its list is processing (default 2m)`, parseDuration('--audience-wait'))
+    .option('--wait-ready [duration]', `${note}wait (default at most 30m) for Pinterest to match the upload, then record the audience size against the users synced (\`pinsync runs\`)`, parseDuration('--wait-ready'))
+    .option('--warn-size-drop <percent>', `${note}warn when the audience shrinks by more than this between runs (default 20)`, parseNumber('--warn-size-drop', 0, 100))
     .option('--allow-missing-identifiers', `${note}send even when most rows have no valid identifier (the wrong-mapping guard; nothing else)`)
     .option('--restart', `${note}start over instead of resuming an unfinished run of the same command`)
     .option('--report <file>', `${note}write the run report (JSON) to FILE`)

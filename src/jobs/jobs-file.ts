@@ -203,6 +203,8 @@ function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], fold
     flushInterval: job.flush_interval,
     retryFor: durationMs(job.retry_for, (message) => badDuration('retry_for', message)),
     audienceWait: durationMs(job.audience_wait, (message) => badDuration('audience_wait', message)),
+    waitReady: job.wait_ready === true ? true : durationMs(job.wait_ready, (message) => badDuration('wait_ready', message)),
+    warnSizeDrop: job.warn_size_drop,
     maxRemove: job.mode === 'sync' ? (job.max_remove ?? DEFAULT_MAX_REMOVE) : undefined,
     force: job.force,
     allowMissingIdentifiers: job.allow_missing_identifiers,

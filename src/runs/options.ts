@@ -27,6 +27,10 @@ export interface InputOptions {
   /** Milliseconds: how long the end of a --create run waits for Pinterest to accept the new audience. */
   audienceWait?: number;
   restart?: boolean;
+  /** --wait-ready [duration]: wait for Pinterest to match this run's upload, and record the audience size. */
+  waitReady?: number | true;
+  /** --warn-size-drop PERCENT: warn when the audience shrinks more than this between readings (default 20). */
+  warnSizeDrop?: number;
   /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
   allowMissingIdentifiers?: boolean;
   report?: string;

@@ -30,6 +30,7 @@ import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRun
 import { Routes, type Route } from './routes.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
+import { MatchHealth } from './match-health.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -52,6 +53,8 @@ class PushRoute implements Route {
   /** Requests and records this audience sent (or, in a dry run, would have). */
   readonly sends = { requests: 0, records: 0 };
   sent!: SentRows;
+  /** How Pinterest matched the list (durable runs that add): read before the first write, recorded in the history. */
+  health?: MatchHealth;
   private readonly fresh: string[] = [];
   private readonly row = { records: this.fresh as readonly string[], count: 0, reason: 'missing_identifier' } as RowIdentity & { count: number };
 
@@ -135,7 +138,8 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     const ends = await sendEveryRoute(plan, routes, rows, command);
     frame.progress.stop();
     await settleAudiences(plan, routes, ends);
-    const ended = pushReport(plan, routes, ends, command);
+    const [ended, audiences] = pushReport(plan, routes, ends, command);
+    await Promise.all(routes.routes.map(({ route }, i) => route.health?.finish(route.journal.runId, audiences[i]!.report, audiences[i]!.exitCode)));
     tellRunEnd(ctx, ended, {
       notes: [...routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(routes.routes.map(({ route }) => route.journal)),
@@ -173,6 +177,7 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
       : noRunJournal;
   journal.describeTarget(target);
   const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(), onlySeen === undefined, frame.rejects);
+  if (frame.store && frame.client && !options.dryRun && operation === 'ADD') route.health = new MatchHealth(ctx, frame.store, frame.client, target, options);
   route.sent = new SentRows({
     tally: route.tally,
     journal,
@@ -182,7 +187,10 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
     retryForMs: settings.retryForMs,
     signal: ctx.signal,
     now: ctx.now,
-    writerFor: (columns) => counted(listWriterFor(plan, route, columns), route.sends),
+    writerFor: (columns) => {
+      const writer = listWriterFor(plan, route, columns);
+      return counted(route.health ? route.health.before(writer) : writer, route.sends);
+    },
     guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
     onStop: plan.wake,
   });
@@ -257,7 +265,8 @@ async function settleAudiences(plan: PushPlan, routes: Routes<PushRoute>, ends: 
   await Promise.all(routes.routes.map(({ route }, i) => settleAudience(frame.client!, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
 }
 
-function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): RunEndReport {
+/** The run's report, and each audience's. */
+function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): [RunEndReport, AudienceEnd[]] {
   const { ctx, options, frame, operation } = plan;
   const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
     const report = reportOf(plan, routes, route, ends[i], command);
@@ -265,7 +274,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
     route.journal.finish(report, exitCode);
     return { report, end: ends[i]!, exitCode };
   });
-  return runReport(
+  const ended = runReport(
     {
       routing: routes.routing,
       command,
@@ -284,6 +293,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
     },
     audiences,
   );
+  return [ended, audiences];
 }
 
 /** One audience's report. A plain push counts every request of the client; a fan-out's audience its own writes. */

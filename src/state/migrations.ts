@@ -68,4 +68,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (generation, fingerprint)
   ) WITHOUT ROWID;
   `,
+  // 3: match health: what Pinterest said of a run's list and audience once it had matched the upload
+  // (on the next run of the list, or right after with --wait-ready), against the users the run synced.
+  `
+  CREATE TABLE audience_health (
+    run_id           INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    checked_at       INTEGER NOT NULL,
+    list_status      TEXT,
+    audience_status  TEXT,
+    audience_size    INTEGER,
+    users_synced     INTEGER,
+    warning          TEXT
+  );
+  `,
 ];
