@@ -1,6 +1,7 @@
 // Rows identified: source → columns → normalise → hash → exclude → dedupe. Reads the input chunk by chunk and
 // hands each row's verdict (new records, duplicate, or not synced and why) to a consumer in input
 // order. Whether hashing runs on this thread or on the worker HashPool stays in here.
+import { availableParallelism } from 'node:os';
 import type { ColumnFlags, ColumnPlan } from '../input/columns.js';
 import type { DigestSet } from './dedupe.js';
 import type { Exclusions } from './exclusions.js';
@@ -54,8 +55,8 @@ export interface IdentifyOptions extends ReadOptions, NormaliseOptions {
   signal: AbortSignal;
 }
 
-/** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
-const BLOCKS_AHEAD = 2;
+/** Blocks handed to each worker of the hash pool before the oldest must be judged (keeps memory flat). */
+const BLOCKS_AHEAD_PER_WORKER = 2;
 /**
  * While the exclusion set still loads on its thread, rows cannot be judged: read and hash up to this
  * many blocks (256 KiB of input each; ~35 MiB of hashed records) ahead instead of waiting for it.
@@ -137,7 +138,7 @@ export class IdentifiedRows implements RowSink {
         if (!this.options.hashOnWorker) await this.exclusionsComplete();
         reader ??= readerFor(this.options, next.value, this);
         reader.push(next.value);
-        if (this.pool) await this.hashBlock(BLOCKS_AHEAD);
+        if (this.pool) await this.hashBlock(BLOCKS_AHEAD_PER_WORKER * this.pool.size);
         const room = this.sink.room?.();
         if (room) await this.roomOrWoken(room);
       }
@@ -219,7 +220,7 @@ export class IdentifiedRows implements RowSink {
     this.plan = plan;
     const normalising = { phoneCountry: this.options.phoneCountry };
     this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions, normalising);
-    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind), normalising);
+    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind), normalising, poolSize(plan));
     this.sink.planned(plan);
   }
 
@@ -247,6 +248,11 @@ export class IdentifiedRows implements RowSink {
     }
     this.sink.identified(line, Verdict.NotSynced, MALFORMED, this.plan!.audience ? '' : undefined);
   }
+}
+
+/** One worker; with phones (their parsing outweighs the rest of a row) one per core, up to 4. */
+function poolSize(plan: ColumnPlan): number {
+  return plan.recordsV2 && plan.columns.some((c) => c.kind === 'phone') ? Math.max(1, Math.min(4, availableParallelism())) : 1;
 }
 
 /** Reads just enough of the input to find its identifier columns (doctor's file check); undefined when empty. */
