@@ -25,10 +25,9 @@ import {
   isPerSecondWindow,
   PACED_WINDOW_MAX_MS,
   RateLimiter,
-  realClock,
   type BudgetObservation,
-  type Clock,
 } from './ratelimit.js';
+import { realClock, type Clock } from './clock.js';
 import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import type { TokenProvider } from './tokens.js';
 import {

@@ -2,30 +2,8 @@
 // the order they asked, and pauses a category when Pinterest says so (429, Retry-After, x-ratelimit-*).
 // Spacing (burst 1) rather than a bucket keeps "at most N in any 1-second window" true on the server.
 // The rate is a ceiling, not a promise: answers teach the lane the budget it really has (observe()).
+import { realClock, type Clock } from './clock.js';
 import { MemorySendLog, WindowShare, type SendLog } from './window-share.js';
-
-export interface Clock {
-  now(): number;
-  /** Resolves after ms, or rejects with the signal's reason when it aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
 
 /** Requests per second for each category; unknown categories are not limited. */
 export type CategoryRates = Record<string, number>;
@@ -294,26 +272,4 @@ export function effectiveSendTime(sentAt: number): number {
 /** A limit about the configured `rate` and a reset within a second: the per-second window, not a quota. */
 export function isPerSecondWindow(rate: number, { limit, resetMs }: Pick<BudgetObservation, 'limit' | 'resetMs'>): boolean {
   return limit !== undefined && limit <= rate * 1.5 && resetMs !== undefined && resetMs <= 1000;
-}
-
-/** Parse Retry-After (seconds or an HTTP date) into ms from `now`. */
-export function retryAfterMs(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * x-ratelimit-reset: Pinterest does not document the unit; large values are read as an epoch
- * (seconds or ms), small ones as seconds from now.
- */
-export function rateLimitResetMs(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const n = Number(value.trim());
-  if (!Number.isFinite(n) || n < 0) return undefined;
-  if (n > 1e12) return Math.max(0, n - now);
-  if (n > 1e9) return Math.max(0, n * 1000 - now);
-  return n * 1000;
 }

@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { effectiveSendTime, isLateSend, RateLimiter, realClock, WINDOW_SLACK_MS, type BudgetObservation, type CategoryRates, type Clock } from '../pinterest/ratelimit.js';
+import { realClock, type Clock } from '../pinterest/clock.js';
+import { effectiveSendTime, isLateSend, RateLimiter, WINDOW_SLACK_MS, type BudgetObservation, type CategoryRates } from '../pinterest/ratelimit.js';
 import type { SendLog } from '../pinterest/window-share.js';
 
 type Sqlite = typeof BetterSqlite3;

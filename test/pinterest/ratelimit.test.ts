@@ -1,6 +1,8 @@
 // The write-rate limiter measured against the sandbox's "at most N in any 1-second window".
 import { afterEach, describe, expect, it } from 'vitest';
-import { RateLimiter, rateLimitResetMs, realClock, retryAfterMs, WINDOW_SLACK_MS, type Clock } from '../../src/pinterest/ratelimit.js';
+import { realClock, type Clock } from '../../src/pinterest/clock.js';
+import { RateLimiter, WINDOW_SLACK_MS } from '../../src/pinterest/ratelimit.js';
+import { rateLimitResetMs, retryAfterMs } from '../../src/pinterest/transport.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { clientFor, hashedRecords } from './helpers.js';
 import { US } from '../support/sandbox.js';

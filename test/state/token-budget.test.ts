@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { realClock, WINDOW_SLACK_MS, type Clock } from '../../src/pinterest/ratelimit.js';
+import { realClock, type Clock } from '../../src/pinterest/clock.js';
+import { WINDOW_SLACK_MS } from '../../src/pinterest/ratelimit.js';
 import { openSharedRateLimiter, type SharedRateLimiter } from '../../src/state/token-budget.js';
 import { tempHome } from './helpers.js';
 

@@ -1,6 +1,6 @@
 // A Clock whose time moves only when a test advances it: timers fire in order, and the promises they
 // resolve settle before the next one, so minutes of rate limiting run in milliseconds.
-import type { Clock } from '../../src/pinterest/ratelimit.js';
+import type { Clock } from '../../src/pinterest/clock.js';
 
 interface Timer {
   at: number;
