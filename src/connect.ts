@@ -1,12 +1,19 @@
 // From a command's Context to a ready PinterestClient: resolves the tokens (auth), the API base and
-// the limits (a run's writes share the token's budget: write-budget.ts), and turns the client's
+// the limits (a run's writes share the token's budget: openWriteBudget), and turns the client's
 // events into --debug lines and a "retrying" note.
 import type { Context } from './context.js';
 import { resolveTokenProvider } from './auth/token-provider.js';
 import { apiBaseFrom } from './pinterest/api-base.js';
 import { PinterestClient, type ClientEvent } from './pinterest/client.js';
+import {
+  aloneOnFailure,
+  categoryRates,
+  DEFAULT_WRITE_RATE,
+  writeBudget,
+  type Limiter,
+  type WriteBudget,
+} from './pinterest/ratelimit/index.js';
 import type { TokenProvider } from './pinterest/tokens.js';
-import { openWriteBudget, type Limiter, type WriteBudget } from './write-budget.js';
 
 export interface ConnectOptions {
   /** ads_write requests per second (push --rate). */
@@ -41,6 +48,26 @@ export async function connectClient(ctx: Context, options: ConnectOptions = {}):
 export async function connectInteractive(ctx: Context): Promise<PinterestClient> {
   apiBaseFrom(ctx.env);
   return clientWithTokens(ctx, await resolveTokenProvider(ctx), interactive(ctx));
+}
+
+/**
+ * This PINSYNC_HOME's write budget at `writeRate` per second (`stateDir` is ctx.paths.stateDir). When
+ * its folder cannot hold the budget file (read-only home, full disk) the process keeps to the rate on
+ * its own: the run's journal reports the folder itself, and a dry run does not need it.
+ */
+export async function openWriteBudget(
+  stateDir: string,
+  writeRate = DEFAULT_WRITE_RATE,
+  debugLog: (message: string) => void = () => undefined,
+): Promise<WriteBudget> {
+  const rates = categoryRates(writeRate);
+  try {
+    const { openSharedBudget } = await import('./state/token-budget.js');
+    return writeBudget(rates, aloneOnFailure(await openSharedBudget(stateDir, writeRate), debugLog));
+  } catch (error) {
+    debugLog(`the write budget shared with other pinsync processes is not available (${(error as Error).message}); keeping to ${writeRate}/s alone`);
+    return writeBudget(rates);
+  }
 }
 
 /** The budget opened for one client lives as long as the client. */

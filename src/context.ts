@@ -5,7 +5,7 @@ import { ConfigStore } from './config.js';
 import { resolvePaths, type PinsyncPaths } from './paths.js';
 import { inquirerPrompter, type Prompter } from './prompt.js';
 import { redact } from './redact.js';
-import type { WriteBudget } from './write-budget.js';
+import type { WriteBudget } from './pinterest/ratelimit/index.js';
 
 export type Env = Record<string, string | undefined>;
 

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openWriteBudget, type WriteBudget } from '../src/write-budget.js';
+import { openWriteBudget } from '../src/connect.js';
+import type { WriteBudget } from '../src/pinterest/ratelimit/index.js';
 
 let home: string;
 let budget: WriteBudget | undefined;
@@ -33,7 +34,7 @@ describe('openWriteBudget', () => {
     const lane = budget.lane();
     const stop = new AbortController();
     const first = lane.acquire('token', 'ads_write');
-    const abandoned = lane.acquire('token', 'ads_write', stop.signal);
+    const abandoned = lane.acquire('token', 'ads_write', { signal: stop.signal });
     const last = lane.acquire('token', 'ads_write');
     stop.abort(new Error('stopped'));
     await expect(abandoned).rejects.toThrow('stopped');

@@ -5,12 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
+import { openWriteBudget } from '../connect.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
+import type { WriteBudget } from '../pinterest/ratelimit/index.js';
 import type { PushOptions, SyncOptions } from '../pipeline/run-options.js';
 import { redact } from '../redact.js';
 import type { RunReport } from '../report/run-report.js';
-import { openWriteBudget, type WriteBudget } from '../write-budget.js';
 import { loadJobsFile, type Job, type JobsPlan } from './jobs-file.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './run-jobs.js';
 

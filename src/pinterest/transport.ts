@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { errorCode, networkError } from './errors.js';
-import type { BudgetObservation } from './ratelimit.js';
+import type { BudgetObservation } from './ratelimit/index.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 

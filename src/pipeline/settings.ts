@@ -3,7 +3,7 @@
 // src/commands/input-flags.ts reads MAX_BATCH_SIZE at start-up.
 import type { InputOptions } from './run-options.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit.js';
+import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit/index.js';
 import { DEFAULT_RETRY_FOR_MS } from '../pinterest/retry.js';
 
 /** Records per request: Pinterest's limit, and the reference product's batch. */

@@ -1,7 +1,7 @@
 // The write-rate limiter measured against the sandbox's "at most N in any 1-second window".
 import { afterEach, describe, expect, it } from 'vitest';
 import { realClock, type Clock } from '../../src/pinterest/clock.js';
-import { RateLimiter, WINDOW_SLACK_MS } from '../../src/pinterest/ratelimit.js';
+import { RateLimiter, WINDOW_SLACK_MS, type Limiter } from '../../src/pinterest/ratelimit/index.js';
 import { rateLimitResetMs, retryAfterMs } from '../../src/pinterest/transport.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { clientFor, hashedRecords } from './helpers.js';
@@ -122,12 +122,12 @@ describe('RateLimiter against the sandbox', () => {
   it('tells the limiter when a write reached the socket', async () => {
     sandbox = await startSandbox({ port: 0, writeRate: 50 });
     const sends: Array<{ grantedAt: number; sentAt: number }> = [];
-    const limiter = new (class extends RateLimiter {
-      override sent(key: string, category: string, grantedAt: number, sentAt: number): void {
-        sends.push({ grantedAt, sentAt });
-        super.sent(key, category, grantedAt, sentAt);
-      }
-    })({ ads_write: 50, ads_read: 50 });
+    const limiter: Limiter = new RateLimiter({ ads_write: 50, ads_read: 50 }).client();
+    const sent = limiter.sent;
+    limiter.sent = (key, category, grantedAt, sentAt) => {
+      sends.push({ grantedAt, sentAt });
+      sent(key, category, grantedAt, sentAt);
+    };
     const client = clientFor(sandbox, { limiter });
     try {
       const listId = await seededList(client);
@@ -153,7 +153,7 @@ describe('RateLimiter against the sandbox', () => {
 
     limiter.pause('t', 'ads_write', Date.now() + 10_000);
     const controller = new AbortController();
-    const waiting = limiter.acquire('t', 'ads_write', controller.signal);
+    const waiting = limiter.acquire('t', 'ads_write', { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('stop')), 50);
     const abortedAt = Date.now();
     await expect(waiting).rejects.toThrow('stop');

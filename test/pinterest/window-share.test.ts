@@ -2,7 +2,7 @@
 // per-second write window from the answers alone. Virtual time: each scenario runs a minute of writes
 // against the sandbox's own sliding window (at most 7 in any second per token) in milliseconds.
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, type BudgetObservation } from '../../src/pinterest/ratelimit.js';
+import { RateLimiter, type BudgetObservation } from '../../src/pinterest/ratelimit/index.js';
 import { SlidingWindowLimiter } from '../../src/sandbox/ratelimit.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 
@@ -41,7 +41,7 @@ async function shareToken(consumers: Consumer[], { headers = true } = {}): Promi
   const outcome: Outcome = { accepted: [], refused: 0, byProcess: consumers.map(() => 0), limiters: [] };
   const end = Math.max(...consumers.map((c) => c.endMs));
   const loops = consumers.flatMap((consumer, p) => {
-    const limiter = new RateLimiter({ ads_write: LIMIT }, clock, seeded(p + 1));
+    const limiter = new RateLimiter({ ads_write: LIMIT }, { clock, random: seeded(p + 1) });
     outcome.limiters.push(limiter);
     return Array.from({ length: WORKERS }, async () => {
       await clock.sleep(consumer.startMs);
@@ -118,7 +118,7 @@ describe('learning the write budget from the answers (virtual time)', () => {
 
   it('sends a lane\'s first request alone and the rest after its answer (or two intervals without one)', async () => {
     const clock = new VirtualClock();
-    const limiter = new RateLimiter({ ads_write: LIMIT }, clock);
+    const limiter = new RateLimiter({ ads_write: LIMIT }, { clock });
     const granted: number[] = [];
     const all = Array.from({ length: 3 }, () => limiter.acquire('t', 'ads_write').then(() => granted.push(clock.now())));
     await clock.runUntil(250); // the answer is slow: longer than the 146 ms interval

@@ -7,8 +7,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realClock, type Clock } from '../../src/pinterest/clock.js';
-import { WINDOW_SLACK_MS } from '../../src/pinterest/ratelimit.js';
-import { openSharedRateLimiter, type SharedRateLimiter } from '../../src/state/token-budget.js';
+import { RateLimiter, WINDOW_SLACK_MS, type SharedBudget } from '../../src/pinterest/ratelimit/index.js';
+import { openSharedBudget } from '../../src/state/token-budget.js';
 import { tempHome } from './helpers.js';
 
 const RATE = 50;
@@ -17,21 +17,22 @@ const INTERVAL_MS = 1020 / RATE;
 const TIMER_SLOP_MS = 2;
 
 let home: string;
-const limiters: SharedRateLimiter[] = [];
+const budgets: SharedBudget[] = [];
+type SharedRateLimiter = RateLimiter;
 
 beforeEach(() => {
   home = tempHome();
 });
 
 afterEach(() => {
-  for (const limiter of limiters.splice(0)) limiter.close();
+  for (const budget of budgets.splice(0)) budget.close();
   fs.rmSync(home, { recursive: true, force: true });
 });
 
 async function limiter(rate = RATE, clock: Clock = realClock): Promise<SharedRateLimiter> {
-  const opened = await openSharedRateLimiter(home, { ads_write: rate, ads_read: rate }, clock);
-  limiters.push(opened);
-  return opened;
+  const shared = await openSharedBudget(home, rate, clock);
+  budgets.push(shared);
+  return new RateLimiter({ ads_write: rate, ads_read: rate }, { clock, shared });
 }
 
 /**
@@ -178,7 +179,7 @@ describe('one token, one budget', () => {
     const shared = await limiter(1);
     await shared.acquire('token-a', 'ads_write');
     const controller = new AbortController();
-    const waiting = shared.acquire('token-a', 'ads_write', controller.signal);
+    const waiting = shared.acquire('token-a', 'ads_write', { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('interrupted')), 20);
     await expect(waiting).rejects.toThrow('interrupted');
   });
