@@ -64,7 +64,10 @@ export interface PinterestClientOptions {
   tokens: TokenProvider;
   /** ads_write requests per second (default 7). */
   writeRate?: number;
-  /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
+  /**
+   * Slots to wait for instead of the client's own: a lane of its own in a budget shared with other
+   * clients of the token (WriteBudget.lane()); writeRate is then the limiter's business.
+   */
   limiter?: Limiter;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
