@@ -35,18 +35,6 @@ describe('openWriteBudget', () => {
     expect(recordedGrants(file!)).toHaveLength(10);
   });
 
-  it('a waiter that gives up leaves its lane; the others still get their slots', async () => {
-    budget = await openWriteBudget(home, 20);
-    const lane = budget.lane();
-    const stop = new AbortController();
-    const first = lane.acquire('token', 'ads_write');
-    const abandoned = lane.acquire('token', 'ads_write', { signal: stop.signal });
-    const last = lane.acquire('token', 'ads_write');
-    stop.abort(new Error('stopped'));
-    await expect(abandoned).rejects.toThrow('stopped');
-    await expect(Promise.all([first, last])).resolves.toBeDefined();
-  });
-
   it('keeps to the rate alone when the state folder cannot hold the budget file, and says so in --debug', async () => {
     const notAFolder = path.join(home, 'state');
     fs.writeFileSync(notAFolder, '');
