@@ -40,7 +40,7 @@ export class Lane {
   private pacedIntervalMs = 0;
   /** The longest reset seen of a window quota: about its window, so limit per window is its steady rate. */
   private quotaWindowMs = 0;
-  intervalMs: number;
+  private intervalMs: number;
   /** Slots of the per-second window beside other consumers of the token. */
   readonly windowShare: WindowShare;
   /** When the lane's first slot was granted (undefined: not yet). */
@@ -48,7 +48,7 @@ export class Lane {
   /** The probe's answer came back (or it timed out): the lane runs at its learned rate. */
   private probeDone = false;
   private nextSlot = 0;
-  pausedUntil = 0;
+  private heldUntil = 0;
 
   constructor(
     /** The configured ceiling, requests per second. */
@@ -61,10 +61,15 @@ export class Lane {
     this.windowShare = new WindowShare(rate, random, sends);
   }
 
+  /** Epoch ms a pause Pinterest asked for ends (0: none yet). */
+  get pausedUntil(): number {
+    return this.heldUntil;
+  }
+
   /** Epoch ms the next slot may be granted: after the spacing, a pause, and the probe's answer. */
   due(): number {
     const probing = !this.probeDone && this.probeSentAt !== undefined;
-    return Math.max(this.nextSlot, this.pausedUntil, probing ? this.probeSentAt! + PROBE_TIMEOUT_INTERVALS * this.intervalMs : 0);
+    return Math.max(this.nextSlot, this.heldUntil, probing ? this.probeSentAt! + PROBE_TIMEOUT_INTERVALS * this.intervalMs : 0);
   }
 
   /** A slot granted at `now`: the next keeps its distance; the first is the probe, the second ends it. */
@@ -77,8 +82,8 @@ export class Lane {
 
   /** Holds the lane until `untilMs`; true when that moved the pause. */
   pause(untilMs: number): boolean {
-    if (untilMs <= this.pausedUntil) return false;
-    this.pausedUntil = untilMs;
+    if (untilMs <= this.heldUntil) return false;
+    this.heldUntil = untilMs;
     return true;
   }
 

@@ -103,12 +103,6 @@ export class RateLimiter implements Limiter {
     if (isLateSend(grantedAt, sentAt)) line.shared?.sentLate(effectiveSendTime(sentAt));
   }
 
-  /** Requests per second this lane now grants (for tests and progress). */
-  currentRate(key: string, category: string): number {
-    const line = this.line(key, category);
-    return line ? 1000 / line.lane.intervalMs : Infinity;
-  }
-
   /** Slots of the per-second window this lane takes beside unseen consumers; undefined until learned. */
   windowShare(key: string, category: string): number | undefined {
     return this.line(key, category)?.lane.windowShare.share;
