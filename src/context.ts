@@ -8,7 +8,7 @@ import type { ClientEvent, PinterestClient } from './pinterest/client.js';
 import type { TokenProvider } from './pinterest/tokens.js';
 import { inquirerPrompter, type Prompter } from './prompt.js';
 import { redact } from './redact.js';
-import type { WriteBudget } from './write-budget.js';
+import type { WriteBudget } from './pinterest/ratelimit/index.js';
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,7 +1,6 @@
 // The call engine under every endpoint: waits for the token's rate-limit slot, sends, and retries
 // until the call's deadline, refreshing the token once after a 401 and, for a create whose failure
 // was ambiguous, looking for what the earlier attempt made before trying again.
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { AuthError, InterruptedError } from '../errors.js';
@@ -19,16 +18,18 @@ import {
   type CallSubject,
 } from './errors.js';
 import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
+import { realClock, type Clock } from './clock.js';
 import {
+  categoryRates,
   DEFAULT_READ_RATE,
-  DEFAULT_WRITE_RATE,
   isPerSecondWindow,
   PACED_WINDOW_MAX_MS,
   RateLimiter,
-  realClock,
+  tokenKey,
   type BudgetObservation,
-  type Clock,
-} from './ratelimit.js';
+  type CategoryRates,
+  type Limiter,
+} from './ratelimit/index.js';
 import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import type { TokenProvider } from './tokens.js';
 import {
@@ -63,8 +64,11 @@ export interface PinterestClientOptions {
   tokens: TokenProvider;
   /** ads_write requests per second (default 7). */
   writeRate?: number;
-  /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
-  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+  /**
+   * Slots to wait for instead of the client's own: a lane of its own in a budget shared with other
+   * clients of the token (WriteBudget.lane()); writeRate is then the limiter's business.
+   */
+  limiter?: Limiter;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
   /** Per-attempt timeout in ms (default 60 s). */
@@ -109,24 +113,19 @@ interface Attempt {
   deadline: number;
 }
 
-/** A call waiting for its rate-limit slot, cut short when the lane stops (spam, a spent quota). */
-interface SlotWaiter {
-  deadline: number;
-  cut: AbortController;
-}
-
 export class CallEngine {
   readonly apiBase: string;
-  private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
-  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+  private readonly rates: CategoryRates;
+  private readonly limiter: Limiter;
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
   constructor(private readonly options: PinterestClientOptions) {
     this.apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
     this.clock = options.clock ?? realClock;
-    this.limiter = options.limiter ?? new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
+    this.rates = categoryRates(options.writeRate);
+    this.limiter = options.limiter ?? new RateLimiter(this.rates, { clock: this.clock });
     // Every waiting and in-flight request listens on the run's signal: dozens at once is normal, not a leak.
     if (options.signal) setMaxListeners(0, options.signal);
     this.dispatcher = createDispatcher(options.env ?? {});
@@ -193,32 +192,17 @@ export class CallEngine {
     if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
-    const waiters = this.waitersOf(attempt);
-    const waiter: SlotWaiter = { deadline: attempt.deadline, cut: new AbortController() };
-    waiters.add(waiter);
-    const signal = attempt.waitSignal ? AbortSignal.any([attempt.waitSignal, waiter.cut.signal]) : waiter.cut.signal;
     try {
-      await this.limiter.acquire(attempt.lane, attempt.category, signal);
+      await this.limiter.acquire(attempt.lane, attempt.category, { signal: attempt.waitSignal, deadline: attempt.deadline });
     } catch (error) {
-      if (waiter.cut.signal.aborted && !attempt.waitSignal?.aborted) throw waiter.cut.signal.reason;
-      throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
-    } finally {
-      waiters.delete(waiter);
+      if (attempt.waitSignal?.aborted) throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
+      throw error; // cut: the lane stopped (spam, a spent quota) while this call waited
     }
   }
 
-  private waitersOf(attempt: Attempt): Set<SlotWaiter> {
-    const key = `${attempt.lane}\u0000${attempt.category}`;
-    let waiters = this.waiting.get(key);
-    if (!waiters) this.waiting.set(key, (waiters = new Set()));
-    return waiters;
-  }
-
-  /** Calls still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
-  private cutWaiters(attempt: Attempt, error: ApiError, stops: (deadline: number) => boolean = () => true): void {
-    for (const waiter of this.waitersOf(attempt)) {
-      if (stops(waiter.deadline)) waiter.cut.abort(error.asUnsent());
-    }
+  /** Calls of this client still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
+  private cutWaiters(attempt: Attempt, error: ApiError, stops?: (deadline: number) => boolean): void {
+    this.limiter.cut(attempt.lane, attempt.category, error.asUnsent(), stops);
   }
 
   /** One attempt. Returns the parsed body of a 2xx answer, else throws an ApiError. */
@@ -251,8 +235,7 @@ export class CallEngine {
   }
 
   private isPerSecondWindow(attempt: Attempt, budget: BudgetObservation): boolean {
-    const rate = attempt.category === 'ads_write' ? (this.options.writeRate ?? DEFAULT_WRITE_RATE) : DEFAULT_READ_RATE;
-    return isPerSecondWindow(rate, budget);
+    return isPerSecondWindow(this.rates[attempt.category] ?? DEFAULT_READ_RATE, budget);
   }
 
   /** A pause still ahead that outlasts the call's retry window (or is hours long). One already over is no pause. */
@@ -337,11 +320,6 @@ function mayHaveBeenApplied(error: ApiError): boolean {
 function stripQuery(path: string): string {
   const index = path.indexOf('?');
   return index < 0 ? path : path.slice(0, index);
-}
-
-/** Rate limits are per user: key the limiter by a digest, never the token itself. */
-function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 function parseJson(text: string): unknown {
