@@ -41,6 +41,7 @@ describe('pinsync sandbox', () => {
       'PINSYNC_ACCESS_TOKEN',
       'PINSYNC_API_BASE',
       'PINSYNC_OAUTH_BASE',
+      'PINSYNC_SANDBOX_REFRESH_TOKEN',
       'PINTEREST_APP_ID',
       'PINTEREST_APP_SECRET',
     ]);
