@@ -163,7 +163,7 @@ export class CallEngine {
           lastFailureAmbiguous = error instanceof ApiError && mayHaveBeenApplied(error);
           if (error instanceof ApiError && error.kind === 'auth' && !refreshedAfter401) {
             refreshedAfter401 = true;
-            if (await this.options.tokens.refreshAfterUnauthorized()) {
+            if (await this.options.tokens.refreshAfterUnauthorized(attempt.token)) {
               throw new ApiError(error.message, { kind: 'auth', status: 401, retryable: true, retryAfterMs: 0 });
             }
           }

@@ -57,6 +57,8 @@ export interface SandboxOptions {
   advanceDays?: number;
   /** Refresh tokens work once, and a spent one presented again revokes its login (SandboxState.strictRefresh). */
   strictRefresh?: boolean;
+  /** false: legacy refresh tokens, whose refresh answers no new refresh token (SandboxState.continuousRefresh). Default true. */
+  continuousRefresh?: boolean;
   /** Load lists, audiences, tokens and the app secret from this JSON file if it exists; save them on stop. */
   stateFile?: string;
   /** Called after every request is answered (e.g. the CLI's --log). */
@@ -169,6 +171,7 @@ class SandboxServer {
     this.clock.advanceDays(options.advanceDays ?? 0);
     this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE, this.clock.now, listRulesFrom(options.listRules));
     this.state.strictRefresh = Boolean(options.strictRefresh);
+    this.state.continuousRefresh = options.continuousRefresh ?? true;
     if (saved) this.state.restore(saved.state);
     this.faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
     this.app = {

@@ -118,6 +118,8 @@ export interface IssuedTokens {
   /** Refresh-token expiry, epoch milliseconds. */
   refreshExpiresAt: number;
   scopes: string[];
+  /** False when a legacy refresh answered no new refresh token. */
+  rotated?: boolean;
 }
 
 export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
@@ -151,6 +153,12 @@ export class SandboxState {
    * detection, OAuth 2.0 Security BCP 4.14.2). Off: a used refresh token keeps working until it expires.
    */
   strictRefresh = false;
+  /**
+   * Continuous refresh tokens (Pinterest since May 2025): a refresh answers a new refresh token with 60
+   * fresh days. Off: the legacy kind, whose refresh answers only an access token (the refresh token keeps
+   * its own expiry).
+   */
+  continuousRefresh = true;
 
   constructor(
     requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
@@ -241,8 +249,10 @@ export class SandboxState {
     }
     if (!current || !this.usable(current)) return undefined;
     if (scopes && !scopes.every((scope) => current.scopes.includes(scope))) return undefined;
+    const issued = this.issueTokens({ scopes: scopes ?? current.scopes, family: current.family });
+    if (!this.continuousRefresh) return { ...issued, refreshToken: current.refreshToken, refreshExpiresAt: current.expiresAt, rotated: false };
     current.spent = true;
-    return this.issueTokens({ scopes: scopes ?? current.scopes, family: current.family });
+    return issued;
   }
 
   private usable(token: RefreshTokenState): boolean {

@@ -57,6 +57,33 @@ export async function acquireRunLock(stateDir: string, key: string, doing: strin
   };
 }
 
+export interface LockWait {
+  /** Give up with RunInProgressError after waiting this long. */
+  waitMs: number;
+  /** Stops waiting (Ctrl-C): the last RunInProgressError is thrown. */
+  signal?: AbortSignal;
+  /** Said once, when the lock is first found taken. */
+  onWait?(): void;
+  /** How often to try again. Default 200 ms. */
+  pollMs?: number;
+}
+
+/** Like acquireRunLock, but waits (bounded) while another process holds the lock. */
+export async function waitForRunLock(stateDir: string, key: string, doing: string, wait: LockWait): Promise<RunLock> {
+  const until = Date.now() + wait.waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      return await acquireRunLock(stateDir, key, doing);
+    } catch (error) {
+      if (!(error instanceof RunInProgressError) || Date.now() >= until || wait.signal?.aborted) throw error;
+      if (!told) wait.onWait?.();
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, wait.pollMs ?? 200));
+    }
+  }
+}
+
 /**
  * Whether a live process holds the lock named by `key`. A run left "running" whose lock is free was
  * killed hard (kill -9, power cut): the kernel dropped its lock. The probe reads under a shared lock,
