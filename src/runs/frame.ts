@@ -1,7 +1,8 @@
 // What every push and sync opens before it reads a row, in the order that keeps "exit 2 means nothing
 // was sent" true: output paths checked, the input opened, the exclusion files loading in the
-// background, the client and the ad account (resolved once for the whole run), the state store and
-// the rejects file; and what closes them all again, whatever happened.
+// background and the rejects file (open); then the client, the ad account (resolved once for the whole
+// run) and the state store (connect: a phase a stop signal may cut short); and what closes them all
+// again, whatever happened.
 import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { missingFlag } from '../errors.js';
@@ -30,6 +31,9 @@ export class RunFrame {
   /** Rows that reach no audience (--audience-column: an empty value, a malformed row). */
   readonly unrouted: Tally;
   progress: Progress | undefined;
+  /** Set by connect(); none for a dry run that checks the file locally, or a run stopped while connecting. */
+  client: PinterestClient | undefined;
+  store: StateStore | undefined;
   private readonly closers: Array<() => void | Promise<void>> = [];
 
   private constructor(
@@ -38,16 +42,15 @@ export class RunFrame {
     readonly source: InputSource,
     /** Awaited with exclusionsReady() once the audience is known. */
     readonly loadingExclusions: Promise<Exclusions>,
-    readonly client: PinterestClient | undefined,
     /** --ad-account or the profile default; unknown only in a dry run without credentials. */
     readonly adAccountId: string | undefined,
-    readonly store: StateStore | undefined,
     readonly rejects: RejectsFile | undefined,
   ) {
     this.unrouted = new Tally(rejects);
   }
 
-  static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings, how: FrameOptions): Promise<RunFrame> {
+  /** What a run opens on this machine: output paths checked, the input, the exclusion files loading. */
+  static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings): Promise<RunFrame> {
     const startedAt = ctx.now();
     // Every request in flight, across every audience, listens to the stop signal: dozens at once are expected.
     setMaxListeners(0, ctx.signal);
@@ -57,20 +60,15 @@ export class RunFrame {
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
     const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
     loadingExclusions.catch(() => {}); // a run that stops before awaiting it says nothing of it
-    let client: PinterestClient | undefined;
-    let store: StateStore | undefined;
-    try {
-      client = await how.connect();
-      if (client && !adAccountId) throw missingFlag('--ad-account', 'ad account');
-      if (how.keepsState(client)) store = await openStateStore(ctx.paths.stateFile);
-      const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
-      return new RunFrame(ctx, startedAt, source, loadingExclusions, client, adAccountId, store, rejects);
-    } catch (error) {
-      store?.close();
-      source.close();
-      await client?.close();
-      throw error;
-    }
+    const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
+    return new RunFrame(ctx, startedAt, source, loadingExclusions, adAccountId, rejects);
+  }
+
+  /** The client (credentials resolved, perhaps renewed) and the state store; close() closes them. */
+  async connect(how: FrameOptions): Promise<void> {
+    this.client = await how.connect();
+    if (this.client && !this.adAccountId) throw missingFlag('--ad-account', 'ad account');
+    if (how.keepsState(this.client)) this.store = await openStateStore(this.ctx.paths.stateFile);
   }
 
   /** The ad account's audiences and lists, listed once for the run (none without a client). */
