@@ -5,7 +5,7 @@
 import { DEFAULT_READ_RATE, DEFAULT_WRITE_RATE, RateLimiter } from './pinterest/ratelimit.js';
 
 /** What PinterestClient needs of a limiter (its `limiter` option). */
-export type Limiter = Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+export type Limiter = Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'resume' | 'observe' | 'sent'>;
 
 export interface WriteBudget {
   /** A lane for one client: its requests take turns with those of the other lanes. */
@@ -71,6 +71,14 @@ function aloneOnFailure(shared: Limiter, alone: Limiter, debugLog: (message: str
         return alone.pausedUntil(key, category);
       }
     },
+    resume: (key, category, untilMs) => {
+      try {
+        current.resume(key, category, untilMs);
+      } catch (error) {
+        fallBack(error);
+      }
+      alone.resume(key, category, untilMs);
+    },
     observe: (key, category, seen) => current.observe(key, category, seen),
     sent: (key, category, grantedAt, sentAt) => {
       try {
@@ -97,6 +105,7 @@ class TakingTurns implements WriteBudget {
       acquire: (key, category, signal) => this.line(key, category).wait(lane, signal),
       pause: (key, category, untilMs) => this.limiter.pause(key, category, untilMs),
       pausedUntil: (key, category) => this.limiter.pausedUntil(key, category),
+      resume: (key, category, untilMs) => this.limiter.resume(key, category, untilMs),
       observe: (key, category, seen) => this.limiter.observe(key, category, seen),
       sent: (key, category, grantedAt, sentAt) => this.limiter.sent(key, category, grantedAt, sentAt),
     };

@@ -64,7 +64,7 @@ export interface PinterestClientOptions {
   /** ads_write requests per second (default 7). */
   writeRate?: number;
   /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
-  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'resume' | 'observe' | 'sent'>;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
   /** Per-attempt timeout in ms (default 60 s). */
@@ -109,6 +109,14 @@ interface Attempt {
   deadline: number;
 }
 
+/** The call that asks Pinterest, with its write, whether a quota stop remembered from elsewhere still holds. */
+interface QuotaProbe {
+  /** The remembered stop: lifted when Pinterest takes the write. */
+  until: number;
+  /** The answer is in: calls waiting on the probe look at the lane again. */
+  settle(): void;
+}
+
 /** A call waiting for its rate-limit slot, cut short when the lane stops (spam, a spent quota). */
 interface SlotWaiter {
   deadline: number;
@@ -119,7 +127,11 @@ export class CallEngine {
   readonly apiBase: string;
   private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
-  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'resume' | 'observe' | 'sent'>;
+  /** Quota stops Pinterest announced to this client, by lane (until when): they stop a call unasked. */
+  private readonly quotaHeard = new Map<string, number>();
+  /** The one write per lane asking Pinterest whether a quota stop remembered from elsewhere still holds. */
+  private readonly quotaProbes = new Map<string, Promise<void>>();
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
@@ -156,9 +168,12 @@ export class CallEngine {
         }
         const token = wellFormed(await this.options.tokens.accessToken());
         const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal, deadline };
-        await this.waitForSlot(attempt);
+        const probe = await this.waitForSlot(attempt);
         try {
-          return (await this.send(attempt, call)) as Operations[K]['response'];
+          const answer = (await this.send(attempt, call)) as Operations[K]['response'];
+          // Pinterest took the write: the remembered quota stop was stale (the quota refilled, or grew).
+          if (probe) this.limiter.resume(attempt.lane, attempt.category, probe.until);
+          return answer;
         } catch (error) {
           lastFailureAmbiguous = error instanceof ApiError && mayHaveBeenApplied(error);
           if (error instanceof ApiError && error.kind === 'auth' && !refreshedAfter401) {
@@ -168,6 +183,8 @@ export class CallEngine {
             }
           }
           throw error;
+        } finally {
+          probe?.settle();
         }
       },
       {
@@ -187,10 +204,19 @@ export class CallEngine {
     await this.dispatcher.close();
   }
 
-  private async waitForSlot(attempt: Attempt): Promise<void> {
-    const pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
-    // Pinterest asked to wait past this call's retry window (or for hours): stop now, send nothing.
-    if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
+  /** Waits for the call's slot; returns a probe instead when this call is the one write that asks about a remembered quota stop. */
+  private async waitForSlot(attempt: Attempt): Promise<QuotaProbe | undefined> {
+    let pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    while (this.isQuotaStop(pausedUntil, attempt.deadline)) {
+      const lane = laneOf(attempt);
+      // Pinterest told this client the quota is spent past this call's retry window (or for hours): stop now, send nothing.
+      if (pausedUntil <= (this.quotaHeard.get(lane) ?? 0)) throw quotaError(pausedUntil, this.clock.now());
+      // Remembered from an earlier run or another process: one write asks Pinterest before anything stops.
+      const probing = this.quotaProbes.get(lane);
+      if (!probing) return this.startQuotaProbe(lane, pausedUntil);
+      await probing;
+      pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    }
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
     const waiters = this.waitersOf(attempt);
@@ -207,8 +233,20 @@ export class CallEngine {
     }
   }
 
+  private startQuotaProbe(lane: string, until: number): QuotaProbe {
+    let settle!: () => void;
+    this.quotaProbes.set(lane, new Promise<void>((resolve) => (settle = resolve)));
+    return {
+      until,
+      settle: () => {
+        this.quotaProbes.delete(lane);
+        settle();
+      },
+    };
+  }
+
   private waitersOf(attempt: Attempt): Set<SlotWaiter> {
-    const key = `${attempt.lane}\u0000${attempt.category}`;
+    const key = laneOf(attempt);
     let waiters = this.waiting.get(key);
     if (!waiters) this.waiting.set(key, (waiters = new Set()));
     return waiters;
@@ -273,6 +311,8 @@ export class CallEngine {
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
+      const lane = laneOf(attempt);
+      this.quotaHeard.set(lane, Math.max(this.quotaHeard.get(lane) ?? 0, now + waitMs));
       this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
       const until = now + waitMs;
       this.cutWaiters(attempt, quotaError(until, now), (deadline) => this.isQuotaStop(until, deadline));
@@ -332,6 +372,10 @@ function buildPath(route: string, params: Record<string, string>, query: Record<
 function mayHaveBeenApplied(error: ApiError): boolean {
   if (error.kind === 'timeout' || error.kind === 'server') return true;
   return error.kind === 'network' && errorCode(error.cause) !== 'ECONNREFUSED';
+}
+
+function laneOf(attempt: Pick<Attempt, 'lane' | 'category'>): string {
+  return `${attempt.lane}\u0000${attempt.category}`;
 }
 
 function stripQuery(path: string): string {

@@ -139,6 +139,14 @@ export class RateLimiter {
     lane.wake?.();
   }
 
+  /** Lifts a pause until `untilMs` or sooner (a later one stays): Pinterest took a write despite it. */
+  resume(key: string, category: string, untilMs: number): void {
+    const lane = this.lane(key, category);
+    if (!lane || lane.pausedUntil > untilMs) return;
+    lane.pausedUntil = 0;
+    lane.wake?.();
+  }
+
   /** Learns from an answer: slows down after a 429, paces a window quota, speeds back up when there is room. */
   observe(key: string, category: string, seen: BudgetObservation): void {
     const lane = this.lane(key, category);
