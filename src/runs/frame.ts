@@ -16,6 +16,7 @@ import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import type { Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { Tally } from '../send/tally.js';
+import { tidyState } from '../state/retention.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 import type { InputOptions } from './options.js';
 import type { RunSettings } from './settings.js';
@@ -23,8 +24,10 @@ import type { RunSettings } from './settings.js';
 export interface FrameOptions {
   /** The client, or none for a dry run that checks the file locally. */
   connect(): Promise<PinterestClient | undefined>;
-  /** Whether the run keeps state (journals, snapshots, locks) for this client. */
+  /** Whether the frame opens the state store for this client (push: its journals; sync's mirrors open their own). */
   keepsState(client: PinterestClient | undefined): boolean;
+  /** The run records history and snapshots (not a dry run): the state is tidied once it closes. */
+  durable: boolean;
 }
 
 export class RunFrame {
@@ -34,6 +37,7 @@ export class RunFrame {
   /** Set by connect(); none for a dry run that checks the file locally, or a run stopped while connecting. */
   client: PinterestClient | undefined;
   store: StateStore | undefined;
+  private tidiesState = false;
   private readonly closers: Array<() => void | Promise<void>> = [];
 
   private constructor(
@@ -69,6 +73,7 @@ export class RunFrame {
     this.client = await how.connect();
     if (this.client && !this.adAccountId) throw missingFlag('--ad-account', 'ad account');
     if (how.keepsState(this.client)) this.store = await openStateStore(this.ctx.paths.stateFile);
+    this.tidiesState = how.durable && this.client !== undefined;
   }
 
   /** The ad account's audiences and lists, listed once for the run (none without a client). */
@@ -92,5 +97,7 @@ export class RunFrame {
     for (const close of this.closers.splice(0).reverse()) await close();
     this.store?.close();
     await this.client?.close();
+    // History pruned and state.db compacted when it pays, once every connection is closed; not after Ctrl-C (stop within 5 s).
+    if (this.tidiesState && !this.ctx.signal.aborted) await tidyState(this.ctx);
   }
 }

@@ -107,7 +107,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     const sent = await untilStopped(
       ctx.signal,
       async () => {
-        await frame.connect({ connect: () => connectUnlessLocalDryRun(ctx, options, settings), keepsState: (client) => client !== undefined && !options.dryRun });
+        await frame.connect({ connect: () => connectUnlessLocalDryRun(ctx, options, settings), keepsState: (client) => client !== undefined && !options.dryRun, durable: !options.dryRun });
         await routes.openTheOnlyRoute();
         rows = await identifiedRows(plan, routes, onlySeen, expectedRecords);
         return sendEveryRoute(plan, routes, rows, command);

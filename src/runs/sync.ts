@@ -35,6 +35,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         await frame.connect({
           connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
           keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
+          durable: !options.dryRun,
         });
         await routes.openTheOnlyRoute();
         rows = await identifiedRows(sync, routes);

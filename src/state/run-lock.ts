@@ -44,6 +44,7 @@ export async function acquireRunLock(stateDir: string, key: string, doing: strin
     throw new RunInProgressError(`${describeHolder(holderFile)} is already ${doing}: wait for it to finish (or stop it), then run this again.`);
   }
   fs.writeFileSync(holderFile, JSON.stringify({ pid: process.pid, since: new Date().toISOString() } satisfies Holder), { mode: 0o600 });
+  touch(lockFile); // a lock taken now is not idle: the state's tidying leaves it
   let released = false;
   return {
     release() {
@@ -90,7 +91,11 @@ export async function waitForRunLock(stateDir: string, key: string, doing: strin
  * which the holder's exclusive lock refuses, and takes nothing a starting run would wait on.
  */
 export async function isRunLockHeld(stateDir: string, key: string): Promise<boolean> {
-  const { lockFile } = lockFiles(stateDir, key);
+  return isLockFileHeld(lockFiles(stateDir, key).lockFile);
+}
+
+/** The same probe, for a lock file found on disk (the state's tidying: a held lock file is never removed). */
+export async function isLockFileHeld(lockFile: string): Promise<boolean> {
   if (!fs.existsSync(lockFile)) return false;
   const { default: Sqlite } = await import('better-sqlite3');
   let db: BetterSqlite3.Database | undefined;
@@ -105,6 +110,15 @@ export async function isRunLockHeld(stateDir: string, key: string): Promise<bool
     throw error;
   } finally {
     db?.close();
+  }
+}
+
+function touch(file: string): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+  } catch {
+    // only the tidying reads it
   }
 }
 

@@ -89,6 +89,11 @@ describe('a year of cron', () => {
     expect(box.state.violations).toEqual([]);
     expect(filesHoldingAny(home, [...box.state.issuedTokenValues(), seed, box.appSecret])).toEqual([]);
 
+    // The state stayed bounded: 90 days of history (the default retention), no journal rows of completed runs.
+    const runs = parseJsonOutput<unknown[]>(await runInProcess(['runs', '--json', '--limit', '1000'], { home, env, now: box.clock.now }));
+    expect(runs.length).toBeGreaterThanOrEqual(89);
+    expect(runs.length).toBeLessThanOrEqual(91);
+
     const status = await runInProcess(['status', '--json'], { home, env, now: box.clock.now });
     expect(status.code, status.stderr).toBe(0);
     const shown = parseJsonOutput<{ tokenSource: string; expiresAt: string; refreshExpiresAt: string }>(status);
