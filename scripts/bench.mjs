@@ -565,7 +565,7 @@ if (wanted('state')) {
 if (wanted('state-year')) {
   process.stderr.write('running state-year (365 daily syncs)…\n');
   const { spawnSync } = await import('node:child_process');
-  const yearArgs = ['--sizes', '', '--resume-cli', '0', '--year', quick ? '10000' : '100000', '--days', quick ? '120' : '365'];
+  const yearArgs = ['--sizes', '', '--resume-cli', '0', '--year', quick ? '2000' : '100000', '--days', quick ? '35' : '365'];
   const year = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...yearArgs], { stdio: 'inherit' });
   if (year.status !== 0) {
     console.error(`bench state-year failed (exit ${year.status ?? year.signal}).`);

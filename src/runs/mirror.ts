@@ -11,7 +11,7 @@ import { hadValidIdentifier, Verdict } from '../identify/identify.js';
 import { startProgress, type ProgressSource } from '../report/progress.js';
 import type { RunReport } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import { COMPLETED, endAsOfNow, INTERRUPTED, type RunEnd, type StopReason } from '../send/outcome.js';
+import { COMPLETED, endAsOfNow, type RunEnd, type StopReason } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
@@ -36,7 +36,6 @@ export interface SyncPlan {
   frame: RunFrame;
 }
 
-export { COMPLETED, INTERRUPTED };
 /** The input's producer failed (`pinsync run`'s command job): stoppedBy "input", nothing sent. */
 export const INPUT_INCOMPLETE: RunEnd = { stop: 'input', fatal: undefined };
 
