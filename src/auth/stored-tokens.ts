@@ -55,7 +55,7 @@ export interface WritableStore {
 export interface SeedChain {
   /** seedDigest() of the seed. */
   seed: string;
-  /** The refresh token on hand is the seed itself (nothing was kept for it yet). */
+  /** The refresh token on hand is the seed itself (nothing was kept for it yet); false once renewed or adopted. */
   fromSeed: boolean;
 }
 
@@ -231,11 +231,11 @@ function mergeIssued(previous: StoredCredentials, issued: IssuedTokens): StoredC
   };
 }
 
-export function daysText(ms: number): string {
+function daysText(ms: number): string {
   const days = Math.max(0, Math.round(ms / DAY_MS));
   return days === 1 ? '1 day' : `${days} days`;
 }
 
-export function dayOf(epochMs: number): string {
+function dayOf(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
