@@ -563,9 +563,10 @@ if (wanted('state')) {
 
 // A year of a daily sync: the state must stay flat (retention, compaction).
 if (wanted('state-year')) {
-  process.stderr.write('running state-year (365 daily syncs)…\n');
+  const [users, days] = quick ? ['2000', '35'] : ['100000', '365'];
+  process.stderr.write(`running state-year (${days} daily syncs of ${users} users)…\n`);
   const { spawnSync } = await import('node:child_process');
-  const yearArgs = ['--sizes', '', '--resume-cli', '0', '--year', quick ? '2000' : '100000', '--days', quick ? '35' : '365'];
+  const yearArgs = ['--sizes', '', '--resume-cli', '0', '--year', users, '--days', days];
   const year = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...yearArgs], { stdio: 'inherit' });
   if (year.status !== 0) {
     console.error(`bench state-year failed (exit ${year.status ?? year.signal}).`);
