@@ -57,6 +57,8 @@ export interface ProgramIO {
   env: Env;
   /** Aborted by the first SIGINT or SIGTERM. */
   signal: AbortSignal;
+  /** The wall clock (token expiry, run times, retention); tests pass a virtual one. Default Date.now. */
+  now?: () => number;
 }
 
 export function processIO(signal: AbortSignal): ProgramIO {
@@ -115,7 +117,7 @@ export function createContext(io: ProgramIO, options: ContextOptions, connectors
     config: new ConfigStore(paths.configFile),
     prompter: inquirerPrompter(io.stdin, stderr),
     signal: io.signal,
-    now: () => Date.now(),
+    now: io.now ?? (() => Date.now()),
     warn: (message) => stderr.write(`warning: ${redact(message)}\n`),
     info: (message) => stderr.write(`${redact(message)}\n`),
     debugLog: (message) => {

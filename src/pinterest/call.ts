@@ -113,11 +113,23 @@ interface Attempt {
   deadline: number;
 }
 
+/** The call that asks Pinterest, with its write, whether a quota stop remembered from elsewhere still holds. */
+interface QuotaProbe {
+  /** The remembered stop: lifted when Pinterest takes the write. */
+  until: number;
+  /** The answer is in: calls waiting on the probe look at the lane again. */
+  settle(): void;
+}
+
 export class CallEngine {
   readonly apiBase: string;
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
   private readonly rates: CategoryRates;
   private readonly limiter: Limiter;
+  /** Quota stops Pinterest announced to this client, by lane (until when): they stop a call unasked. */
+  private readonly quotaHeard = new Map<string, number>();
+  /** The one write per lane asking Pinterest whether a quota stop remembered from elsewhere still holds. */
+  private readonly quotaProbes = new Map<string, Promise<void>>();
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
@@ -155,18 +167,23 @@ export class CallEngine {
         }
         const token = wellFormed(await this.options.tokens.accessToken());
         const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal, deadline };
-        await this.waitForSlot(attempt);
+        const probe = await this.waitForSlot(attempt);
         try {
-          return (await this.send(attempt, call)) as Operations[K]['response'];
+          const answer = (await this.send(attempt, call)) as Operations[K]['response'];
+          // Pinterest took the write: the remembered quota stop was stale (the quota refilled, or grew).
+          if (probe) this.limiter.resume(attempt.lane, attempt.category, probe.until);
+          return answer;
         } catch (error) {
           lastFailureAmbiguous = error instanceof ApiError && mayHaveBeenApplied(error);
           if (error instanceof ApiError && error.kind === 'auth' && !refreshedAfter401) {
             refreshedAfter401 = true;
-            if (await this.options.tokens.refreshAfterUnauthorized()) {
+            if (await this.options.tokens.refreshAfterUnauthorized(attempt.token)) {
               throw new ApiError(error.message, { kind: 'auth', status: 401, retryable: true, retryAfterMs: 0 });
             }
           }
           throw error;
+        } finally {
+          probe?.settle();
         }
       },
       {
@@ -186,10 +203,19 @@ export class CallEngine {
     await this.dispatcher.close();
   }
 
-  private async waitForSlot(attempt: Attempt): Promise<void> {
-    const pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
-    // Pinterest asked to wait past this call's retry window (or for hours): stop now, send nothing.
-    if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
+  /** Waits for the call's slot; returns a probe instead when this call is the one write that asks about a remembered quota stop. */
+  private async waitForSlot(attempt: Attempt): Promise<QuotaProbe | undefined> {
+    let pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    while (this.isQuotaStop(pausedUntil, attempt.deadline)) {
+      const lane = laneOf(attempt);
+      // Pinterest told this client the quota is spent past this call's retry window (or for hours): stop now, send nothing.
+      if (pausedUntil <= (this.quotaHeard.get(lane) ?? 0)) throw quotaError(pausedUntil, this.clock.now());
+      // Remembered from an earlier run or another process: one write asks Pinterest before anything stops.
+      const probing = this.quotaProbes.get(lane);
+      if (!probing) return this.startQuotaProbe(lane, pausedUntil);
+      await probing;
+      pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    }
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
     try {
@@ -198,6 +224,18 @@ export class CallEngine {
       if (attempt.waitSignal?.aborted) throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
       throw error; // cut: the lane stopped (spam, a spent quota) while this call waited
     }
+  }
+
+  private startQuotaProbe(lane: string, until: number): QuotaProbe {
+    let settle!: () => void;
+    this.quotaProbes.set(lane, new Promise<void>((resolve) => (settle = resolve)));
+    return {
+      until,
+      settle: () => {
+        this.quotaProbes.delete(lane);
+        settle();
+      },
+    };
   }
 
   /** Calls of this client still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
@@ -256,6 +294,8 @@ export class CallEngine {
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
+      const lane = laneOf(attempt);
+      this.quotaHeard.set(lane, Math.max(this.quotaHeard.get(lane) ?? 0, now + waitMs));
       this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
       const until = now + waitMs;
       this.cutWaiters(attempt, quotaError(until, now), (deadline) => this.isQuotaStop(until, deadline));
@@ -315,6 +355,10 @@ function buildPath(route: string, params: Record<string, string>, query: Record<
 function mayHaveBeenApplied(error: ApiError): boolean {
   if (error.kind === 'timeout' || error.kind === 'server') return true;
   return error.kind === 'network' && errorCode(error.cause) !== 'ECONNREFUSED';
+}
+
+function laneOf(attempt: Pick<Attempt, 'lane' | 'category'>): string {
+  return `${attempt.lane}\u0000${attempt.category}`;
 }
 
 function stripQuery(path: string): string {

@@ -57,6 +57,7 @@ export class TokenBudget implements SharedSlots {
   private readonly dropTicket: (ticket: Ticket) => void;
   private readonly readPause: () => number;
   private readonly writePause: (untilMs: number) => void;
+  private readonly clearPause: (untilMs: number) => void;
   private readonly writeShare: (share: number) => void;
   private readonly writeLateSend: (sentAt: number) => void;
   private shareWritten = { share: NaN, at: -Infinity };
@@ -80,6 +81,7 @@ export class TokenBudget implements SharedSlots {
     const setNext = db.prepare('UPDATE budget SET next_slot = ? WHERE id = 1');
     const setGrant = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1');
     const setPause = db.prepare('UPDATE budget SET paused_until = max(paused_until, ?) WHERE id = 1');
+    const liftPause = db.prepare('UPDATE budget SET paused_until = 0 WHERE id = 1 AND paused_until <= ?');
     const setLateSend = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1 AND last_grant < ?');
     const setShare = db.prepare('INSERT OR REPLACE INTO window_share (id, share, learned_at) VALUES (1, ?, ?)');
     const addGrant = db.prepare('INSERT INTO grants (at) VALUES (?)');
@@ -128,6 +130,7 @@ export class TokenBudget implements SharedSlots {
     this.dropTicket = (ticket) => deleteTicket.run(ticket.id);
     this.readPause = () => select.get()!.paused_until;
     this.writePause = (untilMs) => setPause.run(untilMs);
+    this.clearPause = (untilMs) => liftPause.run(untilMs);
     this.writeShare = (share) => setShare.run(share, this.clock.now());
     this.writeLateSend = (sentAt) => setLateSend.run(sentAt, holder, sentAt + interval(WINDOW_SLACK_MS, sentAt), sentAt);
     this.countGrants = (from, to) => countIn.get(from, to)!.n;
@@ -157,6 +160,11 @@ export class TokenBudget implements SharedSlots {
 
   pausedUntil(): number {
     return this.readPause();
+  }
+
+  /** Lifts a pause until `untilMs` or sooner (a pause another process set later stays). */
+  resume(untilMs: number): void {
+    this.clearPause(untilMs);
   }
 
   /** This process's last request left late, as if granted at `sentAt`: the next grant, to anyone, keeps its distance from then. */

@@ -34,6 +34,7 @@ export function aloneOnFailure(shared: SharedBudget, debugLog: (message: string)
     },
     pause: (untilMs) => guard(() => slots.pause(untilMs), () => undefined),
     pausedUntil: () => guard(() => slots.pausedUntil(), () => 0),
+    resume: (untilMs) => guard(() => slots.resume(untilMs), () => undefined),
     sentLate: (sentAt) => guard(() => slots.sentLate(sentAt), () => undefined),
     learnShare: (share) => guard(() => slots.learnShare(share), () => undefined),
     sends: guardedSends(slots.sends, guard),

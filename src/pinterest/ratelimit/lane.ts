@@ -87,6 +87,13 @@ export class Lane {
     return true;
   }
 
+  /** Lifts a pause that ends at `untilMs` or sooner; true when there was one. */
+  resume(untilMs: number): boolean {
+    if (this.heldUntil === 0 || this.heldUntil > untilMs) return false;
+    this.heldUntil = 0;
+    return true;
+  }
+
   /** Learns from an answer; true when it ended the probe (the lane's other requests may go now). */
   observe(seen: BudgetObservation, now: number): boolean {
     const { limit, remaining, sentAt } = seen;

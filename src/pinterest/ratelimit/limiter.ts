@@ -27,6 +27,8 @@ export interface Limiter {
   pause(key: string, category: string, untilMs: number): void;
   /** Until when the lane is held (for a quota stop and progress messages). */
   pausedUntil(key: string, category: string): number;
+  /** Lifts a pause that ends at `untilMs` or sooner (a later one stays): Pinterest took a write despite it. */
+  resume(key: string, category: string, untilMs: number): void;
   /** Learns from an answer: slows down after a 429, paces a window quota, speeds back up when there is room. */
   observe(key: string, category: string, seen: BudgetObservation): void;
   /** A request granted at `grantedAt` reached the socket at `sentAt`. */

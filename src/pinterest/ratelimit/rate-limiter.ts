@@ -59,6 +59,7 @@ export class RateLimiter implements Limiter {
       cut: (key, category, reason, stops) => this.cutFor(client, key, category, reason, stops),
       pause: (key, category, untilMs) => this.pause(key, category, untilMs),
       pausedUntil: (key, category) => this.pausedUntil(key, category),
+      resume: (key, category, untilMs) => this.resume(key, category, untilMs),
       observe: (key, category, seen) => this.observe(key, category, seen),
       sent: (key, category, grantedAt, sentAt) => this.sent(key, category, grantedAt, sentAt),
     };
@@ -84,6 +85,14 @@ export class RateLimiter implements Limiter {
     const line = this.line(key, category);
     if (!line) return 0;
     return Math.max(line.lane.pausedUntil, line.shared?.pausedUntil() ?? 0);
+  }
+
+  /** Pinterest took a write despite a remembered pause: lifted here and for every process of the token. */
+  resume(key: string, category: string, untilMs: number): void {
+    const line = this.line(key, category);
+    if (!line) return;
+    if (line.lane.resume(untilMs)) line.wake?.();
+    line.shared?.resume(untilMs);
   }
 
   /** What this process learned of the window holds every process of the token: they count as one consumer. */

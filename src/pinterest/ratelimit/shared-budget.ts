@@ -15,6 +15,8 @@ export interface SharedSlots {
   /** Holds every process of this token until `untilMs` (after a 429 or an exhausted quota). */
   pause(untilMs: number): void;
   pausedUntil(): number;
+  /** Lifts a pause that ends at `untilMs` or sooner, for every process (a later one stays). */
+  resume(untilMs: number): void;
   /** This process's last request left late, as if granted at `sentAt`: the next grant, to anyone, keeps its distance. */
   sentLate(sentAt: number): void;
   /** Slots per second this process learned the home may take beside consumers elsewhere: it paces them all. */

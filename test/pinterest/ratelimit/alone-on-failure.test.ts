@@ -17,6 +17,7 @@ class BreakingBudget implements SharedBudget {
     },
     pause: () => this.use('pause'),
     pausedUntil: () => (this.use('pausedUntil'), 0),
+    resume: () => this.use('resume'),
     sentLate: () => this.use('sentLate'),
     learnShare: () => this.use('learnShare'),
     sends: {
