@@ -140,14 +140,16 @@ export class RowIdentifier {
     let unusable: UnusableReason | undefined;
     for (let i = 0; i < this.invalidReasons.length; i++) {
       const status = result.status[first + i];
-      if (status === OK && this.skipped[i]) {
-        offset += result.lengths[first + i]!;
-      } else if (status === INVALID) {
+      if (status === INVALID) {
         if (!this.skipped[i]) unusable ??= this.invalidReasons[i];
       } else if (status === OPTED_OUT_DEVICE) {
         unusable ??= 'opted_out_device';
       } else if (status === OK) {
         const length = result.lengths[first + i]!;
+        if (this.skipped[i]) {
+          offset += length;
+          continue;
+        }
         if (this.collects) {
           this.usableAt[usable] = offset;
           this.usableLength[usable] = length;
