@@ -7,12 +7,13 @@ import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience } from '../pinterest/types.generated.js';
-import { findPendingList, isArchived, type AudienceDirectory } from './directory.js';
+import { findPendingList, isArchived, ownAudiences, type AudienceDirectory } from './directory.js';
 import { clean } from '../report/table.js';
-import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
+import { acquireRunLock, RunInProgressError, waitForRunLock } from '../state/run-lock.js';
 import type { ListType } from '../input/columns.js';
 import { DEFAULT_AUDIENCE_WAIT_MS, PendingAudience, type HeldLock, type NameLock } from './pending-audience.js';
 import { markFatal, type ListWriter } from '../send/upload.js';
+import { isRowRecord, rowFields, type RowFields } from '../identify/row-record.js';
 
 export interface AudienceTarget {
   adAccountId: string;
@@ -86,18 +87,18 @@ export function audienceNameLock(ctx: Context, adAccountId: string, audienceName
   const shown = clean(audienceName);
   let told = false;
   return async (wait) => {
-    const until = ctx.now() + NAME_LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return await acquireRunLock(ctx.paths.stateDir, key, `creating audience "${shown}"`);
-      } catch (error) {
-        if (!(error instanceof RunInProgressError)) return unlocked(ctx, shown, error);
-        if (!wait) return 'busy';
-        if (ctx.now() >= until || ctx.signal.aborted) throw error;
-        if (!told) ctx.info(`Another pinsync run is creating audience "${shown}": waiting for it, to use the same one.`);
-        told = true;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+    const doing = `creating audience "${shown}"`;
+    try {
+      if (!wait) return await acquireRunLock(ctx.paths.stateDir, key, doing);
+      return await waitForRunLock(ctx.paths.stateDir, key, doing, {
+        waitMs: NAME_LOCK_WAIT_MS,
+        signal: ctx.signal,
+        onWait: () => ctx.info(`Another pinsync run is creating audience "${shown}": waiting for it, to use the same one.`),
+      });
+    } catch (error) {
+      if (!(error instanceof RunInProgressError)) return unlocked(ctx, shown, error);
+      if (!wait) return 'busy';
+      throw error;
     }
   };
 }
@@ -129,13 +130,11 @@ export interface ListWriterOptions {
 export function customerListWriter(client: PinterestClient, target: AudienceTarget, options: ListWriterOptions): ListWriter {
   let listFound: Promise<readonly string[] | undefined> | undefined;
   const audience = options.operation === 'ADD' ? pendingAudienceOf(client, target, options) : undefined;
-  const patch = (records: readonly string[], deadline: number) =>
-    client.updateCustomerList(
-      target.adAccountId,
-      target.customerListId!,
-      { operation_type: options.operation, records: records.join(',') },
-      { deadline, signal: options.signal },
-    );
+  const patch = async (records: readonly string[], deadline: number) => {
+    for (const upload of uploadsOf(records)) {
+      await client.updateCustomerList(target.adAccountId, target.customerListId!, { operation_type: options.operation, ...upload }, { deadline, signal: options.signal });
+    }
+  };
   return {
     send: async (records, deadline) => {
       if (!target.customerListId || listFound) {
@@ -191,20 +190,32 @@ async function findOrCreateList(
       target.customerListId = waiting.id;
       return undefined;
     }
-    const list = await client.createCustomerList(
-      target.adAccountId,
-      { name: target.audienceName, records: records.join(','), list_type: options.listType },
-      { deadline, signal: options.signal },
-    );
+    const [first, ...rest] = uploadsOf(records);
+    const list = await client.createCustomerList(target.adAccountId, { name: target.audienceName, ...first, list_type: options.listType }, { deadline, signal: options.signal });
     target.customerListId = list.id;
+    for (const upload of rest) {
+      await client.updateCustomerList(target.adAccountId, list.id, { operation_type: options.operation, ...upload }, { deadline, signal: options.signal });
+    }
     return records;
   } finally {
     lock.release();
   }
 }
 
+/**
+ * A batch's records as Pinterest takes them: the `records` string, or (API 5.28) `records_v2` rows, never
+ * both in a request. A batch holding both kinds (a sync's removals, its snapshot taken before the file
+ * had phones) goes as two requests, plain records first.
+ */
+function uploadsOf(records: readonly string[]): Array<{ records: string } | { records_v2: RowFields[] }> {
+  const plain = records.filter((record) => !isRowRecord(record));
+  if (plain.length === records.length) return [{ records: plain.join(',') }];
+  const rows = records.filter(isRowRecord).map(rowFields);
+  return plain.length === 0 ? [{ records_v2: rows }] : [{ records: plain.join(',') }, { records_v2: rows }];
+}
+
 async function liveAudience(client: PinterestClient, target: AudienceTarget): Promise<Audience | undefined> {
-  for await (const audience of client.audiences(target.adAccountId)) {
+  for await (const audience of ownAudiences(client, target.adAccountId)) {
     if (audience.name === target.audienceName && !isArchived(audience)) return audience;
   }
   return undefined;

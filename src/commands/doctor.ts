@@ -20,6 +20,8 @@ export function registerDoctor(program: Command): void {
     .option('--email-column <name>', 'the column holding email addresses')
     .option('--maid-column <name>', 'the column holding mobile ad ids')
     .option('--idfa-column <name>', 'the column holding IDFAs')
+    .option('--phone-column <name>', 'the column holding phone numbers')
+    .option('--rows <format>', 'v2: one records_v2 row per user (API 5.28) even without a phone column')
     .option('--audience-column <name>', 'check every audience this column names (they exist, or --create makes at most --max-new-audiences)')
     .option('--max-new-audiences <n>', 'with --audience-column and --create: how many new audiences a run may make (default 20)', parseInteger('--max-new-audiences', 0, 1_000_000))
     .option('--exclude <file>', 'an exclusion list to read (repeatable)', (file: string, earlier: string[] = []) => [...earlier, file])

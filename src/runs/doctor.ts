@@ -6,7 +6,7 @@
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { ResolvedTokenProvider } from '../auth/token-provider.js';
-import type { ColumnPlan } from '../input/columns.js';
+import type { ColumnPlan, RowFormat } from '../input/columns.js';
 
 export interface DoctorOptions {
   audience?: string;
@@ -17,6 +17,8 @@ export interface DoctorOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  phoneColumn?: string;
+  rows?: RowFormat;
   /** --audience-column: every audience the file's column names is looked up. */
   audienceColumn?: string;
   /** --max-new-audiences (with --create and --audience-column). */
@@ -236,13 +238,14 @@ async function checkFile(ctx: Context, file: string, options: DoctorOptions, pri
   try {
     if (options.audienceColumn !== undefined) {
       const { routingOf } = await import('./settings.js');
-      routingOf({ audienceColumn: options.audienceColumn, emailColumn: options.emailColumn, maidColumn: options.maidColumn, idfaColumn: options.idfaColumn });
+      routingOf({ audienceColumn: options.audienceColumn, emailColumn: options.emailColumn, maidColumn: options.maidColumn, idfaColumn: options.idfaColumn, phoneColumn: options.phoneColumn });
     }
     const plan = await fileColumnPlan(ctx, file, options);
     const { columnNames } = await import('../input/columns.js');
     const used = Object.entries(columnNames(plan)).map(([kind, name]) => `"${name}" (${kind})`).join(', ') || 'none found in the first objects';
+    const rows = plan.recordsV2 ? '; one records_v2 row per user' : '';
     const segment = plan.audience ? `; audience names in column ${plan.audience.name}` : '';
-    print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}${segment}` });
+    print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}${rows}${segment}` });
     return plan;
   } catch (error) {
     const { message, exitCode } = failure(error, 2);
@@ -339,12 +342,12 @@ async function fileColumnPlan(ctx: Context, file: string, options: DoctorOptions
   const { openInput } = await import('../input/source.js');
   const { readColumnPlan } = await import('../identify/identified-rows.js');
   const { parseDelimiter } = await import('../runs/settings.js');
-  const { emailColumn, maidColumn, idfaColumn, audienceColumn } = options;
+  const { emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn } = options;
   const delimiter = parseDelimiter(options.delimiter);
   const source = await openInput(file, ctx.stdin, options.format);
   let plan: ColumnPlan | undefined;
   try {
-    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn });
+    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn });
   } finally {
     source.close();
   }

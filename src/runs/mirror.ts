@@ -12,7 +12,7 @@ import { hadValidIdentifier, Verdict } from '../identify/identify.js';
 import { startProgress, type ProgressSource } from '../report/progress.js';
 import type { RunReport } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import type { RunEnd, StopReason } from '../send/outcome.js';
+import { COMPLETED, endAsOfNow, type RunEnd, type StopReason } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
@@ -28,6 +28,7 @@ import { segmentHint } from './segment-values.js';
 import { audienceExitCode, audienceReport, type AudienceEnd } from './report.js';
 import type { Route } from './routes.js';
 import type { RunSettings } from './settings.js';
+import { MatchHealth } from './match-health.js';
 
 /** What the mirrors of one sync share. */
 export interface SyncPlan {
@@ -40,8 +41,6 @@ export interface SyncPlan {
   segmentScope?: string;
 }
 
-export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
-export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
 /** The input's producer failed (`pinsync run`'s command job): stoppedBy "input", nothing sent. */
 export const INPUT_INCOMPLETE: RunEnd = { stop: 'input', fatal: undefined };
 
@@ -65,6 +64,8 @@ export class MirrorRoute implements Route {
   private sent: Sent | undefined;
   /** An earlier sync of the column filled it and no row names it today: it is mirrored to empty. */
   private vanished = false;
+  /** How Pinterest matched the list: read before anything is sent, recorded in the history. */
+  private readonly health: MatchHealth | undefined;
 
   private constructor(
     private readonly sync: SyncPlan,
@@ -81,6 +82,7 @@ export class MirrorRoute implements Route {
     rejects: RejectSink | undefined,
   ) {
     this.tally = new Tally(rejects);
+    this.health = sync.options.dryRun ? undefined : new MatchHealth(sync.ctx, store, sync.frame.client!, target, sync.options);
   }
 
   /** The audience a value names, or its creation planned with --create (a look-up, nothing taken). */
@@ -159,8 +161,9 @@ export class MirrorRoute implements Route {
     }
   }
 
-  /** Nothing sent: the run was stopped while reading, or its input was incomplete. */
+  /** Nothing (more) sent: the run was stopped while reading or opening, or its input was incomplete. */
   unsent(end: RunEnd, outcome?: string): AudienceEnd {
+    if (!this.counts) this.staged(true); // stopped before the input was read to its end: the rows read so far
     return { report: this.report(end, outcome), end, exitCode: audienceExitCode(end, 0) };
   }
 
@@ -183,10 +186,11 @@ export class MirrorRoute implements Route {
     });
     this.journal.describeTarget(target);
     this.tally.rowsSynced(this.unchangedRows, 0); // already in the audience since the last sync
+    await this.health?.readEarlier();
     if (counts.added === 0 && counts.removed === 0) {
       this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key, (size) => this.noteSegment(this.key, size));
       await this.settle(true); // a waiting list the last run filled may be ready now
-      return this.finish(COMPLETED);
+      return this.healthAfter(this.finish(COMPLETED));
     }
     const removals = new Tally();
     const progress = await startProgress(diffSent(this.tally, removals, counts), progressOptions(ctx, options));
@@ -196,10 +200,12 @@ export class MirrorRoute implements Route {
       progress.stop();
     }
     await this.settle(this.sent.stop === 'end');
-    return this.finish(this.sent, () => {
-      const key = listKey(target.adAccountId, target.customerListId!);
-      this.diff.commitSnapshot(this.journal.runId, ctx.now(), key, (size) => this.noteSegment(key, size));
-    });
+    return this.healthAfter(
+      this.finish(this.sent, () => {
+        const key = listKey(target.adAccountId, target.customerListId!);
+        this.diff.commitSnapshot(this.journal.runId, ctx.now(), key, (size) => this.noteSegment(key, size));
+      }),
+    );
   }
 
   /**
@@ -248,6 +254,12 @@ export class MirrorRoute implements Route {
     return mirrors;
   }
 
+  /** With --wait-ready: waits for Pinterest to match what this sync sent, and records it. */
+  private async healthAfter(ended: AudienceEnd): Promise<AudienceEnd> {
+    await this.health?.finish(this.journal.runId, ended.report, ended.exitCode);
+    return ended;
+  }
+
   /** Said after the summary: the audience still waits for Pinterest. */
   notes(): string[] {
     if (this.sync.options.dryRun) return [];
@@ -266,7 +278,8 @@ export class MirrorRoute implements Route {
   }
 
   /** The audience's report and exit code; `whenComplete` (the new snapshot) only when everything got through. */
-  private finish(end: RunEnd, whenComplete?: () => void): AudienceEnd {
+  private finish(sent: RunEnd, whenComplete?: () => void): AudienceEnd {
+    const end = endAsOfNow(sent, this.sync.ctx.signal);
     const report = this.report(end);
     const exitCode = audienceExitCode(end, this.tally.errored + (this.sent?.removals.errored ?? 0));
     if (exitCode === 0) whenComplete?.();
@@ -357,6 +370,7 @@ export class MirrorRoute implements Route {
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: this.plan?.listType,
+      recordsV2: this.plan?.recordsV2,
       runId: this.journal.runId,
       input: frame.source.name,
       columns: columnNames(this.plan),
@@ -375,8 +389,10 @@ export class MirrorRoute implements Route {
     report.snapshotSize = counts.snapshotSize;
     report.firstSync = !counts.hasSnapshot;
     if (dryRun) {
-      const batches = (records: number) => Math.ceil(records / this.sync.settings.batchSize);
-      report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
+      // A batch takes batchSize records, or batchSize records_v2 rows.
+      const batches = (units: number) => Math.ceil(units / this.sync.settings.batchSize);
+      const adds = this.plan?.recordsV2 ? counts.addedRows : counts.added;
+      report.wouldSend = { requests: batches(adds) + batches(counts.removedRows), records: counts.added + counts.removed };
     }
     if (this.target.toCreate || this.target.waitingList) report.createdAudience = this.target.audienceId !== undefined;
     if (!dryRun) Object.assign(report, audiencePendingKeys(this.target));

@@ -13,27 +13,29 @@ import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js'
 import { exclusionsReady } from '../identify/exclusions.js';
 import { IdentifiedRows, type RowIdentity } from '../identify/identified-rows.js';
 import { Verdict } from '../identify/identify.js';
+import { addRowIdentifiers, identifierCount, isRowRecord } from '../identify/row-record.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { rowsDone, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import type { RunEnd } from '../send/outcome.js';
+import { endAsOfNow, INTERRUPTED, isStopped, type RunEnd } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
+import type { ListWriter } from '../send/upload.js';
+import type { SharedRunLock } from '../state/journal.js';
 import { listKey } from '../state/snapshot.js';
 import type { StateStore } from '../state/store.js';
 import { clean } from '../report/table.js';
-import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, openSharedRunLock, resumeHint, type RunJournal } from './journal.js';
-import type { SharedRunLock } from '../state/journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
 import { audienceKey, Routes, type Route } from './routes.js';
 import { canReadTwice, segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
+import { MatchHealth } from './match-health.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -60,6 +62,8 @@ class PushRoute implements Route {
   /** Requests and records this audience sent (or, in a dry run, would have). */
   readonly sends = { requests: 0, records: 0 };
   sent!: SentRows;
+  /** How Pinterest matched the list (durable runs that add): read before the first write, recorded in the history. */
+  health?: MatchHealth;
   private readonly fresh: string[] = [];
   private readonly row = { records: this.fresh as readonly string[], count: 0, reason: 'missing_identifier' } as RowIdentity & { count: number };
 
@@ -86,7 +90,7 @@ class PushRoute implements Route {
       return;
     }
     let count = 0;
-    for (let i = 0; i < row.count; i++) if (this.seen.add(row.records[i]!)) this.fresh[count++] = row.records[i]!;
+    for (let i = 0; i < row.count; i++) if (isFreshIn(this.seen, row.records[i]!)) this.fresh[count++] = row.records[i]!;
     this.row.count = count;
     this.sent.identified(line, count === 0 ? Verdict.Duplicate : Verdict.New, this.row);
   }
@@ -100,27 +104,28 @@ class PushRoute implements Route {
   }
 }
 
+/** A record not sent yet to this audience; a records_v2 row is, when one of its identifiers is (it goes whole). */
+function isFreshIn(seen: DigestSet, record: string): boolean {
+  return isRowRecord(record) ? addRowIdentifiers(seen, record) : seen.add(record);
+}
+
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<RunResult> {
   const settings = pushSettings(options);
   const routing = routingOf(options);
-  const frame = await RunFrame.open(ctx, input, options, settings, {
-    connect: () => connectUnlessLocalDryRun(ctx, options, settings),
-    keepsState: (client) => client !== undefined && !options.dryRun,
-    readsExclusions: !options.remove,
-  });
+  const frame = await RunFrame.open(ctx, input, options, settings, { readsExclusions: !options.remove });
   const command = hooks.command ?? 'push';
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
   // A removal reads no exclusion list, so the lists are no part of what it sends (its journal's key).
-  const sent = options.remove ? { ...options, exclude: undefined } : options;
-  const plan: PushPlan = { ctx, options: sent, settings, input, operation, frame, wake: () => rows?.wake() };
+  const sending = options.remove ? { ...options, exclude: undefined } : options;
+  const plan: PushPlan = { ctx, options: sending, settings, input, operation, frame, wake: () => rows?.wake() };
   // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
   const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
+  const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
   // A push sends while it reads: with --create, a file's values are all looked up first, so that more
   // new audiences than --max-new-audiences stop it before any is created (standard input or a pipe
   // cannot be read twice: there the limit is met as values arrive).
-  const readsAhead = routing.column !== undefined && Boolean(options.create) && frame.directory !== undefined && canReadTwice(input);
-  const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
-  const routes = new Routes<PushTarget, PushRoute>(
+  const readsAhead = routing.column !== undefined && Boolean(options.create) && canReadTwice(input);
+  const routes: PushRoutes = new Routes<PushTarget, PushRoute>(
     {
       resolve: (audience) => resolvePushTarget(plan, audience),
       keyOf: audienceKey,
@@ -138,42 +143,29 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
   );
   let rows: IdentifiedRows | undefined;
   try {
-    await routes.openTheOnlyRoute();
-    if (routing.column !== undefined && frame.store && frame.adAccountId) {
-      plan.sharedLock = await openSharedRunLock(ctx, plan.options, settings, { command: 'push', operation, input, adAccountId: frame.adAccountId });
-    }
-    if (readsAhead) {
-      await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column }, settings.delimiter));
-    }
-    const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
-    frame.progress = await startProgress(
-      rowsDone(totalTally(frame.unrouted, () => routes.routes.map((r) => r.route.tally)), frame.source),
-      progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
-    );
-    rows = new IdentifiedRows(
-      {
-        source: frame.source,
-        delimiter: settings.delimiter,
-        emailColumn: options.emailColumn,
-        maidColumn: options.maidColumn,
-        idfaColumn: options.idfaColumn,
-        audienceColumn: routing.column,
-        seen: onlySeen ?? keepEveryRecord,
-        exclusions,
-        signal: ctx.signal,
-        warn: (message) => ctx.warn(message),
-        hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
+    const sent = await untilStopped(
+      ctx.signal,
+      async () => {
+        await frame.connect({ connect: () => connectUnlessLocalDryRun(ctx, options, settings), keepsState: (client) => client !== undefined && !options.dryRun, durable: !options.dryRun });
+        await routes.openTheOnlyRoute();
+        if (routing.column !== undefined && frame.store && frame.adAccountId) {
+          plan.sharedLock = await openSharedRunLock(ctx, plan.options, settings, { command: 'push', operation, input, adAccountId: frame.adAccountId });
+        }
+        if (readsAhead && frame.directory) await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column! }, settings.delimiter));
+        rows = await identifiedRows(plan, routes, onlySeen, expectedRecords);
+        return inputWasWhole(await sendEveryRoute(plan, routes, rows, command), hooks.inputComplete);
       },
-      routes,
+      () => routes.routes.map(() => INTERRUPTED),
     );
-    const ends = await inputWasWhole(await sendEveryRoute(plan, routes, rows, command), hooks.inputComplete);
-    frame.progress.stop();
+    frame.progress?.stop();
     for (const warning of routes.warnings()) ctx.warn(warning);
     if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
-    await settleAudiences(plan, routes, ends);
-    const ended = pushReport(plan, routes, ends, command);
+    await settleAudiences(plan, routes, sent);
+    const ends = sent.map((end) => endAsOfNow(end, ctx.signal));
+    const [ended, audiences] = pushReport(plan, routes, ends, command);
+    await Promise.all(routes.routes.map(({ route }, i) => route.health?.finish(route.journal.runId, audiences[i]!.report, audiences[i]!.exitCode)));
     tellRunEnd(ctx, ended, {
-      notes: routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)),
+      notes: [...routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(routes.routes.map(({ route }) => route.journal)),
       fromStdin: frame.source.isStdin,
       undelivered: (report, tail) =>
@@ -186,6 +178,31 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     plan.sharedLock?.release();
     await frame.close();
   }
+}
+
+/** The rows of the input, identified, with their exclusions loaded and the progress display started. */
+async function identifiedRows(plan: PushPlan, routes: PushRoutes, onlySeen: DigestSet | undefined, expectedRecords: number | undefined): Promise<IdentifiedRows> {
+  const { ctx, options, settings, frame } = plan;
+  const { routing } = routes;
+  const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
+  frame.progress = await startProgress(
+    rowsDone(totalTally(frame.unrouted, () => routes.routes.map((r) => r.route.tally)), frame.source),
+    progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
+  );
+  return new IdentifiedRows(
+    {
+      source: frame.source,
+      delimiter: settings.delimiter,
+      ...frame.reading,
+      audienceColumn: routing.column,
+      seen: onlySeen ?? keepEveryRecord,
+      exclusions,
+      signal: ctx.signal,
+      warn: (message) => ctx.warn(message),
+      hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
+    },
+    routes,
+  );
 }
 
 /** Without credentials a dry run still checks the file locally; anything else needs a client. */
@@ -211,6 +228,7 @@ async function openRoute(plan: PushPlan, audience: string, target: PushTarget, o
   journal.describeTarget(target);
   // A fan-out's set starts small and grows with its audience: a thousand segments must not take 512 KiB each.
   const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(FAN_OUT_INITIAL_RECORDS), onlySeen === undefined, frame.rejects);
+  if (frame.store && frame.client && !options.dryRun && operation === 'ADD') route.health = new MatchHealth(ctx, frame.store, frame.client, target, options);
   route.sent = new SentRows({
     tally: route.tally,
     journal,
@@ -220,7 +238,10 @@ async function openRoute(plan: PushPlan, audience: string, target: PushTarget, o
     retryForMs: settings.retryForMs,
     signal: ctx.signal,
     now: ctx.now,
-    writerFor: (columns) => counted(listWriterFor(plan, route, columns), route.sends),
+    writerFor: (columns) => {
+      const writer = listWriterFor(plan, route, columns);
+      return counted(route.health ? route.health.before(writer) : writer, route.sends);
+    },
     guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
     onStop: plan.wake,
   });
@@ -280,7 +301,7 @@ function counted(writer: ListWriter, sends: { requests: number; records: number 
   return {
     send: async (records, deadline) => {
       sends.requests++;
-      sends.records += records.length;
+      sends.records += identifierCount(records);
       await writer.send(records, deadline);
     },
   };
@@ -302,6 +323,7 @@ async function sendEveryRoute(plan: PushPlan, routes: PushRoutes, rows: Identifi
     await routes.quiesce();
     await Promise.all(routes.routes.map(({ route }) => route.sent.abandon()));
     const sendingBegan = routes.routes.some(({ route }) => route.sent.sendingBegan);
+    if (isStopped(error, plan.ctx.signal)) return routes.routes.map(() => INTERRUPTED);
     if (error instanceof UsageError && sendingBegan && !routes.stopped) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
     plan.frame.progress?.stop();
     const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
@@ -337,6 +359,7 @@ async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: Run
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: routes.plan?.listType,
+      recordsV2: routes.plan?.recordsV2,
       runId: journal.runId,
       input: frame.source.name,
       columns: columnNames(routes.plan),
@@ -363,7 +386,8 @@ async function settleAudiences(plan: PushPlan, routes: PushRoutes, ends: readonl
   await Promise.all(routes.routes.map(({ route }, i) => settleAudience(frame.client!, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
 }
 
-function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[], command: string): RunEndReport {
+/** The run's report, and each audience's. */
+function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[], command: string): [RunEndReport, AudienceEnd[]] {
   const { ctx, options, frame, operation } = plan;
   const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
     const report = reportOf(plan, routes, route, ends[i], command);
@@ -371,7 +395,7 @@ function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[],
     route.journal.finish(report, exitCode);
     return { report, end: ends[i]!, exitCode };
   });
-  return runReport(
+  const ended = runReport(
     {
       routing: routes.routing,
       command,
@@ -383,12 +407,15 @@ function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[],
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: routes.plan?.listType,
+      recordsV2: routes.plan?.recordsV2,
       input: frame.source.name,
       columns: columnNames(routes.plan),
       client: frame.client,
+      stop: ctx.signal,
     },
     audiences,
   );
+  return [ended, audiences];
 }
 
 /**
@@ -408,6 +435,7 @@ function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: Run
     startedAt: frame.startedAt,
     finishedAt: ctx.now(),
     listType: routes.plan?.listType,
+    recordsV2: routes.plan?.recordsV2,
     runId: route.journal.runId,
     input: frame.source.name,
     columns: columnNames(routes.plan),

@@ -214,6 +214,11 @@ export class Routes<T, R extends Route> implements IdentifiedRowSink {
    */
   async quiesce(): Promise<void> {
     while (this.busy.size > 0) await Promise.allSettled(this.busy);
+    this.countWaitingAsPending();
+  }
+
+  /** Rows still waiting for their audience's route are counted as pending, so the counts still add up. */
+  countWaitingAsPending(): void {
     for (let i = 0; i < this.waiting.length; i++) this.options.unrouted.rowEntered();
     this.waiting.length = 0;
   }

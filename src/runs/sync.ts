@@ -13,10 +13,11 @@ import { bytesRead, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type RunResult } from '../report/run-report.js';
 import { RunFrame } from './frame.js';
 import { resumeHint } from './journal.js';
-import { INPUT_INCOMPLETE, INTERRUPTED, MirrorRoute, type SyncPlan } from './mirror.js';
+import { INTERRUPTED } from '../send/outcome.js';
+import { INPUT_INCOMPLETE, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
-import { runReport, tellRunEnd, type AudienceEnd } from './report.js';
+import { phoneCountryNotes, runReport, tellRunEnd, untilStopped, type AudienceEnd } from './report.js';
 import { audienceKey, Routes } from './routes.js';
 import { tellAudiencesToCreate } from './segment-values.js';
 import type { AudienceTarget } from '../audiences/target.js';
@@ -25,13 +26,9 @@ import { routingOf, syncSettings } from './settings.js';
 export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<RunResult> {
   const settings = syncSettings(options);
   const routing = routingOf(options);
-  const frame = await RunFrame.open(ctx, input, options, settings, {
-    connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
-    keepsState: () => true, // every mirror stages its diff on the run's connection, in tables of its own
-  });
+  const frame = await RunFrame.open(ctx, input, options, settings);
   const segmentScope = routing.column === undefined ? undefined : JSON.stringify({ profile: ctx.profile, adAccount: frame.adAccountId, column: routing.column, job: hooks.job ?? null });
   const sync: SyncPlan = { ctx, options, settings, input, frame, segmentScope };
-  const vanished: MirrorRoute[] = [];
   const routes = new Routes<AudienceTarget, MirrorRoute>(
     {
       resolve: (audience) => MirrorRoute.resolve(sync, audience),
@@ -41,38 +38,36 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     },
     { routing, unrouted: frame.unrouted, maxNewAudiences: settings.maxNewAudiences, warn: (message) => ctx.warn(message), onNews: () => rows?.wake() },
   );
+  /** Audiences an earlier sync of the column filled that no row names today (mirrored to empty). */
+  const vanished: MirrorRoute[] = [];
+  const mirrors = () => [...routes.routes.map(({ route }) => route), ...vanished];
   let rows: IdentifiedRows | undefined;
   try {
-    await routes.openTheOnlyRoute();
-    const mirrors = () => [...routes.routes.map(({ route }) => route), ...vanished];
-    frame.progress = await startProgress(
-      bytesRead(totalTally(frame.unrouted, () => mirrors().map((m) => m.tally)), frame.source),
-      progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
-    );
-    const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
-    rows = new IdentifiedRows(
-      {
-        source: frame.source,
-        delimiter: settings.delimiter,
-        emailColumn: options.emailColumn,
-        maidColumn: options.maidColumn,
-        idfaColumn: options.idfaColumn,
-        audienceColumn: routing.column,
-        seen: keepEveryRecord, // the staging table deduplicates
-        exclusions,
-        signal: ctx.signal,
-        warn: (message) => ctx.warn(message),
+    const audiences = await untilStopped(
+      ctx.signal,
+      async () => {
+        await frame.connect({
+          connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
+          keepsState: () => true, // every mirror stages its diff on the run's connection, in tables of its own
+          durable: !options.dryRun,
+        });
+        await routes.openTheOnlyRoute();
+        rows = await identifiedRows(sync, routes);
+        const stop = await rows.readAll();
+        await routes.settle();
+        if (stop !== 'interrupted') vanished.push(...(await MirrorRoute.vanished(sync, routes.routes.map(({ route }) => route), routes.plan)));
+        frame.progress?.stop();
+        for (const warning of routes.warnings()) ctx.warn(warning);
+        if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
+        for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
+        return mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
       },
-      routes,
+      () => {
+        routes.countWaitingAsPending();
+        return mirrors().map((mirror) => mirror.unsent(INTERRUPTED));
+      },
     );
-    const stop = await rows.readAll();
-    await routes.settle();
-    if (stop !== 'interrupted') vanished.push(...(await MirrorRoute.vanished(sync, routes.routes.map(({ route }) => route), routes.plan)));
-    frame.progress.stop();
-    for (const warning of routes.warnings()) ctx.warn(warning);
-    if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
-    for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
-    const audiences = await mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
+    frame.progress?.stop();
     const ended = runReport(
       {
         routing,
@@ -81,19 +76,21 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         dryRun: Boolean(options.dryRun),
         adAccountId: frame.adAccountId,
         counts: frame.unrouted.counts(),
-        requests: frame.client!.stats,
+        requests: frame.client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 },
         startedAt: frame.startedAt,
         finishedAt: ctx.now(),
         listType: routes.plan?.listType,
+        recordsV2: routes.plan?.recordsV2,
         input: frame.source.name,
         columns: columnNames(routes.plan),
         client: frame.client,
+        stop: ctx.signal,
       },
       audiences,
     );
     tellRunEnd(ctx, ended, {
-      summaryLine: routing.column === undefined ? mirrorLine : undefined,
-      notes: mirrors().flatMap((mirror) => mirror.notes()),
+      summaryLine: routing.column === undefined && audiences.length > 0 ? mirrorLine : undefined,
+      notes: [...mirrors().flatMap((mirror) => mirror.notes()), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(mirrors().map((mirror) => mirror.journalOfRun)),
       afterInterrupted: 'The snapshot is replaced only when a sync completes.',
       fromStdin: frame.source.isStdin,
@@ -104,10 +101,33 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
   } finally {
     // No look-up or opening outlives the run (the client closes next), and every mirror opened is closed.
     await routes.quiesce();
-    for (const { route } of routes.routes) route.close();
-    for (const mirror of vanished) mirror.close();
+    for (const mirror of mirrors()) mirror.close();
     await frame.close();
   }
+}
+
+/** The rows of the input, identified, once the exclusions are loaded (the staging table deduplicates). */
+async function identifiedRows(sync: SyncPlan, routes: Routes<AudienceTarget, MirrorRoute>): Promise<IdentifiedRows> {
+  const { ctx, options, settings, frame } = sync;
+  const { routing } = routes;
+  frame.progress = await startProgress(
+    bytesRead(totalTally(frame.unrouted, () => routes.routes.map(({ route }) => route.tally)), frame.source),
+    progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
+  );
+  const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
+  return new IdentifiedRows(
+    {
+      source: frame.source,
+      delimiter: settings.delimiter,
+      ...frame.reading,
+      audienceColumn: routing.column,
+      seen: keepEveryRecord, // the staging table deduplicates
+      exclusions,
+      signal: ctx.signal,
+      warn: (message) => ctx.warn(message),
+    },
+    routes,
+  );
 }
 
 /** Stopped while reading, or fed a truncated export: nothing is sent. Else every guard first, then every mirror. */

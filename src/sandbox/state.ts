@@ -1,7 +1,7 @@
 // Everything the sandbox remembers, in memory: the user, ad accounts, customer lists (with the records
 // they hold), audiences, tokens and OAuth codes; the request log (request-log.ts) hangs off it.
 import { randomBytes } from 'node:crypto';
-import { isMatchedUser, type ListType } from './records.js';
+import { isMatchedUser, rowIdentifiers, userKeyOf, type ListType, type RecordRow } from './records.js';
 import { listRulesFrom, type ListRules } from './list-readiness.js';
 import { DEFAULT_REQUEST_LOG_SIZE, RequestLog, type RecordedRequest, type SandboxStats } from './request-log.js';
 
@@ -14,6 +14,10 @@ export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000;
 
 export const US_AD_ACCOUNT_ID = '549755885175';
 export const CA_AD_ACCOUNT_ID = '549755885176';
+/** Another business's ad account, out of the sandbox user's reach: audiences shared into the user's accounts live there. */
+export const PARTNER_AD_ACCOUNT_ID = '549755885999';
+/** records_v2 rows each list keeps as received (for tests to look at), the oldest dropped past this many. */
+export const RECEIVED_ROWS_KEPT = 100_000;
 
 export interface SandboxUser {
   id: string;
@@ -38,8 +42,17 @@ export interface CustomerListState {
   listType: ListType;
   /** The records the list holds now (as sent: hashed, or lowercase plain emails). */
   records: Set<string>;
-  /** How many of `records` the sandbox counts as matched Pinterest users. */
+  /**
+   * records_v2 users, by the identifier each is counted by (userKeyOf: email, else MAID, else phone);
+   * a `records` upload counts every record as a user.
+   */
+  userKeys: Set<string>;
+  /** The records_v2 rows ADDed, as received (the last RECEIVED_ROWS_KEPT; not saved with --state). */
+  receivedRows: RecordRow[];
+  /** How many users (records, or records_v2 users) the sandbox counts as matched Pinterest users. */
   matched: number;
+  /** Uploaded for new customer acquisition (API 5.28 `is_nca`). */
+  isNca: boolean;
   numUploadedUserRecords: number;
   numRemovedUserRecords: number;
   numBatches: number;
@@ -65,6 +78,10 @@ export interface AudienceState {
   audienceType: string;
   rule: AudienceRule;
   archived: boolean;
+  /** Built on a new-customer-acquisition list (API 5.28 `is_nca`). */
+  isNca: boolean;
+  /** Ad accounts this audience is shared into (it is RECEIVED there, OWNED by `adAccountId`). */
+  sharedWith: string[];
   createdTimestamp: number;
   updatedTimestamp: number;
 }
@@ -77,6 +94,8 @@ export interface TokenState {
   /** Epoch milliseconds. */
   expiresAt: number;
   revoked: boolean;
+  /** The login this token descends from (one per authorization; refreshes stay in it). */
+  family?: string;
 }
 
 interface RefreshTokenState {
@@ -84,6 +103,9 @@ interface RefreshTokenState {
   scopes: string[];
   expiresAt: number;
   revoked: boolean;
+  family?: string;
+  /** Exchanged once already (strict mode refuses it from then on). */
+  spent?: boolean;
 }
 
 export interface AuthorizationCode {
@@ -101,6 +123,8 @@ export interface IssueTokensOptions {
   refreshExpiresInSeconds?: number;
   /** Fix the access token's value (e.g. `pinsync sandbox --token`). */
   accessToken?: string;
+  /** The login the tokens belong to (a refresh keeps it); default: a new one. */
+  family?: string;
 }
 
 export interface IssuedTokens {
@@ -111,6 +135,8 @@ export interface IssuedTokens {
   /** Refresh-token expiry, epoch milliseconds. */
   refreshExpiresAt: number;
   scopes: string[];
+  /** False when a legacy refresh answered no new refresh token. */
+  rotated?: boolean;
 }
 
 export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
@@ -118,7 +144,7 @@ export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
 /** What `--state FILE` keeps between runs: lists (with records), audiences and tokens. */
 export interface SandboxSnapshot {
   version: 1;
-  customerLists: Array<Omit<CustomerListState, 'records'> & { records: string[] }>;
+  customerLists: Array<Omit<CustomerListState, 'records' | 'userKeys' | 'receivedRows' | 'isNca'> & { records: string[]; userKeys?: string[]; isNca?: boolean }>;
   audiences: AudienceState[];
   tokens: TokenState[];
   refreshTokens: RefreshTokenState[];
@@ -138,6 +164,18 @@ export class SandboxState {
   private nextTokenNumber = 1;
   private nextAudienceNumber = 1;
   private nextListNumber = 1;
+  /**
+   * Strict refresh tokens: each works once (continuous refresh tokens rotate, and the one used may stop
+   * working at once), and presenting a spent one again revokes every token of its login (reuse
+   * detection, OAuth 2.0 Security BCP 4.14.2). Off: a used refresh token keeps working until it expires.
+   */
+  strictRefresh = false;
+  /**
+   * Continuous refresh tokens (Pinterest since May 2025): a refresh answers a new refresh token with 60
+   * fresh days. Off: the legacy kind, whose refresh answers only an access token (the refresh token keeps
+   * its own expiry).
+   */
+  continuousRefresh = true;
 
   constructor(
     requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
@@ -175,9 +213,26 @@ export class SandboxState {
     const expiresAt = now + (options.expiresInSeconds ?? ACCESS_TOKEN_TTL_SECONDS) * 1000;
     const refreshExpiresAt = now + (options.refreshExpiresInSeconds ?? REFRESH_TOKEN_TTL_SECONDS) * 1000;
     const refreshToken = `pinr_sandbox_${randomBytes(24).toString('hex')}`;
-    this.tokens.set(accessToken, { id: `token-${this.nextTokenNumber++}`, accessToken, scopes, expiresAt, revoked: false });
-    this.refreshTokens.set(refreshToken, { refreshToken, scopes, expiresAt: refreshExpiresAt, revoked: false });
+    const family = options.family ?? `login-${randomBytes(6).toString('hex')}`;
+    this.tokens.set(accessToken, { id: `token-${this.nextTokenNumber++}`, accessToken, scopes, expiresAt, revoked: false, family });
+    this.refreshTokens.set(refreshToken, { refreshToken, scopes, expiresAt: refreshExpiresAt, revoked: false, family });
     return { accessToken, refreshToken, expiresAt, refreshExpiresAt, scopes };
+  }
+
+  /** How many refresh tokens of `refreshToken`'s login still work (tests: "one working chain"). */
+  liveRefreshTokensOf(refreshToken: string): number {
+    const family = this.refreshTokens.get(refreshToken)?.family;
+    if (family === undefined) return 0;
+    let live = 0;
+    for (const token of this.refreshTokens.values()) {
+      if (token.family === family && this.usable(token)) live++;
+    }
+    return live;
+  }
+
+  /** Every token value the sandbox ever issued (tests grep files for them). */
+  issuedTokenValues(): string[] {
+    return [...this.tokens.keys(), ...this.refreshTokens.keys()];
   }
 
   /** Revokes an access or a refresh token; true if the sandbox knew it. */
@@ -199,13 +254,32 @@ export class SandboxState {
     return token;
   }
 
-  /** Exchanges a refresh token for new tokens; the old refresh token stops working (rotation). */
+  /**
+   * Exchanges a refresh token for new tokens (a new refresh token with a fresh 60 days: continuous
+   * refresh). In strict mode the one used is spent, and a spent one presented again revokes its login.
+   */
   rotateRefreshToken(refreshToken: string, scopes?: string[]): IssuedTokens | undefined {
     const current = this.refreshTokens.get(refreshToken);
-    if (!current || current.revoked || this.now() >= current.expiresAt) return undefined;
+    if (current?.spent && this.strictRefresh) {
+      this.revokeFamily(current.family);
+      return undefined;
+    }
+    if (!current || !this.usable(current)) return undefined;
     if (scopes && !scopes.every((scope) => current.scopes.includes(scope))) return undefined;
-    current.revoked = true;
-    return this.issueTokens({ scopes: scopes ?? current.scopes });
+    const issued = this.issueTokens({ scopes: scopes ?? current.scopes, family: current.family });
+    if (!this.continuousRefresh) return { ...issued, refreshToken: current.refreshToken, refreshExpiresAt: current.expiresAt, rotated: false };
+    current.spent = true;
+    return issued;
+  }
+
+  private usable(token: RefreshTokenState): boolean {
+    return !token.revoked && this.now() < token.expiresAt && !(this.strictRefresh && token.spent);
+  }
+
+  private revokeFamily(family: string | undefined): void {
+    if (family === undefined) return;
+    for (const token of this.tokens.values()) if (token.family === family) token.revoked = true;
+    for (const token of this.refreshTokens.values()) if (token.family === family) token.revoked = true;
   }
 
   createAuthorizationCode(redirectUri: string, scopes: string[]): string {
@@ -244,8 +318,24 @@ export class SandboxState {
     return [...this.audiences.values()].filter((audience) => audience.adAccountId === adAccountId);
   }
 
+  /** Audiences other accounts shared into this one (RECEIVED there). */
+  audiencesSharedInto(adAccountId: string): AudienceState[] {
+    return [...this.audiences.values()].filter((audience) => audience.sharedWith.includes(adAccountId));
+  }
+
+  /**
+   * An audience of another business (its list in PARTNER_AD_ACCOUNT_ID, out of reach) shared into
+   * `intoAdAccountId`: since API 5.28 it is listed beside the account's own. Arranges tests and demos.
+   */
+  seedSharedAudience(name: string, intoAdAccountId = US_AD_ACCOUNT_ID): AudienceState {
+    const list = this.createCustomerList(PARTNER_AD_ACCOUNT_ID, { name, records: [] });
+    const audience = this.createAudience(PARTNER_AD_ACCOUNT_ID, { name, rule: { customer_list_id: list.id } });
+    audience.sharedWith.push(intoAdAccountId);
+    return audience;
+  }
+
   /** Creates a list holding `records` (already split and valid). Also handy for arranging tests. */
-  createCustomerList(adAccountId: string, init: { name: string; listType?: ListType; records: string[] }): CustomerListState {
+  createCustomerList(adAccountId: string, init: { name: string; listType?: ListType; records?: string[]; rows?: RecordRow[]; isNca?: boolean }): CustomerListState {
     const now = Math.floor(this.now() / 1000);
     const list: CustomerListState = {
       id: String(3_461_700_000_000 + this.nextListNumber++),
@@ -253,7 +343,10 @@ export class SandboxState {
       name: init.name,
       listType: init.listType ?? 'EMAIL',
       records: new Set(),
+      userKeys: new Set(),
+      receivedRows: [],
       matched: 0,
+      isNca: init.isNca ?? false,
       numUploadedUserRecords: 0,
       numRemovedUserRecords: 0,
       numBatches: 0,
@@ -261,7 +354,8 @@ export class SandboxState {
       updatedTime: now,
     };
     this.customerLists.set(list.id, list);
-    this.addRecords(list, init.records);
+    if (init.rows) this.addRows(list, init.rows);
+    else this.addRecords(list, init.records ?? []);
     return list;
   }
 
@@ -280,9 +374,41 @@ export class SandboxState {
   removeRecords(list: CustomerListState, records: string[]): void {
     for (const record of records) {
       if (!list.records.delete(record)) continue;
+      list.userKeys.delete(record);
       if (isMatchedUser(record, this.listRules.matchedShare)) list.matched--;
     }
     list.numRemovedUserRecords += records.length;
+    this.touchBatch(list);
+  }
+
+  /**
+   * ADD records_v2 rows: each row's identifiers join the list, and the row counts as one user (by its
+   * email, else MAID, else phone) unless the list holds that user already.
+   */
+  addRows(list: CustomerListState, rows: RecordRow[]): void {
+    for (const row of rows) {
+      for (const identifier of rowIdentifiers(row)) list.records.add(identifier);
+      const key = userKeyOf(row);
+      if (key !== undefined && !list.userKeys.has(key)) {
+        list.userKeys.add(key);
+        if (isMatchedUser(key, this.listRules.matchedShare)) list.matched++;
+      }
+      list.receivedRows.push(row);
+    }
+    if (list.receivedRows.length > RECEIVED_ROWS_KEPT * 1.1) list.receivedRows.splice(0, list.receivedRows.length - RECEIVED_ROWS_KEPT);
+    list.numUploadedUserRecords += rows.length;
+    this.touchBatch(list);
+  }
+
+  /** REMOVE records_v2 rows: each row's identifiers leave the list; a user counted by one of them leaves too. */
+  removeRows(list: CustomerListState, rows: RecordRow[]): void {
+    for (const row of rows) {
+      for (const identifier of rowIdentifiers(row)) {
+        list.records.delete(identifier);
+        if (list.userKeys.delete(identifier) && isMatchedUser(identifier, this.listRules.matchedShare)) list.matched--;
+      }
+    }
+    list.numRemovedUserRecords += rows.length;
     this.touchBatch(list);
   }
 
@@ -297,7 +423,7 @@ export class SandboxState {
   /** Creates an audience without checking its rule (the route checks). Also handy for arranging tests. */
   createAudience(
     adAccountId: string,
-    init: { name: string; audienceType?: string; rule?: AudienceRule; description?: string | null },
+    init: { name: string; audienceType?: string; rule?: AudienceRule; description?: string | null; isNca?: boolean },
   ): AudienceState {
     const now = Math.floor(this.now() / 1000);
     const audience: AudienceState = {
@@ -308,6 +434,8 @@ export class SandboxState {
       audienceType: init.audienceType ?? 'CUSTOMER_LIST',
       rule: init.rule ?? {},
       archived: false,
+      isNca: init.isNca ?? false,
+      sharedWith: [],
       createdTimestamp: now,
       updatedTimestamp: now,
     };
@@ -320,7 +448,7 @@ export class SandboxState {
   snapshot(): SandboxSnapshot {
     return {
       version: 1,
-      customerLists: [...this.customerLists.values()].map((list) => ({ ...list, records: [...list.records] })),
+      customerLists: [...this.customerLists.values()].map(({ receivedRows: _rows, ...list }) => ({ ...list, records: [...list.records], userKeys: [...list.userKeys] })),
       audiences: [...this.audiences.values()],
       tokens: [...this.tokens.values()],
       refreshTokens: [...this.refreshTokens.values()],
@@ -330,8 +458,10 @@ export class SandboxState {
 
   restore(snapshot: SandboxSnapshot): void {
     if (snapshot.version !== 1) throw new Error(`Unknown sandbox state version ${String(snapshot.version)}.`);
-    for (const list of snapshot.customerLists) this.customerLists.set(list.id, { ...list, records: new Set(list.records) });
-    for (const audience of snapshot.audiences) this.audiences.set(audience.id, audience);
+    for (const list of snapshot.customerLists) {
+      this.customerLists.set(list.id, { ...list, records: new Set(list.records), userKeys: new Set(list.userKeys ?? []), receivedRows: [], isNca: list.isNca ?? false });
+    }
+    for (const audience of snapshot.audiences) this.audiences.set(audience.id, { ...audience, isNca: audience.isNca ?? false, sharedWith: audience.sharedWith ?? [] });
     for (const token of snapshot.tokens) this.tokens.set(token.accessToken, token);
     for (const refresh of snapshot.refreshTokens) this.refreshTokens.set(refresh.refreshToken, refresh);
     this.nextTokenNumber = snapshot.next.token;
