@@ -2,6 +2,7 @@
 // process.exitCode from what it returns. Everything else is in program.ts, which tests run in-process.
 import { dropOutputOnceBroken, processIO } from './context.js';
 import { ExitCode } from './errors.js';
+import { stopEveryCommandNow } from './jobs/command-input.js';
 import { runProgram } from './program.js';
 
 /**
@@ -24,6 +25,8 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+// However pinsync ends (a second signal quits at once), no jobs-file command is left running under init.
+process.on('exit', stopEveryCommandNow);
 dropOutputOnceBroken(process.stdout);
 dropOutputOnceBroken(process.stderr);
 process.exitCode = await runProgram(process.argv, processIO(interruptSignal()));
