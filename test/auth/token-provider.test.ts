@@ -5,8 +5,8 @@ import { FileStore } from '../../src/auth/file-store.js';
 import { REFRESH_MARGIN_MS, resolveTokenProvider } from '../../src/auth/token-provider.js';
 import { AuthError } from '../../src/errors.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { testContext } from './support/context.js';
-import { storedLogin } from './support/stored-login.js';
+import { testContext } from '../support/test-context.js';
+import { storedLogin } from '../support/stored-login.js';
 
 let sandbox: Sandbox;
 

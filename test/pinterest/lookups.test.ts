@@ -11,8 +11,8 @@ import { findAudience } from '../../src/pinterest/lookups.js';
 import { resolveAudienceTarget } from '../../src/audiences/target.js';
 import type { Prompter } from '../../src/prompt.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome } from '../support/cli.js';
-import { clientFor } from './helpers.js';
+import { makeHome } from '../support/home.js';
+import { clientFor } from '../support/pinterest-client.js';
 import { CA, US } from '../support/sandbox.js';
 
 function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?: Partial<Prompter> } = {}): Context & { said: string[] } {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { clientFor } from './helpers.js';
+import { clientFor } from '../support/pinterest-client.js';
 import { US } from '../support/sandbox.js';
 
 /** A forward proxy that tunnels every CONNECT to the sandbox, whatever host was asked for. */

@@ -5,7 +5,7 @@ import { InterruptedError } from '../../src/errors.js';
 import { ApiError } from '../../src/pinterest/errors.js';
 import { backoffDelay } from '../../src/pinterest/retry.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { clientFor, hashedRecords } from './helpers.js';
+import { clientFor, hashedRecords } from '../support/pinterest-client.js';
 import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox | undefined;
