@@ -1,44 +1,30 @@
 // PINSYNC_HOME under stress: runs killed hard, a state file another process holds, a full disk, a home
 // that cannot be written. Each ends in one sentence (never a stack trace), and the journal stays true.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
-import { US as AD_ACCOUNT, sandboxEnv } from '../support/sandbox.js';
-import { hashesOf, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseJsonOutput, spawnCli, type SpawnedCli } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess, startInProcess } from '../support/in-process.js';
+import { afterMoreWrites, waitWhileRunning } from '../support/interrupt.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { listRecords, recordsWritten, sameSet } from '../support/sandbox-records.js';
+import { hashesOf, writeUsers } from '../support/users.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 1000 });
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** A push of 30 batches, at `rate` of them a second. */
+const slowPushArgs = (file: string, audience: string, rate = 5) => ['push', file, '--audience', audience, '--create', '--ad-account', US, '--batch-size', '100', '--rate', String(rate)];
 
-/** A slow push (a few batches a second) that the test can kill at any point. */
-function startSlowPush(home: string, audience: string, users = 3000) {
-  const file = writeUsers(home, 'users.csv', 0, users);
-  const args = ['push', file, '--audience', audience, '--create', '--ad-account', AD_ACCOUNT, '--batch-size', '100', '--rate', '5'];
-  const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)) });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exit, stderr: () => stderr };
+/** A slow push in its own process, that the test can kill (or lock out) at any point. */
+function startSlowPush(home: string, audience: string, rate?: number): SpawnedCli {
+  return spawnCli(slowPushArgs(writeUsers(home, 'users.csv', 0, 3000), audience, rate), { home, env: sandboxEnv(t.sandbox) });
 }
 
 async function runStatuses(home: string): Promise<string[]> {
-  const listed = await runCli(['runs', '--json'], { home });
+  const listed = await runInProcess(['runs', '--json'], { home });
   expect(listed.code, listed.stderr).toBe(0);
   return parseJsonOutput<{ status: string }[]>(listed).map((run) => run.status);
 }
@@ -46,14 +32,14 @@ async function runStatuses(home: string): Promise<string[]> {
 describe('pinsync runs after a run killed hard', () => {
   it('shows a live run as running and, once it is killed with SIGKILL, as interrupted', async () => {
     const home = makeHome();
-    const writes = sandbox.state.stats.successfulWrites;
+    const uploading = afterMoreWrites(t.sandbox, 3);
     const push = startSlowPush(home, 'Killed hard');
-    await until(() => sandbox.state.stats.successfulWrites >= writes + 3);
+    await waitWhileRunning(push, uploading, 'the push is uploading');
     expect(await runStatuses(home)).toEqual(['running']);
-    push.child.kill('SIGKILL');
-    await push.exit;
+    push.kill('SIGKILL');
+    await push.result;
     expect(await runStatuses(home)).toEqual(['interrupted']);
-    const table = await runCli(['runs'], { home });
+    const table = await runInProcess(['runs'], { home });
     expect(table.stdout).toMatch(/Killed hard .* interrupted/);
   });
 });
@@ -66,22 +52,23 @@ function expectOneSentence(stderr: string, sentence: RegExp): void {
 describe('a busy or full PINSYNC_HOME', () => {
   it('waits for another process holding a write transaction on state.db, then stops in one sentence (exit 2); a rerun finishes', async () => {
     const home = makeHome();
-    const writes = sandbox.state.stats.successfulWrites;
-    const push = startSlowPush(home, 'Busy state');
-    await until(() => sandbox.state.stats.successfulWrites >= writes + 3);
+    // Processes are the point: the push waits on another process's lock (this one's connection).
+    const uploading = afterMoreWrites(t.sandbox, 3);
+    const push = startSlowPush(home, 'Busy state', 20);
+    await waitWhileRunning(push, uploading, 'the push is uploading');
     const holder = new Sqlite(path.join(home, 'state.db'));
     holder.exec('BEGIN IMMEDIATE');
     holder.prepare('UPDATE runs SET updated_at = updated_at').run();
-    const code = await push.exit;
+    const { code, stderr } = await push.result;
     holder.exec('ROLLBACK');
     holder.close();
-    expect(code, push.stderr()).toBe(2);
-    expectOneSentence(push.stderr(), /stayed locked by another process for 5 seconds: wait for it to finish \(or stop it\), then run this again/);
-    expect(push.stderr()).toMatch(/Pushed to audience "Busy state"[\s\S]*Synced +[\d,]+/);
+    expect(code, stderr).toBe(2);
+    expectOneSentence(stderr, /stayed locked by another process for 5 seconds: wait for it to finish \(or stop it\), then run this again/);
+    expect(stderr).toMatch(/Pushed to audience "Busy state"[\s\S]*Synced +[\d,]+/);
 
-    const rerun = startSlowPush(home, 'Busy state');
-    expect(await rerun.exit, rerun.stderr()).toBe(0);
-    expect(sameSet(listRecords(sandbox, 'Busy state'), hashesOf(0, 3000))).toBe(true);
+    const rerun = await runInProcess([...slowPushArgs(path.join(home, 'users.csv'), 'Busy state'), '--rate', '1000'], { home, env: sandboxEnv(t.sandbox) });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(sameSet(listRecords(t.sandbox, 'Busy state'), hashesOf(0, 3000))).toBe(true);
   }, 60_000);
 
   const tmpfs = path.join(makeHome('pinsync-tmpfs-'), 'home');
@@ -92,27 +79,23 @@ describe('a busy or full PINSYNC_HOME', () => {
 
   it.skipIf(!mounted)('stops in one sentence when the disk fills mid-run (exit 2), and a rerun sends no batch twice', async () => {
     const file = writeUsers(makeHome(), 'users.csv', 0, 3000);
-    const args = ['push', file, '--audience', 'Full disk', '--create', '--ad-account', AD_ACCOUNT, '--batch-size', '100', '--rate', '5'];
-    const env = cliEnv(tmpfs, sandboxEnv(sandbox));
-    const before = recordsWritten(sandbox);
-    const writes = sandbox.state.stats.successfulWrites;
-    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await until(() => sandbox.state.stats.successfulWrites >= writes + 3);
+    const args = slowPushArgs(file, 'Full disk', 20);
+    const before = recordsWritten(t.sandbox);
+    const uploading = afterMoreWrites(t.sandbox, 3);
+    const run = startInProcess(args, { home: tmpfs, env: sandboxEnv(t.sandbox) });
+    await waitWhileRunning(run, uploading, 'the push is uploading');
     const filler = path.join(tmpfs, 'filler');
     fillDisk(filler);
-    const code = await exit;
+    const { code, stderr } = await run.result;
     expect(code, stderr).toBe(2);
     expectOneSentence(stderr, /The disk holding PINSYNC_HOME \(.*\) is full: free some space, then run this again/);
 
     fs.rmSync(filler);
-    const rerun = await runCli(args, { home: tmpfs, env: sandboxEnv(sandbox) });
+    const rerun = await runInProcess([...args, '--rate', '1000'], { home: tmpfs, env: sandboxEnv(t.sandbox) });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toMatch(/Resuming run/);
-    expect(sameSet(listRecords(sandbox, 'Full disk'), hashesOf(0, 3000))).toBe(true);
-    expect(recordsWritten(sandbox) - before).toBe(3000);
+    expect(sameSet(listRecords(t.sandbox, 'Full disk'), hashesOf(0, 3000))).toBe(true);
+    expect(recordsWritten(t.sandbox) - before).toBe(3000);
   }, 60_000);
 });
 
@@ -127,20 +110,16 @@ describe('a --report disk that fills during the run', () => {
     const home = makeHome();
     const report = path.join(disk, 'report.json');
     const file = writeUsers(home, 'users.csv', 0, 2000);
-    const args = ['push', file, '--audience', 'Report disk full', '--create', '--ad-account', AD_ACCOUNT, '--batch-size', '100', '--rate', '10', '--json', '--report', report];
-    const writes = sandbox.state.stats.successfulWrites;
-    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await until(() => sandbox.state.stats.successfulWrites >= writes + 3);
+    const args = ['push', file, '--audience', 'Report disk full', '--create', '--ad-account', US, '--batch-size', '100', '--rate', '10', '--json', '--report', report];
+    const uploading = afterMoreWrites(t.sandbox, 3);
+    const run = startInProcess(args, { home, env: sandboxEnv(t.sandbox) });
+    await waitWhileRunning(run, uploading, 'the push is uploading');
     fillDisk(path.join(disk, 'filler'));
-    expect(await exit, stderr).toBe(2);
+    const { code, stdout, stderr } = await run.result;
+    expect(code, stderr).toBe(2);
     const printed = JSON.parse(stdout) as { synced: number; runId: number };
     expect(printed.synced).toBe(2000);
-    expect(sameSet(listRecords(sandbox, 'Report disk full'), hashesOf(0, 2000))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'Report disk full'), hashesOf(0, 2000))).toBe(true);
     expect(stderr).toMatch(/Synced +2,000/);
     expect(stderr).toMatch(
       new RegExp(`Cannot write --report .*report\\.json \\(no space left\\)\\. The run itself has ended as the summary says; \`pinsync runs show ${printed.runId} --json\` prints its report\\.`),
@@ -148,7 +127,7 @@ describe('a --report disk that fills during the run', () => {
     expect(stderr).not.toMatch(/at .*\.js:\d+/);
     expect(fs.readdirSync(disk).filter((name) => name !== 'filler')).toEqual([]); // no half-written report
 
-    const shown = await runCli(['runs', 'show', String(printed.runId), '--json'], { home, env: sandboxEnv(sandbox) });
+    const shown = await runInProcess(['runs', 'show', String(printed.runId), '--json'], { home, env: sandboxEnv(t.sandbox) });
     expect(shown.code, shown.stderr).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ synced: 2000 });
   }, 60_000);
@@ -183,10 +162,10 @@ describe('a PINSYNC_HOME that cannot be written', () => {
     const home = path.join(dir, 'not-a-folder');
     fs.writeFileSync(home, '');
     const file = writeUsers(dir, 'users.csv', 0, 10);
-    const writes = sandbox.state.stats.successfulWrites;
-    const r = await runCli([command, file, '--audience', `Home is a file ${command}`, '--create', '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
+    const writes = t.sandbox.state.stats.successfulWrites;
+    const r = await runInProcess([command, file, '--audience', `Home is a file ${command}`, '--create', '--ad-account', US], { home, env: sandboxEnv(t.sandbox) });
     expect(r.code, r.stderr).toBe(2);
     expectOneSentence(r.stderr, /PINSYNC_HOME \(.*not-a-folder\) cannot hold pinsync's state \(a file is in the way of the folder\): fix it or set PINSYNC_HOME to a writable folder/);
-    expect(sandbox.state.stats.successfulWrites).toBe(writes);
+    expect(t.sandbox.state.stats.successfulWrites).toBe(writes);
   });
 });

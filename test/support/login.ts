@@ -1,10 +1,21 @@
 // Drives `pinsync login --no-browser` as a user would: spawn the built CLI, read the consent address it
 // prints on stderr, and answer the consent page in a real headless Chromium (never a downloaded browser).
 import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { spawnCli, type CliResult, type SpawnedCli } from './cli.js';
 import { waitWhileRunning } from './interrupt.js';
 import { CHROMIUM_PATH } from './machine.js';
+
+/** A headless Chromium for every test of the file, unless `skip` (no Chromium on this machine). */
+export function chromiumPerFile(skip: boolean): { readonly browser: Browser } {
+  const fixture = { browser: undefined as unknown as Browser };
+  beforeAll(async () => {
+    if (!skip) fixture.browser = await launchChromium();
+  });
+  afterAll(() => fixture.browser?.close());
+  return fixture;
+}
 
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');

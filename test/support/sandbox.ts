@@ -1,6 +1,6 @@
 // A sandbox for a test file or for each test, what pinsync needs to point at it (its seeded ad
 // accounts, the environment), and audiences arranged in it as an earlier `push --create` left them.
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { makeHome } from './home.js';
 
@@ -32,26 +32,39 @@ export interface SandboxFixture {
   readonly dir: string;
 }
 
+export interface FixtureOptions extends Partial<SandboxOptions> {
+  /** After the last test: every request the sandbox took was on the API's spec (none in `violations`). */
+  requestsOnSpec?: boolean;
+}
+
 /** One sandbox for every test of the file (started before the first, stopped after the last). */
-export function sandboxPerFile(options: Partial<SandboxOptions> = {}): SandboxFixture {
+export function sandboxPerFile(options: FixtureOptions = {}): SandboxFixture {
   const fixture = { sandbox: undefined as unknown as Sandbox, dir: '' };
   beforeAll(async () => {
-    fixture.sandbox = await startSandbox({ port: 0, ...LISTS_READY_AT_ONCE, ...options });
-    fixture.dir = makeHome('pinsync-work-');
+    Object.assign(fixture, await startFixture(options));
   });
-  afterAll(() => fixture.sandbox?.stop());
+  afterAll(() => stopFixture(fixture, options));
   return fixture;
 }
 
 /** A fresh sandbox and work folder for each test of the file. */
-export function sandboxPerTest(options: Partial<SandboxOptions> = {}): SandboxFixture {
+export function sandboxPerTest(options: FixtureOptions = {}): SandboxFixture {
   const fixture = { sandbox: undefined as unknown as Sandbox, dir: '' };
   beforeEach(async () => {
-    fixture.sandbox = await startSandbox({ port: 0, ...LISTS_READY_AT_ONCE, ...options });
-    fixture.dir = makeHome('pinsync-work-');
+    Object.assign(fixture, await startFixture(options));
   });
-  afterEach(() => fixture.sandbox?.stop());
+  afterEach(() => stopFixture(fixture, options));
   return fixture;
+}
+
+async function startFixture({ requestsOnSpec: _, ...options }: FixtureOptions): Promise<SandboxFixture> {
+  return { sandbox: await startSandbox({ port: 0, ...LISTS_READY_AT_ONCE, ...options }), dir: makeHome('pinsync-work-') };
+}
+
+async function stopFixture(fixture: SandboxFixture, options: FixtureOptions): Promise<void> {
+  if (!fixture.sandbox) return;
+  if (options.requestsOnSpec) expect(fixture.sandbox.state.violations).toEqual([]);
+  await fixture.sandbox.stop();
 }
 
 /** A customer list with its CUSTOMER_LIST audience, as `push --create` would have left them. */
