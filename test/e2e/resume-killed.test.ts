@@ -2,7 +2,7 @@
 // command, sending again at most the batches that were in flight, and its --retry-for window holds
 // across the restart. A process is the point: each first attempt is a CLI killed with SIGKILL.
 import fs from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/sandbox/faults.js';
 import { parseJsonOutput, spawnCli } from '../support/cli.js';
 import { makeHome } from '../support/home.js';
@@ -12,19 +12,16 @@ import { journalBatches, recordsInState } from '../support/journal.js';
 import type { Counts } from '../support/reports.js';
 import { arrangeAudience, sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
 import { listRecords, recordsWritten, sameSet } from '../support/sandbox-records.js';
-import { hashesOf, writeUsers } from '../support/users.js';
+import { hashesOf, usersFilePerFile, writeUsers } from '../support/users.js';
 
 const USERS = 60_000;
 
 const t = sandboxPerFile({ writeRate: 100 });
-let users: string;
-beforeAll(() => {
-  users = writeUsers(makeHome('pinsync-resume-data-'), 'users.csv', 0, USERS);
-});
+const users = usersFilePerFile(USERS);
 
 type Report = Counts & { records: number };
 
-const pushArgs = (audience: string) => ['push', users, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json'];
+const pushArgs = (audience: string) => ['push', users.file, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json'];
 
 /** Starts a push in its own process and SIGKILLs it `jitterMs` after the sandbox has taken `writes` more successful writes. */
 async function pushAndKill(home: string, audience: string, writes: number, jitterMs: number): Promise<void> {

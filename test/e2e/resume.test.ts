@@ -1,7 +1,7 @@
 // Durable runs: a push stopped part-way (revoked token, deleted audience, Ctrl-C) or slowed by a flaky
 // network is finished by rerunning the same command, without sending again what Pinterest
 // acknowledged. A push killed with kill -9 has its own file (resume-killed.test.ts).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseJsonOutput } from '../support/cli.js';
 import { makeHome } from '../support/home.js';
 import { runInProcess, startInProcess } from '../support/in-process.js';
@@ -10,20 +10,17 @@ import { recordsInState } from '../support/journal.js';
 import { countsAddUp, type Counts } from '../support/reports.js';
 import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
 import { listRecords, recordsWritten, sameSet } from '../support/sandbox-records.js';
-import { hashesOf, writeUsers } from '../support/users.js';
+import { hashesOf, usersFilePerFile, writeUsers } from '../support/users.js';
 
 const USERS = 60_000;
 
 const t = sandboxPerFile({ writeRate: 100 });
-let users: string;
-beforeAll(() => {
-  users = writeUsers(makeHome('pinsync-resume-data-'), 'users.csv', 0, USERS);
-});
+const users = usersFilePerFile(USERS);
 
 type Report = Counts & { records: number };
 
 const pushArgs = (audience: string, ...extra: string[]) => [
-  'push', users, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json', ...extra,
+  'push', users.file, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json', ...extra,
 ];
 
 describe('resuming a push', () => {

@@ -1,14 +1,8 @@
 // The contract's counting invariant, checked on a run's report (and on each audience of a fan-out).
 import { expect } from 'vitest';
+import type { RunReport } from '../../src/report/run-report.js';
 
-export interface Counts {
-  entered: number;
-  synced: number;
-  duplicates: number;
-  notSynced: number;
-  errored: number;
-  pending: number;
-}
+export type Counts = Pick<RunReport, 'entered' | 'synced' | 'duplicates' | 'notSynced' | 'errored' | 'pending'>;
 
 /** A typed report, or one parsed from --json. */
 type Report = Counts | Record<string, any>;

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { beforeAll } from 'vitest';
+import { makeHome } from './home.js';
 
 export function email(i: number): string {
   return `user${i}@example.com`;
@@ -31,4 +33,13 @@ export function hashesOf(from: number, to: number): Set<string> {
 /** `count` distinct hashed emails (<prefix><i>@example.com), e.g. for a customer list. */
 export function hashedEmails(count: number, prefix = 'user'): string[] {
   return Array.from({ length: count }, (_, i) => sha256(`${prefix}${i}@example.com`));
+}
+
+/** A CSV of users 0..count-1, written once before the file's first test; read `file` inside the tests. */
+export function usersFilePerFile(count: number): { readonly file: string } {
+  const fixture = { file: '' };
+  beforeAll(() => {
+    fixture.file = writeUsers(makeHome('pinsync-users-'), 'users.csv', 0, count);
+  });
+  return fixture;
 }
