@@ -227,7 +227,7 @@ async function benchThroughput() {
   for (let round = 0; round < rounds; round++) {
     const ours = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json']);
     const report = JSON.parse(ours.stdout);
-    records = report.records;
+    records = report.wouldSend?.records ?? report.records;
     best.ours = Math.min(best.ours, ours.seconds);
     best.pipeline = Math.min(best.pipeline, report.durationMs / 1000);
     const csvParse = await run(process.execPath, [baselineScript, file]);
