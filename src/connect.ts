@@ -28,7 +28,7 @@ async function connectClient(ctx: Context, options: ConnectOptions = {}): Promis
   apiBaseFrom(ctx.env); // a refused base fails before resolving the tokens can send a refresh token there
   const tokens = await resolveTokenProvider(ctx);
   if (options.budget) return clientWithTokens(ctx, tokens, options, options.budget.lane());
-  const budget = await openWriteBudget(ctx.paths.stateDir, options.writeRate, ctx.debugLog);
+  const budget = await openWriteBudget(ctx.paths.stateDir, options.writeRate, ctx.debugLog, ctx.warn);
   const client = clientWithTokens(ctx, tokens, options, budget.lane());
   const closeClient = client.close.bind(client);
   // The budget opened for one client lives as long as the client.
@@ -46,16 +46,17 @@ async function connectClient(ctx: Context, options: ConnectOptions = {}): Promis
  * This PINSYNC_HOME's write budget at `writeRate` per second, shared with every pinsync process of the
  * home that uses the same token. When its folder cannot hold the budget file (read-only home, full
  * disk) the process keeps to the rate on its own: the run's journal reports the folder itself, and a
- * dry run does not need it.
+ * dry run does not need it. A budget file found stale or damaged is repaired, and `warn` says so once.
  */
 export async function openWriteBudget(
   stateDir: string,
   writeRate = DEFAULT_WRITE_RATE,
   debugLog: (message: string) => void = () => undefined,
+  warn: (sentence: string) => void = () => undefined,
 ): Promise<WriteBudget> {
   const rates = categoryRates(writeRate);
   try {
-    return writeBudget(rates, aloneOnFailure(await openSharedBudget(stateDir, writeRate), debugLog));
+    return writeBudget(rates, aloneOnFailure(await openSharedBudget(stateDir, writeRate, undefined, warn), debugLog));
   } catch (error) {
     debugLog(`the write budget shared with other pinsync processes is not available (${(error as Error).message}); keeping to ${writeRate}/s alone`);
     return writeBudget(rates);

@@ -34,7 +34,7 @@ export interface JobsReport {
 export async function runJobsFile(ctx: Context, file: string, names: readonly string[], options: RunCommandOptions): Promise<number> {
   const plan = await loadJobsFile(file, names, ctx.stdin);
   checkRunOutputs(plan, options.report);
-  const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog);
+  const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog, ctx.warn);
   let result: JobsResult<RunReport>;
   try {
     result = await runJobs(plan.jobs, (job, input) => runOneJob(ctx, job, input, { plan, budget, run: options }), {

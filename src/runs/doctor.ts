@@ -1,8 +1,9 @@
-// `pinsync doctor`'s checks, a preflight for cron jobs: the state store, the credentials, token expiry
-// and scopes (checkAccess), then what one push or sync would need (checkRun): the ad account, the
-// audience or every audience a segment column names, the file's columns, the exclusion lists. Each is
-// a line with the fix; the exit code is the first failing check's (4 auth, 5 not found, 2 file or
-// flags, 1 anything else). A jobs file runs checkRun once per job (src/jobs/preflight.ts).
+// `pinsync doctor`'s checks, a preflight for cron jobs: the state store and write budgets, the
+// credentials, token expiry and scopes (checkAccess), then what one push or sync would need
+// (checkRun): the ad account, the audience or every audience a segment column names, the file's
+// columns, the exclusion lists. Each is a line with the fix; the exit code is the first failing
+// check's (4 auth, 5 not found, 2 file or flags, 1 anything else). A jobs file runs checkRun once per
+// job (src/jobs/preflight.ts).
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { ResolvedTokenProvider } from '../auth/token-provider.js';
@@ -77,6 +78,7 @@ export interface DoctorAccess {
 /** The state store, the credentials, the token, its expiry and scopes. */
 export async function checkAccess(ctx: Context, say: (line: CheckLine) => void): Promise<DoctorAccess | undefined> {
   await checkStateStore(ctx, say);
+  await checkWriteBudgets(ctx, say);
   const connection = await checkCredentials(ctx, say);
   if (!connection) return undefined;
   const valid = await checkToken(connection.client, say);
@@ -109,6 +111,17 @@ async function checkStateStore(ctx: Context, print: (line: CheckLine) => void): 
   } catch (error) {
     const { message, exitCode } = failure(error, 2);
     print({ outcome: 'fail', text: message, exitCode });
+  }
+}
+
+/** The write budgets the home's processes share: one stale (a clock set back) or damaged is repaired here, and said. */
+async function checkWriteBudgets(ctx: Context, print: (line: CheckLine) => void): Promise<void> {
+  const { checkBudgetFiles } = await import('../state/token-budget.js');
+  const { realClock } = await import('../pinterest/clock.js');
+  const { files, notices } = await checkBudgetFiles(ctx.paths.stateDir, { now: ctx.now, sleep: realClock.sleep });
+  for (const notice of notices) print({ outcome: 'warn', text: notice });
+  if (files > 0 && notices.length === 0) {
+    print({ outcome: 'ok', text: `write budget shared by this home's pinsync processes is in order (${files === 1 ? 'one token' : `${files} tokens`})` });
   }
 }
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
+import { replaceLockOf } from './budget-repair.js';
 import { openDatabase, type Database } from './database.js';
 import { isLockFileHeld } from './run-lock.js';
 
@@ -108,7 +109,7 @@ export function compactIfItPays(db: Database, freeBytesWorthIt = COMPACT_FREE_BY
 async function pruneIdleFiles(stateDir: string, before: number): Promise<number> {
   let removed = 0;
   for (const file of idleFiles(path.join(stateDir, 'budgets'), before, /\.db$/)) {
-    for (const part of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(part, { force: true });
+    for (const part of [file, `${file}-wal`, `${file}-shm`, replaceLockOf(file)]) fs.rmSync(part, { force: true });
     removed++;
   }
   for (const file of idleFiles(path.join(stateDir, 'locks'), before, /\.lock$/)) {

@@ -8,12 +8,16 @@
 // No lock is held while waiting, and SQLite's locks die with their process, so a crashed holder
 // blocks nobody; its ticket lapses in half a second. The token is known only by the digest the
 // client already keys its limiter with. This is the SharedBudget port of pinterest/ratelimit.
+// Times this machine's clock cannot have written (a clock set back, a file from another machine) are
+// reset to now where they are read, and a damaged file is replaced (budget-repair.ts); each said once.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { realClock, type Clock } from '../pinterest/clock.js';
 import { laneKey, WINDOW_SLACK_MS, type SendLog, type SharedBudget, type SharedSlots } from '../pinterest/ratelimit/index.js';
+import { BudgetBeyondRepairError, openReplacingDamaged } from './budget-repair.js';
+import { BudgetTimes, slotsAheadMaxMs, type BudgetNotice, type BudgetRow } from './budget-times.js';
 
 type Sqlite = typeof BetterSqlite3;
 
@@ -68,15 +72,21 @@ export class TokenBudget implements SharedSlots {
     private readonly db: BetterSqlite3.Database,
     private readonly rate: number,
     private readonly clock: Clock = realClock,
+    notice: BudgetNotice = () => undefined,
   ) {
     const holder = `${process.pid}:${Math.random()}`; // this limiter, among the processes (and limiters) sharing the file
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF'); // a lost slot after a power cut costs nothing
     createTables(db);
-    const select = db.prepare<[], { next_slot: number; paused_until: number; last_grant: number; last_holder: string }>(
-      'SELECT next_slot, paused_until, last_grant, last_holder FROM budget WHERE id = 1',
-    );
+    const select = db.prepare<[], BudgetRow>('SELECT next_slot, paused_until, last_grant, last_holder FROM budget WHERE id = 1');
+    // A turn lasts at most a second at the smallest share (one slot a second), longer at a lower --rate.
+    const times = new BudgetTimes(db, slotsAheadMaxMs((1000 + CROSS_PROCESS_SLACK_MS) / Math.min(rate, 1)), notice);
+    /** The budget row, its times reset to now first when this machine's clock cannot have written them. */
+    const current = (now: number): BudgetRow => {
+      const row = select.get()!;
+      return times.possible(row, now) ? row : times.reset(now);
+    };
     const selectShare = db.prepare<[number], { share: number }>('SELECT share FROM window_share WHERE id = 1 AND learned_at > ?');
     const setNext = db.prepare('UPDATE budget SET next_slot = ? WHERE id = 1');
     const setGrant = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1');
@@ -101,8 +111,8 @@ export class TokenBudget implements SharedSlots {
     const deleteTicket = db.prepare('DELETE FROM tickets WHERE id = ?');
     const pruneTickets = db.prepare('DELETE FROM tickets WHERE slot < ?');
     const take = db.transaction((): Ticket => {
-      const row = select.get()!;
       const now = this.clock.now();
+      const row = current(now);
       const slot = Math.max(now, row.next_slot, row.paused_until);
       setNext.run(slot + interval(WINDOW_SLACK_MS, now));
       pruneTickets.run(now - TICKET_LAPSES_MS);
@@ -112,8 +122,8 @@ export class TokenBudget implements SharedSlots {
     // the order a process that asks again at once would take every slot from one that waits.
     // A timer that fires late must not bunch grants: the grant itself keeps the spacing, like RateLimiter.
     const grant = db.transaction((ticket: Ticket): number => {
-      const row = select.get()!;
       const now = this.clock.now();
+      const row = current(now);
       const spacing = interval(row.last_holder === holder ? WINDOW_SLACK_MS : CROSS_PROCESS_SLACK_MS, now);
       const due = Math.max(row.last_grant + spacing, row.paused_until);
       if (now < due) return due - now;
@@ -128,7 +138,7 @@ export class TokenBudget implements SharedSlots {
     this.takeSlot = () => take.immediate();
     this.takeGrant = (ticket) => grant.immediate(ticket);
     this.dropTicket = (ticket) => deleteTicket.run(ticket.id);
-    this.readPause = () => select.get()!.paused_until;
+    this.readPause = () => current(this.clock.now()).paused_until;
     this.writePause = (untilMs) => setPause.run(untilMs);
     this.clearPause = (untilMs) => liftPause.run(untilMs);
     this.writeShare = (share) => setShare.run(share, this.clock.now());
@@ -138,6 +148,7 @@ export class TokenBudget implements SharedSlots {
       const row = closest.get(near);
       if (row) drop.run(row.rowid);
     };
+    times.resetIfFound(this.clock.now());
   }
 
   /** Reserves the next free slot of the shared sequence (its place in line) and resolves when granted. */
@@ -222,6 +233,7 @@ class HomeBudget implements SharedBudget {
     private readonly budgetDir: string,
     private readonly writeRate: number,
     private readonly clock: Clock,
+    private readonly notice: BudgetNotice,
   ) {}
 
   slots(key: string, category: string): TokenBudget | undefined {
@@ -229,7 +241,7 @@ class HomeBudget implements SharedBudget {
     const id = laneKey(key, category);
     let budget = this.budgets.get(id);
     if (!budget) {
-      budget = new TokenBudget(new this.sqlite(budgetFile(this.budgetDir, id)), this.writeRate, this.clock);
+      budget = openTokenBudget(this.sqlite, budgetFile(this.budgetDir, id), this.writeRate, this.clock, this.notice);
       this.budgets.set(id, budget);
     }
     return budget;
@@ -241,15 +253,47 @@ class HomeBudget implements SharedBudget {
   }
 }
 
+/** One token's budget file, its times made possible and a damaged file replaced first (each said through `notice`). */
+function openTokenBudget(sqlite: Sqlite, file: string, writeRate: number, clock: Clock, notice: BudgetNotice): TokenBudget {
+  return openReplacingDamaged(sqlite, file, (db) => new TokenBudget(db, writeRate, clock, notice), notice);
+}
+
 /**
  * The write budget this process shares with every other pinsync process of the PINSYNC_HOME whose
  * state folder is `stateDir` (ctx.paths.stateDir), at `writeRate` per second. Loads better-sqlite3 lazily.
+ * A budget file found stale or damaged is repaired and said once through `notice`.
  */
-export async function openSharedBudget(stateDir: string, writeRate: number, clock: Clock = realClock): Promise<SharedBudget> {
+export async function openSharedBudget(stateDir: string, writeRate: number, clock: Clock = realClock, notice: BudgetNotice = () => undefined): Promise<SharedBudget> {
   const { default: sqlite } = await import('better-sqlite3');
-  const dir = path.join(stateDir, 'budgets');
+  const dir = budgetDir(stateDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return new HomeBudget(sqlite, dir, writeRate, clock);
+  return new HomeBudget(sqlite, dir, writeRate, clock, notice);
+}
+
+/**
+ * Checks every budget file of the home as a run opens it (`pinsync doctor`): times reset, a damaged
+ * file replaced. Resolves with how many files there are and what was said about them.
+ */
+export async function checkBudgetFiles(stateDir: string, clock: Clock = realClock): Promise<{ files: number; notices: string[] }> {
+  const dir = budgetDir(stateDir);
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.db')) : [];
+  const notices: string[] = [];
+  if (files.length === 0) return { files: 0, notices };
+  const { default: sqlite } = await import('better-sqlite3');
+  for (const name of files) {
+    const file = path.join(dir, name);
+    try {
+      // The rate only bounds how far ahead the slot sequence may run: one slot a second, the smallest share.
+      openTokenBudget(sqlite, file, 1, clock, (sentence) => notices.push(sentence)).close();
+    } catch (error) {
+      if (!(error instanceof BudgetBeyondRepairError)) notices.push(`the write budget that this home's pinsync processes share (${file}) cannot be opened (${(error as Error).message}): runs keep to the rate alone, each on its own.`);
+    }
+  }
+  return { files: files.length, notices };
+}
+
+function budgetDir(stateDir: string): string {
+  return path.join(stateDir, 'budgets');
 }
 
 /** `key` is already a digest of the token; hashing again keeps even that out of file names. */

@@ -1,7 +1,7 @@
 // `pinsync run` under attack (issue 19): a truncated command export removes nobody and is recorded as it
 // ended (10); a dry run says what it would do (14); a jobs file from standard input (15); a second
 // SIGTERM leaves no command running (16); messages that read right (17).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, parseJsonOutput, runCli } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
+import { readOnly } from '../support/read-only.js';
 import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
 import { waitUntil } from '../support/wait.js';
 import { makeHome } from '../support/home.js';
@@ -165,18 +166,6 @@ describe('stopping a jobs run', () => {
     });
   }
 });
-
-/** Makes `dir` read-only (a read-only bind mount for root, whom file modes do not stop); returns the undo. */
-function readOnly(dir: string): () => void {
-  if (process.getuid?.() === 0) {
-    execFileSync('mount', ['--bind', dir, dir]);
-    execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
-    return () => execFileSync('umount', ['--lazy', dir]); // lazy: this process may still hold a file there (the token budget)
-  }
-  const folders = [dir, ...fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(e.parentPath, e.name))];
-  for (const folder of folders) fs.chmodSync(folder, 0o555);
-  return () => folders.forEach((folder) => fs.chmodSync(folder, 0o755));
-}
 
 describe('messages that read right', () => {
   it('YAML problems are said in our words: several documents, an unclosed quote', async () => {

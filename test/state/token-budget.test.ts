@@ -21,10 +21,13 @@ const TICKET_LAPSES_MS = 500;
 let home: string;
 let clock: VirtualClock;
 const budgets: SharedBudget[] = [];
+/** What the budgets said (the warnings a run prints). */
+let notices: string[];
 
 beforeEach(() => {
   home = makeHome('pinsync-state-');
   clock = new VirtualClock();
+  notices = [];
 });
 
 afterEach(() => {
@@ -34,7 +37,7 @@ afterEach(() => {
 
 /** One process's limiter on the home's budget: its lanes first, then the shared slot. */
 async function limiter(rate = RATE, processClock: Clock = clock): Promise<RateLimiter> {
-  const shared = await openSharedBudget(home, rate, processClock);
+  const shared = await openSharedBudget(home, rate, processClock, (sentence) => notices.push(sentence));
   budgets.push(shared);
   return new RateLimiter({ ads_write: rate, ads_read: rate }, { clock: processClock, shared });
 }
@@ -209,5 +212,104 @@ describe('one token, one budget', () => {
     // Held still, the next slot would fail with SQLITE_BUSY after the 5 s busy timeout.
     await grantTime(shared);
     expect(recordedGrants(onlyBudgetFile())).toHaveLength(2);
+  });
+});
+
+/** Sets columns of the budget row as another clock, or a hand, left them. */
+function editBudget(file: string, sql: string, ...values: unknown[]): void {
+  const db = new Database(file);
+  db.prepare(sql).run(...values);
+  db.close();
+}
+
+/** The budget file of 'token-a' as one process left it, every connection to it closed. */
+async function closedBudgetFile(): Promise<string> {
+  await grantTime(await limiter());
+  const file = onlyBudgetFile();
+  budgets.pop()!.close();
+  return file;
+}
+
+describe('a budget file this machine cannot have written', () => {
+  it('a slot sequence an hour ahead (a clock set back) is reset when opened and said once: the next process is granted at once', async () => {
+    const file = await closedBudgetFile();
+    editBudget(file, 'UPDATE budget SET next_slot = ?', clock.now() + 3_600_000);
+    const next = await limiter();
+    const before = clock.now();
+    expect((await grantTime(next)) - before).toBeLessThan(2 * INTERVAL_MS);
+    for (let i = 0; i < 10; i++) await grantTime(next);
+    expect(notices).toEqual([expect.stringMatching(/^the write budget that this home's pinsync processes share \(.+\.db\) held times 60 min ahead of this machine's clock \(a clock set back, or a file from another machine\): reset it to now\.$/)]);
+  });
+
+  it('a clock that steps back mid-run: the last grant an hour ahead is reset where it is read, and the grants go on spaced', async () => {
+    const running = await limiter();
+    await grantTime(running);
+    const file = onlyBudgetFile();
+    // The clock went back an hour just now: what was written a moment ago is an hour ahead.
+    editBudget(file, 'UPDATE budget SET last_grant = ?, next_slot = ?', clock.now() + 3_600_000, clock.now() + 3_600_000 + INTERVAL_MS);
+    const before = clock.now();
+    const granted = [];
+    for (let i = 0; i < 5; i++) granted.push(await grantTime(running));
+    expect(granted[0]! - before).toBeLessThan(2 * INTERVAL_MS);
+    expect(Math.min(...gaps([before, ...granted]))).toBeGreaterThanOrEqual(INTERVAL_MS);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/held times 60 min ahead of this machine's clock/);
+  });
+
+  it("a daily quota's pause hours ahead is Pinterest's and stays; one more than a day ahead is reset", async () => {
+    const file = await closedBudgetFile();
+    const quotaReset = clock.now() + 5 * 3_600_000;
+    editBudget(file, 'UPDATE budget SET paused_until = ?, next_slot = ?', quotaReset, quotaReset + INTERVAL_MS);
+    expect((await limiter()).pausedUntil('token-a', 'ads_write')).toBe(quotaReset);
+    expect(notices).toEqual([]);
+
+    editBudget(file, 'UPDATE budget SET paused_until = ?', clock.now() + 30 * 3_600_000);
+    const next = await limiter();
+    expect(next.pausedUntil('token-a', 'ads_write')).toBe(0);
+    expect(notices).toEqual([expect.stringMatching(/held times 30 h ahead of this machine's clock/)]);
+    const before = clock.now();
+    expect((await grantTime(next)) - before).toBeLessThan(2 * INTERVAL_MS);
+  });
+
+  it('a share learned "an hour from now" is dropped when opened: it does not hold the home at one slot a second', async () => {
+    const file = await closedBudgetFile();
+    editBudget(file, 'INSERT OR REPLACE INTO window_share (id, share, learned_at) VALUES (1, 1, ?)', clock.now() + 3_600_000);
+    const next = await limiter();
+    const granted = [await grantTime(next), await grantTime(next), await grantTime(next)];
+    expect(Math.max(...gaps(granted))).toBeLessThan(2 * INTERVAL_MS);
+    expect(notices).toEqual([expect.stringMatching(/held times 60 min ahead/)]);
+  });
+
+  it('values that are no times are reset too', async () => {
+    const file = await closedBudgetFile();
+    editBudget(file, "UPDATE budget SET next_slot = 'soon', last_grant = 'then'");
+    const next = await limiter();
+    const before = clock.now();
+    expect((await grantTime(next)) - before).toBeLessThan(2 * INTERVAL_MS);
+    expect(notices).toEqual([expect.stringMatching(/held values that are not times: reset it to now\.$/)]);
+  });
+});
+
+describe('a damaged budget file', () => {
+  it('one that is not a database is replaced, said once, and every process of the home shares the new one', async () => {
+    const file = await closedBudgetFile();
+    fs.writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    const [first, second] = [await limiter(), await limiter()];
+    await clock.runUntilSettled(Promise.all([acquireMany(first, 'token-a', 'first', 20), acquireMany(second, 'token-a', 'second', 20)]));
+    expect(notices).toEqual([
+      expect.stringMatching(/^the write budget that this home's pinsync processes share \(.+\.db\) was damaged \(file is not a database\): replaced it with a new one\.$/),
+    ]);
+    const granted = recordedGrants(file);
+    expect(granted).toHaveLength(40);
+    expect(Math.min(...gaps(granted))).toBeGreaterThanOrEqual(INTERVAL_MS);
+  });
+
+  it('one whose tables have another shape is replaced too', async () => {
+    const file = await closedBudgetFile();
+    fs.rmSync(file);
+    editBudget(file, 'CREATE TABLE budget (id INTEGER PRIMARY KEY, next_slot TEXT)');
+    await grantTime(await limiter());
+    expect(notices).toEqual([expect.stringMatching(/was damaged \(.*paused_until\): replaced it with a new one\.$/)]);
+    expect(recordedGrants(file)).toHaveLength(1);
   });
 });
