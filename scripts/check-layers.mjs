@@ -34,6 +34,7 @@ const RANKS = [
   'connect.ts', // how a Context makes its clients
   'audiences/', // look-up, create, audiences waiting for their list
   'runs/', // push, sync, doctor: plan → send → report
+  'ci/', // a run's end told outside: GitHub job summary, outputs, annotations; notifications, pings, metrics
   'jobs/', // `pinsync run`: many runs side by side
   'commands/', // flags and printing
   'program.ts', // the commander program, errors caught once

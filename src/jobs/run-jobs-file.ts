@@ -1,8 +1,9 @@
-// `pinsync run <jobs.yaml> [JOB...]`: checks the whole jobs file first, then runs every job as the
+// `pinsync run <jobs.yaml> [JOB...]`: runs a checked jobs file (jobs-file.ts), every job as the
 // same push, remove or sync would run on the command line (runPush, runSync: journal, lock, snapshot,
 // report, exit code), side by side in this process under one write budget shared in turn. Each job
 // gets its own Context: its clients take turns in the shared budget, its stderr lines carry its name,
-// and its run hands back its report.
+// and its run hands back its report. The run's own end (the jobs summary, --report) is said here; the
+// command prints --json and announces the end.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
@@ -13,7 +14,7 @@ import type { PushOptions, SyncOptions } from '../runs/options.js';
 import { redact } from '../redact.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
 import { openWriteBudget, type WriteBudget } from '../write-budget.js';
-import { loadJobsFile, type Job, type JobsPlan } from './jobs-file.js';
+import type { Job, JobsPlan } from './jobs-file.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './side-by-side.js';
 
 export interface RunCommandOptions {
@@ -30,8 +31,7 @@ export interface JobsReport {
   jobs: Array<{ name: string; exitCode: number; report: RunReport | null; message?: string }>;
 }
 
-export async function runJobsFile(ctx: Context, file: string, names: readonly string[], options: RunCommandOptions): Promise<number> {
-  const plan = await loadJobsFile(file, names);
+export async function runJobsFile(ctx: Context, plan: JobsPlan, options: RunCommandOptions): Promise<JobsReport> {
   if (options.report) checkReportPath(options.report, plan);
   const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog);
   let result: JobsResult<RunReport>;
@@ -50,8 +50,7 @@ export async function runJobsFile(ctx: Context, file: string, names: readonly st
     if (job.error !== undefined && ctx.debug && job.error instanceof Error) ctx.debugLog(`[${job.name}] ${job.error.stack ?? job.error.message}`);
   }
   if (options.report) writeJobsReport(options.report, report);
-  if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  return result.exitCode;
+  return report;
 }
 
 interface RunShared {

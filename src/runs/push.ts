@@ -25,7 +25,7 @@ import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, runReport, tellRunEnd, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceExitCode, audienceReport, runReport, tellRunEnd, stopMessage, type AudienceEnd, type RunEndReport } from './report.js';
 import { Routes, type Route } from './routes.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
@@ -139,7 +139,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       undelivered: (report, tail) =>
         `${report.errored.toLocaleString('en-US')} rows could not be delivered${options.rejects ? ` (lines in ${options.rejects})` : ' (pass --rejects FILE for their line numbers)'}${tail}`,
     });
-    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
+    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects }, stopMessage(ended.end));
   } finally {
     for (const { route } of routes.routes) route.journal.close();
     await frame.close();

@@ -16,7 +16,7 @@ import { resumeHint } from './journal.js';
 import { INPUT_INCOMPLETE, INTERRUPTED, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
-import { runReport, tellRunEnd, type AudienceEnd } from './report.js';
+import { runReport, tellRunEnd, stopMessage, type AudienceEnd } from './report.js';
 import { Routes } from './routes.js';
 import { routingOf, syncSettings } from './settings.js';
 
@@ -84,7 +84,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
       undelivered: (report, tail) =>
         `${report.errored.toLocaleString('en-US')} rows and ${Number(report.removeErrored ?? 0).toLocaleString('en-US')} removals could not be delivered${tail}`,
     });
-    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
+    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects }, stopMessage(ended.end));
   } finally {
     for (const { route } of routes.routes) route.close();
     await frame.close();

@@ -10,7 +10,8 @@
 //   });
 //   r.code, r.stdout, r.stderr, r.home, r.signal, r.durationMs
 //
-// Environment: starts from process.env minus every PINSYNC_*, PINTEREST_*, proxy and colour variable,
+// Environment: starts from process.env minus every PINSYNC_*, PINTEREST_*, GITHUB_* (a suite run inside
+// GitHub Actions must not write to its job summary), proxy and colour variable,
 // then sets PINSYNC_HOME, PINSYNC_KEYCHAIN=off (never touch the real keychain) and NO_COLOR=1,
 // then applies `env` (a value of undefined removes a variable). stdin/stdout/stderr are pipes, so the
 // CLI sees no TTY. Build first (`npm run build`); `npm test` does that.
@@ -52,7 +53,7 @@ export function makeHome(prefix = 'pinsync-test-'): string {
   return dir;
 }
 
-const STRIPPED = /^(PINSYNC_|PINTEREST_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|FORCE_COLOR$|NO_COLOR$|CI$)/i;
+const STRIPPED = /^(PINSYNC_|PINTEREST_|GITHUB_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|FORCE_COLOR$|NO_COLOR$|CI$)/i;
 
 export function cliEnv(home: string, overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
