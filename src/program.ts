@@ -8,7 +8,9 @@ import { bindProgramIO } from './commands/action.js';
 import { registerAccounts } from './commands/accounts.js';
 import { registerAudiences } from './commands/audiences.js';
 import { registerAuth } from './commands/auth.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDoctor } from './commands/doctor.js';
+import { addExamples } from './commands/examples.js';
 import { registerPush } from './commands/push.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
@@ -44,6 +46,8 @@ export function buildProgram(io: ProgramIO): Command {
   registerRuns(program);
   registerDoctor(program);
   registerSandbox(program);
+  registerCompletion(program);
+  addExamples(program);
   for (const command of program.commands) inheritOverrides(command, program);
   return program;
 }
@@ -71,6 +75,8 @@ function commanderErrorInOurVoice(text: string): string {
     const choices = /^Allowed choices are (.*)\.\s*$/s.exec(reason!);
     return choices ? `pinsync: ${flag} takes one of ${choices[1]}, not "${value}".\n` : `pinsync: ${reason}`;
   }
+  const argument = /^error: command-argument value '([^']*)' is invalid for argument '([^']*)'\. Allowed choices are (.*)\.\s*$/s.exec(text);
+  if (argument) return `pinsync: <${argument[2]}> takes one of ${argument[3]}, not "${argument[1]}".\n`;
   return text.replace(/^error: /, 'pinsync: ');
 }
 
