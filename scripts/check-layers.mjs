@@ -14,6 +14,7 @@ const src = path.resolve(process.argv[2] ?? path.join(root, 'src'));
 
 /** Lowest first: each room may import only the rooms above it in this list. */
 const RANKS = [
+  'version.ts', // the version, from package.json
   'errors.ts', // typed errors with exit codes
   'redact.ts', // secrets masked in every message
   'duration.ts', // "13h" → ms

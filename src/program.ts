@@ -2,7 +2,6 @@
 // (streams, environment, the stop signal), runs one command line, catches errors once and returns
 // the exit code. main.ts hands it the real process; tests hand it pipes (gh's IOStreams.Test()).
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { bindProgramIO } from './commands/action.js';
 import { registerAccounts } from './commands/accounts.js';
@@ -21,8 +20,8 @@ import { ExitCode, PinsyncError } from './errors.js';
 import { resolvePaths } from './paths.js';
 import { redact } from './redact.js';
 import { stateUnavailable } from './state/database.js';
+import { version } from './version.js';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 export function buildProgram(io: ProgramIO): Command {
   const program = new Command('pinsync')

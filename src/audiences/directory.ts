@@ -77,7 +77,19 @@ export class AudienceDirectory {
 
   /** The customer list waiting for an audience of this name (no audience, archived ones included, is built on it); the newest wins. */
   async pendingList(name: string): Promise<CustomerList | undefined> {
-    return newestWaitingList(await this.audiences(), await this.customerLists(), name);
+    const [audiences, lists] = await Promise.all([this.audiences(), this.customerLists()]); // both listings at once
+    return newestWaitingList(audiences, lists, name);
+  }
+
+  /**
+   * The same, once the name lock is held: only the customer lists are listed again, because a run that
+   * held the lock can only have made a list (an audience is always built on a list it made first); the
+   * audiences stay as first listed. A list that run made counts as waiting, and the audience that run
+   * may have built on it is adopted before a new one is asked for (pending-audience.ts).
+   */
+  async pendingListNow(name: string): Promise<CustomerList | undefined> {
+    this.listedLists = collect(this.client.customerLists(this.adAccountId));
+    return this.pendingList(name);
   }
 
   private async byId(id: string): Promise<Audience | undefined> {

@@ -190,7 +190,7 @@ async function resolvePushTarget(plan: PushPlan, audience: string): Promise<Push
   const { ctx, options, frame } = plan;
   const directory = frame.directory;
   if (!directory) return { adAccountId: frame.adAccountId, audienceName: audience, toCreate: false };
-  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create });
+  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create, waitingListAtFirstBatch: !options.dryRun });
   if (target.toCreate && options.dryRun) ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
   return target;
 }
