@@ -19,10 +19,16 @@
 //               7 writes/s: records/s over the whole run as a share of 13,300, and the 429 share
 //   two-pushes  two separate `pinsync push` processes (100,000 users each) on one PINSYNC_HOME and
 //               one token against a sandbox at 7 writes/s: the same two figures, together
+//   create-start `push --create` of 100,000 users into an ad account with 300 audiences (7 writes/s):
+//               time to the first write, and the whole run as a share of the 13,300 records/s ceiling
+//               (goal ≥ 0.93) with lists ready at once; then the same with the sandbox's default 3 s of
+//               list processing, whose end waits for Pinterest to accept the audience
+//   version     `pinsync --version` against a bare `node -e 0` (hyperfine when installed; goal ≤ 1.6×)
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
-//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, jobs, two-pushes, state).
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, jobs, two-pushes,
+//        create-start, version, state).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,6 +55,8 @@ const sizes = {
   exclusions: quick ? 200_000 : 1_000_000,
   jobsUsers: quick ? 10_000 : 100_000,
   twoPushUsers: quick ? 20_000 : 100_000,
+  createUsers: quick ? 20_000 : 100_000,
+  versionRuns: quick ? 10 : 40,
 };
 
 fs.mkdirSync(benchDir, { recursive: true });
@@ -521,6 +529,85 @@ async function benchTwoPushes() {
   });
 }
 
+// ---- 9. a fast start: push --create into a busy account, and --version ---------------------------
+
+/** An ad account with `count` customer-list audiences (two pages of each listing at 300). */
+function busyAccount(sandbox, count) {
+  for (let i = 0; i < count; i++) arrangeAudience(sandbox, `Segment ${i}`);
+}
+
+async function createRun(users, file, listRules) {
+  return withSandbox({ writeRate: 7, maxRecords: 1900, listRules }, async (sandbox) => {
+    busyAccount(sandbox, 300);
+    const spawnedAt = Date.now();
+    const result = await runCli(['push', file, '--audience', 'Bench new audience', '--ad-account', '549755885175', '--create', '--no-progress', '--json'], {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_ACCESS_TOKEN: sandbox.token,
+    });
+    const report = JSON.parse(result.stdout);
+    const requests = sandbox.state.requests.filter((r) => r.path.startsWith('/v5/ad_accounts/'));
+    const first = requests.find((r) => r.method !== 'GET');
+    const readsBefore = requests.filter((r) => r.method === 'GET' && r.time < first.time).length;
+    const writes = requests.filter((r) => r.method !== 'GET');
+    const limited = writes.filter((r) => r.status === 429).length;
+    return {
+      report,
+      fromStart: (first.time - Date.parse(report.startedAt)) / 1000,
+      fromSpawn: (first.time - spawnedAt) / 1000,
+      readsBefore,
+      share: report.records / (report.durationMs / 1000) / (7 * 1900),
+      limited: `${writes.length} writes, ${limited} answered 429`,
+    };
+  });
+}
+
+async function benchCreateStart() {
+  const users = sizes.createUsers;
+  const file = generateCsv(path.join(benchDir, `upload-${users}.csv`), users, { maid: false });
+  const ready = await createRun(users, file, { processingMs: 0 });
+  results.push(
+    ['create-start', `push --create, ${n(users)} users, 300 audiences in the account: time to the first write`, `${ready.fromStart.toFixed(2)} s`, `after the run started (${ready.fromSpawn.toFixed(2)} s after the process was spawned); ${ready.readsBefore} reads before it`],
+    ['create-start', 'the same, whole run (lists ready at once)', `${ready.share.toFixed(3)} of ceiling`, `${n(ready.report.records)} records in ${(ready.report.durationMs / 1000).toFixed(2)} s (goal ≥ 0.93); ${ready.limited}`],
+  );
+  if (quick) return;
+  const processing = await createRun(users, file, {});
+  results.push([
+    'create-start',
+    "the same against the sandbox's default 3 s of list processing",
+    `${processing.share.toFixed(3)} of ceiling`,
+    `${(processing.report.durationMs / 1000).toFixed(2)} s: the end waits for Pinterest to accept the audience (audiencePending ${processing.report.audiencePending}); first write ${processing.fromStart.toFixed(2)} s`,
+  ]);
+}
+
+/** Mean seconds of each command line, run alternately `runs` times (hyperfine when installed). */
+async function timeCommands(commands, runs) {
+  const hyperfine = await run('hyperfine', ['--version']).catch(() => ({ code: -1 }));
+  if (hyperfine.code === 0) {
+    const exported = path.join(benchDir, 'hyperfine.json');
+    const result = await run('hyperfine', ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', exported, ...commands]);
+    if (result.code !== 0) throw new Error(`hyperfine failed: ${result.stderr.slice(-300)}`);
+    return { tool: 'hyperfine', means: JSON.parse(fs.readFileSync(exported, 'utf8')).results.map((entry) => entry.mean) };
+  }
+  const totals = commands.map(() => 0);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, command] of commands.entries()) {
+      const [program, ...rest] = command.split(' ');
+      totals[k] += (await run(program, rest)).seconds;
+    }
+  }
+  return { tool: 'alternating runs', means: totals.map((total) => total / runs) };
+}
+
+async function benchVersion() {
+  const commands = [`${process.execPath} -e 0`, `${process.execPath} ${path.join(root, 'bin', 'pinsync')} --version`, `${process.execPath} ${path.join(root, 'bin', 'pinsync')} --help`];
+  const { tool, means } = await timeCommands(commands, sizes.versionRuns);
+  const [bare, version, help] = means;
+  results.push(
+    ['version', 'pinsync --version against node -e 0', `${(version / bare).toFixed(2)}×`, `${(version * 1000).toFixed(0)} ms against ${(bare * 1000).toFixed(0)} ms (goal ≤ 1.6×; ${tool}, ${sizes.versionRuns} runs each)`],
+    ['version', 'pinsync --help (the whole program loaded)', `${(help / bare).toFixed(2)}×`, `${(help * 1000).toFixed(0)} ms`],
+  );
+}
+
 // ---- run and print -------------------------------------------------------------------------------
 
 if (!fs.existsSync(cli)) {
@@ -539,6 +626,8 @@ for (const [name, bench] of [
   ['exclude', benchExclude],
   ['jobs', benchJobs],
   ['two-pushes', benchTwoPushes],
+  ['create-start', benchCreateStart],
+  ['version', benchVersion],
 ]) {
   if (!wanted(name)) continue;
   process.stderr.write(`running ${name}…\n`);
