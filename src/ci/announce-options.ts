@@ -54,13 +54,3 @@ export function webhookHost(url: string): string {
     return 'the webhook';
   }
 }
-
-/** Flags first, then the jobs file's settings: every URL of both, the flag's choice where both choose. */
-export function mergeAnnounceOptions(flags: AnnounceOptions, file: AnnounceOptions): AnnounceOptions {
-  return {
-    notify: [...new Set([...(flags.notify ?? []), ...(file.notify ?? [])])],
-    notifyOn: flags.notifyOn ?? file.notifyOn,
-    ping: flags.ping ?? file.ping,
-    metricsFile: flags.metricsFile ?? file.metricsFile,
-  };
-}
