@@ -4,26 +4,111 @@
 //   sync-cli    `pinsync sync` of N users, then again with 1% churn: wall time and the CLI's peak RSS
 //   resume-cli  a push of N users killed half-way, then the time from starting the rerun to its first
 //               request (vs a fresh run with --restart)
-//   node scripts/bench-state.mjs [--sizes 1000000,10000000] [--resume-cli 1000000]
+//   year        365 daily `pinsync sync` runs of N users with 1% churn (in this process, on the sandbox's
+//               clock, so the retention sees the days pass): state.db size, runs kept, and the run's start
+//               (until its first write) and duration, after every 30 runs. Flat, not growing, is the goal.
+//   node scripts/bench-state.mjs [--sizes 1000000,10000000] [--resume-cli 1000000] [--year 100000 --days 365]
+//   (--dist DIR runs the year against another build, e.g. /work/base/dist, for a side-by-side baseline)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 };
+const dist = path.resolve(option('--dist', path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist')));
 
 const syncSizes = option('--sizes', '1000000,10000000').split(',').map(Number).filter(Boolean);
 const resumeCliSize = Number(option('--resume-cli', '1000000'));
+const yearUsers = Number(option('--year', '0'));
 const rows = [];
 for (const size of syncSizes) rows.push(await benchSyncCli(size));
 if (resumeCliSize > 0) rows.push(await benchResumeCli(resumeCliSize));
-printTable(rows);
+if (rows.length > 0) printTable(rows);
+if (yearUsers > 0) await benchYear(yearUsers, Number(option('--days', '365')));
+
+/**
+ * A year of a daily job: each day the file keeps N users, 1% of them replaced (1% added, 1% gone), and
+ * `pinsync sync` mirrors it. The runs share one clock with the sandbox that moves a day per run, as cron
+ * would. Prints a row after every 30 runs.
+ */
+async function benchYear(users, days) {
+  const [{ startSandbox }, { runProgram }] = await Promise.all([import(path.join(dist, 'sandbox', 'server.js')), import(path.join(dist, 'program.js'))]);
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  let firstWriteAt;
+  const sandbox = await startSandbox({
+    port: 0,
+    writeRate: 1000,
+    requestLogSize: 1000,
+    now,
+    listRules: { audiencesNeedReadyList: false },
+    onRequest: (request) => {
+      if (request.method === 'PATCH') firstWriteAt ??= performance.now();
+    },
+  });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pinsync-bench-year-'));
+  const churn = Math.floor(users / 100);
+  // A token that outlives the year: the credential chain has its own test; this measures the state.
+  const token = sandbox.state.issueTokens({ expiresInSeconds: 2 * 365 * 86400 }).accessToken;
+  const env = { PINSYNC_HOME: home, PINSYNC_KEYCHAIN: 'off', PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: token, PINSYNC_PROGRESS_INTERVAL: '3600' };
+  const header = ['day', 'state.db MB', 'runs kept', 'start s (median of 30)', 'run s (median of 30)'];
+  const table = [header];
+  const print = (line) => process.stdout.write(line.map((cell) => String(cell).padEnd(24)).join('').trimEnd() + '\n');
+  print(header);
+  let starts = [];
+  let durations = [];
+  try {
+    for (let day = 0; day < days; day++) {
+      offset += 24 * 3600_000;
+      const file = await writeEmails(path.join(home, 'users.csv'), day * churn, day * churn + users);
+      firstWriteAt = undefined;
+      const started = performance.now();
+      const code = await runProgram(['node', 'pinsync', 'sync', file, '--audience', 'bench year', '--ad-account', '549755885175', '--create', '--rate', '1000', '--no-progress'], quietIO(env, now));
+      if (code !== 0) throw new Error(`day ${day}: sync exited ${code}`);
+      starts.push(((firstWriteAt ?? performance.now()) - started) / 1000);
+      durations.push((performance.now() - started) / 1000);
+      if ((day + 1) % 30 === 0 || day === days - 1) {
+        const line = [day + 1, (stateBytes(home) / 2 ** 20).toFixed(1), await runsKept(runProgram, env, now), median(starts).toFixed(2), median(durations).toFixed(2)];
+        table.push(line);
+        print(line);
+        starts = [];
+        durations = [];
+      }
+    }
+  } finally {
+    await sandbox.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+  return table;
+}
+
+function stateBytes(home) {
+  return ['state.db', 'state.db-wal'].reduce((sum, name) => sum + (fs.statSync(path.join(home, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+}
+
+async function runsKept(runProgram, env, now) {
+  const io = quietIO(env, now);
+  await runProgram(['node', 'pinsync', 'runs', '--json', '--limit', '100000'], io);
+  return JSON.parse(io.stdout.text).length;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function quietIO(env, now) {
+  const collect = () => new Writable({ write(chunk, _encoding, done) { this.text = (this.text ?? '') + chunk; done(); } });
+  const stdin = new PassThrough();
+  stdin.end();
+  return { stdin, stdout: collect(), stderr: collect(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env, signal: new AbortController().signal, now };
+}
 
 function printTable(rows) {
   const header = ['case', 'users', 'measured', 'seconds', 'peak RSS MB', 'notes'];

@@ -26,9 +26,11 @@
 //   version     `pinsync --version` against a bare `node -e 0` (hyperfine when installed; goal ≤ 1.6×)
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
+//   state-year  365 daily syncs of 100k users with 1% churn on the sandbox's clock: state.db size, runs
+//               kept, run start and duration after every 30 runs (scripts/bench-state.mjs --year)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
 //        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, jobs, two-pushes,
-//        create-start, version, state).
+//        create-start, version, state, state-year).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -644,6 +646,19 @@ if (wanted('state')) {
   const state = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...stateArgs], { stdio: 'inherit' });
   if (state.status !== 0) {
     console.error(`bench state failed (exit ${state.status ?? state.signal}).`);
+    process.exitCode = 1;
+  }
+}
+
+// A year of a daily sync: the state must stay flat (retention, compaction).
+if (wanted('state-year')) {
+  const [users, days] = quick ? ['2000', '35'] : ['100000', '365'];
+  process.stderr.write(`running state-year (${days} daily syncs of ${users} users)…\n`);
+  const { spawnSync } = await import('node:child_process');
+  const yearArgs = ['--sizes', '', '--resume-cli', '0', '--year', users, '--days', days];
+  const year = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-state.mjs'), ...yearArgs], { stdio: 'inherit' });
+  if (year.status !== 0) {
+    console.error(`bench state-year failed (exit ${year.status ?? year.signal}).`);
     process.exitCode = 1;
   }
 }

@@ -30,7 +30,6 @@ const RANKS = [
   'send/', // guard → batch → upload → tally (rows sent)
   'report/', // progress, summary, the run report, output files
   'state/', // SQLite: journals, snapshots, runs, locks, the token budget
-  'write-budget.ts', // the budget a process's clients share
   'auth/', // tokens: login, keychain, refresh
   'connect.ts', // how a Context makes its clients
   'audiences/', // look-up, create, audiences waiting for their list

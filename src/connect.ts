@@ -1,12 +1,14 @@
 // How a Context makes its API clients (the Context's connect, connectInteractive, clientWithTokens):
-// resolves the tokens (auth), the API base and the limits (a run's writes share the token's budget:
-// write-budget.ts), and turns the client's events into --debug lines and a "retrying" note.
+// resolves the tokens (auth), the API base and the limits (a run's writes share the token's budget,
+// opened here from state/ for pinterest/ratelimit), and turns the client's events into --debug lines
+// and a "retrying" note.
 import type { ConnectOptions, Context, Connectors } from './context.js';
 import { resolveTokenProvider } from './auth/token-provider.js';
 import { apiBaseFrom } from './pinterest/api-base.js';
 import { PinterestClient, type ClientEvent } from './pinterest/client.js';
+import { aloneOnFailure, categoryRates, DEFAULT_WRITE_RATE, writeBudget, type Limiter, type WriteBudget } from './pinterest/ratelimit/index.js';
 import type { TokenProvider } from './pinterest/tokens.js';
-import { openWriteBudget, type Limiter } from './write-budget.js';
+import { openSharedBudget } from './state/token-budget.js';
 
 /** Commands a person waits on give up on an unreachable API after a minute, not 13 hours. */
 export const INTERACTIVE_RETRY_MS = 60_000;
@@ -38,6 +40,26 @@ async function connectClient(ctx: Context, options: ConnectOptions = {}): Promis
     }
   };
   return client;
+}
+
+/**
+ * This PINSYNC_HOME's write budget at `writeRate` per second, shared with every pinsync process of the
+ * home that uses the same token. When its folder cannot hold the budget file (read-only home, full
+ * disk) the process keeps to the rate on its own: the run's journal reports the folder itself, and a
+ * dry run does not need it.
+ */
+export async function openWriteBudget(
+  stateDir: string,
+  writeRate = DEFAULT_WRITE_RATE,
+  debugLog: (message: string) => void = () => undefined,
+): Promise<WriteBudget> {
+  const rates = categoryRates(writeRate);
+  try {
+    return writeBudget(rates, aloneOnFailure(await openSharedBudget(stateDir, writeRate), debugLog));
+  } catch (error) {
+    debugLog(`the write budget shared with other pinsync processes is not available (${(error as Error).message}); keeping to ${writeRate}/s alone`);
+    return writeBudget(rates);
+  }
 }
 
 /** A client for a listing or look-up command (accounts, audiences, status, login): a few calls, its own spacing. */

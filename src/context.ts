@@ -8,7 +8,7 @@ import type { ClientEvent, PinterestClient } from './pinterest/client.js';
 import type { TokenProvider } from './pinterest/tokens.js';
 import { inquirerPrompter, type Prompter } from './prompt.js';
 import { redact } from './redact.js';
-import type { WriteBudget } from './write-budget.js';
+import type { WriteBudget } from './pinterest/ratelimit/index.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -57,6 +57,8 @@ export interface ProgramIO {
   env: Env;
   /** Aborted by the first SIGINT or SIGTERM. */
   signal: AbortSignal;
+  /** The wall clock (token expiry, run times, retention); tests pass a virtual one. Default Date.now. */
+  now?: () => number;
 }
 
 export function processIO(signal: AbortSignal): ProgramIO {
@@ -115,7 +117,7 @@ export function createContext(io: ProgramIO, options: ContextOptions, connectors
     config: new ConfigStore(paths.configFile),
     prompter: inquirerPrompter(io.stdin, stderr),
     signal: io.signal,
-    now: () => Date.now(),
+    now: io.now ?? (() => Date.now()),
     warn: (message) => stderr.write(`warning: ${redact(message)}\n`),
     info: (message) => stderr.write(`${redact(message)}\n`),
     debugLog: (message) => {

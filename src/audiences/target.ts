@@ -9,7 +9,7 @@ import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience } from '../pinterest/types.generated.js';
 import { AudienceDirectory } from './directory.js';
 import { clean } from '../report/table.js';
-import { acquireRunLock, RunInProgressError } from '../state/run-lock.js';
+import { acquireRunLock, RunInProgressError, waitForRunLock } from '../state/run-lock.js';
 import type { ListType } from '../input/columns.js';
 import { DEFAULT_AUDIENCE_WAIT_MS, PendingAudience, type HeldLock, type NameLock } from './pending-audience.js';
 import { markFatal, type ListWriter } from '../send/upload.js';
@@ -92,18 +92,18 @@ export function audienceNameLock(ctx: Context, adAccountId: string, audienceName
   const shown = clean(audienceName);
   let told = false;
   return async (wait) => {
-    const until = ctx.now() + NAME_LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return await acquireRunLock(ctx.paths.stateDir, key, `creating audience "${shown}"`);
-      } catch (error) {
-        if (!(error instanceof RunInProgressError)) return unlocked(ctx, shown, error);
-        if (!wait) return 'busy';
-        if (ctx.now() >= until || ctx.signal.aborted) throw error;
-        if (!told) ctx.info(`Another pinsync run is creating audience "${shown}": waiting for it, to use the same one.`);
-        told = true;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+    const doing = `creating audience "${shown}"`;
+    try {
+      if (!wait) return await acquireRunLock(ctx.paths.stateDir, key, doing);
+      return await waitForRunLock(ctx.paths.stateDir, key, doing, {
+        waitMs: NAME_LOCK_WAIT_MS,
+        signal: ctx.signal,
+        onWait: () => ctx.info(`Another pinsync run is creating audience "${shown}": waiting for it, to use the same one.`),
+      });
+    } catch (error) {
+      if (!(error instanceof RunInProgressError)) return unlocked(ctx, shown, error);
+      if (!wait) return 'busy';
+      throw error;
     }
   };
 }

@@ -1,7 +1,9 @@
 // Picks where a profile's credentials live, per PINSYNC_KEYCHAIN: `auto` (OS keychain, else the 0600
-// file with a warning), `off` (file only), `require` (OS keychain or exit 4).
+// file with a warning), `off` (file only), `require` (OS keychain or exit 4). The file is sealed with
+// PINSYNC_STORE_KEY when that is set.
 import type { Context } from '../context.js';
 import { AuthError, UsageError } from '../errors.js';
+import { registerSecret } from '../redact.js';
 import type { StoredCredentials } from './credentials.js';
 import { FileStore } from './file-store.js';
 import { KeychainStore } from './keychain-store.js';
@@ -20,6 +22,13 @@ export function keychainMode(ctx: Context): KeychainMode {
   throw new UsageError(`PINSYNC_KEYCHAIN must be auto, off or require, not "${value}".`);
 }
 
+/** The 0600 credentials file of this home, sealed with PINSYNC_STORE_KEY when it is set. */
+export function fileStoreOf(ctx: Context): FileStore {
+  const key = ctx.env.PINSYNC_STORE_KEY?.trim() || undefined;
+  registerSecret(key);
+  return new FileStore(ctx.paths.credentialsFile, key);
+}
+
 function keychainRequiredError(): AuthError {
   return new AuthError(
     'PINSYNC_KEYCHAIN=require, but no OS keychain is reachable (on Linux: no Secret Service on the D-Bus session). ' +
@@ -34,7 +43,7 @@ function keychainRequiredError(): AuthError {
  */
 export async function loadCredentials(ctx: Context): Promise<LoadedCredentials | undefined> {
   const mode = keychainMode(ctx);
-  const file = new FileStore(ctx.paths.credentialsFile);
+  const file = fileStoreOf(ctx);
   const inFile = mode === 'require' ? undefined : await file.read(ctx.profile);
   const fromFile = inFile ? { credentials: inFile, store: file } : undefined;
   if (mode === 'off' || hasTokens(inFile)) return fromFile;
@@ -56,7 +65,7 @@ function hasTokens(credentials: StoredCredentials | undefined): boolean {
 /** The store a login writes to; probes the keychain (time-bound) and warns once on the file fallback. */
 export async function storeForWriting(ctx: Context): Promise<CredentialStore> {
   const mode = keychainMode(ctx);
-  const file = new FileStore(ctx.paths.credentialsFile);
+  const file = fileStoreOf(ctx);
   if (mode === 'off') return file;
   const keychain = new KeychainStore();
   if (await keychain.probe()) return keychain;
@@ -74,7 +83,7 @@ export async function saveCredentials(
   credentials: StoredCredentials,
 ): Promise<void> {
   await store.write(ctx.profile, credentials);
-  if (store.kind === 'keychain') await new FileStore(ctx.paths.credentialsFile).remove(ctx.profile);
+  if (store.kind === 'keychain') await fileStoreOf(ctx).remove(ctx.profile);
 }
 
 /** Removes the profile from every store that holds it; returns where something was removed. */
@@ -83,7 +92,7 @@ export async function removeCredentials(
   keep: (credentials: StoredCredentials) => StoredCredentials | undefined,
 ): Promise<CredentialStore[]> {
   const removedFrom: CredentialStore[] = [];
-  const stores: CredentialStore[] = [new FileStore(ctx.paths.credentialsFile)];
+  const stores: CredentialStore[] = [fileStoreOf(ctx)];
   if (keychainMode(ctx) !== 'off') stores.unshift(new KeychainStore());
   for (const store of stores) {
     let credentials: StoredCredentials | undefined;

@@ -1,5 +1,7 @@
 // What pinsync keeps per profile in the credential store (one JSON blob): the app that issued the
-// tokens, the tokens themselves and their expiries. Also turns a token-endpoint answer into it.
+// tokens, the tokens themselves and their expiries, and (for a chain started from PINSYNC_REFRESH_TOKEN)
+// a digest of the seed it grew from. Also turns a token-endpoint answer into it.
+import { createHash } from 'node:crypto';
 import { AuthError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 
@@ -18,6 +20,13 @@ export interface StoredCredentials {
   /** Epoch milliseconds. */
   refreshTokenExpiresAt?: number;
   scopes?: string[];
+  /** seedDigest() of the PINSYNC_REFRESH_TOKEN this chain grew from; absent for a `pinsync login`. */
+  seed?: string;
+}
+
+/** Names a seed without keeping it: a different PINSYNC_REFRESH_TOKEN (a new login) is told apart from the one in use. */
+export function seedDigest(seed: string): string {
+  return createHash('sha256').update(`pinsync seed\u0000${seed}`).digest('hex').slice(0, 32);
 }
 
 export type IssuedTokens = Required<Pick<StoredCredentials, 'accessToken'>> &
@@ -74,7 +83,7 @@ export function parseStoredCredentials(value: unknown): StoredCredentials | unde
   if (!value || typeof value !== 'object') return undefined;
   const source = value as Record<string, unknown>;
   const credentials: StoredCredentials = {};
-  for (const key of ['appId', 'appSecret', 'accessToken', 'refreshToken'] as const) {
+  for (const key of ['appId', 'appSecret', 'accessToken', 'refreshToken', 'seed'] as const) {
     if (typeof source[key] === 'string' && source[key]) credentials[key] = source[key] as string;
   }
   for (const key of ['accessTokenExpiresAt', 'refreshTokenExpiresAt'] as const) {

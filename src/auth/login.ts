@@ -16,7 +16,7 @@ import type { StoredCredentials } from './credentials.js';
 import { listenForCallback } from './loopback.js';
 import { apiBaseFrom } from '../pinterest/api-base.js';
 import { exchangeAuthorizationCode } from './token-exchange.js';
-import { StoredTokenProvider } from './token-provider.js';
+import { StoredTokenProvider } from './stored-tokens.js';
 import { chooseDefaultAdAccount, describeUser } from './account-lookup.js';
 
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;

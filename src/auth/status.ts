@@ -10,14 +10,19 @@ export interface StatusReport {
   user: UserSummary;
   tokenSource: TokenSource;
   expiresAt: string | null;
+  /** The contract's name for when the refresh token expires. */
+  refreshExpiresAt: string | null;
+  /** The same, under its first name (kept for scripts written before). */
   refreshTokenExpiresAt: string | null;
+  /** Where the tokens are kept between runs (the keychain, the credentials file), or null. */
+  keptIn: string | null;
   scopes: string[] | null;
   adAccountId: string | null;
 }
 
 const SOURCE_LABEL: Record<TokenSource, string> = {
   env: 'PINSYNC_ACCESS_TOKEN',
-  'refresh-token': 'PINSYNC_REFRESH_TOKEN (minted for this run, not stored)',
+  'refresh-token': 'PINSYNC_REFRESH_TOKEN (a seed: its renewed chain is kept between runs)',
   keychain: 'the OS keychain',
   file: 'the credentials file (no OS keychain)',
 };
@@ -31,7 +36,9 @@ export async function runStatus(ctx: Context, options: { json?: boolean }): Prom
     user,
     tokenSource: details.source,
     expiresAt: isoOrNull(details.expiresAt),
+    refreshExpiresAt: isoOrNull(details.refreshTokenExpiresAt),
     refreshTokenExpiresAt: isoOrNull(details.refreshTokenExpiresAt),
+    keptIn: details.keptIn ?? null,
     scopes: details.scopes ?? null,
     adAccountId: ctx.config.profile(ctx.profile).adAccountId ?? null,
   };
@@ -48,8 +55,9 @@ export function formatStatus(report: StatusReport, now: number): string {
     ['Profile', report.profile],
     ['User', `${report.user.username ? `@${report.user.username}` : 'unknown'}${report.user.account_type ? ` (${report.user.account_type})` : ''}`],
     ['Token from', SOURCE_LABEL[report.tokenSource]],
+    ...(report.tokenSource === 'refresh-token' && report.keptIn ? [['Kept in', report.keptIn] as [string, string]] : []),
     ['Expires', when(report.expiresAt, now)],
-    ['Refresh until', report.tokenSource === 'env' ? 'not refreshable' : when(report.refreshTokenExpiresAt, now)],
+    ['Refresh until', report.tokenSource === 'env' ? 'not refreshable' : when(report.refreshExpiresAt, now)],
     ['Scopes', report.scopes?.join(', ') || 'unknown'],
     ['Ad account', report.adAccountId ?? 'none (pinsync accounts use <id>)'],
   ];

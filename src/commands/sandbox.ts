@@ -32,6 +32,8 @@ interface SandboxFlags {
   listProcessing?: number;
   matchedShare?: number;
   missingScopeStatus?: 401 | 403;
+  advanceDays?: number;
+  strictRefresh?: boolean;
 }
 
 export const DEFAULT_SANDBOX_PORT = 8086;
@@ -63,6 +65,8 @@ export function registerSandbox(program: Command): void {
     .option('--list-processing <duration>', 'how long a list stays PROCESSING after each write (default 3s when audiences need ready lists, else 0)', parseDuration('--list-processing'))
     .option('--matched-share <share>', 'share of records that match a Pinterest user, 0 to 1 (default 0.7; 1: every record)', parseNumber('--matched-share', 0, 1))
     .option('--missing-scope-status <401|403>', 'status for a token without the scope a call needs (Pinterest: 401 code 3)', parseScopeStatus)
+    .option('--advance-days <n>', 'start the sandbox clock this many days ahead (token lifetimes, daily quotas); POST /sandbox/clock {"advanceDays": N} moves it later', parseInteger('--advance-days', 0, 100_000))
+    .option('--strict-refresh', 'a refresh token works once, and a spent one presented again revokes its login')
     .action(action(runSandbox));
 }
 
@@ -85,6 +89,8 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
       retryAfter: flags.retryAfter,
       listRules: { audiencesNeedReadyList: flags.audiencesNeedReadyLists, processingMs: flags.listProcessing, matchedShare: flags.matchedShare },
       missingScopeStatus: flags.missingScopeStatus,
+      advanceDays: flags.advanceDays,
+      strictRefresh: flags.strictRefresh,
       stateFile: flags.state,
       onRequest: flags.log
         ? (r) => ctx.stderr.write(`${new Date(r.time).toISOString()} ${r.method} ${r.path} ${r.status || 'reset'}${r.records ? ` (${r.records} records)` : ''}\n`)
@@ -104,6 +110,8 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
     `export PINSYNC_ACCESS_TOKEN=${shellQuote(sandbox.token)}`,
     `export PINTEREST_APP_ID=${shellQuote(sandbox.appId)}`,
     `export PINTEREST_APP_SECRET=${shellQuote(sandbox.appSecret)}`,
+    // A seed for rehearsing an unattended job (PINSYNC_REFRESH_TOKEN); not used while PINSYNC_ACCESS_TOKEN is set.
+    ...(sandbox.refreshToken ? [`export PINSYNC_SANDBOX_REFRESH_TOKEN=${shellQuote(sandbox.refreshToken)}`] : []),
   ].join('\n') + '\n';
   // Sandbox tokens are not secrets: printed on purpose (not through redact) so `eval` works.
   ctx.stdout.write(exports);
@@ -151,6 +159,8 @@ async function faultsFrom(ctx: Context, flags: SandboxFlags) {
 
 function describeQuotas(flags: SandboxFlags): string {
   const quotas = [];
+  if (flags.advanceDays) quotas.push(`clock ${flags.advanceDays} days ahead`);
+  if (flags.strictRefresh) quotas.push('single-use refresh tokens');
   if (flags.writeQuota) quotas.push(`${flags.writeQuota.limit} writes per ${flags.writeQuota.windowMs / 1000}s`);
   if (flags.dailyWriteQuota) quotas.push(`${flags.dailyWriteQuota} writes per day`);
   return quotas.map((quota) => `, ${quota}`).join('');

@@ -7,13 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import { connectorsFor } from '../connect.js';
+import { connectorsFor, openWriteBudget } from '../connect.js';
 import type { ConnectOptions, Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PushOptions, SyncOptions } from '../runs/options.js';
 import { redact } from '../redact.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
-import { openWriteBudget, type WriteBudget } from '../write-budget.js';
+import type { WriteBudget } from '../pinterest/ratelimit/index.js';
 import type { Job, JobsPlan } from './jobs-file.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './side-by-side.js';
 

@@ -1,7 +1,6 @@
 // The call engine under every endpoint: waits for the token's rate-limit slot, sends, and retries
 // until the call's deadline, refreshing the token once after a 401 and, for a create whose failure
 // was ambiguous, looking for what the earlier attempt made before trying again.
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { AuthError, InterruptedError } from '../errors.js';
@@ -19,16 +18,18 @@ import {
   type CallSubject,
 } from './errors.js';
 import { DEFAULT_API_BASE, withoutTrailingSlash } from './api-base.js';
+import { realClock, type Clock } from './clock.js';
 import {
+  categoryRates,
   DEFAULT_READ_RATE,
-  DEFAULT_WRITE_RATE,
   isPerSecondWindow,
   PACED_WINDOW_MAX_MS,
   RateLimiter,
-  realClock,
+  tokenKey,
   type BudgetObservation,
-  type Clock,
-} from './ratelimit.js';
+  type CategoryRates,
+  type Limiter,
+} from './ratelimit/index.js';
 import { DEFAULT_RETRY_FOR_MS, withRetry } from './retry.js';
 import type { TokenProvider } from './tokens.js';
 import {
@@ -63,8 +64,11 @@ export interface PinterestClientOptions {
   tokens: TokenProvider;
   /** ads_write requests per second (default 7). */
   writeRate?: number;
-  /** Slots to wait for instead of the client's own (a budget shared with other clients of the token); writeRate is then the limiter's business. */
-  limiter?: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+  /**
+   * Slots to wait for instead of the client's own: a lane of its own in a budget shared with other
+   * clients of the token (WriteBudget.lane()); writeRate is then the limiter's business.
+   */
+  limiter?: Limiter;
   /** How long one call keeps retrying, in ms (default 13 h). */
   retryFor?: number;
   /** Per-attempt timeout in ms (default 60 s). */
@@ -109,24 +113,31 @@ interface Attempt {
   deadline: number;
 }
 
-/** A call waiting for its rate-limit slot, cut short when the lane stops (spam, a spent quota). */
-interface SlotWaiter {
-  deadline: number;
-  cut: AbortController;
+/** The call that asks Pinterest, with its write, whether a quota stop remembered from elsewhere still holds. */
+interface QuotaProbe {
+  /** The remembered stop: lifted when Pinterest takes the write. */
+  until: number;
+  /** The answer is in: calls waiting on the probe look at the lane again. */
+  settle(): void;
 }
 
 export class CallEngine {
   readonly apiBase: string;
-  private readonly waiting = new Map<string, Set<SlotWaiter>>();
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
-  private readonly limiter: Pick<RateLimiter, 'acquire' | 'pause' | 'pausedUntil' | 'observe' | 'sent'>;
+  private readonly rates: CategoryRates;
+  private readonly limiter: Limiter;
+  /** Quota stops Pinterest announced to this client, by lane (until when): they stop a call unasked. */
+  private readonly quotaHeard = new Map<string, number>();
+  /** The one write per lane asking Pinterest whether a quota stop remembered from elsewhere still holds. */
+  private readonly quotaProbes = new Map<string, Promise<void>>();
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
 
   constructor(private readonly options: PinterestClientOptions) {
     this.apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
     this.clock = options.clock ?? realClock;
-    this.limiter = options.limiter ?? new RateLimiter({ ads_write: options.writeRate ?? DEFAULT_WRITE_RATE, ads_read: DEFAULT_READ_RATE }, this.clock);
+    this.rates = categoryRates(options.writeRate);
+    this.limiter = options.limiter ?? new RateLimiter(this.rates, { clock: this.clock });
     // Every waiting and in-flight request listens on the run's signal: dozens at once is normal, not a leak.
     if (options.signal) setMaxListeners(0, options.signal);
     this.dispatcher = createDispatcher(options.env ?? {});
@@ -156,18 +167,23 @@ export class CallEngine {
         }
         const token = wellFormed(await this.options.tokens.accessToken());
         const attempt: Attempt = { method, path, token, lane: tokenKey(token), category, number, signal, waitSignal, deadline };
-        await this.waitForSlot(attempt);
+        const probe = await this.waitForSlot(attempt);
         try {
-          return (await this.send(attempt, call)) as Operations[K]['response'];
+          const answer = (await this.send(attempt, call)) as Operations[K]['response'];
+          // Pinterest took the write: the remembered quota stop was stale (the quota refilled, or grew).
+          if (probe) this.limiter.resume(attempt.lane, attempt.category, probe.until);
+          return answer;
         } catch (error) {
           lastFailureAmbiguous = error instanceof ApiError && mayHaveBeenApplied(error);
           if (error instanceof ApiError && error.kind === 'auth' && !refreshedAfter401) {
             refreshedAfter401 = true;
-            if (await this.options.tokens.refreshAfterUnauthorized()) {
+            if (await this.options.tokens.refreshAfterUnauthorized(attempt.token)) {
               throw new ApiError(error.message, { kind: 'auth', status: 401, retryable: true, retryAfterMs: 0 });
             }
           }
           throw error;
+        } finally {
+          probe?.settle();
         }
       },
       {
@@ -187,38 +203,44 @@ export class CallEngine {
     await this.dispatcher.close();
   }
 
-  private async waitForSlot(attempt: Attempt): Promise<void> {
-    const pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
-    // Pinterest asked to wait past this call's retry window (or for hours): stop now, send nothing.
-    if (this.isQuotaStop(pausedUntil, attempt.deadline)) throw quotaError(pausedUntil, this.clock.now());
+  /** Waits for the call's slot; returns a probe instead when this call is the one write that asks about a remembered quota stop. */
+  private async waitForSlot(attempt: Attempt): Promise<QuotaProbe | undefined> {
+    let pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    while (this.isQuotaStop(pausedUntil, attempt.deadline)) {
+      const lane = laneOf(attempt);
+      // Pinterest told this client the quota is spent past this call's retry window (or for hours): stop now, send nothing.
+      if (pausedUntil <= (this.quotaHeard.get(lane) ?? 0)) throw quotaError(pausedUntil, this.clock.now());
+      // Remembered from an earlier run or another process: one write asks Pinterest before anything stops.
+      const probing = this.quotaProbes.get(lane);
+      if (!probing) return this.startQuotaProbe(lane, pausedUntil);
+      await probing;
+      pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
+    }
     const pausedFor = pausedUntil - this.clock.now();
     if (pausedFor > 0) this.emit({ type: 'rate-limited', category: attempt.category, waitMs: pausedFor });
-    const waiters = this.waitersOf(attempt);
-    const waiter: SlotWaiter = { deadline: attempt.deadline, cut: new AbortController() };
-    waiters.add(waiter);
-    const signal = attempt.waitSignal ? AbortSignal.any([attempt.waitSignal, waiter.cut.signal]) : waiter.cut.signal;
     try {
-      await this.limiter.acquire(attempt.lane, attempt.category, signal);
+      await this.limiter.acquire(attempt.lane, attempt.category, { signal: attempt.waitSignal, deadline: attempt.deadline });
     } catch (error) {
-      if (waiter.cut.signal.aborted && !attempt.waitSignal?.aborted) throw waiter.cut.signal.reason;
-      throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
-    } finally {
-      waiters.delete(waiter);
+      if (attempt.waitSignal?.aborted) throw new InterruptedError('Interrupted while waiting for Pinterest.', { cause: error });
+      throw error; // cut: the lane stopped (spam, a spent quota) while this call waited
     }
   }
 
-  private waitersOf(attempt: Attempt): Set<SlotWaiter> {
-    const key = `${attempt.lane}\u0000${attempt.category}`;
-    let waiters = this.waiting.get(key);
-    if (!waiters) this.waiting.set(key, (waiters = new Set()));
-    return waiters;
+  private startQuotaProbe(lane: string, until: number): QuotaProbe {
+    let settle!: () => void;
+    this.quotaProbes.set(lane, new Promise<void>((resolve) => (settle = resolve)));
+    return {
+      until,
+      settle: () => {
+        this.quotaProbes.delete(lane);
+        settle();
+      },
+    };
   }
 
-  /** Calls still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
-  private cutWaiters(attempt: Attempt, error: ApiError, stops: (deadline: number) => boolean = () => true): void {
-    for (const waiter of this.waitersOf(attempt)) {
-      if (stops(waiter.deadline)) waiter.cut.abort(error.asUnsent());
-    }
+  /** Calls of this client still waiting for a slot in this lane stop unsent when `stops(deadline)` says so. */
+  private cutWaiters(attempt: Attempt, error: ApiError, stops?: (deadline: number) => boolean): void {
+    this.limiter.cut(attempt.lane, attempt.category, error.asUnsent(), stops);
   }
 
   /** One attempt. Returns the parsed body of a 2xx answer, else throws an ApiError. */
@@ -251,8 +273,7 @@ export class CallEngine {
   }
 
   private isPerSecondWindow(attempt: Attempt, budget: BudgetObservation): boolean {
-    const rate = attempt.category === 'ads_write' ? (this.options.writeRate ?? DEFAULT_WRITE_RATE) : DEFAULT_READ_RATE;
-    return isPerSecondWindow(rate, budget);
+    return isPerSecondWindow(this.rates[attempt.category] ?? DEFAULT_READ_RATE, budget);
   }
 
   /** A pause still ahead that outlasts the call's retry window (or is hours long). One already over is no pause. */
@@ -273,6 +294,8 @@ export class CallEngine {
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
+      const lane = laneOf(attempt);
+      this.quotaHeard.set(lane, Math.max(this.quotaHeard.get(lane) ?? 0, now + waitMs));
       this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
       const until = now + waitMs;
       this.cutWaiters(attempt, quotaError(until, now), (deadline) => this.isQuotaStop(until, deadline));
@@ -334,14 +357,13 @@ function mayHaveBeenApplied(error: ApiError): boolean {
   return error.kind === 'network' && errorCode(error.cause) !== 'ECONNREFUSED';
 }
 
+function laneOf(attempt: Pick<Attempt, 'lane' | 'category'>): string {
+  return `${attempt.lane}\u0000${attempt.category}`;
+}
+
 function stripQuery(path: string): string {
   const index = path.indexOf('?');
   return index < 0 ? path : path.slice(0, index);
-}
-
-/** Rate limits are per user: key the limiter by a digest, never the token itself. */
-function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 function parseJson(text: string): unknown {

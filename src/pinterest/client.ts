@@ -22,12 +22,20 @@ export class PinterestClient {
   private readonly engine: CallEngine;
   private readonly exceptions = new ListExceptions();
 
+  private readonly tokens: PinterestClientOptions['tokens'];
+
   constructor(options: PinterestClientOptions) {
     this.engine = new CallEngine(options);
+    this.tokens = options.tokens;
   }
 
   get stats(): ClientStats {
     return this.engine.stats;
+  }
+
+  /** When the refresh token behind this client's tokens expires (epoch ms), if known. */
+  refreshExpiresAt(): number | undefined {
+    return this.tokens.refreshExpiresAt?.();
   }
 
   /** What customer-list create and PATCH answers carried in `exceptions`, with how many batches each. */

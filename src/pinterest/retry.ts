@@ -2,7 +2,7 @@
 // retried (429, 5xx, timeouts, resets); the server's Retry-After wins over the computed delay.
 import { InterruptedError } from '../errors.js';
 import { ApiError } from './errors.js';
-import { realClock, type Clock } from './ratelimit.js';
+import { realClock, type Clock } from './clock.js';
 
 /** How long a failing request is retried by default: the reference product's ~13 hours. */
 export const DEFAULT_RETRY_FOR_MS = 13 * 3_600_000;

@@ -4,7 +4,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { errorCode, networkError } from './errors.js';
-import { rateLimitResetMs, retryAfterMs, type BudgetObservation } from './ratelimit.js';
+import type { BudgetObservation } from './ratelimit/index.js';
 import { version } from '../version.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -140,6 +140,28 @@ export function budgetOf(headers: ResponseHeaders, status: number, now: number):
     remaining: wholeNumber(header(headers, 'x-ratelimit-remaining')),
     resetMs: rateLimitResetMs(header(headers, 'x-ratelimit-reset'), now),
   };
+}
+
+/** Parse Retry-After (seconds or an HTTP date) into ms from `now`. */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * x-ratelimit-reset: Pinterest does not document the unit; large values are read as an epoch
+ * (seconds or ms), small ones as seconds from now.
+ */
+export function rateLimitResetMs(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value.trim());
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  if (n > 1e12) return Math.max(0, n - now);
+  if (n > 1e9) return Math.max(0, n * 1000 - now);
+  return n * 1000;
 }
 
 function wholeNumber(value: string | undefined): number | undefined {

@@ -1,7 +1,8 @@
 // What every push and sync opens before it reads a row, in the order that keeps "exit 2 means nothing
 // was sent" true: output paths checked, the input opened, the exclusion files loading in the
-// background, the client and the ad account (resolved once for the whole run), the state store and
-// the rejects file; and what closes them all again, whatever happened.
+// background and the rejects file (open); then the client, the ad account (resolved once for the whole
+// run) and the state store (connect: a phase a stop signal may cut short); and what closes them all
+// again, whatever happened.
 import { setMaxListeners } from 'node:events';
 import type { Context } from '../context.js';
 import { missingFlag } from '../errors.js';
@@ -15,6 +16,7 @@ import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
 import type { Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { Tally } from '../send/tally.js';
+import { tidyState } from '../state/retention.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 import type { InputOptions } from './options.js';
 import type { RunSettings } from './settings.js';
@@ -22,14 +24,20 @@ import type { RunSettings } from './settings.js';
 export interface FrameOptions {
   /** The client, or none for a dry run that checks the file locally. */
   connect(): Promise<PinterestClient | undefined>;
-  /** Whether the run keeps state (journals, snapshots, locks) for this client. */
+  /** Whether the frame opens the state store for this client (push: its journals; sync's mirrors open their own). */
   keepsState(client: PinterestClient | undefined): boolean;
+  /** The run records history and snapshots (not a dry run): the state is tidied once it closes. */
+  durable: boolean;
 }
 
 export class RunFrame {
   /** Rows that reach no audience (--audience-column: an empty value, a malformed row). */
   readonly unrouted: Tally;
   progress: Progress | undefined;
+  /** Set by connect(); none for a dry run that checks the file locally, or a run stopped while connecting. */
+  client: PinterestClient | undefined;
+  store: StateStore | undefined;
+  private tidiesState = false;
   private readonly closers: Array<() => void | Promise<void>> = [];
 
   private constructor(
@@ -38,16 +46,15 @@ export class RunFrame {
     readonly source: InputSource,
     /** Awaited with exclusionsReady() once the audience is known. */
     readonly loadingExclusions: Promise<Exclusions>,
-    readonly client: PinterestClient | undefined,
     /** --ad-account or the profile default; unknown only in a dry run without credentials. */
     readonly adAccountId: string | undefined,
-    readonly store: StateStore | undefined,
     readonly rejects: RejectsFile | undefined,
   ) {
     this.unrouted = new Tally(rejects);
   }
 
-  static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings, how: FrameOptions): Promise<RunFrame> {
+  /** What a run opens on this machine: output paths checked, the input, the exclusion files loading. */
+  static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings): Promise<RunFrame> {
     const startedAt = ctx.now();
     // Every request in flight, across every audience, listens to the stop signal: dozens at once are expected.
     setMaxListeners(0, ctx.signal);
@@ -57,20 +64,16 @@ export class RunFrame {
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
     const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
     loadingExclusions.catch(() => {}); // a run that stops before awaiting it says nothing of it
-    let client: PinterestClient | undefined;
-    let store: StateStore | undefined;
-    try {
-      client = await how.connect();
-      if (client && !adAccountId) throw missingFlag('--ad-account', 'ad account');
-      if (how.keepsState(client)) store = await openStateStore(ctx.paths.stateFile);
-      const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
-      return new RunFrame(ctx, startedAt, source, loadingExclusions, client, adAccountId, store, rejects);
-    } catch (error) {
-      store?.close();
-      source.close();
-      await client?.close();
-      throw error;
-    }
+    const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
+    return new RunFrame(ctx, startedAt, source, loadingExclusions, adAccountId, rejects);
+  }
+
+  /** The client (credentials resolved, perhaps renewed) and the state store; close() closes them. */
+  async connect(how: FrameOptions): Promise<void> {
+    this.client = await how.connect();
+    if (this.client && !this.adAccountId) throw missingFlag('--ad-account', 'ad account');
+    if (how.keepsState(this.client)) this.store = await openStateStore(this.ctx.paths.stateFile);
+    this.tidiesState = how.durable && this.client !== undefined;
   }
 
   /** The ad account's audiences and lists, listed once for the run (none without a client). */
@@ -94,5 +97,7 @@ export class RunFrame {
     for (const close of this.closers.splice(0).reverse()) await close();
     this.store?.close();
     await this.client?.close();
+    // History pruned and state.db compacted when it pays, once every connection is closed; not after Ctrl-C (stop within 5 s).
+    if (this.tidiesState && !this.ctx.signal.aborted) await tidyState(this.ctx);
   }
 }

@@ -11,7 +11,7 @@ import { hadValidIdentifier, Verdict } from '../identify/identify.js';
 import { startProgress, type ProgressSource } from '../report/progress.js';
 import type { RunReport } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import type { RunEnd, StopReason } from '../send/outcome.js';
+import { COMPLETED, endAsOfNow, type RunEnd, type StopReason } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
@@ -36,8 +36,6 @@ export interface SyncPlan {
   frame: RunFrame;
 }
 
-export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
-export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
 /** The input's producer failed (`pinsync run`'s command job): stoppedBy "input", nothing sent. */
 export const INPUT_INCOMPLETE: RunEnd = { stop: 'input', fatal: undefined };
 
@@ -144,8 +142,9 @@ export class MirrorRoute implements Route {
     }
   }
 
-  /** Nothing sent: the run was stopped while reading, or its input was incomplete. */
+  /** Nothing (more) sent: the run was stopped while reading or opening, or its input was incomplete. */
   unsent(end: RunEnd, outcome?: string): AudienceEnd {
+    if (!this.counts) this.staged(true); // stopped before the input was read to its end: the rows read so far
     return { report: this.report(end, outcome), end, exitCode: audienceExitCode(end, 0) };
   }
 
@@ -203,7 +202,8 @@ export class MirrorRoute implements Route {
   }
 
   /** The audience's report and exit code; `whenComplete` (the new snapshot) only when everything got through. */
-  private finish(end: RunEnd, whenComplete?: () => void): AudienceEnd {
+  private finish(sent: RunEnd, whenComplete?: () => void): AudienceEnd {
+    const end = endAsOfNow(sent, this.sync.ctx.signal);
     const report = this.report(end);
     const exitCode = audienceExitCode(end, this.tally.errored + (this.sent?.removals.errored ?? 0));
     if (exitCode === 0) whenComplete?.();

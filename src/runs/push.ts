@@ -17,7 +17,7 @@ import type { PinterestClient } from '../pinterest/client.js';
 import { rowsDone, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import type { RunEnd } from '../send/outcome.js';
+import { endAsOfNow, INTERRUPTED, isStopped, type RunEnd } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
@@ -25,7 +25,7 @@ import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, runReport, tellRunEnd, stopMessage, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceExitCode, audienceReport, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
 import { Routes, type Route } from './routes.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
@@ -94,43 +94,29 @@ class PushRoute implements Route {
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<RunResult> {
   const settings = pushSettings(options);
   const routing = routingOf(options);
-  const frame = await RunFrame.open(ctx, input, options, settings, {
-    connect: () => connectUnlessLocalDryRun(ctx, options, settings),
-    keepsState: (client) => client !== undefined && !options.dryRun,
-  });
+  const frame = await RunFrame.open(ctx, input, options, settings);
   const command = hooks.command ?? 'push';
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
-  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows.wake() };
+  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows?.wake() };
   // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
   const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
   const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
-  const routes = new Routes<PushRoute>(routing, (audience) => openRoute(plan, audience, onlySeen), frame.unrouted, () => rows.wake());
-  let rows!: IdentifiedRows;
+  const routes = new Routes<PushRoute>(routing, (audience) => openRoute(plan, audience, onlySeen), frame.unrouted, () => rows?.wake());
+  let rows: IdentifiedRows | undefined;
   try {
-    await routes.openTheOnlyRoute();
-    const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
-    frame.progress = await startProgress(
-      rowsDone(totalTally(frame.unrouted, () => routes.routes.map((r) => r.route.tally)), frame.source),
-      progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
-    );
-    rows = new IdentifiedRows(
-      {
-        source: frame.source,
-        delimiter: settings.delimiter,
-        emailColumn: options.emailColumn,
-        maidColumn: options.maidColumn,
-        idfaColumn: options.idfaColumn,
-        audienceColumn: routing.column,
-        seen: onlySeen ?? keepEveryRecord,
-        exclusions,
-        signal: ctx.signal,
-        hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
+    const sent = await untilStopped(
+      ctx.signal,
+      async () => {
+        await frame.connect({ connect: () => connectUnlessLocalDryRun(ctx, options, settings), keepsState: (client) => client !== undefined && !options.dryRun, durable: !options.dryRun });
+        await routes.openTheOnlyRoute();
+        rows = await identifiedRows(plan, routes, onlySeen, expectedRecords);
+        return sendEveryRoute(plan, routes, rows, command);
       },
-      routes,
+      () => routes.routes.map(() => INTERRUPTED),
     );
-    const ends = await sendEveryRoute(plan, routes, rows, command);
-    frame.progress.stop();
-    await settleAudiences(plan, routes, ends);
+    frame.progress?.stop();
+    await settleAudiences(plan, routes, sent);
+    const ends = sent.map((end) => endAsOfNow(end, ctx.signal));
     const ended = pushReport(plan, routes, ends, command);
     tellRunEnd(ctx, ended, {
       notes: routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)),
@@ -144,6 +130,32 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     for (const { route } of routes.routes) route.journal.close();
     await frame.close();
   }
+}
+
+/** The rows of the input, identified, with their exclusions loaded and the progress display started. */
+async function identifiedRows(plan: PushPlan, routes: Routes<PushRoute>, onlySeen: DigestSet | undefined, expectedRecords: number | undefined): Promise<IdentifiedRows> {
+  const { ctx, options, settings, frame } = plan;
+  const { routing } = routes;
+  const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
+  frame.progress = await startProgress(
+    rowsDone(totalTally(frame.unrouted, () => routes.routes.map((r) => r.route.tally)), frame.source),
+    progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
+  );
+  return new IdentifiedRows(
+    {
+      source: frame.source,
+      delimiter: settings.delimiter,
+      emailColumn: options.emailColumn,
+      maidColumn: options.maidColumn,
+      idfaColumn: options.idfaColumn,
+      audienceColumn: routing.column,
+      seen: onlySeen ?? keepEveryRecord,
+      exclusions,
+      signal: ctx.signal,
+      hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
+    },
+    routes,
+  );
 }
 
 /** Without credentials a dry run still checks the file locally; anything else needs a client. */
@@ -234,6 +246,7 @@ async function sendEveryRoute(plan: PushPlan, routes: Routes<PushRoute>, rows: I
     routes.countHeldAsPending();
     await Promise.all(routes.routes.map(({ route }) => route.sent.abandon()));
     const sendingBegan = routes.routes.some(({ route }) => route.sent.sendingBegan);
+    if (isStopped(error, plan.ctx.signal)) return routes.routes.map(() => INTERRUPTED);
     if (error instanceof UsageError && sendingBegan) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
     plan.frame.progress?.stop();
     const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
@@ -276,6 +289,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
       input: frame.source.name,
       columns: columnNames(routes.plan),
       client: frame.client,
+      stop: ctx.signal,
     },
     audiences,
   );

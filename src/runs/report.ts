@@ -2,13 +2,14 @@
 // its end, then the run's: a plain run's report is its audience's, an --audience-column run's holds the
 // totals plus `audiences` (contract: "The run report"). The exit code, the stop sentence, the summary
 // and the hint are read off the same data, so every shape of run ends alike.
+import { REFRESH_TOKEN_WARNING_MS } from '../auth/stored-tokens.js';
 import type { Context } from '../context.js';
 import type { StopReason } from '../identify/identified-rows.js';
 import { addLimitKeys } from '../report/limits.js';
 import { buildRunReport, type Operation, type RunReport } from '../report/run-report.js';
 import { formatSummary } from '../report/summary.js';
 import { clean } from '../report/table.js';
-import { exitCodeOf, outcomeName, stoppedBy, type RunEnd } from '../send/outcome.js';
+import { COMPLETED, endAsOfNow, exitCodeOf, isStopped, outcomeName, stoppedBy, type RunEnd } from '../send/outcome.js';
 import type { TallyCounts } from '../send/tally.js';
 import type { Routing } from './settings.js';
 
@@ -69,8 +70,10 @@ export function audienceReport(parts: AudienceParts): RunReport {
 export interface RunParts extends Omit<AudienceParts, 'target' | 'end' | 'runId' | 'falseDuplicateProbability'> {
   routing: Routing;
   adAccountId: string | undefined;
-  /** The client's list exceptions (none without a client). */
-  client: Parameters<typeof addLimitKeys>[1];
+  /** The run's stop signal (Ctrl-C, SIGTERM): a run stopped before an audience opened ends interrupted. */
+  stop: AbortSignal;
+  /** The client's list exceptions and its refresh token's expiry (none without a client). */
+  client: (Parameters<typeof addLimitKeys>[1] & { refreshExpiresAt?(): number | undefined }) | undefined;
 }
 
 export interface RunEndReport {
@@ -79,13 +82,30 @@ export interface RunEndReport {
   end: RunEnd;
 }
 
+/**
+ * Runs the phases of a run before its audiences end (connecting, looking the audience up, reading,
+ * sending). When the stop signal (Ctrl-C, SIGTERM) cuts one of them short, `stopped()` gives every
+ * audience opened so far an interrupted end, and the run goes on to its end like any other: summary,
+ * report, exit 130, whichever phase it was in.
+ */
+export async function untilStopped<T>(stop: AbortSignal, phases: () => Promise<T>, stopped: () => T): Promise<T> {
+  try {
+    return await phases();
+  } catch (error) {
+    if (isStopped(error, stop)) return stopped();
+    throw error;
+  }
+}
+
 /** The run's report and exit code: one audience's own, or the totals of a fan-out with `audiences`. */
 export function runReport(parts: RunParts, audiences: readonly AudienceEnd[]): RunEndReport {
+  if (parts.routing.column === undefined && audiences.length === 0) audiences = [unopenedAudience(parts, parts.routing.audience)];
   const worst = worstAudience(audiences);
-  const end = worst?.end ?? { stop: 'end', fatal: undefined };
-  const exitCode = worstExitCode(audiences);
-  if (parts.routing.column === undefined && audiences.length === 1) {
-    return { report: addLimitKeys(audiences[0]!.report, parts.client, end.fatal), exitCode, end };
+  // No audience at all: every row named none (exit 0), or the run was stopped before one opened (130).
+  const end = worst?.end ?? endAsOfNow(COMPLETED, parts.stop);
+  const exitCode = worst ? worstExitCode(audiences) : audienceExitCode(end, 0);
+  if (parts.routing.column === undefined) {
+    return { report: addCredentialKeys(addLimitKeys(audiences[0]!.report, parts.client, end.fatal), parts.client), exitCode, end };
   }
   const top = audienceReport({
     ...parts,
@@ -96,7 +116,35 @@ export function runReport(parts: RunParts, audiences: readonly AudienceEnd[]): R
     falseDuplicateProbability: 0,
   });
   const report = fanOutReport(top, parts.routing.column ?? '', audiences.map((a) => a.report));
-  return { report: addLimitKeys(report, parts.client, end.fatal), exitCode, end };
+  return { report: addCredentialKeys(addLimitKeys(report, parts.client, end.fatal), parts.client), exitCode, end };
+}
+
+/** `refreshExpiresAt`: when the refresh token the run used expires (null when unknown, e.g. PINSYNC_ACCESS_TOKEN). */
+function addCredentialKeys(report: RunReport, client: RunParts['client']): RunReport {
+  const expiresAt = client?.refreshExpiresAt?.();
+  report.refreshExpiresAt = expiresAt === undefined ? null : new Date(expiresAt).toISOString();
+  return report;
+}
+
+/** The refresh token runs out soon although this run tried to renew it: a person must log in before then. */
+function warnOfRefreshExpiry(ctx: Context, report: RunReport): void {
+  if (typeof report.refreshExpiresAt !== 'string') return;
+  const left = Date.parse(report.refreshExpiresAt) - ctx.now();
+  if (left >= REFRESH_TOKEN_WARNING_MS) return;
+  const days = Math.max(0, Math.floor(left / (24 * 3600_000)));
+  ctx.warn(
+    `the Pinterest refresh token expires on ${report.refreshExpiresAt.slice(0, 10)} (in ${days === 1 ? '1 day' : `${days} days`}) and renewing it did not extend it: run \`pinsync login\` before then (an unattended job: set PINSYNC_REFRESH_TOKEN to the new refresh token).`,
+  );
+}
+
+/**
+ * A plain run whose audience was never opened: it was stopped while connecting or looking the audience
+ * up (any other failure there throws), so it ends interrupted. Nothing was read or sent.
+ */
+function unopenedAudience(parts: RunParts, audienceName: string): AudienceEnd {
+  const end = endAsOfNow(COMPLETED, parts.stop);
+  const report = audienceReport({ ...parts, target: { adAccountId: parts.adAccountId, audienceName }, runId: undefined, end, falseDuplicateProbability: 0 });
+  return { report, end, exitCode: audienceExitCode(end, 0) };
 }
 
 const END_RANK: Record<StopReason, number> = { interrupted: 0, fatal: 1, input: 2, end: 3 };
@@ -178,6 +226,7 @@ export function tellRunEnd(ctx: Context, ended: RunEndReport, talk: EndTalk): vo
   if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${why}`);
   ctx.stderr.write(summaryOf(report) + (talk.summaryLine?.(report) ?? ''));
   for (const note of talk.notes) ctx.info(note);
+  warnOfRefreshExpiry(ctx, report);
   const hint = talk.resumeHint;
   const tail = hint ? `; ${lowerFirst(hint)}` : '.';
   if (end.stop === 'interrupted') {

@@ -3,7 +3,7 @@
 // into checked numbers with the reference product's defaults. Light on purpose:
 // src/commands/input-flags.ts reads MAX_BATCH_SIZE at start-up.
 import { UsageError } from '../errors.js';
-import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit.js';
+import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit/index.js';
 import { DEFAULT_RETRY_FOR_MS } from '../pinterest/retry.js';
 import type { InputOptions, PushOptions, SyncOptions } from './options.js';
 

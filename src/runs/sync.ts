@@ -13,50 +13,45 @@ import { bytesRead, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type RunResult } from '../report/run-report.js';
 import { RunFrame } from './frame.js';
 import { resumeHint } from './journal.js';
-import { INPUT_INCOMPLETE, INTERRUPTED, MirrorRoute, type SyncPlan } from './mirror.js';
+import { INTERRUPTED } from '../send/outcome.js';
+import { INPUT_INCOMPLETE, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
-import { runReport, tellRunEnd, stopMessage, type AudienceEnd } from './report.js';
+import { runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd } from './report.js';
 import { Routes } from './routes.js';
 import { routingOf, syncSettings } from './settings.js';
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<RunResult> {
   const settings = syncSettings(options);
   const routing = routingOf(options);
-  const frame = await RunFrame.open(ctx, input, options, settings, {
-    connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
-    keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
-  });
+  const frame = await RunFrame.open(ctx, input, options, settings);
   const sync: SyncPlan = { ctx, options, settings, input, frame };
-  const routes = new Routes<MirrorRoute>(routing, (audience) => MirrorRoute.open(sync, audience), frame.unrouted, () => rows.wake());
-  let rows!: IdentifiedRows;
+  const routes = new Routes<MirrorRoute>(routing, (audience) => MirrorRoute.open(sync, audience), frame.unrouted, () => rows?.wake());
+  const mirrors = () => routes.routes.map(({ route }) => route);
+  let rows: IdentifiedRows | undefined;
   try {
-    await routes.openTheOnlyRoute();
-    const mirrors = () => routes.routes.map(({ route }) => route);
-    frame.progress = await startProgress(
-      bytesRead(totalTally(frame.unrouted, () => mirrors().map((m) => m.tally)), frame.source),
-      progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
-    );
-    const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
-    rows = new IdentifiedRows(
-      {
-        source: frame.source,
-        delimiter: settings.delimiter,
-        emailColumn: options.emailColumn,
-        maidColumn: options.maidColumn,
-        idfaColumn: options.idfaColumn,
-        audienceColumn: routing.column,
-        seen: keepEveryRecord, // the staging table deduplicates
-        exclusions,
-        signal: ctx.signal,
+    const audiences = await untilStopped(
+      ctx.signal,
+      async () => {
+        await frame.connect({
+          connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
+          keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
+          durable: !options.dryRun,
+        });
+        await routes.openTheOnlyRoute();
+        rows = await identifiedRows(sync, routes);
+        const stop = await rows.readAll();
+        await routes.settle();
+        frame.progress?.stop();
+        for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
+        return mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
       },
-      routes,
+      () => {
+        routes.countHeldAsPending();
+        return mirrors().map((mirror) => mirror.unsent(INTERRUPTED));
+      },
     );
-    const stop = await rows.readAll();
-    await routes.settle();
-    frame.progress.stop();
-    for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
-    const audiences = await mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
+    frame.progress?.stop();
     const ended = runReport(
       {
         routing,
@@ -65,18 +60,19 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         dryRun: Boolean(options.dryRun),
         adAccountId: frame.adAccountId,
         counts: frame.unrouted.counts(),
-        requests: frame.client!.stats,
+        requests: frame.client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 },
         startedAt: frame.startedAt,
         finishedAt: ctx.now(),
         listType: routes.plan?.listType,
         input: frame.source.name,
         columns: columnNames(routes.plan),
         client: frame.client,
+        stop: ctx.signal,
       },
       audiences,
     );
     tellRunEnd(ctx, ended, {
-      summaryLine: routing.column === undefined ? mirrorLine : undefined,
+      summaryLine: routing.column === undefined && audiences.length > 0 ? mirrorLine : undefined,
       notes: mirrors().flatMap((mirror) => mirror.notes()),
       resumeHint: resumeHint(mirrors().map((mirror) => mirror.journalOfRun)),
       afterInterrupted: 'The snapshot is replaced only when a sync completes.',
@@ -89,6 +85,31 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     for (const { route } of routes.routes) route.close();
     await frame.close();
   }
+}
+
+/** The rows of the input, identified, once the exclusions are loaded (the staging table deduplicates). */
+async function identifiedRows(sync: SyncPlan, routes: Routes<MirrorRoute>): Promise<IdentifiedRows> {
+  const { ctx, options, settings, frame } = sync;
+  const { routing } = routes;
+  frame.progress = await startProgress(
+    bytesRead(totalTally(frame.unrouted, () => routes.routes.map(({ route }) => route.tally)), frame.source),
+    progressOptions(ctx, options, routing.column === undefined ? undefined : () => busiest(routes)),
+  );
+  const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
+  return new IdentifiedRows(
+    {
+      source: frame.source,
+      delimiter: settings.delimiter,
+      emailColumn: options.emailColumn,
+      maidColumn: options.maidColumn,
+      idfaColumn: options.idfaColumn,
+      audienceColumn: routing.column,
+      seen: keepEveryRecord, // the staging table deduplicates
+      exclusions,
+      signal: ctx.signal,
+    },
+    routes,
+  );
 }
 
 /** Stopped while reading, or fed a truncated export: nothing is sent. Else every guard first, then every mirror. */

@@ -1,11 +1,16 @@
 // `pinsync sandbox --state FILE`: the sandbox's lists, audiences, tokens and app secret saved on stop
-// and loaded on start, so a rehearsed cron job finds yesterday's audience (and its token still works).
+// and loaded on start, so a rehearsed cron job finds yesterday's audience (and its token still works),
+// with the sandbox clock as far ahead as it was.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { SandboxSnapshot } from './state.js';
 
 export interface SavedSandbox {
   app: { appId: string; appSecret: string };
   defaultToken: string;
+  /** The refresh token issued with the default token (absent in files written before it was kept). */
+  defaultRefreshToken?: string;
+  /** How far the sandbox clock ran ahead of real time when it stopped. */
+  clockOffsetMs?: number;
   state: SandboxSnapshot;
 }
 

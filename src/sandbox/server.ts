@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { DAY_MS, SandboxClock } from './clock.js';
 import { ConsentDesk } from './consent.js';
 import { loadSavedSandbox, saveSandbox, type SavedSandbox } from './persistence.js';
 import { FaultInjector, type SandboxFaults } from './faults.js';
@@ -47,8 +48,17 @@ export interface SandboxOptions {
   appSecret?: string;
   /** How many requests `state.requests` keeps (the oldest drop off). Default 100,000. */
   requestLogSize?: number;
-  /** The clock for token and code expiry and timestamps (not rate limits); tests may move it forward. */
+  /**
+   * The base of the sandbox clock (token and code expiry, timestamps, daily-quota days; not the per-second
+   * rate limits). Default Date.now. The clock runs `advanceDays` ahead of it and moves on with `sandbox.clock`.
+   */
   now?: () => number;
+  /** Start the clock this many days ahead (added to an offset saved with `stateFile`). */
+  advanceDays?: number;
+  /** Refresh tokens work once, and a spent one presented again revokes its login (SandboxState.strictRefresh). */
+  strictRefresh?: boolean;
+  /** false: legacy refresh tokens, whose refresh answers no new refresh token (SandboxState.continuousRefresh). Default true. */
+  continuousRefresh?: boolean;
   /** Load lists, audiences, tokens and the app secret from this JSON file if it exists; save them on stop. */
   stateFile?: string;
   /** Called after every request is answered (e.g. the CLI's --log). */
@@ -63,6 +73,10 @@ export interface Sandbox {
   port: number;
   /** A valid access token of the sandbox user with every scope pinsync uses. */
   token: string;
+  /** The refresh token issued with `token` (a seed for PINSYNC_REFRESH_TOKEN). */
+  refreshToken: string;
+  /** The virtual clock: `sandbox.clock.advanceDays(31)` expires every access token issued today. */
+  clock: SandboxClock;
   appId: string;
   appSecret: string;
   state: SandboxState;
@@ -94,6 +108,8 @@ const QUOTA_MESSAGES: Record<QuotaName, string> = {
 };
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const API_PREFIX = '/v5';
+/** The admin call that shows and moves the sandbox clock (outside /v5: not part of Pinterest's API). */
+export const CLOCK_PATH = '/sandbox/clock';
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const saved = options.stateFile ? await loadSavedSandbox(options.stateFile) : undefined;
@@ -104,7 +120,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     apiBase: origin + API_PREFIX,
     oauthBase: origin,
     port,
-    token: server.defaultToken,
+    token: server.defaultToken.accessToken,
+    refreshToken: server.defaultToken.refreshToken,
+    clock: server.clock,
     appId: server.app.appId,
     appSecret: server.app.appSecret,
     state: server.state,
@@ -134,7 +152,8 @@ class SandboxServer {
   readonly state: SandboxState;
   readonly faults: FaultInjector;
   readonly app: { appId: string; appSecret: string };
-  readonly defaultToken: string;
+  readonly defaultToken: { accessToken: string; refreshToken: string };
+  readonly clock: SandboxClock;
   private readonly spec = OpenApiSpec.load();
   private readonly consent: ConsentDesk;
   private readonly writeQuota: WriteQuota;
@@ -148,7 +167,11 @@ class SandboxServer {
     private readonly options: SandboxOptions,
     saved?: SavedSandbox,
   ) {
-    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE, options.now, listRulesFrom(options.listRules));
+    this.clock = new SandboxClock(options.now, saved?.clockOffsetMs ?? 0);
+    this.clock.advanceDays(options.advanceDays ?? 0);
+    this.state = new SandboxState(options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE, this.clock.now, listRulesFrom(options.listRules));
+    this.state.strictRefresh = Boolean(options.strictRefresh);
+    this.state.continuousRefresh = options.continuousRefresh ?? true;
     if (saved) this.state.restore(saved.state);
     this.faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
     this.app = {
@@ -173,11 +196,12 @@ class SandboxServer {
   }
 
   /** --token wins; else the saved token while it still works; else a new one. */
-  private pickDefaultToken(saved: SavedSandbox | undefined): string {
+  private pickDefaultToken(saved: SavedSandbox | undefined): { accessToken: string; refreshToken: string } {
     if (!this.options.token && saved && typeof this.state.authenticate(saved.defaultToken) !== 'string') {
-      return saved.defaultToken;
+      return { accessToken: saved.defaultToken, refreshToken: saved.defaultRefreshToken ?? '' };
     }
-    return this.state.issueTokens({ accessToken: this.options.token }).accessToken;
+    const issued = this.state.issueTokens({ accessToken: this.options.token });
+    return { accessToken: issued.accessToken, refreshToken: issued.refreshToken };
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -200,7 +224,13 @@ class SandboxServer {
     this.http.closeAllConnections();
     await closed;
     if (this.options.stateFile) {
-      await saveSandbox(this.options.stateFile, { app: this.app, defaultToken: this.defaultToken, state: this.state.snapshot() });
+      await saveSandbox(this.options.stateFile, {
+        app: this.app,
+        defaultToken: this.defaultToken.accessToken,
+        defaultRefreshToken: this.defaultToken.refreshToken,
+        clockOffsetMs: this.clock.offsetMs,
+        state: this.state.snapshot(),
+      });
     }
   }
 
@@ -253,8 +283,9 @@ class SandboxServer {
     if (path === '/oauth/decision' && exchange.method === 'POST') {
       return pageOutcome(this.consent.decide(new URLSearchParams(exchange.raw.toString('utf8'))), exchange);
     }
+    if (path === CLOCK_PATH) return this.serveClock(exchange);
     if (path === API_PREFIX || path.startsWith(API_PREFIX + '/')) return this.serveApi(req, exchange);
-    throw new ApiProblem(404, ErrorCode.notFound, 'Not found: the sandbox API lives under /v5 and the consent page at /oauth/.');
+    throw new ApiProblem(404, ErrorCode.notFound, 'Not found: the sandbox API lives under /v5, the consent page at /oauth/ and the clock at /sandbox/clock.');
   }
 
   private async serveApi(req: IncomingMessage, exchange: Exchange): Promise<Outcome> {
@@ -295,6 +326,24 @@ class SandboxServer {
     return { status: 200, body: exceptions ? { ...(answer.body as object), exceptions } : answer.body };
   }
 
+  /** GET shows the sandbox clock; POST {"advanceDays": N} (or "advanceMs") moves it forward. Not a Pinterest call. */
+  private serveClock(exchange: Exchange): Outcome {
+    if (exchange.method === 'POST') {
+      const body = parseJson(exchange);
+      const { advanceDays, advanceMs } = (body.kind === 'json' && isPlainObject(body.value) ? body.value : {}) as Record<string, unknown>;
+      const ms = typeof advanceDays === 'number' ? advanceDays * DAY_MS : advanceMs;
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+        throw badRequest('POST /sandbox/clock takes {"advanceDays": N} or {"advanceMs": N} with N ≥ 0: the clock only moves forward.');
+      }
+      this.clock.advance(ms);
+    } else if (exchange.method !== 'GET') {
+      exchange.headers.allow = 'GET, POST';
+      throw new ApiProblem(405, ErrorCode.badRequest, 'Use GET or POST on /sandbox/clock.');
+    }
+    const now = this.clock.now();
+    return { status: 200, body: { now: new Date(now).toISOString(), offsetDays: this.clock.offsetMs / DAY_MS } };
+  }
+
   private serveTokenEndpoint(req: IncomingMessage, exchange: Exchange, operation: Operation): Outcome {
     const contentType = req.headers['content-type'] ?? '';
     if (!contentType.includes('application/x-www-form-urlencoded')) {
@@ -323,7 +372,7 @@ class SandboxServer {
   private applyRateLimit(operation: Operation, token: TokenState, isWrite: boolean, exchange: Exchange): void {
     const key = `${token.id} ${operation.category}`;
     const taken = isWrite
-      ? this.writeQuota.take(key, exchange.receivedAt)
+      ? this.writeQuota.take(key, exchange.receivedAt, this.clock.now())
       : asQuotaDecision(this.readLimiter.take(key, exchange.receivedAt));
     Object.assign(exchange.headers, rateHeaders(taken.shown));
     if (!taken.allowed) {

@@ -77,6 +77,8 @@ export interface TokenState {
   /** Epoch milliseconds. */
   expiresAt: number;
   revoked: boolean;
+  /** The login this token descends from (one per authorization; refreshes stay in it). */
+  family?: string;
 }
 
 interface RefreshTokenState {
@@ -84,6 +86,9 @@ interface RefreshTokenState {
   scopes: string[];
   expiresAt: number;
   revoked: boolean;
+  family?: string;
+  /** Exchanged once already (strict mode refuses it from then on). */
+  spent?: boolean;
 }
 
 export interface AuthorizationCode {
@@ -101,6 +106,8 @@ export interface IssueTokensOptions {
   refreshExpiresInSeconds?: number;
   /** Fix the access token's value (e.g. `pinsync sandbox --token`). */
   accessToken?: string;
+  /** The login the tokens belong to (a refresh keeps it); default: a new one. */
+  family?: string;
 }
 
 export interface IssuedTokens {
@@ -111,6 +118,8 @@ export interface IssuedTokens {
   /** Refresh-token expiry, epoch milliseconds. */
   refreshExpiresAt: number;
   scopes: string[];
+  /** False when a legacy refresh answered no new refresh token. */
+  rotated?: boolean;
 }
 
 export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
@@ -138,6 +147,18 @@ export class SandboxState {
   private nextTokenNumber = 1;
   private nextAudienceNumber = 1;
   private nextListNumber = 1;
+  /**
+   * Strict refresh tokens: each works once (continuous refresh tokens rotate, and the one used may stop
+   * working at once), and presenting a spent one again revokes every token of its login (reuse
+   * detection, OAuth 2.0 Security BCP 4.14.2). Off: a used refresh token keeps working until it expires.
+   */
+  strictRefresh = false;
+  /**
+   * Continuous refresh tokens (Pinterest since May 2025): a refresh answers a new refresh token with 60
+   * fresh days. Off: the legacy kind, whose refresh answers only an access token (the refresh token keeps
+   * its own expiry).
+   */
+  continuousRefresh = true;
 
   constructor(
     requestLogSize = DEFAULT_REQUEST_LOG_SIZE,
@@ -175,9 +196,26 @@ export class SandboxState {
     const expiresAt = now + (options.expiresInSeconds ?? ACCESS_TOKEN_TTL_SECONDS) * 1000;
     const refreshExpiresAt = now + (options.refreshExpiresInSeconds ?? REFRESH_TOKEN_TTL_SECONDS) * 1000;
     const refreshToken = `pinr_sandbox_${randomBytes(24).toString('hex')}`;
-    this.tokens.set(accessToken, { id: `token-${this.nextTokenNumber++}`, accessToken, scopes, expiresAt, revoked: false });
-    this.refreshTokens.set(refreshToken, { refreshToken, scopes, expiresAt: refreshExpiresAt, revoked: false });
+    const family = options.family ?? `login-${randomBytes(6).toString('hex')}`;
+    this.tokens.set(accessToken, { id: `token-${this.nextTokenNumber++}`, accessToken, scopes, expiresAt, revoked: false, family });
+    this.refreshTokens.set(refreshToken, { refreshToken, scopes, expiresAt: refreshExpiresAt, revoked: false, family });
     return { accessToken, refreshToken, expiresAt, refreshExpiresAt, scopes };
+  }
+
+  /** How many refresh tokens of `refreshToken`'s login still work (tests: "one working chain"). */
+  liveRefreshTokensOf(refreshToken: string): number {
+    const family = this.refreshTokens.get(refreshToken)?.family;
+    if (family === undefined) return 0;
+    let live = 0;
+    for (const token of this.refreshTokens.values()) {
+      if (token.family === family && this.usable(token)) live++;
+    }
+    return live;
+  }
+
+  /** Every token value the sandbox ever issued (tests grep files for them). */
+  issuedTokenValues(): string[] {
+    return [...this.tokens.keys(), ...this.refreshTokens.keys()];
   }
 
   /** Revokes an access or a refresh token; true if the sandbox knew it. */
@@ -199,13 +237,32 @@ export class SandboxState {
     return token;
   }
 
-  /** Exchanges a refresh token for new tokens; the old refresh token stops working (rotation). */
+  /**
+   * Exchanges a refresh token for new tokens (a new refresh token with a fresh 60 days: continuous
+   * refresh). In strict mode the one used is spent, and a spent one presented again revokes its login.
+   */
   rotateRefreshToken(refreshToken: string, scopes?: string[]): IssuedTokens | undefined {
     const current = this.refreshTokens.get(refreshToken);
-    if (!current || current.revoked || this.now() >= current.expiresAt) return undefined;
+    if (current?.spent && this.strictRefresh) {
+      this.revokeFamily(current.family);
+      return undefined;
+    }
+    if (!current || !this.usable(current)) return undefined;
     if (scopes && !scopes.every((scope) => current.scopes.includes(scope))) return undefined;
-    current.revoked = true;
-    return this.issueTokens({ scopes: scopes ?? current.scopes });
+    const issued = this.issueTokens({ scopes: scopes ?? current.scopes, family: current.family });
+    if (!this.continuousRefresh) return { ...issued, refreshToken: current.refreshToken, refreshExpiresAt: current.expiresAt, rotated: false };
+    current.spent = true;
+    return issued;
+  }
+
+  private usable(token: RefreshTokenState): boolean {
+    return !token.revoked && this.now() < token.expiresAt && !(this.strictRefresh && token.spent);
+  }
+
+  private revokeFamily(family: string | undefined): void {
+    if (family === undefined) return;
+    for (const token of this.tokens.values()) if (token.family === family) token.revoked = true;
+    for (const token of this.refreshTokens.values()) if (token.family === family) token.revoked = true;
   }
 
   createAuthorizationCode(redirectUri: string, scopes: string[]): string {

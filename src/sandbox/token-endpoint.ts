@@ -56,14 +56,18 @@ function checkAppCredentials(app: AppCredentials, authorization: string | undefi
 }
 
 function tokenResponse(issued: IssuedTokens, responseType: string, now: number): Record<string, unknown> {
-  return {
+  const access = {
     access_token: issued.accessToken,
     token_type: 'bearer',
     expires_in: Math.max(0, Math.round((issued.expiresAt - now) / 1000)),
     scope: issued.scopes.join(','),
+    response_type: responseType,
+  };
+  if (issued.rotated === false) return access; // a legacy refresh token: no new one
+  return {
+    ...access,
     refresh_token: issued.refreshToken,
     refresh_token_expires_in: Math.max(0, Math.round((issued.refreshExpiresAt - now) / 1000)),
     refresh_token_expires_at: Math.floor(issued.refreshExpiresAt / 1000),
-    response_type: responseType,
   };
 }

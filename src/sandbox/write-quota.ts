@@ -1,5 +1,7 @@
 // The ads_write budget of one token: the per-second rate, plus the optional quotas Pinterest's
 // rate-limit table gives (Standard: 400 a minute; Trial: 300 a day), and the headers every write carries.
+// The per-second rate and the window quota keep real time; the daily quota's days follow the sandbox clock.
+import { DAY_MS } from './clock.js';
 import { FixedWindowLimiter, SlidingWindowLimiter, type RateDecision } from './ratelimit.js';
 
 export interface WriteQuotaOptions {
@@ -24,8 +26,6 @@ export interface WriteDecision {
   shown: RateDecision;
 }
 
-export const DAY_MS = 24 * 3600 * 1000;
-
 export class WriteQuota {
   private readonly limiters: Array<{ name: QuotaName; limiter: SlidingWindowLimiter | FixedWindowLimiter }> = [];
 
@@ -41,11 +41,14 @@ export class WriteQuota {
     }
   }
 
-  /** Takes one write from each limit in turn; a refused write uses up nothing from the later ones. */
-  take(key: string, now: number): WriteDecision {
+  /**
+   * Takes one write from each limit in turn; a refused write uses up nothing from the later ones.
+   * `now` is real time; `dayNow` the sandbox clock the daily quota's days follow.
+   */
+  take(key: string, now: number, dayNow = now): WriteDecision {
     const taken: RateDecision[] = [];
     for (const { name, limiter } of this.limiters) {
-      const decision = limiter.take(key, now);
+      const decision = limiter.take(key, name === 'daily' ? dayNow : now);
       if (!decision.allowed) return { allowed: false, refusedBy: name, shown: decision };
       taken.push(decision);
     }

@@ -25,9 +25,17 @@ export interface BatchJournal {
   alreadyDelivered(line: number): boolean;
   /** Retry window across restarts (epoch ms), or undefined for now + --retry-for. */
   deadlineFor(firstLine: number, lastLine: number): number | undefined;
-  batchSent(batch: BatchRange): void;
+  /**
+   * Before the request goes out: the batch is sent once this settles (a promise while the journal waits
+   * for a busy state file). It rejects when the batch must not be sent: the state gave up, or the run
+   * was stopped meanwhile (InterruptedError).
+   */
+  batchSent(batch: BatchRange): void | Promise<void>;
+  /** Kept (in memory if need be) until the journal has it; never throws. */
   batchAcknowledged(batch: BatchRange): void;
   batchFailed(batch: BatchRange, reason: string): void;
+  /** Settles once every entry so far is recorded; rejects when the state gave up. */
+  flush?(): Promise<void>;
 }
 
 export const noBatchJournal: BatchJournal = {

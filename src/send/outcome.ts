@@ -1,6 +1,6 @@
 // How a push or sync run ended, in the forms the outside sees: the report's `stoppedBy`, the outcome
 // name stored in the run history, and the process exit code. All three are read off the run's end here.
-import { ExitCode, PinsyncError } from '../errors.js';
+import { ExitCode, InterruptedError, PinsyncError } from '../errors.js';
 import type { StopReason } from '../identify/identified-rows.js';
 
 export type { StopReason };
@@ -9,6 +9,22 @@ export interface RunEnd {
   stop: StopReason;
   /** The error that stopped the run, when stop is 'fatal' (revoked token, deleted list, internal) or 'input'. */
   fatal: unknown;
+}
+
+export const COMPLETED: RunEnd = { stop: 'end', fatal: undefined };
+export const INTERRUPTED: RunEnd = { stop: 'interrupted', fatal: undefined };
+
+/**
+ * How a run ended, decided at one moment: once the stop signal (Ctrl-C, SIGTERM) has fired, a run that
+ * would have ended cleanly (say, while it waited for Pinterest to accept a new audience) ends interrupted.
+ */
+export function endAsOfNow(end: RunEnd, stop: AbortSignal): RunEnd {
+  return end.stop === 'end' && stop.aborted ? INTERRUPTED : end;
+}
+
+/** The stop signal cut a phase short (a look-up, a wait): the error to end the run as interrupted on. */
+export function isStopped(error: unknown, stop: AbortSignal): boolean {
+  return error instanceof InterruptedError || (stop.aborted && (error as { name?: unknown } | undefined)?.name === 'AbortError');
 }
 
 /**

@@ -108,16 +108,27 @@ export class SentRows implements IdentifiedRowSink {
       this.batcher.abandon();
     }
     await this.uploader?.drain();
+    await this.journalFlushed();
     if (stop === 'end' && this.fatal !== undefined) stop = 'fatal';
     // Stopped while the last requests were on their way: rows they carried stay pending.
     if (stop === 'end' && this.options.signal.aborted && this.options.tally.pending > 0) stop = 'interrupted';
     return { stop, fatal: this.fatal };
   }
 
-  /** After an error: drops the unsent batch and waits for the requests in flight. */
+  /** After an error: drops the unsent batch and waits for the requests in flight (and their acknowledgements). */
   async abandon(): Promise<void> {
     this.batcher.abandon();
     await this.uploader?.drain();
+    await this.options.journal.flush?.().catch(() => {});
+  }
+
+  /** The acknowledgements kept in memory while the state file was busy are written before the run reports. */
+  private async journalFlushed(): Promise<void> {
+    try {
+      await this.options.journal.flush?.();
+    } catch (error) {
+      this.uploader?.stopWith(error);
+    }
   }
 
   private uploaderFor(writer: ListWriter): Uploader {

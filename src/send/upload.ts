@@ -66,7 +66,8 @@ export class Uploader {
     this.running.add(delivery);
   }
 
-  private stopWith(error: unknown): void {
+  /** Stops the run with `error` (the first one wins): nothing more is sent. */
+  stopWith(error: unknown): void {
     if (this.fatal !== undefined) return;
     this.fatal = error;
     this.options.onFatal?.();
@@ -98,7 +99,8 @@ export class Uploader {
     const { tally, journal, writer } = this.options;
     const range = rangeOf(batch, this.options.now());
     if (this.fatal !== undefined) return undefined; // stopped meanwhile: its rows stay pending
-    journal.batchSent(range);
+    if (!(await this.recordedAsSent(range))) return undefined;
+    if (this.fatal !== undefined) return undefined;
     try {
       await writer.send(batch.records, deadline);
     } catch (error) {
@@ -107,6 +109,21 @@ export class Uploader {
     tally.rowsSynced(batch.lines.length, batch.records.length);
     journal.batchAcknowledged(range);
     return undefined;
+  }
+
+  /**
+   * Whether the journal recorded the batch as sent (it may wait for a busy state file: sending pauses
+   * meanwhile). Not recorded, it is not sent and its rows stay pending: the run was stopped (Ctrl-C),
+   * or the state gave up, which stops the run.
+   */
+  private async recordedAsSent(range: BatchRange): Promise<boolean> {
+    try {
+      await this.options.journal.batchSent(range);
+      return true;
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) this.stopWith(error);
+      return false;
+    }
   }
 
   /**

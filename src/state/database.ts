@@ -107,6 +107,11 @@ function migrate(db: Database): void {
   }
 }
 
+function secondsText(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return seconds === 1 ? '1 second' : `${seconds} seconds`;
+}
+
 function unreadableState(file: string, error: unknown): StateFileError {
   const code = (error as { code?: string }).code ?? '';
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
@@ -125,13 +130,13 @@ function unreadableState(file: string, error: unknown): StateFileError {
  * The sentence for a state folder or file that cannot take a write now (busy, full, unwritable), or
  * undefined for any other error. Used when opening and for every write during a run.
  */
-export function stateUnavailable(file: string, error: unknown): StateUnavailableError | undefined {
+export function stateUnavailable(file: string, error: unknown, waitedMs = BUSY_TIMEOUT_MS): StateUnavailableError | undefined {
   if (error instanceof PinsyncError) return undefined;
   const code = (error as { code?: string } | undefined)?.code ?? '';
   const home = path.dirname(file);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_')) {
     return new StateUnavailableError(
-      `The state file ${file} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} seconds: wait for it to finish (or stop it), then run this again.`,
+      `The state file ${file} stayed locked by another process for ${secondsText(waitedMs)}: wait for it to finish (or stop it), then run this again.`,
       { cause: error },
     );
   }

@@ -7,6 +7,7 @@ import type { BatchRange, JournalTarget, BatchJournal } from '../send/journal.js
 import type { RunReport } from '../report/run-report.js';
 import { stateUnavailable } from './database.js';
 import { fingerprintFile, runKey } from './fingerprint.js';
+import { JournalWrites } from './journal-writes.js';
 import { decodeLines, encodeLines, LineSet } from './line-set.js';
 import type { RunRecord, RunStatus } from './runs.js';
 import { acquireRunLock, runLockKey, type RunLock } from './run-lock.js';
@@ -33,7 +34,7 @@ export interface ResumeInfo {
 }
 
 export class DurableRunJournal implements BatchJournal {
-  private busy: Error | undefined;
+  private readonly writes: JournalWrites;
 
   constructor(
     private readonly store: StateStore,
@@ -44,7 +45,10 @@ export class DurableRunJournal implements BatchJournal {
     private readonly now: () => number,
     private readonly ownsStore: boolean,
     private readonly lock: RunLock | undefined,
-  ) {}
+    signal?: AbortSignal,
+  ) {
+    this.writes = new JournalWrites(store.db, store.file, { signal, releaseReserve: () => releaseReserve(store.file) });
+  }
 
   get runId(): number {
     return this.run.id;
@@ -65,44 +69,27 @@ export class DurableRunJournal implements BatchJournal {
   }
 
   /** Recorded before the request goes out: a batch the journal cannot record is never sent. */
-  batchSent(batch: BatchRange): void {
-    this.record(() => this.store.runs.batchSent(this.run.id, batch, batch.records, this.now()));
+  batchSent(batch: BatchRange): Promise<void> {
+    return this.writes.add(() => this.store.runs.batchSent(this.run.id, batch, batch.records, this.now()), true);
   }
 
+  /** Pinterest took the batch: kept in memory while the state file is busy, never dropped while this process lives. */
   batchAcknowledged(batch: BatchRange): void {
-    const lines = batch.lines.length > 0 ? batch.lines : [batch.firstLine, batch.lastLine];
-    this.record(() => this.store.runs.batchAcknowledged(this.run.id, batch, batch.records, encodeLines(lines), this.now()));
+    const lines = encodeLines(batch.lines.length > 0 ? batch.lines : [batch.firstLine, batch.lastLine]);
+    const at = this.now();
+    void this.writes.add(() => this.store.runs.batchAcknowledged(this.run.id, batch, batch.records, lines, at));
   }
 
   batchFailed(batch: BatchRange, reason: string): void {
     // The uploader splits a rejected batch to isolate bad records; the halves report their own fate.
     const state = reason.startsWith('split') ? 'split' : 'failed';
-    this.record(() => this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, this.now(), state));
+    const at = this.now();
+    void this.writes.add(() => this.store.runs.batchFailed(this.run.id, batch, batch.records, reason, at, state));
   }
 
-  /**
-   * Writes one journal entry, or stops the run with one sentence when the state cannot take it (busy
-   * past the timeout, disk full). On a full disk the reserve file is given up first so that this entry
-   * (perhaps a batch Pinterest already acknowledged) is still recorded: a rerun must not send it again.
-   */
-  private record(write: () => void): void {
-    // Busy once is busy for the rest of this run: the other in-flight batches must not wait 5 s each.
-    if (this.busy) throw this.busy;
-    try {
-      write();
-    } catch (error) {
-      const unavailable = stateUnavailable(this.store.file, error);
-      if (!unavailable) throw error;
-      if (!isDiskFull(error)) this.busy = unavailable;
-      if (isDiskFull(error) && releaseReserve(this.store.file)) {
-        try {
-          write();
-        } catch {
-          // Still no room: the entry is lost, and the sentence below says why.
-        }
-      }
-      throw unavailable;
-    }
+  /** Every entry written (waiting for a busy state file, bounded); rejects with the sentence when it gave up. */
+  flush(): Promise<void> {
+    return this.writes.flush();
   }
 
   /** Names the audience and list once push has resolved them (runs are listed per audience). */
@@ -135,6 +122,7 @@ export class DurableRunJournal implements BatchJournal {
   }
 
   close(): void {
+    this.writes.abandon();
     if (this.ownsStore) this.store.close();
     this.lock?.release();
   }
@@ -174,7 +162,7 @@ export async function startRunJournal(
       const delivered = new LineSet(acknowledgedIntervals(state, run.id));
       const deliveredLines = delivered.size;
       const resumed = { runId: run.id, attempt: run.attempts, deliveredLines };
-      const journal = new DurableRunJournal(state, run, resumed, delivered, options.retryForMs, ctx.now, ownsStore, lock);
+      const journal = new DurableRunJournal(state, run, resumed, delivered, options.retryForMs, ctx.now, ownsStore, lock, ctx.signal);
       ctx.info(
         `Resuming run ${run.id} (attempt ${run.attempts}): ${deliveredLines.toLocaleString('en-US')} lines Pinterest already acknowledged are not sent again; add --restart to start over.`,
       );
@@ -193,7 +181,7 @@ export async function startRunJournal(
       },
       now,
     );
-    return new DurableRunJournal(state, run, undefined, new LineSet([]), options.retryForMs, ctx.now, ownsStore, lock);
+    return new DurableRunJournal(state, run, undefined, new LineSet([]), options.retryForMs, ctx.now, ownsStore, lock, ctx.signal);
   } catch (error) {
     if (ownsStore) state.close();
     lock?.release();
@@ -261,7 +249,3 @@ function releaseReserve(stateFile: string): boolean {
   }
 }
 
-function isDiskFull(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  return code === 'SQLITE_FULL' || code === 'ENOSPC';
-}

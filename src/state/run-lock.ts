@@ -44,6 +44,7 @@ export async function acquireRunLock(stateDir: string, key: string, doing: strin
     throw new RunInProgressError(`${describeHolder(holderFile)} is already ${doing}: wait for it to finish (or stop it), then run this again.`);
   }
   fs.writeFileSync(holderFile, JSON.stringify({ pid: process.pid, since: new Date().toISOString() } satisfies Holder), { mode: 0o600 });
+  touch(lockFile); // a lock taken now is not idle: the state's tidying leaves it
   let released = false;
   return {
     release() {
@@ -57,13 +58,44 @@ export async function acquireRunLock(stateDir: string, key: string, doing: strin
   };
 }
 
+export interface LockWait {
+  /** Give up with RunInProgressError after waiting this long. */
+  waitMs: number;
+  /** Stops waiting (Ctrl-C): the last RunInProgressError is thrown. */
+  signal?: AbortSignal;
+  /** Said once, when the lock is first found taken. */
+  onWait?(): void;
+  /** How often to try again. Default 200 ms. */
+  pollMs?: number;
+}
+
+/** Like acquireRunLock, but waits (bounded) while another process holds the lock. */
+export async function waitForRunLock(stateDir: string, key: string, doing: string, wait: LockWait): Promise<RunLock> {
+  const until = Date.now() + wait.waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      return await acquireRunLock(stateDir, key, doing);
+    } catch (error) {
+      if (!(error instanceof RunInProgressError) || Date.now() >= until || wait.signal?.aborted) throw error;
+      if (!told) wait.onWait?.();
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, wait.pollMs ?? 200));
+    }
+  }
+}
+
 /**
  * Whether a live process holds the lock named by `key`. A run left "running" whose lock is free was
  * killed hard (kill -9, power cut): the kernel dropped its lock. The probe reads under a shared lock,
  * which the holder's exclusive lock refuses, and takes nothing a starting run would wait on.
  */
 export async function isRunLockHeld(stateDir: string, key: string): Promise<boolean> {
-  const { lockFile } = lockFiles(stateDir, key);
+  return isLockFileHeld(lockFiles(stateDir, key).lockFile);
+}
+
+/** The same probe, for a lock file found on disk (the state's tidying: a held lock file is never removed). */
+export async function isLockFileHeld(lockFile: string): Promise<boolean> {
   if (!fs.existsSync(lockFile)) return false;
   const { default: Sqlite } = await import('better-sqlite3');
   let db: BetterSqlite3.Database | undefined;
@@ -78,6 +110,15 @@ export async function isRunLockHeld(stateDir: string, key: string): Promise<bool
     throw error;
   } finally {
     db?.close();
+  }
+}
+
+function touch(file: string): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+  } catch {
+    // only the tidying reads it
   }
 }
 

@@ -7,18 +7,18 @@
 // and the share of the window they learned beside those others paces them all together.
 // No lock is held while waiting, and SQLite's locks die with their process, so a crashed holder
 // blocks nobody; its ticket lapses in half a second. The token is known only by the digest the
-// client already keys its limiter with.
+// client already keys its limiter with. This is the SharedBudget port of pinterest/ratelimit.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { effectiveSendTime, isLateSend, RateLimiter, realClock, WINDOW_SLACK_MS, type BudgetObservation, type CategoryRates, type Clock } from '../pinterest/ratelimit.js';
-import type { SendLog } from '../pinterest/window-share.js';
+import { realClock, type Clock } from '../pinterest/clock.js';
+import { laneKey, WINDOW_SLACK_MS, type SendLog, type SharedBudget, type SharedSlots } from '../pinterest/ratelimit/index.js';
 
 type Sqlite = typeof BetterSqlite3;
 
-/** Categories shared across processes; reads stay per process (their limit is generous). */
-const SHARED_CATEGORIES = ['ads_write'];
+/** The category shared across processes; reads stay per process (their limit is generous). */
+const SHARED_CATEGORY = 'ads_write';
 
 /**
  * Slack per one-second window between two grants to different processes: a grant reaches the server
@@ -50,13 +50,14 @@ interface Ticket {
 }
 
 /** The shared slot sequence of one token and category. */
-export class TokenBudget {
+export class TokenBudget implements SharedSlots {
   private readonly takeSlot: () => Ticket;
   /** 0 when granted now, else ms to wait before asking again. */
   private readonly takeGrant: (ticket: Ticket) => number;
   private readonly dropTicket: (ticket: Ticket) => void;
   private readonly readPause: () => number;
   private readonly writePause: (untilMs: number) => void;
+  private readonly clearPause: (untilMs: number) => void;
   private readonly writeShare: (share: number) => void;
   private readonly writeLateSend: (sentAt: number) => void;
   private shareWritten = { share: NaN, at: -Infinity };
@@ -80,6 +81,7 @@ export class TokenBudget {
     const setNext = db.prepare('UPDATE budget SET next_slot = ? WHERE id = 1');
     const setGrant = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1');
     const setPause = db.prepare('UPDATE budget SET paused_until = max(paused_until, ?) WHERE id = 1');
+    const liftPause = db.prepare('UPDATE budget SET paused_until = 0 WHERE id = 1 AND paused_until <= ?');
     const setLateSend = db.prepare('UPDATE budget SET last_grant = ?, last_holder = ?, next_slot = max(next_slot, ?) WHERE id = 1 AND last_grant < ?');
     const setShare = db.prepare('INSERT OR REPLACE INTO window_share (id, share, learned_at) VALUES (1, ?, ?)');
     const addGrant = db.prepare('INSERT INTO grants (at) VALUES (?)');
@@ -128,6 +130,7 @@ export class TokenBudget {
     this.dropTicket = (ticket) => deleteTicket.run(ticket.id);
     this.readPause = () => select.get()!.paused_until;
     this.writePause = (untilMs) => setPause.run(untilMs);
+    this.clearPause = (untilMs) => liftPause.run(untilMs);
     this.writeShare = (share) => setShare.run(share, this.clock.now());
     this.writeLateSend = (sentAt) => setLateSend.run(sentAt, holder, sentAt + interval(WINDOW_SLACK_MS, sentAt), sentAt);
     this.countGrants = (from, to) => countIn.get(from, to)!.n;
@@ -157,6 +160,11 @@ export class TokenBudget {
 
   pausedUntil(): number {
     return this.readPause();
+  }
+
+  /** Lifts a pause until `untilMs` or sooner (a pause another process set later stays). */
+  resume(untilMs: number): void {
+    this.clearPause(untilMs);
   }
 
   /** This process's last request left late, as if granted at `sentAt`: the next grant, to anyone, keeps its distance from then. */
@@ -205,89 +213,46 @@ function createTables(db: BetterSqlite3.Database): void {
     learned_at REAL NOT NULL)`);
 }
 
-/**
- * A RateLimiter for PinterestClient's `limiter` option: ads_write slots come from the token's shared
- * budget, every other category is spaced in this process as before.
- */
-export class SharedRateLimiter extends RateLimiter {
+/** The token budgets of one PINSYNC_HOME: a file per token in `budgetDir`, opened when first asked. */
+class HomeBudget implements SharedBudget {
   private readonly budgets = new Map<string, TokenBudget>();
 
   constructor(
     private readonly sqlite: Sqlite,
     private readonly budgetDir: string,
-    private readonly sharedRates: CategoryRates,
-    private readonly budgetClock: Clock = realClock,
-  ) {
-    super(sharedRates, budgetClock);
-  }
+    private readonly writeRate: number,
+    private readonly clock: Clock,
+  ) {}
 
-  /**
-   * First this process's own lane, paced at what Pinterest's answers taught it (observe(): quotas,
-   * 429s), then a slot of the budget shared with the other processes of this PINSYNC_HOME.
-   */
-  override async acquire(key: string, category: string, signal?: AbortSignal): Promise<void> {
-    await super.acquire(key, category, signal);
-    await this.budget(key, category)?.acquire(signal);
-  }
-
-  /** A pause Pinterest asked for holds this process's lane and every process sharing the token. */
-  override pause(key: string, category: string, untilMs: number): void {
-    super.pause(key, category, untilMs);
-    this.budget(key, category)?.pause(untilMs);
-  }
-
-  /** What this process learned of the window holds every process of the token: they count as one consumer. */
-  override observe(key: string, category: string, seen: BudgetObservation): void {
-    super.observe(key, category, seen);
-    const share = this.windowShare(key, category);
-    if (share !== undefined) this.budget(key, category)?.learnShare(share);
-  }
-
-  /** A request held back after its grant moves the shared sequence too: the other processes space from its real send. */
-  override sent(key: string, category: string, grantedAt: number, sentAt: number): void {
-    super.sent(key, category, grantedAt, sentAt);
-    if (isLateSend(grantedAt, sentAt)) this.budget(key, category)?.sentLate(effectiveSendTime(sentAt));
-  }
-
-  /** The processes sharing the budget count each other's sends as their own, not as unseen consumers. */
-  protected override sendLog(key: string, category: string): SendLog {
-    return this.budget(key, category)?.sends ?? super.sendLog(key, category);
-  }
-
-  override pausedUntil(key: string, category: string): number {
-    return Math.max(super.pausedUntil(key, category), this.budget(key, category)?.pausedUntil() ?? 0);
+  slots(key: string, category: string): TokenBudget | undefined {
+    if (category !== SHARED_CATEGORY) return undefined;
+    const id = laneKey(key, category);
+    let budget = this.budgets.get(id);
+    if (!budget) {
+      budget = new TokenBudget(new this.sqlite(budgetFile(this.budgetDir, id)), this.writeRate, this.clock);
+      this.budgets.set(id, budget);
+    }
+    return budget;
   }
 
   close(): void {
     for (const budget of this.budgets.values()) budget.close();
     this.budgets.clear();
   }
-
-  private budget(key: string, category: string): TokenBudget | undefined {
-    const rate = this.sharedRates[category];
-    if (!SHARED_CATEGORIES.includes(category) || !rate || !Number.isFinite(rate) || rate <= 0) return undefined;
-    const id = `${key}\u0000${category}`;
-    let budget = this.budgets.get(id);
-    if (!budget) {
-      budget = new TokenBudget(new this.sqlite(budgetFile(this.budgetDir, key, category)), rate, this.budgetClock);
-      this.budgets.set(id, budget);
-    }
-    return budget;
-  }
 }
 
 /**
- * The limiter a client of this PINSYNC_HOME should use: `stateDir` is ctx.paths.stateDir, `rates`
- * the client's own ({ ads_write: writeRate, ads_read: readRate }). Loads better-sqlite3 lazily.
+ * The write budget this process shares with every other pinsync process of the PINSYNC_HOME whose
+ * state folder is `stateDir` (ctx.paths.stateDir), at `writeRate` per second. Loads better-sqlite3 lazily.
  */
-export async function openSharedRateLimiter(stateDir: string, rates: CategoryRates, clock: Clock = realClock): Promise<SharedRateLimiter> {
+export async function openSharedBudget(stateDir: string, writeRate: number, clock: Clock = realClock): Promise<SharedBudget> {
   const { default: sqlite } = await import('better-sqlite3');
   const dir = path.join(stateDir, 'budgets');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return new SharedRateLimiter(sqlite, dir, rates, clock);
+  return new HomeBudget(sqlite, dir, writeRate, clock);
 }
 
 /** `key` is already a digest of the token; hashing again keeps even that out of file names. */
-function budgetFile(dir: string, key: string, category: string): string {
-  return path.join(dir, `${createHash('sha256').update(`${key}\u0000${category}`).digest('hex').slice(0, 32)}.db`);
+function budgetFile(dir: string, lane: string): string {
+  return path.join(dir, `${createHash('sha256').update(lane).digest('hex').slice(0, 32)}.db`);
 }

@@ -42,6 +42,33 @@ describe('file store', () => {
   });
 });
 
+describe('file store sealed with PINSYNC_STORE_KEY', () => {
+  it('keeps no token, secret or key in the bytes, and reads back only with the same key', async () => {
+    const file = path.join(makeHome(), 'credentials.json');
+    const store = new FileStore(file, 'the store key');
+    await store.write('default', sample);
+    await store.write('work', { ...sample, accessToken: 'pina_work_token' });
+    const bytes = fs.readFileSync(file, 'latin1');
+    for (const secret of [sample.accessToken, sample.refreshToken, sample.appSecret, 'pina_work_token', 'the store key']) expect(bytes).not.toContain(secret);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(await new FileStore(file, 'the store key').read('default')).toEqual(sample);
+    await expect(new FileStore(file, 'another key').read('default')).rejects.toThrow(/PINSYNC_STORE_KEY does not open/);
+    await expect(new FileStore(file).read('default')).rejects.toThrow(/sealed with PINSYNC_STORE_KEY, which is not set/);
+  });
+
+  it('refuses a sealed file whose header was altered, and leaves it as it was', async () => {
+    const file = path.join(makeHome(), 'credentials.json');
+    await new FileStore(file, 'k3y').write('default', sample);
+    const sealed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const forged = JSON.stringify({ ...sealed, kdf: { ...sealed.kdf, salt: randomBytes(16).toString('base64') } });
+    fs.writeFileSync(file, forged);
+    await expect(new FileStore(file, 'k3y').write('default', sample)).rejects.toThrow(/does not open/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(forged);
+    fs.writeFileSync(file, JSON.stringify({ ...sealed, kdf: { ...sealed.kdf, N: 2 ** 30 } }));
+    await expect(new FileStore(file, 'k3y').read('default')).rejects.toThrow(/sealed in a form this pinsync does not know/);
+  });
+});
+
 const skip = skipWithout(
   hasSecretService(),
   'a Secret Service (gnome-keyring)',

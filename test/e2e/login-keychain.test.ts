@@ -90,6 +90,35 @@ describe.skipIf(skipKeychain || skipBrowser)('login with the Secret Service', ()
   });
 });
 
+describe.skipIf(skipKeychain)('a seed with the Secret Service', () => {
+  it("keeps a PINSYNC_REFRESH_TOKEN seed's chain in the keychain and in no file; the next run uses it", async () => {
+    const profile = `kc-${randomBytes(4).toString('hex')}`;
+    const home = makeHome();
+    const seed = sandbox.state.issueTokens().refreshToken;
+    const env = {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_KEYCHAIN: 'require',
+      PINSYNC_PROFILE: profile,
+      PINSYNC_REFRESH_TOKEN: seed,
+      PINTEREST_APP_ID: sandbox.appId,
+      PINTEREST_APP_SECRET: sandbox.appSecret,
+    };
+    const grants = () => sandbox.state.requests.filter((r) => r.path.endsWith('/oauth/token')).length;
+    const first = await runCli(['status', '--json'], { home, env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(parseJsonOutput(first)).toMatchObject({ tokenSource: 'refresh-token', keptIn: 'the OS keychain' });
+    const kept = JSON.parse(secretServiceLookup(profile));
+    expect(kept.refreshToken).not.toBe(seed);
+    expect(kept.seed).toMatch(/^[0-9a-f]{32}$/);
+    expect(allFileContents(home)).not.toContain(kept.refreshToken);
+    const before = grants();
+    const second = await runCli(['status', '--json'], { home, env });
+    expect(second.code, second.stderr).toBe(0);
+    expect(grants()).toBe(before); // the kept chain, not the spent seed
+    await runCli(['logout', '--all'], { home, env: { PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile } });
+  });
+});
+
 describe('PINSYNC_KEYCHAIN', () => {
   it('require without a Secret Service exits 4 before any browser step', async () => {
     const result = await runCli(['login', '--no-browser', '--port', '0'], {

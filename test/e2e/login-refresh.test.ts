@@ -1,5 +1,6 @@
 // Token refresh against the sandbox, through the built CLI: shortly before expiry, once after a 401,
-// rotated refresh tokens stored; the CI paths (PINSYNC_ACCESS_TOKEN, PINSYNC_REFRESH_TOKEN) never stored.
+// rotated refresh tokens stored; PINSYNC_ACCESS_TOKEN never stored, PINSYNC_REFRESH_TOKEN a seed whose
+// chain is kept (credential-chain.test.ts follows one through a year).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +81,7 @@ describe('token refresh', () => {
     expect(result.stderr).toMatch(/^pinsync: .*[Rr]un `pinsync login` again\.\n$/);
   });
 
-  it('mints from PINSYNC_REFRESH_TOKEN with the app credentials and stores nothing', async () => {
+  it('renews PINSYNC_REFRESH_TOKEN with the app credentials and keeps the chain it starts in a 0600 file', async () => {
     const home = makeHome();
     const issued = sandbox.state.issueTokens();
     const result = await status(home, {
@@ -89,8 +90,10 @@ describe('token refresh', () => {
       PINTEREST_APP_SECRET: sandbox.appSecret,
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'refresh-token' });
-    expect(fs.readdirSync(home)).toEqual([]);
+    expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'refresh-token', keptIn: path.join(home, 'credentials.json') });
+    const kept = storedProfile(path.join(home, 'credentials.json'));
+    expect(kept.refreshToken).not.toBe(issued.refreshToken);
+    expect(fs.statSync(path.join(home, 'credentials.json')).mode & 0o777).toBe(0o600);
   });
 
   it('PINSYNC_REFRESH_TOKEN without app credentials names the variables', async () => {
@@ -143,7 +146,7 @@ describe('refresh failures say what to do', () => {
       PINTEREST_APP_SECRET: sandbox.appSecret,
     });
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/^pinsync: The token in PINSYNC_REFRESH_TOKEN has expired or was revoked/m);
+    expect(result.stderr).toMatch(/^pinsync: The refresh token in PINSYNC_REFRESH_TOKEN has expired, was revoked or was already used, and PINSYNC_HOME keeps no newer one from it: run `pinsync login`/m);
   });
 
   it('a wrong app secret is named as such, and never printed', async () => {

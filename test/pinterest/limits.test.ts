@@ -2,6 +2,7 @@
 // not a bad token, a spam 429 is not a rate limit, a daily quota stops at once, a window quota is paced,
 // and list answers' `exceptions` are kept.
 import { afterEach, describe, expect, it } from 'vitest';
+import { realClock, type Clock } from '../../src/pinterest/clock.js';
 import { ApiError } from '../../src/pinterest/errors.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { US } from '../support/sandbox.js';
@@ -56,16 +57,36 @@ describe('the client and the real API limits', () => {
     }
   });
 
+  it('a spam answer cuts the calls waiting behind it: they fail unsent, never sent', async () => {
+    const { sandbox, list } = await withList({ faults: { spamAfterWrites: 0 } });
+    const client = clientFor(sandbox);
+    try {
+      // The lane's first write goes alone (its answer shows how busy the token is): the others wait for it.
+      const errors = await Promise.all(
+        Array.from({ length: 3 }, (_, i) =>
+          client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: hashedRecords(1, i) }).catch((e: unknown) => e),
+        ),
+      );
+      expect(errors.map((error) => (error as ApiError).kind)).toEqual(['spam', 'spam', 'spam']);
+      expect(errors.map((error) => (error as ApiError).unsent)).toEqual([false, true, true]);
+      expect(writes(sandbox)).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('stops at once on a spent daily quota, with the reset time, sending nothing more', async () => {
     const { sandbox, list } = await withList({ dailyWriteQuota: { limit: 2, dayMs: 3 * 3_600_000 } });
-    const client = clientFor(sandbox, { retryFor: 13 * 3_600_000 });
+    const sleeps: number[] = [];
+    const clock: Clock = { now: realClock.now, sleep: (ms, signal) => (sleeps.push(ms), realClock.sleep(ms, signal)) };
+    const client = clientFor(sandbox, { retryFor: 13 * 3_600_000, clock });
     const patch = () => client.updateCustomerList(US, list.id, { operation_type: 'ADD', records: hashedRecords(1) });
     try {
       await patch();
       await patch();
-      const started = Date.now();
+      sleeps.length = 0;
       const error = await patch().catch((e: unknown) => e);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(sleeps).toEqual([]); // no wait for a slot, no backoff: at once
       expect(error).toMatchObject({ kind: 'quota', exitCode: 3, retryable: false });
       const resetAt = (error as ApiError).resetAt!;
       expect(resetAt).toBeGreaterThan(Date.now() + 2.9 * 3_600_000);

@@ -41,6 +41,7 @@ describe('pinsync sandbox', () => {
       'PINSYNC_ACCESS_TOKEN',
       'PINSYNC_API_BASE',
       'PINSYNC_OAUTH_BASE',
+      'PINSYNC_SANDBOX_REFRESH_TOKEN',
       'PINTEREST_APP_ID',
       'PINTEREST_APP_SECRET',
     ]);
@@ -102,6 +103,31 @@ describe('pinsync sandbox', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.output().stderr).toContain('2 writes per 60s');
+  });
+
+  it('starts its clock days ahead (--advance-days), moves it by the admin call, and makes refresh tokens single-use (--strict-refresh)', async () => {
+    const cli = startCli(['--port', '0', '--advance-days', '40', '--strict-refresh']);
+    const vars = await cli.ready;
+    const clock = `${vars.PINSYNC_OAUTH_BASE}/sandbox/clock`;
+    expect(((await (await fetch(clock)).json()) as { offsetDays: number }).offsetDays).toBe(40);
+    await fetch(clock, { method: 'POST', body: JSON.stringify({ advanceDays: 31 }) });
+    // The printed access token was issued when the sandbox started: 31 days later it has expired.
+    const expired = await fetch(`${vars.PINSYNC_API_BASE}/user_account`, { headers: { authorization: `Bearer ${vars.PINSYNC_ACCESS_TOKEN}` } });
+    expect(expired.status).toBe(401);
+    const refresh = () =>
+      fetch(`${vars.PINSYNC_API_BASE}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${vars.PINTEREST_APP_ID}:${vars.PINTEREST_APP_SECRET}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: vars.PINSYNC_SANDBOX_REFRESH_TOKEN! }).toString(),
+      });
+    expect((await refresh()).status).toBe(200);
+    expect((await refresh()).status).toBe(400);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.output().stderr).toMatch(/clock 40 days ahead, single-use refresh tokens/);
   });
 
   it('exits 2 naming the flag when a quota is malformed', async () => {

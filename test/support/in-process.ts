@@ -29,11 +29,16 @@ function loadProgram(): Promise<{ runProgram: typeof RunProgram }> {
   return program;
 }
 
-export function runInProcess(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+export interface InProcessOptions extends RunCliOptions {
+  /** The program's clock (ctx.now), e.g. a sandbox's virtual clock: `sandbox.clock.now`. */
+  now?: () => number;
+}
+
+export function runInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult> {
   return startInProcess(args, options).result;
 }
 
-export function startInProcess(args: string[], options: RunCliOptions = {}): InProcessRun {
+export function startInProcess(args: string[], options: InProcessOptions = {}): InProcessRun {
   const home = options.home ?? makeHome();
   const stdout = new Collected();
   const stderr = new Collected();
@@ -61,6 +66,7 @@ export function startInProcess(args: string[], options: RunCliOptions = {}): InP
         stderrIsTTY: false,
         env: cliEnv(home, options.env),
         signal: controller.signal,
+        now: options.now,
       });
       return { code: timedOut ? null : code, signal: null, stdout: stdout.text, stderr: stderr.text, home, durationMs: Date.now() - started };
     } finally {
