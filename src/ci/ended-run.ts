@@ -255,7 +255,7 @@ function todoOf(reports: readonly RunReport[], now: number): string[] {
     const expiry = typeof report.refreshExpiresAt === 'string' ? Date.parse(report.refreshExpiresAt) : NaN;
     if (Number.isFinite(expiry) && expiry - now < REFRESH_WARNING_MS) {
       const days = Math.max(0, Math.floor((expiry - now) / 86_400_000));
-      todo.add(`The refresh token expires ${utcTime(new Date(expiry).toISOString())} (in ${days} ${days === 1 ? 'day' : 'days'}): run \`pinsync login\` and update the PINSYNC_REFRESH_TOKEN secret.`);
+      todo.add(`The refresh token expires ${utcTime(new Date(expiry).toISOString())} (in ${days} ${days === 1 ? 'day' : 'days'}): run \`pinsync login\` and, for a CI job, set its \`PINSYNC_REFRESH_TOKEN\` secret to the new refresh token.`);
     }
   }
   return [...todo];

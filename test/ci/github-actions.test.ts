@@ -4,11 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/auth/file-store.js';
 import { escapeData, escapeProperty, stepOutputs } from '../../src/ci/github-actions.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { makeHome, parseJsonOutput } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
+import { storedLogin } from '../auth/support/stored-login.js';
 import { arrangeAudience, writeFile } from '../e2e/push-helpers.js';
 
 let sandbox: Sandbox | undefined;
@@ -136,6 +138,23 @@ describe('in a GitHub Actions step', () => {
     expect(result.stderr).not.toMatch(/::(error|warning)/);
     expect(fs.readFileSync(step.summary, 'utf8')).toBe('');
     expect(fs.readFileSync(step.output, 'utf8')).toBe('');
+  });
+
+  it('the summary\'s To do names a refresh token that expires within 14 days, and how to renew it', async () => {
+    sandbox = await startSandbox({ port: 0, writeRate: 1000, continuousRefresh: false });
+    arrangeAudience(sandbox, 'Newsletter');
+    const home = makeHome('pinsync-gha-');
+    const users = writeFile(home, 'users.csv', 'email\nuser1@example.com\n');
+    const issued = sandbox.state.issueTokens({ refreshExpiresInSeconds: 5 * 24 * 3600 }); // renewing it brings no new one
+    await new FileStore(path.join(home, 'credentials.json')).write('default', storedLogin(sandbox, issued));
+    const step = actionsStep(home);
+    const result = await runInProcess(['push', users, '--audience', 'Newsletter', '--ad-account', US, '--json'], {
+      env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_PROGRESS_INTERVAL: '3600', ...step.env },
+      home,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = fs.readFileSync(step.summary, 'utf8');
+    expect(summary).toMatch(/\*\*To do\*\*\n\n- The refresh token expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 4 days\): run `pinsync login` and, for a CI job, set its `PINSYNC_REFRESH_TOKEN` secret to the new refresh token\./);
   });
 
   it('`pinsync run`: one row per job and audience, totals as outputs, one annotation for the failed job', async () => {
