@@ -24,12 +24,15 @@
 //               (goal ≥ 0.93) with lists ready at once; then the same with the sandbox's default 3 s of
 //               list processing, whose end waits for Pinterest to accept the audience
 //   version     `pinsync --version` against a bare `node -e 0` (hyperfine when installed; goal ≤ 1.6×)
+//   phones      push --dry-run of 1M rows with email + phone (records_v2 rows, phones parsed by
+//               libphonenumber-js in four written forms) against the same emails alone: goal within
+//               30% of the email-only run, peak RSS ≤ 300 MB
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
 //   state-year  365 daily syncs of 100k users with 1% churn on the sandbox's clock: state.db size, runs
 //               kept, run start and duration after every 30 runs (scripts/bench-state.mjs --year)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
-//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, jobs, two-pushes,
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, phones, jobs, two-pushes,
 //        create-start, version, state, state-year).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
@@ -67,8 +70,27 @@ const results = [];
 
 // ---- inputs --------------------------------------------------------------------------------------
 
-/** Deterministic fake users: `email,maid` (or only `email`), written in 1 MiB pieces. */
-function generateCsv(file, rows, { maid = true } = {}) {
+/** A unique US (or, one in five, UK) number of user `i` in one of four written forms (the run reads them with --phone-country US). */
+function phoneOf(i) {
+  const area = 201 + (i % 700);
+  const exchange = 200 + (Math.floor(i / 700) % 800);
+  const line = String(Math.floor(i / 560) % 10_000).padStart(4, '0');
+  switch (i % 5) {
+    case 0:
+      return `+1 ${area} ${exchange} ${line}`;
+    case 1:
+      return `(${area}) ${exchange}-${line}`;
+    case 2:
+      return `${area}.${exchange}.${line}`;
+    case 3:
+      return `+1${area}${exchange}${line}`;
+    default:
+      return `+44 20 7${String(i % 1000).padStart(3, '0')} ${line}`;
+  }
+}
+
+/** Deterministic fake users: `email,maid` (or only `email`, or `email,phone`), written in 1 MiB pieces. */
+function generateCsv(file, rows, { maid = true, phone = false } = {}) {
   if (fs.existsSync(file) && fs.statSync(file).size > 0) return file;
   process.stderr.write(`generating ${path.relative(root, file)} (${n(rows)} rows)…\n`);
   let seed = 0x9e3779b9;
@@ -81,11 +103,11 @@ function generateCsv(file, rows, { maid = true } = {}) {
   const names = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'gina', 'hugo', 'ines', 'jon'];
   const tmp = file + '.tmp';
   const fd = fs.openSync(tmp, 'w');
-  let buffer = maid ? 'email,maid\n' : 'email\n';
+  let buffer = maid ? 'email,maid\n' : phone ? 'email,phone\n' : 'email\n';
   for (let i = 0; i < rows; i++) {
     const name = names[i % 10];
     const email = `${i % 13 === 0 ? name.toUpperCase() : name}.${i}@example${i % 97}.com`;
-    buffer += maid ? `${email},${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}\n` : `${email}\n`;
+    buffer += maid ? `${email},${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}\n` : phone ? `${email},${phoneOf(i)}\n` : `${email}\n`;
     if (buffer.length > 1 << 20) {
       fs.writeSync(fd, buffer);
       buffer = '';
@@ -465,6 +487,37 @@ async function benchExclude() {
   );
 }
 
+// ---- 9. phones (records_v2 rows) ------------------------------------------------------------------
+
+async function benchPhones() {
+  const rows = sizes.throughputRows;
+  const rounds = quick ? 1 : 3;
+  const emails = generateCsv(path.join(benchDir, `emails-${rows}.csv`), rows, { maid: false });
+  const phones = generateCsv(path.join(benchDir, `emails-phones-${rows}.csv`), rows, { maid: false, phone: true });
+  const cases = { emails: [emails], phones: [phones, '--phone-country', 'US'] };
+  const best = Object.fromEntries(Object.keys(cases).map((name) => [name, { seconds: Infinity, cpu: Infinity, rss: 0, records: 0 }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, [file, ...extra]] of Object.entries(cases)) {
+      const result = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json', ...extra]);
+      const entry = best[name];
+      if (result.seconds < entry.seconds) Object.assign(entry, { seconds: result.seconds, rss: result.rss, records: JSON.parse(result.stdout).records });
+      entry.cpu = Math.min(entry.cpu, result.cpu);
+    }
+  }
+  const rate = (entry) => `${n(rows / entry.seconds)} rows/s`;
+  const slower = 100 * (best.phones.seconds / best.emails.seconds - 1);
+  const rss = (entry) => `peak RSS ${(entry.rss / 2 ** 20).toFixed(0)} MiB (goal ≤ 300 MB)`;
+  results.push(
+    ['phones', 'push --dry-run, email only', rate(best.emails), `best of ${rounds}, whole process, ${n(rows)} rows; CPU ${best.emails.cpu.toFixed(2)} s; ${rss(best.emails)}`],
+    [
+      'phones',
+      'the same users with email + phone (records_v2)',
+      rate(best.phones),
+      `${slower.toFixed(1)}% slower (goal ≤ 30%); CPU ${best.phones.cpu.toFixed(2)} s (${(100 * (best.phones.cpu / best.emails.cpu - 1)).toFixed(0)}% more); ${n(best.phones.records)} identifiers; ${rss(best.phones)}`,
+    ],
+  );
+}
+
 // ---- 7. one write budget per token: a jobs file, and two processes --------------------------------
 
 /**
@@ -626,6 +679,7 @@ for (const [name, bench] of [
   ['shared-token', benchSharedToken],
   ['quota', benchQuota],
   ['exclude', benchExclude],
+  ['phones', benchPhones],
   ['jobs', benchJobs],
   ['two-pushes', benchTwoPushes],
   ['create-start', benchCreateStart],

@@ -21,7 +21,7 @@ export interface LookalikeRequest {
 export async function createLookalike(client: PinterestClient, adAccountId: string, request: LookalikeRequest): Promise<{ created: Audience; seed: Audience }> {
   const directory = new AudienceDirectory(client, adAccountId);
   await refuseDuplicateName(directory, request.name);
-  const seed = await directory.find(request.seed, { notFoundHint: SEE_AUDIENCES });
+  const seed = await directory.find(request.seed, { notFoundHint: SEE_AUDIENCES, receivedToo: true });
   const created = await client.createAudience(adAccountId, {
     name: request.name,
     audience_type: 'ACTALIKE',

@@ -3,7 +3,7 @@
 // holds the first batch, again with backoff while the run goes on (a stream may never end), and at the
 // end for a bounded time, but only while Pinterest says the list is still processing.
 import type { PinterestClient } from '../pinterest/client.js';
-import { isArchived } from './directory.js';
+import { isArchived, ownAudiences } from './directory.js';
 import type { Audience, CustomerList } from '../pinterest/types.generated.js';
 
 /** Pinterest's minimum: "You can create an audience with a minimum of 100 members." */
@@ -160,7 +160,7 @@ export class PendingAudience {
   }
 
   private async liveAudience(): Promise<Audience | undefined> {
-    for await (const audience of this.client.audiences(this.target.adAccountId, { signal: this.signal })) {
+    for await (const audience of ownAudiences(this.client, this.target.adAccountId, { signal: this.signal })) {
       if (audience.name === this.target.audienceName && !isArchived(audience)) return audience;
     }
     return undefined;

@@ -13,6 +13,7 @@ import { acquireRunLock, RunInProgressError, waitForRunLock } from '../state/run
 import type { ListType } from '../input/columns.js';
 import { DEFAULT_AUDIENCE_WAIT_MS, PendingAudience, type HeldLock, type NameLock } from './pending-audience.js';
 import { markFatal, type ListWriter } from '../send/upload.js';
+import { isRowRecord, rowFields, type RowFields } from '../identify/row-record.js';
 
 export interface AudienceTarget {
   adAccountId: string;
@@ -135,13 +136,11 @@ export interface ListWriterOptions {
 export function customerListWriter(client: PinterestClient, target: AudienceTarget, options: ListWriterOptions): ListWriter {
   let listFound: Promise<readonly string[] | undefined> | undefined;
   const audience = options.operation === 'ADD' ? pendingAudienceOf(client, target, options) : undefined;
-  const patch = (records: readonly string[], deadline: number) =>
-    client.updateCustomerList(
-      target.adAccountId,
-      target.customerListId!,
-      { operation_type: options.operation, records: records.join(',') },
-      { deadline, signal: options.signal },
-    );
+  const patch = async (records: readonly string[], deadline: number) => {
+    for (const upload of uploadsOf(records)) {
+      await client.updateCustomerList(target.adAccountId, target.customerListId!, { operation_type: options.operation, ...upload }, { deadline, signal: options.signal });
+    }
+  };
   return {
     send: async (records, deadline) => {
       if (!target.customerListId || listFound) {
@@ -193,16 +192,28 @@ async function findOrCreateList(
       target.waitingList = true;
       return undefined;
     }
-    const list = await client.createCustomerList(
-      target.adAccountId,
-      { name: target.audienceName, records: records.join(','), list_type: options.listType },
-      { deadline, signal: options.signal },
-    );
+    const [first, ...rest] = uploadsOf(records);
+    const list = await client.createCustomerList(target.adAccountId, { name: target.audienceName, ...first, list_type: options.listType }, { deadline, signal: options.signal });
     target.customerListId = list.id;
+    for (const upload of rest) {
+      await client.updateCustomerList(target.adAccountId, list.id, { operation_type: options.operation, ...upload }, { deadline, signal: options.signal });
+    }
     return records;
   } finally {
     lock.release();
   }
+}
+
+/**
+ * A batch's records as Pinterest takes them: the `records` string, or (API 5.28) `records_v2` rows, never
+ * both in a request. A batch holding both kinds (a sync's removals, its snapshot taken before the file
+ * had phones) goes as two requests, plain records first.
+ */
+function uploadsOf(records: readonly string[]): Array<{ records: string } | { records_v2: RowFields[] }> {
+  const plain = records.filter((record) => !isRowRecord(record));
+  if (plain.length === records.length) return [{ records: plain.join(',') }];
+  const rows = records.filter(isRowRecord).map(rowFields);
+  return plain.length === 0 ? [{ records_v2: rows }] : [{ records: plain.join(',') }, { records_v2: rows }];
 }
 
 export interface SettleOptions {

@@ -10,6 +10,8 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderDetails } from '../report/table.js';
 import type { Audience, CustomerList } from '../pinterest/types.generated.js';
+import type { ListedAudience } from '../audiences/directory.js';
+import type { LastSyncMatch } from '../audiences/show.js';
 
 export const TOO_SMALL_NOTE =
   'Pinterest shows a size after ~100 matched users; sizes can take 24–48 hours to appear in Ads Manager.';
@@ -17,6 +19,8 @@ export const TOO_SMALL_NOTE =
 interface ListOptions {
   adAccount?: string;
   name?: string;
+  received?: boolean;
+  ownership?: 'owned' | 'received' | 'all';
   json?: boolean;
 }
 
@@ -45,6 +49,8 @@ export function registerAudiences(program: Command): void {
     .description('List the audiences of an ad account (every page).')
     .option('--ad-account <id>', 'ad account id (default: the profile default from `accounts use`)')
     .option('--name <text>', 'only audiences whose name contains TEXT (case-insensitive)')
+    .option('--received', 'also list the audiences other accounts share into this one (same as --ownership all)')
+    .addOption(new Option('--ownership <which>', 'owned (default), received (shared into the account) or all').choices(['owned', 'received', 'all']))
     .option('--json', 'print one JSON array with every audience')
     .action(action(runAudiencesList));
   audiences
@@ -86,9 +92,10 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   const client = await ctx.connectInteractive();
   try {
-    const { AudienceDirectory } = await import('../audiences/directory.js');
+    const { listAudiences } = await import('../audiences/directory.js');
     const needle = options.name?.toLowerCase();
-    const audiences = (await new AudienceDirectory(client, adAccountId).audiences()).filter(
+    const ownership = options.ownership ? (options.ownership.toUpperCase() as 'OWNED' | 'RECEIVED' | 'ALL') : options.received ? 'ALL' : 'OWNED';
+    const audiences = (await listAudiences(client, adAccountId, ownership)).filter(
       (audience) => !needle || (audience.name ?? '').toLowerCase().includes(needle),
     );
     if (options.json) {
@@ -111,6 +118,7 @@ export async function runAudiencesList(ctx: Context, options: ListOptions): Prom
           { header: 'STATUS', value: (a) => a.status ?? '' },
           { header: 'SIZE', value: (a) => formatCount(a.size), align: 'right' },
           { header: 'UPDATED (UTC)', value: (a) => formatTimestamp(a.updated_timestamp ?? a.created_timestamp) },
+          ...(ownership === 'OWNED' ? [] : [{ header: 'OWNERSHIP', value: (a: ListedAudience) => (a.ownership_type === 'RECEIVED' ? 'received (shared, read-only)' : 'owned') }]),
         ],
         stdoutTableOptions(ctx),
       ),
@@ -128,7 +136,7 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
   const adAccountId = await adAccountFor(ctx, options.adAccount);
   const client = await ctx.connectInteractive();
   try {
-    const { showAudience } = await import('../audiences/show.js');
+    const { lastSyncMatch, showAudience } = await import('../audiences/show.js');
     const { pickAudienceId } = await import('./choices.js');
     const wanted = idOrName?.trim() || (await pickAudienceId(ctx, client, adAccountId));
     const shown = await showAudience(client, adAccountId, wanted);
@@ -137,12 +145,14 @@ export async function runAudiencesShow(ctx: Context, options: ShowOptions, idOrN
       return 0;
     }
     const { audience, customerList, tooSmall } = shown;
+    const match = await lastSyncMatch(ctx.paths.stateFile, adAccountId, audience);
     if (options.json) {
-      ctx.stdout.write(JSON.stringify(customerList ? { ...audience, customer_list: customerList } : audience, null, 2) + '\n');
+      const extra = { ...(customerList ? { customer_list: customerList } : {}), ...(match ? { last_sync_match: match } : {}) };
+      ctx.stdout.write(JSON.stringify({ ...audience, ...extra }, null, 2) + '\n');
       if (tooSmall) ctx.info(TOO_SMALL_NOTE);
       return 0;
     }
-    ctx.stdout.write(describeAudience(audience, adAccountId, customerList));
+    ctx.stdout.write(describeAudience(audience, adAccountId, customerList, match));
     if (tooSmall) ctx.stdout.write(`\n${TOO_SMALL_NOTE}\n`);
     return 0;
   } finally {
@@ -182,7 +192,7 @@ function listRows(list: CustomerList): Array<[string, string]> {
   ];
 }
 
-function describeAudience(audience: Audience, adAccountId: string, list: CustomerList | undefined): string {
+function describeAudience(audience: Audience, adAccountId: string, list: CustomerList | undefined, match: LastSyncMatch | undefined): string {
   const rows: Array<[string, string]> = [
     ['Audience', `${audience.name ?? '(no name)'} (id ${audience.id ?? '?'})`],
     ['Ad account', audience.ad_account_id ?? adAccountId],
@@ -196,6 +206,7 @@ function describeAudience(audience: Audience, adAccountId: string, list: Custome
   }
   rows.push(['Created', utcOrDash(audience.created_timestamp)]);
   rows.push(['Updated', utcOrDash(audience.updated_timestamp)]);
+  if (match) rows.push(['Match (last sync)', describeLastMatch(match)]);
   if (list) {
     rows.push(...listRows(list));
   } else if (audience.rule?.customer_list_id) {
@@ -314,8 +325,16 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /** `audience_type` is the kind (CUSTOMER_LIST, ACTALIKE, …); the API's `type` is just "audience". */
+/** "72% (7,200 matched of 10,000 users synced; run 12, read 2026-05-02 06:00 UTC)". */
+function describeLastMatch(match: LastSyncMatch): string {
+  const rate = match.match_rate === null ? (match.list_status ?? 'no size yet') : `${(match.match_rate * 100).toFixed(0)}%`;
+  const counts = match.users_synced === null ? '' : `${formatCount(match.audience_size)} matched of ${formatCount(match.users_synced)} users synced; `;
+  return `${rate} (${counts}run ${match.run_id}, read ${utcOrDash(Date.parse(match.checked_at) / 1000)})${match.warning ? ` — ${match.warning}` : ''}`;
+}
+
+/** The audience type; "(NCA)" marks one built on a new-customer-acquisition list (API 5.28 `is_nca`). */
 function audienceType(audience: Audience): string {
-  return audience.audience_type ?? '';
+  return `${audience.audience_type ?? ''}${audience.is_nca ? ' (NCA)' : ''}`;
 }
 
 /** A count or size with thousands separators; a dash when Pinterest gives none (yet). */

@@ -6,6 +6,7 @@ import { AuthError, missingFlag, NotFoundError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { knownAdAccount } from '../pinterest/lookups.js';
 import { collect } from '../pinterest/pages.js';
+import { ownAudiences } from '../audiences/directory.js';
 import type { AdAccount, Audience } from '../pinterest/types.generated.js';
 import type { Choice } from '../prompt.js';
 
@@ -95,7 +96,7 @@ export async function askForAudience(ctx: Context, adAccountFlag: string | undef
   const client = await ctx.connectInteractive();
   try {
     const adAccount = await resolveAdAccount(ctx, adAccountFlag, client);
-    const all = await collect(client.audiences(adAccount));
+    const all = await collect(ownAudiences(client, adAccount));
     const audiences = all.filter((a) => a.audience_type === 'CUSTOMER_LIST'); // the only kind that takes users
     if (audiences.length === 0 && !offerNew) throw new NotFoundError(`Ad account ${adAccount} has no customer-list audience to remove users from.`);
     const picked = await selectAudience(
@@ -116,7 +117,7 @@ export async function askForAudience(ctx: Context, adAccountFlag: string | undef
 
 /** `audiences show` without an audience: pick any of the ad account's audiences. */
 export async function pickAudienceId(ctx: Context, client: PinterestClient, adAccountId: string): Promise<string> {
-  const audiences = await collect(client.audiences(adAccountId));
+  const audiences = await collect(ownAudiences(client, adAccountId));
   if (audiences.length === 0) throw new NotFoundError(`Ad account ${adAccountId} has no audiences yet: create one with \`pinsync audiences create\`.`);
   return selectAudience(ctx, audiences);
 }

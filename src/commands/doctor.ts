@@ -19,6 +19,8 @@ export function registerDoctor(program: Command): void {
     .option('--email-column <name>', 'the column holding email addresses')
     .option('--maid-column <name>', 'the column holding mobile ad ids')
     .option('--idfa-column <name>', 'the column holding IDFAs')
+    .option('--phone-column <name>', 'the column holding phone numbers')
+    .option('--rows <format>', 'v2: one records_v2 row per user (API 5.28) even without a phone column')
     .action(action<DoctorOptions, [string | undefined]>((ctx, options, file) => runDoctorCommand(ctx, options, file)));
 }
 

@@ -27,7 +27,7 @@ export function registerRuns(program: Command): void {
 }
 
 export async function runRunsList(ctx: Context, options: RunsOptions): Promise<number> {
-  const { listRuns, renderRunsTable } = await import('../state/run-history.js');
+  const { currentHealthWarnings, listRuns, renderRunsTable } = await import('../state/run-history.js');
   const rows = await listRuns(ctx, options.limit ?? 50);
   if (options.json) {
     ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
@@ -35,6 +35,7 @@ export async function runRunsList(ctx: Context, options: RunsOptions): Promise<n
     ctx.info('No runs recorded yet: `pinsync push` and `pinsync sync` record theirs here.');
   } else {
     ctx.stdout.write(await renderRunsTable(ctx, rows));
+    for (const warning of currentHealthWarnings(rows)) ctx.warn(warning);
   }
   return 0;
 }

@@ -32,6 +32,9 @@ interface SandboxFlags {
   listProcessing?: number;
   matchedShare?: number;
   missingScopeStatus?: 401 | 403;
+  /** --strict-5.28 (commander's name for it). */
+  'strict5.28'?: boolean;
+  sharedAudience?: string[];
   advanceDays?: number;
   strictRefresh?: boolean;
 }
@@ -65,6 +68,8 @@ export function registerSandbox(program: Command): void {
     .option('--list-processing <duration>', 'how long a list stays PROCESSING after each write (default 3s when audiences need ready lists, else 0)', parseDuration('--list-processing'))
     .option('--matched-share <share>', 'share of records that match a Pinterest user, 0 to 1 (default 0.7; 1: every record)', parseNumber('--matched-share', 0, 1))
     .option('--missing-scope-status <401|403>', 'status for a token without the scope a call needs (Pinterest: 401 code 3)', parseScopeStatus)
+    .option('--strict-5.28', 'strict API 5.28: creates answer 201, bodies and records_v2 rows hold only the fields 5.28 names')
+    .option('--shared-audience <name>', 'an audience another business shares into ad account 549755885175 (listed as received); repeatable', (name: string, earlier: string[] = []) => [...earlier, name])
     .option('--advance-days <n>', 'start the sandbox clock this many days ahead (token lifetimes, daily quotas); POST /sandbox/clock {"advanceDays": N} moves it later', parseInteger('--advance-days', 0, 100_000))
     .option('--strict-refresh', 'a refresh token works once, and a spent one presented again revokes its login')
     .action(action(runSandbox));
@@ -89,6 +94,8 @@ export async function runSandbox(ctx: Context, flags: SandboxFlags): Promise<num
       retryAfter: flags.retryAfter,
       listRules: { audiencesNeedReadyList: flags.audiencesNeedReadyLists, processingMs: flags.listProcessing, matchedShare: flags.matchedShare },
       missingScopeStatus: flags.missingScopeStatus,
+      strict528: flags['strict5.28'],
+      sharedAudiences: flags.sharedAudience,
       advanceDays: flags.advanceDays,
       strictRefresh: flags.strictRefresh,
       stateFile: flags.state,

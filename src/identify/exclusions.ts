@@ -10,10 +10,10 @@ import { UsageError } from '../errors.js';
 import { DigestSet } from './dedupe.js';
 import { HashedLines } from '../input/hashed-lines.js';
 import { hexWord } from './hex-digits.js';
-import { isBlank, isSha256Hex, normaliserFor, type Normalised } from './normalise.js';
+import { isBlank, isSha256Hex, normaliserFor, type Normalised, type NormaliseOptions } from './normalise.js';
 import { createRowReader, type RowReader, type RowSink } from '../input/read-rows.js';
 import { openInput, type InputSource } from '../input/source.js';
-import type { ColumnPlan } from '../input/columns.js';
+import { NAME_ONE, type ColumnPlan } from '../input/columns.js';
 
 export interface ExclusionFileSummary {
   /** The file's base name. */
@@ -49,7 +49,7 @@ const settled = Promise.resolve();
 
 export const noExclusions: Exclusions = { has: () => false, hasAt: () => false, hasWords: () => false, size: 0, bytes: 0, files: [], complete: true, loaded: settled };
 
-export interface ExclusionOptions {
+export interface ExclusionOptions extends NormaliseOptions {
   /** --delimiter of the run: exclusion CSVs are written by the same tools as the input. */
   delimiter?: string;
 }
@@ -175,7 +175,7 @@ class ExclusionFileLoader {
     options: ExclusionOptions,
   ) {
     this.keys = new KeyBuffer(set);
-    this.sink = new ExclusionSink(this.keys, file.source.name);
+    this.sink = new ExclusionSink(this.keys, file.source.name, options);
     const format = file.source.format ?? 'csv';
     this.reader = createRowReader({ format, delimiter: options.delimiter }, this.sink);
     this.mayBeHashedLines = format === 'csv' && !/^[0-9a-f\r\n]/i.test(options.delimiter ?? ',');
@@ -238,12 +238,14 @@ class ExclusionSink implements RowSink {
   constructor(
     private readonly set: KeyBuffer,
     name: string,
+    /** The run's phone country: an excluded phone matches exactly the record the input would send. */
+    private readonly normalising: NormaliseOptions,
   ) {
     this.summary = { name, rows: 0, unusable: 0 };
   }
 
   planned(plan: ColumnPlan): void {
-    this.normalisers = plan.columns.map((column) => normaliserFor(column.kind));
+    this.normalisers = plan.columns.map((column) => normaliserFor(column.kind, this.normalising));
     this.firstColumnOnly = plan.columns.length === 1 && plan.columns[0]!.index === 0;
   }
 
@@ -307,7 +309,7 @@ class KeyBuffer {
 /** The reader's messages speak of "the input" and its flags; say which exclusion file is meant. */
 function inExclusionFile(name: string, error: unknown): unknown {
   if (!(error instanceof UsageError)) return error;
-  const message = error.message.replace(/ Name one with --email-column, --maid-column or --idfa-column\.$/, ' Name the column email, maid or idfa.');
+  const message = error.message.replace(` ${NAME_ONE}`, ' Name the column email, maid, idfa or phone.');
   return new UsageError(`In the exclusion file ${name}: ${message}`, { cause: error });
 }
 

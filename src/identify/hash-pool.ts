@@ -1,9 +1,11 @@
 // Runs normalise → hash for blocks of rows on a worker thread (hash-worker.ts), so a big file is
 // read, tokenised and de-duplicated on one core while its identifiers are hashed on the other (the
-// two halves cost about the same). Values travel as one NUL-joined string (the input cannot hold
-// NUL bytes); the records come back concatenated in one string.
+// two halves cost about the same). Phones cost ~15 µs each to parse (libphonenumber-js), far more than
+// the rest of a row: a file with phones hashes on one worker per core, blocks taking turns. Values
+// travel as one NUL-joined string (the input cannot hold NUL bytes); the records come back
+// concatenated in one string.
 import { Worker } from 'node:worker_threads';
-import type { IdentifierKind } from './normalise.js';
+import type { IdentifierKind, NormaliseOptions } from './normalise.js';
 
 export const BLANK = 0;
 export const INVALID = 1;
@@ -30,21 +32,31 @@ export interface HashResult {
 }
 
 export class HashPool {
-  private readonly worker: Worker;
+  private readonly workers: Worker[];
   private readonly waiting = new Map<number, { resolve(result: HashResult): void; reject(error: unknown): void }>();
   private nextId = 1;
   private failure: unknown;
 
-  constructor(kinds: IdentifierKind[]) {
+  constructor(kinds: IdentifierKind[], options: NormaliseOptions = {}, size = 1) {
     const url = new URL('./hash-worker.js', import.meta.url);
-    // Its strings live for one block: a small heap keeps the process's peak memory flat.
-    this.worker = new Worker(url, { workerData: { kinds }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
-    this.worker.on('message', (result: HashResult) => {
-      const waiter = this.waiting.get(result.id);
-      this.waiting.delete(result.id);
-      waiter?.resolve(result);
+    // Its strings live for one block: a small heap keeps the process's peak memory flat (phones
+    // allocate more per value: a larger young generation saves ~13% of their parsing).
+    const youngMb = kinds.includes('phone') ? 16 : 4;
+    this.workers = Array.from({ length: size }, () => {
+      const worker = new Worker(url, { workerData: { kinds, options }, resourceLimits: { maxYoungGenerationSizeMb: youngMb, maxOldGenerationSizeMb: 64 } });
+      worker.on('message', (result: HashResult) => {
+        const waiter = this.waiting.get(result.id);
+        this.waiting.delete(result.id);
+        waiter?.resolve(result);
+      });
+      worker.on('error', (error) => this.fail(error));
+      return worker;
     });
-    this.worker.on('error', (error) => this.fail(error));
+  }
+
+  /** Workers hashing blocks side by side. */
+  get size(): number {
+    return this.workers.length;
   }
 
   hash(values: string, count: number): Promise<HashResult> {
@@ -52,12 +64,12 @@ export class HashPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, values, count } satisfies HashRequest);
+      this.workers[id % this.workers.length]!.postMessage({ id, values, count } satisfies HashRequest);
     });
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
   private fail(error: unknown): void {

@@ -1,11 +1,11 @@
 // Worker thread of the hash pool: normalises and hashes the identifier values of a block of rows
 // (the CPU-heavy half of the pipeline), so reading and hashing use both cores on big files.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isBlank, normaliserFor, OPTED_OUT, type IdentifierKind } from './normalise.js';
+import { isBlank, normaliserFor, OPTED_OUT, type IdentifierKind, type NormaliseOptions } from './normalise.js';
 import { BLANK, INVALID, OK, OPTED_OUT_DEVICE, type HashRequest, type HashResult } from './hash-pool.js';
 
-const { kinds } = workerData as { kinds: IdentifierKind[] };
-const normalisers = kinds.map(normaliserFor);
+const { kinds, options } = workerData as { kinds: IdentifierKind[]; options: NormaliseOptions };
+const normalisers = kinds.map((kind) => normaliserFor(kind, options));
 
 parentPort!.on('message', (request: HashRequest) => {
   const values = request.values.split('\u0000');

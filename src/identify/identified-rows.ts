@@ -1,11 +1,13 @@
 // Rows identified: source → columns → normalise → hash → exclude → dedupe. Reads the input chunk by chunk and
 // hands each row's verdict (new records, duplicate, or not synced and why) to a consumer in input
 // order. Whether hashing runs on this thread or on the worker HashPool stays in here.
+import { availableParallelism } from 'node:os';
 import type { ColumnFlags, ColumnPlan } from '../input/columns.js';
 import type { DigestSet } from './dedupe.js';
 import type { Exclusions } from './exclusions.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
+import type { NormaliseOptions } from './normalise.js';
 import { createRowReader, type InputFormat, type RowReader, type RowSink } from '../input/read-rows.js';
 import { sniffFormat, type InputSource } from '../input/source.js';
 
@@ -43,7 +45,7 @@ export interface ReadOptions extends ColumnFlags {
   delimiter?: string;
 }
 
-export interface IdentifyOptions extends ReadOptions {
+export interface IdentifyOptions extends ReadOptions, NormaliseOptions {
   /** Records seen earlier in the run: a row whose usable records are all in it is a duplicate. */
   seen: DigestSet;
   /** Users who must never be sent (--exclude): their rows are not synced, reason 'excluded'. */
@@ -53,8 +55,8 @@ export interface IdentifyOptions extends ReadOptions {
   signal: AbortSignal;
 }
 
-/** Blocks handed to the hash pool before the oldest must be judged (keeps memory flat). */
-const BLOCKS_AHEAD = 2;
+/** Blocks handed to each worker of the hash pool before the oldest must be judged (keeps memory flat). */
+const BLOCKS_AHEAD_PER_WORKER = 2;
 /**
  * While the exclusion set still loads on its thread, rows cannot be judged: read and hash up to this
  * many blocks (256 KiB of input each; ~35 MiB of hashed records) ahead instead of waiting for it.
@@ -136,7 +138,7 @@ export class IdentifiedRows implements RowSink {
         if (!this.options.hashOnWorker) await this.exclusionsComplete();
         reader ??= readerFor(this.options, next.value, this);
         reader.push(next.value);
-        if (this.pool) await this.hashBlock(BLOCKS_AHEAD);
+        if (this.pool) await this.hashBlock(BLOCKS_AHEAD_PER_WORKER * this.pool.size);
         const room = this.sink.room?.();
         if (room) await this.roomOrWoken(room);
       }
@@ -216,8 +218,9 @@ export class IdentifiedRows implements RowSink {
   // RowSink: columns are known.
   planned(plan: ColumnPlan): void {
     this.plan = plan;
-    this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions);
-    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind));
+    const normalising = { phoneCountry: this.options.phoneCountry };
+    this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions, normalising);
+    if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind), normalising, poolSize(plan));
     this.sink.planned(plan);
   }
 
@@ -247,6 +250,11 @@ export class IdentifiedRows implements RowSink {
   }
 }
 
+/** One worker; with phones (their parsing outweighs the rest of a row) one per core, up to 4. */
+function poolSize(plan: ColumnPlan): number {
+  return plan.recordsV2 && plan.columns.some((c) => c.kind === 'phone') ? Math.max(1, Math.min(4, availableParallelism())) : 1;
+}
+
 /** Reads just enough of the input to find its identifier columns (doctor's file check); undefined when empty. */
 export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan | undefined> {
   let plan: ColumnPlan | undefined;
@@ -262,7 +270,7 @@ export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan |
 
 /** The reader for the input's format: given, else sniffed from the first chunk. */
 function readerFor(options: ReadOptions, firstChunk: Buffer, sink: RowSink): RowReader {
-  const { source, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn } = options;
+  const { source, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn } = options;
   const format: InputFormat = source.format ?? sniffFormat(firstChunk.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
-  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn, audienceColumn }, sink);
+  return createRowReader({ format, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn }, sink);
 }

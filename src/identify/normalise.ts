@@ -1,15 +1,18 @@
 // Turns a raw identifier into the exact record Pinterest expects (contract: "Identifiers sent to
 // Pinterest"): Unicode format characters removed and the value trimmed; emails without `mailto:`,
-// lowercased, checked; device ids in the lowercase dashed UUID form; then SHA-256. Already-hashed
-// values pass through lowercased: any hex digest in an email column, only SHA-256 in a device-id
-// column (32 hex digits there are an undashed UUID, not an MD5).
+// lowercased, checked; device ids in the lowercase dashed UUID form; phones parsed by libphonenumber-js
+// into E.164 digits; then SHA-256. Already-hashed values pass through lowercased: any hex digest in an
+// email column, only SHA-256 in a device-id or phone column (32 hex digits in a device-id column are an
+// undashed UUID, not an MD5).
+import { createRequire } from 'node:module';
+import type { CountryCode as PhoneCountry } from 'libphonenumber-js/min';
 import { sha256Hex } from './hash.js';
 import { isAllHex } from './hex-digits.js';
 import type { IdentifierKind } from '../input/columns.js';
 
 export type { IdentifierKind };
 
-export type InvalidReason = 'invalid_email' | 'invalid_maid' | 'invalid_idfa';
+export type InvalidReason = 'invalid_email' | 'invalid_maid' | 'invalid_idfa' | 'invalid_phone';
 
 /** Why a non-blank value yields no record. */
 export type UnusableReason = InvalidReason | 'opted_out_device';
@@ -102,14 +105,57 @@ export function normaliseDeviceId(raw: string): Normalised {
   return null;
 }
 
+/**
+ * The digits of a phone number in E.164 form (country code first, no `+`), or undefined when it is not
+ * a possible number. Parsed by libphonenumber-js (Google's libphonenumber metadata, the "min" set: it
+ * checks possible lengths per country, what "possible" means here); a number written without `+` (or an
+ * international prefix such as 00 / 011) is read as a number of `defaultCountry`, and is not possible
+ * without one. Pinterest's one documented phone normalisation (API spec, ConversionEventsUserDataProperties
+ * `ph`: "only digits with country code, area code, and number. Remove any symbols, letters, spaces and
+ * leading zeros") is what is hashed: E.164 without its `+`.
+ */
+export function e164Digits(value: string, defaultCountry?: string): string | undefined {
+  const phone = phoneNumbers().parsePhoneNumberFromString(value, defaultCountry as PhoneCountry | undefined);
+  return phone?.isPossible() ? phone.number.slice(1) : undefined;
+}
+
+/** Returns the record to send for a phone number, or null when it is not a possible number. A 64-hex value passes through as hashed. */
+export function normalisePhone(raw: string, defaultCountry?: string): string | null {
+  const value = cleanValue(raw);
+  if (isSha256Hex(value)) return value.toLowerCase();
+  const digits = e164Digits(value, defaultCountry);
+  return digits === undefined ? null : sha256Hex(digits);
+}
+
+/** Whether --phone-country names a country libphonenumber knows (ISO 3166-1 alpha-2, e.g. US, GB, DE). */
+export function isPhoneCountry(code: string): boolean {
+  return phoneNumbers().isSupportedCountry(code as PhoneCountry);
+}
+
+type PhoneNumbers = typeof import('libphonenumber-js/min');
+let loadedPhoneNumbers: PhoneNumbers | undefined;
+
+/** libphonenumber-js with its metadata (~50 ms to load) only once a run reads phones. */
+function phoneNumbers(): PhoneNumbers {
+  loadedPhoneNumbers ??= createRequire(import.meta.url)('libphonenumber-js/min') as PhoneNumbers;
+  return loadedPhoneNumbers;
+}
+
 export const invalidReasonOf: Record<IdentifierKind, InvalidReason> = {
   email: 'invalid_email',
   maid: 'invalid_maid',
   idfa: 'invalid_idfa',
+  phone: 'invalid_phone',
 };
 
+/** How a run reads identifiers beyond their column: `phoneCountry` for phones written without `+`. */
+export interface NormaliseOptions {
+  phoneCountry?: string;
+}
+
 /** Normalises one value of a column; blank values are missing, not invalid. */
-export function normaliserFor(kind: IdentifierKind): (raw: string) => Normalised {
+export function normaliserFor(kind: IdentifierKind, options: NormaliseOptions = {}): (raw: string) => Normalised {
+  if (kind === 'phone') return (raw) => normalisePhone(raw, options.phoneCountry);
   return kind === 'email' ? normaliseEmail : normaliseDeviceId;
 }
 

@@ -1,17 +1,26 @@
-// Picks the identifier columns: the ones named by --email-column/--maid-column/--idfa-column, else
-// the first header matching a known alias (case, spaces, dashes and underscores ignored). With
-// --audience-column, also the column naming each row's audience (read after the identifiers).
+// Picks the identifier columns: the ones named by --email-column/--maid-column/--idfa-column/
+// --phone-column, else the first header matching a known alias (case, spaces, dashes and underscores
+// ignored). With --audience-column, also the column naming each row's audience (read after the
+// identifiers). Decides how rows travel: as `records` (one string of identifiers), or as API 5.28
+// `records_v2` rows (one per user, every identifier of the row in it) when there is a phone column or
+// `--rows v2` asks for it: phones travel only in records_v2 rows.
 import { UsageError } from '../errors.js';
 
 /** The kinds of identifier a column can hold. */
-export type IdentifierKind = 'email' | 'maid' | 'idfa';
+export type IdentifierKind = 'email' | 'maid' | 'idfa' | 'phone';
 
 export type ListType = 'EMAIL' | 'MAID' | 'IDFA';
+
+/** `--rows`: `v1` the `records` string, `v2` one records_v2 row per user (API 5.28). */
+export type RowFormat = 'v1' | 'v2';
 
 export interface ColumnFlags {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  phoneColumn?: string;
+  /** --rows v2: records_v2 rows even without a phone column (v1 with a phone column is refused). */
+  rows?: RowFormat;
   /** --audience-column: each row names its audience here (push/sync fan-out). */
   audienceColumn?: string;
 }
@@ -27,6 +36,8 @@ export interface IdentifierColumn {
 export interface ColumnPlan {
   columns: IdentifierColumn[];
   listType: ListType;
+  /** Each row goes as one records_v2 row holding all its identifiers (API 5.28), not into `records` (absent: false). */
+  recordsV2?: boolean;
   /** With --audience-column: where each row's audience is; its value comes after the identifiers' (values[columns.length]). */
   audience?: AudienceColumn;
 }
@@ -42,9 +53,11 @@ export const aliases: Record<IdentifierKind, string[]> = {
   email: ['email', 'emailaddress', 'mail', 'emails', 'useremail', 'customeremail', 'primaryemail', 'hashedemail', 'emailsha256', 'emailhash', 'sha256email'],
   maid: ['maid', 'maids', 'gaid', 'aaid', 'adid', 'deviceid', 'mobileadid', 'mobileadvertisingid', 'advertisingid', 'googleadvertisingid', 'androidadvertisingid', 'androidid'],
   idfa: ['idfa', 'idfas', 'iosadid', 'iosadvertisingid', 'appleidfa', 'appleadvertisingid'],
+  phone: ['phone', 'phonenumber', 'mobile', 'mobilephone', 'mobilenumber', 'mobilephonenumber', 'cell', 'cellphone', 'telephone', 'tel', 'msisdn', 'phonee164', 'e164', 'hashedphone', 'hashedphonenumber', 'phonesha256', 'phonehash', 'sha256phone'],
 };
 
-const kinds: IdentifierKind[] = ['email', 'maid', 'idfa'];
+/** In plan order: a row's identifiers (and a records_v2 row's fields) always come in this order. */
+export const kinds: readonly IdentifierKind[] = ['email', 'maid', 'idfa', 'phone'];
 
 export function aliasKey(header: string): string {
   return header.trim().toLowerCase().replace(/[\s_\-.]+/g, '');
@@ -63,11 +76,9 @@ export function planColumns(headers: readonly string[], flags: ColumnFlags, byNa
     if (index !== -1) columns.push({ kind, index: byName ? -1 : index, name: headers[index]! });
   }
   if (columns.length === 0) {
-    throw new UsageError(
-      `No identifier column found (columns seen: ${listColumns(headers)}). Name one with --email-column, --maid-column or --idfa-column.`,
-    );
+    throw new UsageError(`No identifier column found (columns seen: ${listColumns(headers)}). ${NAME_ONE}`);
   }
-  const plan: ColumnPlan = { columns, listType: listTypeOf(columns) };
+  const plan: ColumnPlan = { columns, listType: listTypeOf(columns), recordsV2: recordsV2Of(columns, flags.rows) };
   if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName);
   return plan;
 }
@@ -79,8 +90,20 @@ function audienceColumnOf(headers: readonly string[], name: string, byName: bool
   return { index: byName ? -1 : index, name: headers[index]!.trim() };
 }
 
+/** How a usage error asks for an identifier column. */
+export const NAME_ONE = 'Name one with --email-column, --maid-column, --idfa-column or --phone-column.';
+
 export function namedColumns(flags: ColumnFlags): Record<IdentifierKind, string | undefined> {
-  return { email: flags.emailColumn, maid: flags.maidColumn, idfa: flags.idfaColumn };
+  return { email: flags.emailColumn, maid: flags.maidColumn, idfa: flags.idfaColumn, phone: flags.phoneColumn };
+}
+
+/** records_v2 rows with a phone column (phones go nowhere else) or when --rows v2 asks; `--rows v1` with phones is refused. */
+export function recordsV2Of(columns: readonly { kind: IdentifierKind }[], rows: RowFormat | undefined): boolean {
+  const phones = columns.some((c) => c.kind === 'phone');
+  if (phones && rows === 'v1') {
+    throw new UsageError('--rows v1 cannot carry phone numbers: Pinterest takes them only in records_v2 rows. Drop --rows v1, or the phone column.');
+  }
+  return phones || rows === 'v2';
 }
 
 function findNamed(headers: readonly string[], kind: IdentifierKind | 'audience', name: string | undefined): number {
@@ -123,10 +146,12 @@ export function columnNames(plan: ColumnPlan | undefined): Record<string, string
   return Object.fromEntries(found.map((c) => [c.kind, c.name.trim()]));
 }
 
+/** EMAIL with an email column, else MAID, else IDFA; a phone-only file makes an EMAIL list (Pinterest's default list_type). */
 export function listTypeOf(columns: readonly { kind: IdentifierKind }[]): ListType {
   if (columns.some((c) => c.kind === 'email')) return 'EMAIL';
   if (columns.some((c) => c.kind === 'maid')) return 'MAID';
-  return 'IDFA';
+  if (columns.some((c) => c.kind === 'idfa')) return 'IDFA';
+  return 'EMAIL';
 }
 
 /** Header names for a message: only cells that look like column names; the rest may be a user's data. */

@@ -2,9 +2,7 @@
 // event has no email, an `identify` event has one), so every object is searched: named fields by
 // their dotted path (`traits.email`), else every top-level key by the same aliases as CSV headers.
 // An --audience-column field is followed the same way (dotted path allowed) and read after them.
-import { aliasKey, aliases, namedColumns, type AudienceColumn, type ColumnFlags, type IdentifierColumn, type IdentifierKind } from './columns.js';
-
-const kinds: IdentifierKind[] = ['email', 'maid', 'idfa'];
+import { aliasKey, aliases, kinds, namedColumns, type AudienceColumn, type ColumnFlags, type IdentifierColumn } from './columns.js';
 /** Keys remembered with their alias verdict; past this many (a stream with ever-new keys) they are recomputed. */
 const MAX_REMEMBERED_KEYS = 4096;
 const NOT_AN_ALIAS = -1;
@@ -78,7 +76,7 @@ export class FieldPicker {
     return found;
   }
 
-  /** The kind (low 2 bits) and alias preference (the rest) of a key, or NOT_AN_ALIAS. */
+  /** The kind (low 2 bits: four kinds) and alias preference (the rest) of a key, or NOT_AN_ALIAS. */
   private verdictOf(key: string): number {
     const known = this.keyVerdicts.get(key);
     if (known !== undefined) return known;

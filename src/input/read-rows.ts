@@ -2,7 +2,7 @@
 // (one object per line, identifier fields looked for in each) and hands each data row's identifier
 // values, in plan order (then the --audience-column value, if any), to a callback. Called chunk by chunk so the caller can pause between chunks.
 import { UsageError } from '../errors.js';
-import { listColumns, listTypeOf, planColumns, type ColumnFlags, type ColumnPlan } from './columns.js';
+import { listColumns, listTypeOf, NAME_ONE, planColumns, recordsV2Of, type ColumnFlags, type ColumnPlan } from './columns.js';
 import { FieldPicker } from './ndjson-fields.js';
 import { CsvTokenizer } from './csv-tokenizer.js';
 import { Utf8Decoder } from './decode.js';
@@ -107,7 +107,7 @@ class NdjsonRowReader implements RowReader {
   private readonly maxLineChars: number;
 
   constructor(
-    options: RowReaderOptions,
+    private readonly options: RowReaderOptions,
     private readonly sink: RowSink,
   ) {
     this.maxLineChars = options.maxLineChars ?? 1 << 20;
@@ -166,15 +166,16 @@ class NdjsonRowReader implements RowReader {
   }
 
   /**
-   * After the first chunk: the list type follows the identifier kinds its objects hold (roughly the
-   * first batch); the rows held meanwhile are handed on.
+   * After the first chunk: the list type, and whether rows go as records_v2, follow the identifier kinds
+   * its objects hold (roughly the first batch); the rows held meanwhile are handed on.
    */
   private planOnce(): void {
     if (!this.held) return;
     const columns = this.picker.columns;
     const seen = columns.filter((_, i) => (this.found >> i) & 1);
     const audience = this.picker.audience;
-    this.sink.planned({ columns, listType: listTypeOf(seen.length > 0 ? seen : columns), ...(audience ? { audience } : {}) });
+    const kindsHeld = this.picker.named ? columns : seen;
+    this.sink.planned({ columns, listType: listTypeOf(seen.length > 0 ? seen : columns), recordsV2: recordsV2Of(kindsHeld, this.options.rows), ...(audience ? { audience } : {}) });
     const held = this.held;
     this.held = undefined;
     for (const row of held) {
@@ -190,6 +191,6 @@ class NdjsonRowReader implements RowReader {
       const names = this.picker.columns.map((c) => `"${c.name}"`).join(' or ');
       return `No object holds ${names} (${fields}). Check the field names; ${hint}.`;
     }
-    return `No identifier field found in any object (${fields}). Name one with --email-column, --maid-column or --idfa-column; ${hint}.`;
+    return `No identifier field found in any object (${fields}). ${NAME_ONE.replace(/\.$/, '')}; ${hint}.`;
   }
 }

@@ -32,6 +32,9 @@ export const jobSchema = z.strictObject({
   email_column: text.optional(),
   maid_column: text.optional(),
   idfa_column: text.optional(),
+  phone_column: text.optional(),
+  phone_country: text.optional(),
+  rows: z.enum(['v1', 'v2']).optional(),
   batch_size: z
     .number()
     .int({ error: 'must be a whole number' })
@@ -41,6 +44,8 @@ export const jobSchema = z.strictObject({
   flush_interval: z.number().positive({ error: 'must be a number of seconds above 0' }).optional(),
   retry_for: duration.optional(),
   audience_wait: duration.optional(),
+  wait_ready: z.union([z.literal(true), duration]).optional(),
+  warn_size_drop: z.number().min(0, { error: 'must be a percentage from 0 to 100' }).max(100, { error: 'must be a percentage from 0 to 100' }).optional(),
   max_remove: z.number().min(0, { error: 'must be a percentage from 0 to 100' }).max(100, { error: 'must be a percentage from 0 to 100' }).optional(),
   force: z.boolean().optional(),
   allow_missing_identifiers: z.boolean().optional(),

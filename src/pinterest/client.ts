@@ -13,6 +13,16 @@ import type {
 } from './types.generated.js';
 
 export type { CallOptions, ClientEvent, ClientStats, PinterestClientOptions } from './call.js';
+
+/**
+ * Which audiences a listing asks for. Since API 5.28 a GET without `ownership_type` lists the audiences
+ * shared into the account (RECEIVED) beside its own (OWNED), and `exclude_nca` leaves out those built on
+ * new-customer-acquisition lists (pinterest/api-description v5/changelog-5.23-to-5.28.md, "Audiences").
+ */
+export interface AudienceListing {
+  ownership?: 'OWNED' | 'RECEIVED';
+  excludeNca?: boolean;
+}
 export type { ListException } from './list-exceptions.js';
 
 /** Seconds of clock difference tolerated when matching a created object's timestamp. */
@@ -57,11 +67,12 @@ export class PinterestClient {
     return this.engine.call('GET /ad_accounts/{ad_account_id}', { params: { ad_account_id: adAccountId }, subject: { adAccountId } }, options);
   }
 
-  audiences(adAccountId: string, options?: CallOptions): AsyncGenerator<Audience, void, undefined> {
+  audiences(adAccountId: string, listing: AudienceListing = {}, options?: CallOptions): AsyncGenerator<Audience, void, undefined> {
+    const query = { page_size: DEFAULT_PAGE_SIZE, ownership_type: listing.ownership, exclude_nca: listing.excludeNca };
     return paginate((bookmark) =>
       this.engine.call(
         'GET /ad_accounts/{ad_account_id}/audiences',
-        { params: { ad_account_id: adAccountId }, query: { page_size: DEFAULT_PAGE_SIZE, bookmark }, subject: { adAccountId } },
+        { params: { ad_account_id: adAccountId }, query: { ...query, bookmark }, subject: { adAccountId } },
         options,
       ),
     );
@@ -84,7 +95,7 @@ export class PinterestClient {
         body,
         subject: { adAccountId },
         recover: (sinceMs) =>
-          this.findCreated(this.audiences(adAccountId, options), sinceMs, (a) =>
+          this.findCreated(this.audiences(adAccountId, { ownership: 'OWNED' }, options), sinceMs, (a) =>
             a.name === body.name && (a.audience_type ?? a.type) === body.audience_type ? a.created_timestamp : undefined,
           ),
       },
@@ -105,11 +116,12 @@ export class PinterestClient {
     );
   }
 
-  customerLists(adAccountId: string, options?: CallOptions): AsyncGenerator<CustomerList, void, undefined> {
+  /** `excludeNca`: leave out new-customer-acquisition lists (API 5.28 `exclude_nca`). */
+  customerLists(adAccountId: string, listing: { excludeNca?: boolean } = {}, options?: CallOptions): AsyncGenerator<CustomerList, void, undefined> {
     return paginate((bookmark) =>
       this.engine.call(
         'GET /ad_accounts/{ad_account_id}/customer_lists',
-        { params: { ad_account_id: adAccountId }, query: { page_size: DEFAULT_PAGE_SIZE, bookmark }, subject: { adAccountId } },
+        { params: { ad_account_id: adAccountId }, query: { page_size: DEFAULT_PAGE_SIZE, exclude_nca: listing.excludeNca, bookmark }, subject: { adAccountId } },
         options,
       ),
     );
@@ -135,7 +147,7 @@ export class PinterestClient {
         body,
         subject: { adAccountId },
         recover: (sinceMs) =>
-          this.findCreated(this.customerLists(adAccountId, options), sinceMs, (l) => (l.name === body.name ? l.created_time : undefined)),
+          this.findCreated(this.customerLists(adAccountId, {}, options), sinceMs, (l) => (l.name === body.name ? l.created_time : undefined)),
       },
       options,
     );

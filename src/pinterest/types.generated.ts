@@ -1,5 +1,5 @@
 // GENERATED FILE - do not edit by hand.
-// From fixtures/openapi/pinterest-v5-subset.json (Pinterest API 5.23.0) by scripts/gen-types.mjs.
+// From fixtures/openapi/pinterest-v5-subset.json (Pinterest API 5.28.0) by scripts/gen-types.mjs.
 // Regenerate: node scripts/gen-types.mjs
 /* eslint-disable */
 
@@ -65,7 +65,7 @@ export interface Audience {
   /** Audience description. */
   description?: string | null;
   /** Audience ID. */
-  id?: string;
+  id: string;
   /** Audience name. */
   name?: string;
   rule?: AudienceRule;
@@ -77,6 +77,8 @@ export interface Audience {
   type?: string;
   /** Last update time. Unix timestamp in seconds. */
   updated_timestamp?: number | null;
+  /** Whether the audience derives from a new customer acquisition (expanded matching) customer list. Read-only. */
+  is_nca?: boolean;
 }
 
 export interface AudienceCommon {
@@ -169,9 +171,9 @@ export interface CustomerList {
   /** Customer list errors */
   exceptions?: Record<string, unknown>;
   /** Customer list ID. */
-  id?: string;
+  id: string;
   /** Customer list name. */
-  name?: string;
+  name: string;
   /** Total number of list updates. List creation counts as one batch. Each Append or Remove API call counts as another. List creation via the Ads Manager UI could... */
   num_batches?: number;
   /** Number of removed user records. In a Remove API call, this counter increases even if the user is not found in the list. */
@@ -184,6 +186,28 @@ export interface CustomerList {
   type?: string;
   /** Last update time. Unix timestamp in seconds. */
   updated_time?: number;
+  /** Whether the list was uploaded for new customer acquisition (expanded matching). */
+  is_nca?: boolean;
+}
+
+/** A single row in a multi-field customer list (v2 format): the identifiers of one user. */
+export interface CustomerListRecordRow {
+  /** Email address (plain or hashed with SHA1, SHA256, or MD5). */
+  email?: string;
+  /** Mobile advertising ID (plain or hashed with SHA1, SHA256, or MD5). */
+  maid?: string;
+  /** Hashed phone number (hashed with SHA1, SHA256, or MD5). */
+  hashed_phone_number?: string;
+  /** Hashed pinner ID (hashed with SHA1, SHA256, or MD5). */
+  hashed_pinner_id?: string;
+  /** External ID identifier (not hashed). */
+  external_id?: string;
+  /** IP address (not hashed). */
+  ip_address?: string;
+  /** User agent string (not hashed). */
+  user_agent?: string;
+  /** LiveRamp envelope identifier (Base64-encoded, not hashed). */
+  liveramp_envelope?: string;
 }
 
 export interface CustomerListRequest {
@@ -191,13 +215,19 @@ export interface CustomerListRequest {
   /** Customer list name. */
   name: string;
   /** Records list. Can be any combination of emails, MAIDs, or IDFAs. Emails must be lowercase and can be plain text or hashed using SHA1, SHA256, or MD5. MAIDs a... */
-  records: string;
+  records?: string;
+  /** Multi-field record format. Array of objects with optional email, maid, ip_address, user_agent, external_id, hashed_pinner_id, hashed_phone_number, and livera... */
+  records_v2?: CustomerListRecordRow[];
+  /** Whether the list was uploaded for new customer acquisition (expanded matching). Immutable after creation. */
+  is_nca?: boolean;
 }
 
 export interface CustomerListUpdateRequest {
   operation_type: UserListOperationType;
   /** Records list. Can be any combination of emails, MAIDs, or IDFAs. Emails must be lowercase and can be plain text or hashed using SHA1, SHA256, or MD5. MAIDs a... */
-  records: string;
+  records?: string;
+  /** Multi-field record format. Array of objects with optional email, maid, ip_address, user_agent, external_id, hashed_pinner_id, hashed_phone_number, and livera... */
+  records_v2?: CustomerListRecordRow[];
 }
 
 export interface Error {
@@ -259,8 +289,11 @@ export interface OauthAccessTokenResponse {
   access_token: string;
   expires_in: number;
   response_type?: "authorization_code" | "refresh_token" | "client_credentials";
-  scope: string;
+  scope?: string;
   token_type: string;
+  refresh_token?: string;
+  refresh_token_expires_in?: number;
+  refresh_token_expires_at?: number;
 }
 
 /** Intended result of the campaign. You can only update objectives for draft campaigns. `WEB_SESSIONS` and `VIDEO_VIEW` objectives are deprecated. We recommend ... */
@@ -308,7 +341,7 @@ export interface Operations {
   };
   /** audiences/list: List audiences */
   "GET /ad_accounts/{ad_account_id}/audiences": {
-    query: { bookmark?: string; order?: "ASCENDING" | "DESCENDING"; page_size?: number; ownership_type?: "OWNED" | "RECEIVED" };
+    query: { bookmark?: string; order?: "ASCENDING" | "DESCENDING"; page_size?: number; ownership_type?: "OWNED" | "RECEIVED"; exclude_nca?: boolean };
     body: never;
     response: Page<Audience>;
     category: "ads_read";
@@ -336,7 +369,7 @@ export interface Operations {
   };
   /** customer_lists/list: Get customer lists */
   "GET /ad_accounts/{ad_account_id}/customer_lists": {
-    query: { page_size?: number; order?: "ASCENDING" | "DESCENDING"; bookmark?: string };
+    query: { page_size?: number; order?: "ASCENDING" | "DESCENDING"; bookmark?: string; exclude_nca?: boolean };
     body: never;
     response: Page<CustomerList>;
     category: "ads_read";

@@ -4,7 +4,7 @@
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { ResolvedTokenProvider } from '../auth/token-provider.js';
-import type { ColumnPlan } from '../input/columns.js';
+import type { ColumnPlan, RowFormat } from '../input/columns.js';
 
 export interface DoctorOptions {
   audience?: string;
@@ -15,6 +15,8 @@ export interface DoctorOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  phoneColumn?: string;
+  rows?: RowFormat;
 }
 
 export type Outcome = 'ok' | 'warn' | 'fail';
@@ -199,7 +201,8 @@ async function checkFile(ctx: Context, file: string, options: DoctorOptions, pri
     const plan = await fileColumnPlan(ctx, file, options);
     const { columnNames } = await import('../input/columns.js');
     const used = Object.entries(columnNames(plan)).map(([kind, name]) => `"${name}" (${kind})`).join(', ') || 'none found in the first objects';
-    print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}` });
+    const rows = plan.recordsV2 ? '; one records_v2 row per user' : '';
+    print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}${rows}` });
   } catch (error) {
     const { message, exitCode } = failure(error, 2);
     print({ outcome: 'fail', text: `${file}: ${message}`, exitCode });
@@ -211,12 +214,12 @@ async function fileColumnPlan(ctx: Context, file: string, options: DoctorOptions
   const { openInput } = await import('../input/source.js');
   const { readColumnPlan } = await import('../identify/identified-rows.js');
   const { parseDelimiter } = await import('../runs/settings.js');
-  const { emailColumn, maidColumn, idfaColumn } = options;
+  const { emailColumn, maidColumn, idfaColumn, phoneColumn, rows } = options;
   const delimiter = parseDelimiter(options.delimiter);
   const source = await openInput(file, ctx.stdin, options.format);
   let plan: ColumnPlan | undefined;
   try {
-    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn });
+    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows });
   } finally {
     source.close();
   }

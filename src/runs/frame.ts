@@ -20,6 +20,7 @@ import { tidyState } from '../state/retention.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 import type { InputOptions } from './options.js';
 import type { RunSettings } from './settings.js';
+import { readingOf, type Reading } from './reading.js';
 
 export interface FrameOptions {
   /** The client, or none for a dry run that checks the file locally. */
@@ -43,6 +44,8 @@ export class RunFrame {
   private constructor(
     readonly ctx: Context,
     readonly startedAt: number,
+    /** What each row is read for: its identifier columns, row format and phone country (checked). */
+    readonly reading: Reading,
     readonly source: InputSource,
     /** Awaited with exclusionsReady() once the audience is known. */
     readonly loadingExclusions: Promise<Exclusions>,
@@ -56,16 +59,21 @@ export class RunFrame {
   /** What a run opens on this machine: output paths checked, the input, the exclusion files loading. */
   static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings): Promise<RunFrame> {
     const startedAt = ctx.now();
+    const reading = readingOf(options);
     // Every request in flight, across every audience, listens to the stop signal: dozens at once are expected.
     setMaxListeners(0, ctx.signal);
     checkOutputPaths(input, outputPathsOf(options));
     const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
     const source = await openInput(input, ctx.stdin, options.format);
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
-    const loadingExclusions = startLoadingExclusions(options.exclude, { delimiter: settings.delimiter, onWorker: forced === undefined ? undefined : forced === '1' });
+    const loadingExclusions = startLoadingExclusions(options.exclude, {
+      delimiter: settings.delimiter,
+      phoneCountry: reading.phoneCountry,
+      onWorker: forced === undefined ? undefined : forced === '1',
+    });
     loadingExclusions.catch(() => {}); // a run that stops before awaiting it says nothing of it
     const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
-    return new RunFrame(ctx, startedAt, source, loadingExclusions, adAccountId, rejects);
+    return new RunFrame(ctx, startedAt, reading, source, loadingExclusions, adAccountId, rejects);
   }
 
   /** The client (credentials resolved, perhaps renewed) and the state store; close() closes them. */

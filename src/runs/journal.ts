@@ -76,7 +76,10 @@ function requestShape(options: InputOptions, settings: RunSettings, request: Jou
     // Only when given: runKey keeps an undefined key (as null), and plain runs must keep their keys.
     ...(options.audienceColumn === undefined ? {} : { audienceColumn: options.audienceColumn.trim() }),
     adAccount: request.adAccountId,
-    columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn },
+    columns: { email: options.emailColumn, maid: options.maidColumn, idfa: options.idfaColumn, ...(options.phoneColumn === undefined ? {} : { phone: options.phoneColumn }) },
+    // A run that reads phones in another country, or sends other rows, is another run.
+    ...(options.phoneCountry === undefined ? {} : { phoneCountry: options.phoneCountry.trim().toUpperCase() }),
+    ...(options.rows === undefined ? {} : { rows: options.rows }),
     format: options.format,
     delimiter: settings.delimiter,
     ...(request.snapshot === undefined ? {} : { snapshot: request.snapshot }),

@@ -26,6 +26,7 @@ import { progressOptions } from './progress.js';
 import { audienceExitCode, audienceReport, type AudienceEnd } from './report.js';
 import type { Route } from './routes.js';
 import type { RunSettings } from './settings.js';
+import { MatchHealth } from './match-health.js';
 
 /** What the mirrors of one sync share. */
 export interface SyncPlan {
@@ -57,6 +58,8 @@ export class MirrorRoute implements Route {
   private unchangedRows = 0;
   private journal: RunJournal = noRunJournal;
   private sent: Sent | undefined;
+  /** How Pinterest matched the list: read before anything is sent, recorded in the history. */
+  private readonly health: MatchHealth | undefined;
 
   private constructor(
     private readonly sync: SyncPlan,
@@ -73,6 +76,7 @@ export class MirrorRoute implements Route {
     rejects: RejectSink | undefined,
   ) {
     this.tally = new Tally(rejects);
+    this.health = sync.options.dryRun ? undefined : new MatchHealth(sync.ctx, store, sync.frame.client!, target, sync.options);
   }
 
   /** The audience resolved, its mirror lock taken (not for a dry run) and a diff against its snapshot started. */
@@ -167,10 +171,11 @@ export class MirrorRoute implements Route {
     });
     this.journal.describeTarget(target);
     this.tally.rowsSynced(this.unchangedRows, 0); // already in the audience since the last sync
+    await this.health?.readEarlier();
     if (counts.added === 0 && counts.removed === 0) {
       this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key);
       await this.settle(true); // a waiting list the last run filled may be ready now
-      return this.finish(COMPLETED);
+      return this.healthAfter(this.finish(COMPLETED));
     }
     const removals = new Tally();
     const progress = await startProgress(diffSent(this.tally, removals, counts), progressOptions(ctx, options));
@@ -180,7 +185,13 @@ export class MirrorRoute implements Route {
       progress.stop();
     }
     await this.settle(this.sent.stop === 'end');
-    return this.finish(this.sent, () => this.diff.commitSnapshot(this.journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!)));
+    return this.healthAfter(this.finish(this.sent, () => this.diff.commitSnapshot(this.journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!))));
+  }
+
+  /** With --wait-ready: waits for Pinterest to match what this sync sent, and records it. */
+  private async healthAfter(ended: AudienceEnd): Promise<AudienceEnd> {
+    await this.health?.finish(this.journal.runId, ended.report, ended.exitCode);
+    return ended;
   }
 
   /** Said after the summary: the audience still waits for Pinterest. */
@@ -292,6 +303,7 @@ export class MirrorRoute implements Route {
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: this.plan?.listType,
+      recordsV2: this.plan?.recordsV2,
       runId: this.journal.runId,
       input: frame.source.name,
       columns: columnNames(this.plan),
@@ -309,8 +321,10 @@ export class MirrorRoute implements Route {
     report.snapshotSize = counts.snapshotSize;
     report.firstSync = !counts.hasSnapshot;
     if (dryRun) {
-      const batches = (records: number) => Math.ceil(records / this.sync.settings.batchSize);
-      report.wouldSend = { requests: batches(counts.added) + batches(counts.removed), records: counts.added + counts.removed };
+      // A batch takes batchSize records, or batchSize records_v2 rows.
+      const batches = (units: number) => Math.ceil(units / this.sync.settings.batchSize);
+      const adds = this.plan?.recordsV2 ? counts.addedRows : counts.added;
+      report.wouldSend = { requests: batches(adds) + batches(counts.removedRows), records: counts.added + counts.removed };
     }
     if (this.target.toCreate || this.target.waitingList) report.createdAudience = this.target.audienceId !== undefined;
     if (!dryRun) Object.assign(report, audiencePendingKeys(this.target));

@@ -1,5 +1,6 @@
 // What a push or sync run is asked to do: the option types the commands fill from their flags and
 // the runs read. They live beside the runs so that types flow down from commands/ to pipeline/.
+import type { RowFormat } from '../input/columns.js';
 
 /** Input, batching and report flags shared by push, sync and `audiences create --from`. */
 export interface InputOptions {
@@ -8,6 +9,11 @@ export interface InputOptions {
   emailColumn?: string;
   maidColumn?: string;
   idfaColumn?: string;
+  phoneColumn?: string;
+  /** --phone-country: the country of phone numbers written without + (ISO 3166-1 alpha-2). */
+  phoneCountry?: string;
+  /** --rows v2: one records_v2 row per user even without a phone column (v1: the `records` string). */
+  rows?: RowFormat;
   /** push/sync --audience-column: each row names its audience there (instead of --audience). */
   audienceColumn?: string;
   /** --exclude FILE (repeatable): users who must never be uploaded. */
@@ -21,6 +27,10 @@ export interface InputOptions {
   /** Milliseconds: how long the end of a --create run waits for Pinterest to accept the new audience. */
   audienceWait?: number;
   restart?: boolean;
+  /** --wait-ready [duration]: wait for Pinterest to match this run's upload, and record the audience size. */
+  waitReady?: number | true;
+  /** --warn-size-drop PERCENT: warn when the audience shrinks more than this between readings (default 20). */
+  warnSizeDrop?: number;
   /** Lifts only the wrong-mapping guard (most rows without a valid identifier). */
   allowMissingIdentifiers?: boolean;
   report?: string;

@@ -13,6 +13,7 @@ import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js'
 import { exclusionsReady } from '../identify/exclusions.js';
 import { IdentifiedRows, type RowIdentity } from '../identify/identified-rows.js';
 import { Verdict } from '../identify/identify.js';
+import { addRowIdentifiers, identifierCount, isRowRecord } from '../identify/row-record.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { rowsDone, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
@@ -25,10 +26,11 @@ import type { ListWriter } from '../send/upload.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
 import { Routes, type Route } from './routes.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
+import { MatchHealth } from './match-health.js';
 
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
@@ -51,6 +53,8 @@ class PushRoute implements Route {
   /** Requests and records this audience sent (or, in a dry run, would have). */
   readonly sends = { requests: 0, records: 0 };
   sent!: SentRows;
+  /** How Pinterest matched the list (durable runs that add): read before the first write, recorded in the history. */
+  health?: MatchHealth;
   private readonly fresh: string[] = [];
   private readonly row = { records: this.fresh as readonly string[], count: 0, reason: 'missing_identifier' } as RowIdentity & { count: number };
 
@@ -77,7 +81,7 @@ class PushRoute implements Route {
       return;
     }
     let count = 0;
-    for (let i = 0; i < row.count; i++) if (this.seen.add(row.records[i]!)) this.fresh[count++] = row.records[i]!;
+    for (let i = 0; i < row.count; i++) if (isFreshIn(this.seen, row.records[i]!)) this.fresh[count++] = row.records[i]!;
     this.row.count = count;
     this.sent.identified(line, count === 0 ? Verdict.Duplicate : Verdict.New, this.row);
   }
@@ -89,6 +93,11 @@ class PushRoute implements Route {
   room() {
     return this.sent.room();
   }
+}
+
+/** A record not sent yet to this audience; a records_v2 row is, when one of its identifiers is (it goes whole). */
+function isFreshIn(seen: DigestSet, record: string): boolean {
+  return isRowRecord(record) ? addRowIdentifiers(seen, record) : seen.add(record);
 }
 
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<RunResult> {
@@ -117,9 +126,10 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     frame.progress?.stop();
     await settleAudiences(plan, routes, sent);
     const ends = sent.map((end) => endAsOfNow(end, ctx.signal));
-    const ended = pushReport(plan, routes, ends, command);
+    const [ended, audiences] = pushReport(plan, routes, ends, command);
+    await Promise.all(routes.routes.map(({ route }, i) => route.health?.finish(route.journal.runId, audiences[i]!.report, audiences[i]!.exitCode)));
     tellRunEnd(ctx, ended, {
-      notes: routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)),
+      notes: [...routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(routes.routes.map(({ route }) => route.journal)),
       fromStdin: frame.source.isStdin,
       undelivered: (report, tail) =>
@@ -145,9 +155,7 @@ async function identifiedRows(plan: PushPlan, routes: Routes<PushRoute>, onlySee
     {
       source: frame.source,
       delimiter: settings.delimiter,
-      emailColumn: options.emailColumn,
-      maidColumn: options.maidColumn,
-      idfaColumn: options.idfaColumn,
+      ...frame.reading,
       audienceColumn: routing.column,
       seen: onlySeen ?? keepEveryRecord,
       exclusions,
@@ -181,6 +189,7 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
       : noRunJournal;
   journal.describeTarget(target);
   const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(), onlySeen === undefined, frame.rejects);
+  if (frame.store && frame.client && !options.dryRun && operation === 'ADD') route.health = new MatchHealth(ctx, frame.store, frame.client, target, options);
   route.sent = new SentRows({
     tally: route.tally,
     journal,
@@ -190,7 +199,10 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
     retryForMs: settings.retryForMs,
     signal: ctx.signal,
     now: ctx.now,
-    writerFor: (columns) => counted(listWriterFor(plan, route, columns), route.sends),
+    writerFor: (columns) => {
+      const writer = listWriterFor(plan, route, columns);
+      return counted(route.health ? route.health.before(writer) : writer, route.sends);
+    },
     guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
     onStop: plan.wake,
   });
@@ -225,7 +237,7 @@ function counted(writer: ListWriter, sends: { requests: number; records: number 
   return {
     send: async (records, deadline) => {
       sends.requests++;
-      sends.records += records.length;
+      sends.records += identifierCount(records);
       await writer.send(records, deadline);
     },
   };
@@ -266,7 +278,8 @@ async function settleAudiences(plan: PushPlan, routes: Routes<PushRoute>, ends: 
   await Promise.all(routes.routes.map(({ route }, i) => settleAudience(frame.client!, route.target as AudienceTarget, ends[i]!.stop === 'end', wait)));
 }
 
-function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): RunEndReport {
+/** The run's report, and each audience's. */
+function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): [RunEndReport, AudienceEnd[]] {
   const { ctx, options, frame, operation } = plan;
   const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
     const report = reportOf(plan, routes, route, ends[i], command);
@@ -274,7 +287,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
     route.journal.finish(report, exitCode);
     return { report, end: ends[i]!, exitCode };
   });
-  return runReport(
+  const ended = runReport(
     {
       routing: routes.routing,
       command,
@@ -286,6 +299,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
       startedAt: frame.startedAt,
       finishedAt: ctx.now(),
       listType: routes.plan?.listType,
+      recordsV2: routes.plan?.recordsV2,
       input: frame.source.name,
       columns: columnNames(routes.plan),
       client: frame.client,
@@ -293,6 +307,7 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
     },
     audiences,
   );
+  return [ended, audiences];
 }
 
 /** One audience's report. A plain push counts every request of the client; a fan-out's audience its own writes. */
@@ -309,6 +324,7 @@ function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, e
     startedAt: frame.startedAt,
     finishedAt: ctx.now(),
     listType: routes.plan?.listType,
+    recordsV2: routes.plan?.recordsV2,
     runId: route.journal.runId,
     input: frame.source.name,
     columns: columnNames(routes.plan),

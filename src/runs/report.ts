@@ -30,6 +30,8 @@ export interface AudienceParts {
   startedAt: number;
   finishedAt: number;
   listType: string | undefined;
+  /** Rows went as records_v2 rows (API 5.28): the report's `recordsFormat`. */
+  recordsV2?: boolean;
   runId: number | undefined;
   input: string;
   columns: Record<string, string>;
@@ -47,7 +49,7 @@ export interface AudienceEnd {
 }
 
 export function audienceReport(parts: AudienceParts): RunReport {
-  return buildRunReport({
+  const report = buildRunReport({
     command: parts.command,
     operation: parts.operation,
     dryRun: parts.dryRun,
@@ -64,6 +66,18 @@ export function audienceReport(parts: AudienceParts): RunReport {
     stoppedBy: stoppedBy(parts.end ?? { stop: 'fatal', fatal: undefined }),
     falseDuplicateProbability: parts.falseDuplicateProbability,
   });
+  if (parts.recordsV2 !== undefined) report.recordsFormat = parts.recordsV2 ? 'records_v2' : 'records';
+  return report;
+}
+
+/**
+ * Phones written without + are read only with --phone-country: said when rows were not synced for an
+ * invalid phone and no country was given.
+ */
+export function phoneCountryNotes(report: RunReport, phoneCountry: string | undefined): string[] {
+  const invalid = report.notSyncedReasons.invalid_phone ?? 0;
+  if (invalid === 0 || phoneCountry !== undefined) return [];
+  return [`${invalid.toLocaleString('en-US')} rows had only a phone number pinsync could not read: numbers written without + (or 00) need --phone-country, e.g. --phone-country US.`];
 }
 
 /** What the run's own report adds to its audiences' (the rows that reached none, run-wide counters). */

@@ -17,7 +17,7 @@ import { INTERRUPTED } from '../send/outcome.js';
 import { INPUT_INCOMPLETE, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
-import { runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd } from './report.js';
+import { phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd } from './report.js';
 import { Routes } from './routes.js';
 import { routingOf, syncSettings } from './settings.js';
 
@@ -64,6 +64,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         startedAt: frame.startedAt,
         finishedAt: ctx.now(),
         listType: routes.plan?.listType,
+        recordsV2: routes.plan?.recordsV2,
         input: frame.source.name,
         columns: columnNames(routes.plan),
         client: frame.client,
@@ -73,7 +74,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     );
     tellRunEnd(ctx, ended, {
       summaryLine: routing.column === undefined && audiences.length > 0 ? mirrorLine : undefined,
-      notes: mirrors().flatMap((mirror) => mirror.notes()),
+      notes: [...mirrors().flatMap((mirror) => mirror.notes()), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(mirrors().map((mirror) => mirror.journalOfRun)),
       afterInterrupted: 'The snapshot is replaced only when a sync completes.',
       fromStdin: frame.source.isStdin,
@@ -100,9 +101,7 @@ async function identifiedRows(sync: SyncPlan, routes: Routes<MirrorRoute>): Prom
     {
       source: frame.source,
       delimiter: settings.delimiter,
-      emailColumn: options.emailColumn,
-      maidColumn: options.maidColumn,
-      idfaColumn: options.idfaColumn,
+      ...frame.reading,
       audienceColumn: routing.column,
       seen: keepEveryRecord, // the staging table deduplicates
       exclusions,

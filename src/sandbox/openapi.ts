@@ -123,8 +123,11 @@ export class OpenApiSpec {
     return problems;
   }
 
-  /** Checks a parsed body (JSON value, or an object of strings for a form) against the operation's schema. */
-  checkBody(operation: Operation, body: unknown): string[] {
+  /**
+   * Checks a parsed body (JSON value, or an object of strings for a form) against the operation's schema.
+   * `closed`: a JSON body may hold only the properties its schema names (strict API 5.28).
+   */
+  checkBody(operation: Operation, body: unknown, { closed = false } = {}): string[] {
     const problems: string[] = [];
     if (body === undefined) {
       if (operation.bodyRequired) problems.push('a request body is required');
@@ -135,7 +138,19 @@ export class OpenApiSpec {
       return problems;
     }
     this.checkValue(operation.bodySchema, body, 'body', problems);
+    if (closed && isPlainObject(body) && operation.bodyMediaType === 'application/json') {
+      const named = this.propertyNames(operation.bodySchema);
+      for (const key of Object.keys(body)) if (!named.has(key)) problems.push(`body.${key} is not a property of this request`);
+    }
     return problems;
+  }
+
+  /** The properties a schema names, its allOf parts' included. */
+  private propertyNames(schema: Schema | undefined): Set<string> {
+    const resolved = this.resolve(schema);
+    const names = new Set(Object.keys(resolved?.properties ?? {}));
+    for (const part of resolved?.allOf ?? []) for (const name of this.propertyNames(part)) names.add(name);
+    return names;
   }
 
   checkValue(schema: Schema | undefined, value: unknown, at: string, problems: string[]): void {

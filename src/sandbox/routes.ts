@@ -3,7 +3,7 @@
 import { audienceRefusal } from './list-readiness.js';
 import type { Operation } from './openapi.js';
 import { badRequest, forbidden, notFound } from './problems.js';
-import { findBadRecord, LIST_TYPES, splitRecords, type ListType } from './records.js';
+import { findBadRecord, findBadRow, LIST_TYPES, splitRecords, type ListType, type RecordRow } from './records.js';
 import { adAccountView, audienceView, customerListView } from './views.js';
 import type { AdAccountState, AudienceRule, AudienceState, CustomerListState, SandboxState, TokenState } from './state.js';
 
@@ -23,7 +23,10 @@ export interface ApiAnswer {
 }
 
 export interface RouteLimits {
+  /** Records (or records_v2 rows) per customer-list request. */
   maxRecords: number;
+  /** Strict API 5.28: records_v2 rows may hold only the fields 5.28 names. */
+  strict: boolean;
 }
 
 const WRITE_ROLES = new Set(['OWNER', 'ADMIN', 'AUDIENCE_MANAGER', 'CAMPAIGN_MANAGER']);
@@ -43,7 +46,7 @@ export function answerApiCall(call: ApiCall, state: SandboxState, limits: RouteL
     case 'audiences/create':
       return { body: createAudience(state, call) };
     case 'audiences/get':
-      return { body: audienceView(state, findAudience(state, readableAccount(state, call), call.pathParams.audience_id!)) };
+      return { body: audienceView(state, findAudience(state, readableAccount(state, call), call.pathParams.audience_id!, true)) };
     case 'audiences/update':
       return { body: updateAudience(state, call) };
     case 'customer_lists/list':
@@ -95,9 +98,11 @@ function writableAccount(state: SandboxState, call: ApiCall): AdAccountState {
   return account;
 }
 
-function findAudience(state: SandboxState, account: AdAccountState, id: string): AudienceState {
+/** An audience of the account; `sharedToo`: or one shared into it (it can be read there, never changed). */
+function findAudience(state: SandboxState, account: AdAccountState, id: string, sharedToo = false): AudienceState {
   const audience = state.audience(id);
-  if (!audience || audience.adAccountId !== account.id) throw notFound(`Audience ${id} not found in ad account ${account.id}.`);
+  const reachable = audience && (audience.adAccountId === account.id || (sharedToo && audience.sharedWith.includes(account.id)));
+  if (!reachable) throw notFound(`Audience ${id} not found in ad account ${account.id}.`);
   return audience;
 }
 
@@ -135,11 +140,17 @@ function ordered<T extends { id: string }>(items: T[], order: string | null): T[
 
 // ---- audiences --------------------------------------------------------------------------------
 
+/**
+ * API 5.28: without `ownership_type` the account's own audiences and those shared into it are listed
+ * (the default OWNED was removed); `exclude_nca=true` leaves out audiences built on NCA lists.
+ */
 function listAudiences(state: SandboxState, call: ApiCall): unknown {
   const account = readableAccount(state, call);
-  // The sandbox user owns every audience it created; none are shared with it.
-  const owned = call.query.get('ownership_type') === 'RECEIVED' ? [] : state.audiencesOf(account.id);
-  return paginate(ordered(owned, call.query.get('order')).map((a) => audienceView(state, a)), call.query);
+  const ownership = call.query.get('ownership_type');
+  const owned = ownership === 'RECEIVED' ? [] : state.audiencesOf(account.id);
+  const received = ownership === 'OWNED' ? [] : state.audiencesSharedInto(account.id);
+  const listed = [...owned, ...received].filter((audience) => call.query.get('exclude_nca') !== 'true' || !audience.isNca);
+  return paginate(ordered(listed, call.query.get('order')).map((a) => audienceView(state, a)), call.query);
 }
 
 function createAudience(state: SandboxState, call: ApiCall): unknown {
@@ -147,11 +158,13 @@ function createAudience(state: SandboxState, call: ApiCall): unknown {
   const body = call.body;
   const audienceType = String(body.audience_type);
   const rule = checkAudienceRule(state, account, audienceType, body.rule as AudienceRule);
+  const list = rule.customer_list_id ? state.customerList(rule.customer_list_id) : undefined;
   const audience = state.createAudience(account.id, {
     name: String(body.name),
     audienceType,
     rule,
     description: typeof body.description === 'string' ? body.description : null,
+    isNca: list?.isNca ?? false,
   });
   return audienceView(state, audience);
 }
@@ -222,7 +235,8 @@ function checkActalikeRule(state: SandboxState, account: AdAccountState, rule: A
 
 function listCustomerLists(state: SandboxState, call: ApiCall): unknown {
   const account = readableAccount(state, call);
-  const lists = ordered(state.customerListsOf(account.id), call.query.get('order'));
+  const all = state.customerListsOf(account.id).filter((list) => call.query.get('exclude_nca') !== 'true' || !list.isNca);
+  const lists = ordered(all, call.query.get('order'));
   return paginate(lists.map((list) => customerListView(state, list)), call.query);
 }
 
@@ -230,18 +244,37 @@ function createCustomerList(state: SandboxState, call: ApiCall, limits: RouteLim
   const account = writableAccount(state, call);
   const listType = (call.body.list_type ?? 'EMAIL') as ListType;
   if (!LIST_TYPES.includes(listType)) throw badRequest(`list_type must be one of ${LIST_TYPES.join(', ')}.`, true);
-  const records = checkedRecords(call.body.records, listType, limits);
-  const list = state.createCustomerList(account.id, { name: String(call.body.name), listType, records });
+  const upload = checkedUpload(call.body, listType, limits);
+  const list = state.createCustomerList(account.id, { name: String(call.body.name), listType, ...upload, isNca: call.body.is_nca === true });
   return { body: customerListView(state, list), customerListId: list.id };
 }
 
 function updateCustomerList(state: SandboxState, call: ApiCall, limits: RouteLimits): ApiAnswer {
   const account = writableAccount(state, call);
   const list = findList(state, account, call.pathParams.customer_list_id!);
-  const records = checkedRecords(call.body.records, list.listType, limits);
-  if (call.body.operation_type === 'REMOVE') state.removeRecords(list, records);
-  else state.addRecords(list, records);
+  const upload = checkedUpload(call.body, list.listType, limits);
+  const remove = call.body.operation_type === 'REMOVE';
+  if (upload.rows) (remove ? state.removeRows : state.addRows).call(state, list, upload.rows);
+  else (remove ? state.removeRecords : state.addRecords).call(state, list, upload.records);
   return { body: customerListView(state, list), customerListId: list.id };
+}
+
+/** API 5.28: a create or PATCH carries exactly one of `records` (one string) and `records_v2` (rows). */
+function checkedUpload(body: Record<string, unknown>, listType: ListType, limits: RouteLimits): { records: string[]; rows?: undefined } | { rows: RecordRow[]; records?: undefined } {
+  const hasRecords = body.records !== undefined;
+  if (hasRecords === (body.records_v2 !== undefined)) throw badRequest('Provide exactly one of records or records_v2.', true);
+  return hasRecords ? { records: checkedRecords(body.records, listType, limits) } : { rows: checkedRows(body.records_v2, limits) };
+}
+
+/** Checks records_v2 rows; errors name the index of the first bad row, never a value. */
+function checkedRows(value: unknown, limits: RouteLimits): RecordRow[] {
+  if (!Array.isArray(value)) throw badRequest('records_v2 must be an array of rows.', true);
+  if (value.length > limits.maxRecords) {
+    throw badRequest(`Too many rows: ${value.length} in one request, at most ${limits.maxRecords} are allowed. Split them into smaller batches.`, true);
+  }
+  const bad = findBadRow(value, limits.strict);
+  if (bad) throw badRequest(`Row at index ${bad.index} ${bad.reason}.`, true);
+  return value as RecordRow[];
 }
 
 /** Splits and checks `records`; errors name the index of the first bad record, never its value. */

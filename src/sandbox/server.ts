@@ -37,8 +37,16 @@ export interface SandboxOptions {
   listRules?: Partial<ListRules>;
   /** ads_read (and other read) requests per minute per token. Default 1000. */
   readRatePerMinute?: number;
-  /** Records per customer-list request. Default 1,900. */
+  /** Records (or records_v2 rows) per customer-list request. Default 1,900. */
   maxRecords?: number;
+  /**
+   * Strict API 5.28: creates answer 201 (5.28 added it; pinsync takes 200 and 201), a request body may
+   * hold only the properties the spec names, and records_v2 rows only the fields 5.28 names. Either way
+   * the sandbox takes records_v2 and lists shared audiences without `ownership_type`, as 5.28 does.
+   */
+  strict528?: boolean;
+  /** Names of audiences another business shares into ad account 549755885175 (listed as RECEIVED). */
+  sharedAudiences?: string[];
   /** Seed of the PRNG behind random faults. Default 1. */
   seed?: number;
   faults?: SandboxFaults;
@@ -173,6 +181,7 @@ class SandboxServer {
     this.state.strictRefresh = Boolean(options.strictRefresh);
     this.state.continuousRefresh = options.continuousRefresh ?? true;
     if (saved) this.state.restore(saved.state);
+    for (const name of options.sharedAudiences ?? []) this.state.seedSharedAudience(name);
     this.faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
     this.app = {
       appId: options.appId ?? saved?.app.appId ?? DEFAULT_APP_ID,
@@ -319,11 +328,11 @@ class SandboxServer {
     const answer = answerApiCall(
       { operation, pathParams, query: exchange.url.searchParams, body: (body ?? {}) as Record<string, unknown>, token },
       this.state,
-      { maxRecords: this.maxRecords },
+      { maxRecords: this.maxRecords, strict: Boolean(this.options.strict528) },
     );
     if (isWrite) this.fireWriteFaults(token, answer.customerListId);
     const exceptions = answer.customerListId ? this.faults.listExceptions() : undefined;
-    return { status: 200, body: exceptions ? { ...(answer.body as object), exceptions } : answer.body };
+    return { status: this.successStatus(operation), body: exceptions ? { ...(answer.body as object), exceptions } : answer.body };
   }
 
   /** GET shows the sandbox clock; POST {"advanceDays": N} (or "advanceMs") moves it forward. Not a Pinterest call. */
@@ -351,7 +360,12 @@ class SandboxServer {
     }
     const form = new URLSearchParams(exchange.raw.toString('utf8'));
     this.checkAgainstSpec(operation, {}, exchange.url.searchParams, Object.fromEntries(form));
-    return { status: 200, body: answerTokenRequest(this.state, this.app, req.headers.authorization, form) };
+    return { status: this.successStatus(operation), body: answerTokenRequest(this.state, this.app, req.headers.authorization, form) };
+  }
+
+  /** API 5.28 added 201 to the creates (and the token endpoint); a strict sandbox answers it. */
+  private successStatus(operation: Operation): number {
+    return this.options.strict528 && operation.method === 'POST' ? 201 : 200;
   }
 
   private authenticate(authorization: string | undefined): TokenState {
@@ -384,7 +398,7 @@ class SandboxServer {
   private checkAgainstSpec(operation: Operation, pathParams: Record<string, string>, query: URLSearchParams, body: unknown): void {
     const problems = [
       ...this.spec.checkParameters(operation, pathParams, query),
-      ...this.spec.checkBody(operation, body),
+      ...this.spec.checkBody(operation, body, { closed: Boolean(this.options.strict528) }),
     ];
     if (problems.length > 0) throw badRequest(`Invalid request: ${problems.join('; ')}.`, true);
   }
@@ -481,6 +495,8 @@ function parseJson(exchange: Exchange): ParsedJson {
   }
   if (isPlainObject(value) && typeof value.records === 'string') {
     exchange.records = value.records === '' ? 0 : value.records.split(',').length;
+  } else if (isPlainObject(value) && Array.isArray(value.records_v2)) {
+    exchange.records = value.records_v2.length; // a records_v2 row is one record: one user
   }
   return { kind: 'json', value };
 }

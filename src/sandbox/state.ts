@@ -1,7 +1,7 @@
 // Everything the sandbox remembers, in memory: the user, ad accounts, customer lists (with the records
 // they hold), audiences, tokens and OAuth codes; the request log (request-log.ts) hangs off it.
 import { randomBytes } from 'node:crypto';
-import { isMatchedUser, type ListType } from './records.js';
+import { isMatchedUser, rowIdentifiers, userKeyOf, type ListType, type RecordRow } from './records.js';
 import { listRulesFrom, type ListRules } from './list-readiness.js';
 import { DEFAULT_REQUEST_LOG_SIZE, RequestLog, type RecordedRequest, type SandboxStats } from './request-log.js';
 
@@ -14,6 +14,10 @@ export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000;
 
 export const US_AD_ACCOUNT_ID = '549755885175';
 export const CA_AD_ACCOUNT_ID = '549755885176';
+/** Another business's ad account, out of the sandbox user's reach: audiences shared into the user's accounts live there. */
+export const PARTNER_AD_ACCOUNT_ID = '549755885999';
+/** records_v2 rows each list keeps as received (for tests to look at), the oldest dropped past this many. */
+export const RECEIVED_ROWS_KEPT = 100_000;
 
 export interface SandboxUser {
   id: string;
@@ -38,8 +42,17 @@ export interface CustomerListState {
   listType: ListType;
   /** The records the list holds now (as sent: hashed, or lowercase plain emails). */
   records: Set<string>;
-  /** How many of `records` the sandbox counts as matched Pinterest users. */
+  /**
+   * records_v2 users, by the identifier each is counted by (userKeyOf: email, else MAID, else phone);
+   * a `records` upload counts every record as a user.
+   */
+  userKeys: Set<string>;
+  /** The records_v2 rows ADDed, as received (the last RECEIVED_ROWS_KEPT; not saved with --state). */
+  receivedRows: RecordRow[];
+  /** How many users (records, or records_v2 users) the sandbox counts as matched Pinterest users. */
   matched: number;
+  /** Uploaded for new customer acquisition (API 5.28 `is_nca`). */
+  isNca: boolean;
   numUploadedUserRecords: number;
   numRemovedUserRecords: number;
   numBatches: number;
@@ -65,6 +78,10 @@ export interface AudienceState {
   audienceType: string;
   rule: AudienceRule;
   archived: boolean;
+  /** Built on a new-customer-acquisition list (API 5.28 `is_nca`). */
+  isNca: boolean;
+  /** Ad accounts this audience is shared into (it is RECEIVED there, OWNED by `adAccountId`). */
+  sharedWith: string[];
   createdTimestamp: number;
   updatedTimestamp: number;
 }
@@ -127,7 +144,7 @@ export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
 /** What `--state FILE` keeps between runs: lists (with records), audiences and tokens. */
 export interface SandboxSnapshot {
   version: 1;
-  customerLists: Array<Omit<CustomerListState, 'records'> & { records: string[] }>;
+  customerLists: Array<Omit<CustomerListState, 'records' | 'userKeys' | 'receivedRows' | 'isNca'> & { records: string[]; userKeys?: string[]; isNca?: boolean }>;
   audiences: AudienceState[];
   tokens: TokenState[];
   refreshTokens: RefreshTokenState[];
@@ -301,8 +318,24 @@ export class SandboxState {
     return [...this.audiences.values()].filter((audience) => audience.adAccountId === adAccountId);
   }
 
+  /** Audiences other accounts shared into this one (RECEIVED there). */
+  audiencesSharedInto(adAccountId: string): AudienceState[] {
+    return [...this.audiences.values()].filter((audience) => audience.sharedWith.includes(adAccountId));
+  }
+
+  /**
+   * An audience of another business (its list in PARTNER_AD_ACCOUNT_ID, out of reach) shared into
+   * `intoAdAccountId`: since API 5.28 it is listed beside the account's own. Arranges tests and demos.
+   */
+  seedSharedAudience(name: string, intoAdAccountId = US_AD_ACCOUNT_ID): AudienceState {
+    const list = this.createCustomerList(PARTNER_AD_ACCOUNT_ID, { name, records: [] });
+    const audience = this.createAudience(PARTNER_AD_ACCOUNT_ID, { name, rule: { customer_list_id: list.id } });
+    audience.sharedWith.push(intoAdAccountId);
+    return audience;
+  }
+
   /** Creates a list holding `records` (already split and valid). Also handy for arranging tests. */
-  createCustomerList(adAccountId: string, init: { name: string; listType?: ListType; records: string[] }): CustomerListState {
+  createCustomerList(adAccountId: string, init: { name: string; listType?: ListType; records?: string[]; rows?: RecordRow[]; isNca?: boolean }): CustomerListState {
     const now = Math.floor(this.now() / 1000);
     const list: CustomerListState = {
       id: String(3_461_700_000_000 + this.nextListNumber++),
@@ -310,7 +343,10 @@ export class SandboxState {
       name: init.name,
       listType: init.listType ?? 'EMAIL',
       records: new Set(),
+      userKeys: new Set(),
+      receivedRows: [],
       matched: 0,
+      isNca: init.isNca ?? false,
       numUploadedUserRecords: 0,
       numRemovedUserRecords: 0,
       numBatches: 0,
@@ -318,7 +354,8 @@ export class SandboxState {
       updatedTime: now,
     };
     this.customerLists.set(list.id, list);
-    this.addRecords(list, init.records);
+    if (init.rows) this.addRows(list, init.rows);
+    else this.addRecords(list, init.records ?? []);
     return list;
   }
 
@@ -337,9 +374,41 @@ export class SandboxState {
   removeRecords(list: CustomerListState, records: string[]): void {
     for (const record of records) {
       if (!list.records.delete(record)) continue;
+      list.userKeys.delete(record);
       if (isMatchedUser(record, this.listRules.matchedShare)) list.matched--;
     }
     list.numRemovedUserRecords += records.length;
+    this.touchBatch(list);
+  }
+
+  /**
+   * ADD records_v2 rows: each row's identifiers join the list, and the row counts as one user (by its
+   * email, else MAID, else phone) unless the list holds that user already.
+   */
+  addRows(list: CustomerListState, rows: RecordRow[]): void {
+    for (const row of rows) {
+      for (const identifier of rowIdentifiers(row)) list.records.add(identifier);
+      const key = userKeyOf(row);
+      if (key !== undefined && !list.userKeys.has(key)) {
+        list.userKeys.add(key);
+        if (isMatchedUser(key, this.listRules.matchedShare)) list.matched++;
+      }
+      list.receivedRows.push(row);
+    }
+    if (list.receivedRows.length > RECEIVED_ROWS_KEPT * 1.1) list.receivedRows.splice(0, list.receivedRows.length - RECEIVED_ROWS_KEPT);
+    list.numUploadedUserRecords += rows.length;
+    this.touchBatch(list);
+  }
+
+  /** REMOVE records_v2 rows: each row's identifiers leave the list; a user counted by one of them leaves too. */
+  removeRows(list: CustomerListState, rows: RecordRow[]): void {
+    for (const row of rows) {
+      for (const identifier of rowIdentifiers(row)) {
+        list.records.delete(identifier);
+        if (list.userKeys.delete(identifier) && isMatchedUser(identifier, this.listRules.matchedShare)) list.matched--;
+      }
+    }
+    list.numRemovedUserRecords += rows.length;
     this.touchBatch(list);
   }
 
@@ -354,7 +423,7 @@ export class SandboxState {
   /** Creates an audience without checking its rule (the route checks). Also handy for arranging tests. */
   createAudience(
     adAccountId: string,
-    init: { name: string; audienceType?: string; rule?: AudienceRule; description?: string | null },
+    init: { name: string; audienceType?: string; rule?: AudienceRule; description?: string | null; isNca?: boolean },
   ): AudienceState {
     const now = Math.floor(this.now() / 1000);
     const audience: AudienceState = {
@@ -365,6 +434,8 @@ export class SandboxState {
       audienceType: init.audienceType ?? 'CUSTOMER_LIST',
       rule: init.rule ?? {},
       archived: false,
+      isNca: init.isNca ?? false,
+      sharedWith: [],
       createdTimestamp: now,
       updatedTimestamp: now,
     };
@@ -377,7 +448,7 @@ export class SandboxState {
   snapshot(): SandboxSnapshot {
     return {
       version: 1,
-      customerLists: [...this.customerLists.values()].map((list) => ({ ...list, records: [...list.records] })),
+      customerLists: [...this.customerLists.values()].map(({ receivedRows: _rows, ...list }) => ({ ...list, records: [...list.records], userKeys: [...list.userKeys] })),
       audiences: [...this.audiences.values()],
       tokens: [...this.tokens.values()],
       refreshTokens: [...this.refreshTokens.values()],
@@ -387,8 +458,10 @@ export class SandboxState {
 
   restore(snapshot: SandboxSnapshot): void {
     if (snapshot.version !== 1) throw new Error(`Unknown sandbox state version ${String(snapshot.version)}.`);
-    for (const list of snapshot.customerLists) this.customerLists.set(list.id, { ...list, records: new Set(list.records) });
-    for (const audience of snapshot.audiences) this.audiences.set(audience.id, audience);
+    for (const list of snapshot.customerLists) {
+      this.customerLists.set(list.id, { ...list, records: new Set(list.records), userKeys: new Set(list.userKeys ?? []), receivedRows: [], isNca: list.isNca ?? false });
+    }
+    for (const audience of snapshot.audiences) this.audiences.set(audience.id, { ...audience, isNca: audience.isNca ?? false, sharedWith: audience.sharedWith ?? [] });
     for (const token of snapshot.tokens) this.tokens.set(token.accessToken, token);
     for (const refresh of snapshot.refreshTokens) this.refreshTokens.set(refresh.refreshToken, refresh);
     this.nextTokenNumber = snapshot.next.token;

@@ -2,7 +2,7 @@
 // what SandboxState holds (sizes and statuses are derived here, never stored).
 import { listStatus } from './list-readiness.js';
 import { MIN_MATCHED_USERS } from './records.js';
-import type { AdAccountState, AudienceState, CustomerListState, SandboxState } from './state.js';
+import { PARTNER_AD_ACCOUNT_ID, type AdAccountState, type AudienceState, type CustomerListState, type SandboxState } from './state.js';
 
 export function adAccountView(state: SandboxState, account: AdAccountState): Record<string, unknown> {
   return {
@@ -30,6 +30,7 @@ export function customerListView(state: SandboxState, list: CustomerListState): 
     status: listStatus(list, state.now()),
     type: 'customerlist',
     exceptions: {},
+    is_nca: list.isNca,
   };
 }
 
@@ -47,7 +48,8 @@ export function audienceView(state: SandboxState, audience: AudienceState): Reco
     type: 'audience',
     created_timestamp: audience.createdTimestamp,
     updated_timestamp: audience.updatedTimestamp,
-    created_by_company_name: null,
+    created_by_company_name: audience.adAccountId === PARTNER_AD_ACCOUNT_ID ? 'Partner Brand' : null,
+    is_nca: audience.isNca,
   };
 }
 

@@ -1,6 +1,6 @@
-// Groups rows into requests of at most `maxRecords` records. A batch goes out when the next row
-// would not fit, or `flushIntervalMs` after its first row, so a slow producer (tail -f) is synced
-// in near real time. A row never straddles two batches.
+// Groups rows into requests of at most `maxRecords` records (a records_v2 row is one record: batches
+// of them count rows). A batch goes out when the next row would not fit, or `flushIntervalMs` after its
+// first row, so a slow producer (tail -f) is synced in near real time. A row never straddles two batches.
 
 export interface Batch {
   id: number;

@@ -5,10 +5,11 @@
 import { InterruptedError, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import { splitBatch, type Batch } from './batch.js';
+import { identifierCount } from '../identify/row-record.js';
 import type { BatchRange, BatchJournal } from './journal.js';
 import type { Tally } from './tally.js';
 
-/** Where records go: one PATCH (or the create call of the first batch). Throws the client's errors. */
+/** Where records go: one PATCH (or the create call of the first batch). Throws the client's errors. Records may be records_v2 rows (row-record.ts). */
 export interface ListWriter {
   send(records: readonly string[], deadline: number): Promise<void>;
 }
@@ -106,7 +107,7 @@ export class Uploader {
     } catch (error) {
       return { range, error };
     }
-    tally.rowsSynced(batch.lines.length, batch.records.length);
+    tally.rowsSynced(batch.lines.length, identifierCount(batch.records));
     journal.batchAcknowledged(range);
     return undefined;
   }

@@ -56,4 +56,29 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (generation, hash)
   ) WITHOUT ROWID;
   `,
+  // 2: records_v2 snapshots (API 5.28): each identifier's field (E email, M maid, P phone; NULL for a
+  // plain record) and the input line of the user it belonged to, and a fingerprint per user row, so a
+  // sync re-sends a row whose identifiers changed and removes a user who left as one row.
+  `
+  ALTER TABLE snapshot_members ADD COLUMN field TEXT;
+  ALTER TABLE snapshot_members ADD COLUMN user_row INTEGER;
+  CREATE TABLE snapshot_rows (
+    generation       INTEGER NOT NULL,
+    fingerprint      BLOB    NOT NULL,
+    PRIMARY KEY (generation, fingerprint)
+  ) WITHOUT ROWID;
+  `,
+  // 3: match health: what Pinterest said of a run's list and audience once it had matched the upload
+  // (on the next run of the list, or right after with --wait-ready), against the users the run synced.
+  `
+  CREATE TABLE audience_health (
+    run_id           INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    checked_at       INTEGER NOT NULL,
+    list_status      TEXT,
+    audience_status  TEXT,
+    audience_size    INTEGER,
+    users_synced     INTEGER,
+    warning          TEXT
+  );
+  `,
 ];

@@ -1,10 +1,12 @@
 // What `pinsync runs` shows: each recorded run with the reference metrics (entered, synced, not
-// synced, pending, errored), its duration and exit code, grouped by audience.
+// synced, pending, errored), its duration and exit code, and its match health (the audience size
+// Pinterest showed against the users synced), grouped by audience.
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { isRunLockHeld, runLockKey } from './run-lock.js';
 import type { RunRecord } from './runs.js';
+import { matchRate, type RunHealth } from './match-health.js';
 import { openStateStore } from './store.js';
 
 export interface RunSummary {
@@ -29,6 +31,16 @@ export interface RunSummary {
   finishedAt: string | null;
   durationMs: number | null;
   exitCode: number | null;
+  /** What Pinterest showed once it had matched the run's upload (read by the next run, or --wait-ready). */
+  health?: {
+    checkedAt: string;
+    listStatus: string | null;
+    audienceSize: number | null;
+    usersSynced: number | null;
+    /** audienceSize / usersSynced, for a sync (a push only adds: none). */
+    matchRate: number | null;
+    warning: string | null;
+  };
 }
 
 export async function listRuns(ctx: Context, limit: number): Promise<RunSummary[]> {
@@ -36,8 +48,9 @@ export async function listRuns(ctx: Context, limit: number): Promise<RunSummary[
   const store = await openStateStore(ctx.paths.stateFile);
   try {
     const runs = await Promise.all(store.runs.list(limit).map((run) => withLiveStatus(ctx, run)));
+    const health = store.health.ofRuns(runs.map((run) => run.id));
     return runs
-      .map(summarise)
+      .map((run) => withHealth(summarise(run), health.get(run.id)))
       .sort((a, b) => audienceLabel(a).localeCompare(audienceLabel(b)) || b.id - a.id);
   } finally {
     store.close();
@@ -56,7 +69,8 @@ export async function showRun(ctx: Context, idText: string): Promise<Record<stri
     const run = await withLiveStatus(ctx, stored);
     const report = run.reportJson ? (JSON.parse(run.reportJson) as Record<string, unknown>) : {};
     const errored = store.runs.batches(id, 'failed').map((b) => ({ firstLine: b.firstLine, lastLine: b.lastLine, reason: b.reason }));
-    return { ...summarise(run), ...report, runId: run.id, status: run.status, attempts: run.attempts, erroredRanges: errored };
+    const summary = withHealth(summarise(run), store.health.ofRuns([id]).get(id));
+    return { ...summary, ...report, ...flatHealth(summary), runId: run.id, status: run.status, attempts: run.attempts, erroredRanges: errored };
   } finally {
     store.close();
   }
@@ -101,6 +115,47 @@ function summarise(run: RunRecord): RunSummary {
   return summary;
 }
 
+function withHealth(summary: RunSummary, reading: RunHealth | undefined): RunSummary {
+  if (!reading) return summary;
+  const rate = matchRate(reading);
+  summary.health = {
+    checkedAt: new Date(reading.checkedAt).toISOString(),
+    listStatus: reading.listStatus,
+    audienceSize: reading.audienceSize,
+    usersSynced: reading.usersSynced,
+    matchRate: rate === undefined ? null : Math.round(rate * 10_000) / 10_000,
+    warning: reading.warning,
+  };
+  return summary;
+}
+
+/** `runs show` prints flat keys: the health as matchRate, audienceSize, listStatus, healthCheckedAt, healthWarning. */
+function flatHealth(summary: RunSummary): Record<string, unknown> {
+  const health = summary.health;
+  if (!health) return {};
+  return { matchRate: health.matchRate, audienceSize: health.audienceSize, listStatus: health.listStatus, healthCheckedAt: health.checkedAt, healthWarning: health.warning };
+}
+
+/** The MATCH column: the match rate of a sync, else the size Pinterest showed, else the list's status. */
+function matchColumn(run: RunSummary): string {
+  const health = run.health;
+  if (!health) return '-';
+  const flag = health.warning ? ' !' : '';
+  if (health.matchRate !== null) return `${(health.matchRate * 100).toFixed(0)}%${flag}`;
+  if (health.audienceSize !== null) return `${health.audienceSize.toLocaleString('en-US')}${flag}`;
+  return `${health.listStatus ?? '?'}${flag}`;
+}
+
+/** The warning of each audience's newest reading (an older one may have been dealt with). */
+export function currentHealthWarnings(rows: readonly RunSummary[]): string[] {
+  const newest = new Map<string, RunSummary>();
+  for (const row of rows) {
+    const label = audienceLabel(row);
+    if (row.health && (!newest.has(label) || row.id > newest.get(label)!.id)) newest.set(label, row);
+  }
+  return [...newest.values()].flatMap((row) => (row.health?.warning ? [`run ${row.id}: ${row.health.warning}`] : []));
+}
+
 function audienceLabel(run: RunSummary): string {
   return run.audienceName ?? run.audienceId ?? '';
 }
@@ -120,6 +175,7 @@ export async function renderRunsTable(ctx: Context, rows: RunSummary[]): Promise
       { header: 'NOT SYNCED', value: (r) => number(r.notSynced), align: 'right' },
       { header: 'PENDING', value: (r) => number(r.pending), align: 'right' },
       { header: 'ERRORED', value: (r) => number(r.errored), align: 'right' },
+      { header: 'MATCH', value: matchColumn, align: 'right' },
       { header: 'DURATION', value: (r) => formatDuration(r.durationMs) , align: 'right' },
       { header: 'EXIT', value: (r) => (r.exitCode === null ? r.status : String(r.exitCode)), align: 'right' },
     ],

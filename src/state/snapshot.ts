@@ -1,23 +1,30 @@
 // Mirror snapshots: the hashed records last synced to each customer list, and the diff of a new
 // input against them. Everything runs inside SQLite (temp tables on disk), never in JS memory, so
-// ten million users fit in a few hundred MB.
+// ten million users fit in a few hundred MB. records_v2 rows (API 5.28: a user's identifiers in one
+// row) are kept per identifier with its field and its user's row, plus a fingerprint per row: a row
+// whose identifiers changed is sent again whole, and the identifiers no row of the file holds any more
+// leave grouped by the user they belonged to (a user who left leaves as one row).
+import { createHash } from 'node:crypto';
 import type { Database } from './database.js';
+import { forEachIdentifier, isRowRecord } from '../identify/row-record.js';
 
 /** Staged rows are appended in transactions of this many rows: big enough to be fast, small enough to stay light. */
 const STAGING_TRANSACTION_ROWS = 50_000;
 const PAGE_SIZE = 5_000;
 
 export interface DiffCounts {
-  /** Records in the snapshot before this sync (0 on a first sync). */
+  /** Records (identifiers) in the snapshot before this sync (0 on a first sync). */
   snapshotSize: number;
   /** Distinct records in the input. */
   inputSize: number;
-  /** Records in the input and not in the snapshot: to ADD. */
+  /** Records to ADD: those not in the snapshot (records_v2: every identifier of a row that is new or changed). */
   added: number;
   /** Input rows carrying at least one record to ADD. */
   addedRows: number;
   /** Records in the snapshot and not in the input: to REMOVE. */
   removed: number;
+  /** What the removals are sent as: one per plain record, one row per user for records_v2 identifiers. */
+  removedRows: number;
   /** Whether a snapshot existed (a first sync adds everything and removes nothing). */
   hasSnapshot: boolean;
 }
@@ -52,9 +59,13 @@ export class SnapshotStore {
  */
 export class MirrorDiff {
   private readonly append;
+  private readonly appendPrint;
   private rowsInTransaction = 0;
   private stagedRows = 0;
   private stagedRecords = 0;
+  private deduplicated = false;
+  /** The rows are records_v2 rows (known from the first one staged). */
+  private rowsV2 = false;
   private counts: DiffCounts | undefined;
   /** After diff(): rows with at least one record no earlier row had. */
   newRows = 0;
@@ -66,21 +77,40 @@ export class MirrorDiff {
     readonly key: string,
     private readonly previous: { generation: number; size: number } | undefined,
   ) {
-    db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added;
-      DROP TABLE IF EXISTS temp.removed; CREATE TEMP TABLE raw (hash BLOB NOT NULL, line INTEGER NOT NULL);`);
-    this.append = db.prepare(`INSERT INTO temp.raw (hash, line) VALUES (?, ?)`);
+    this.dispose();
+    db.exec(`CREATE TEMP TABLE raw (hash BLOB NOT NULL, line INTEGER NOT NULL, field TEXT);
+      CREATE TEMP TABLE rowprints (line INTEGER PRIMARY KEY, fingerprint BLOB NOT NULL);`);
+    this.append = db.prepare(`INSERT INTO temp.raw (hash, line, field) VALUES (?, ?, ?)`);
+    this.appendPrint = db.prepare(`INSERT OR REPLACE INTO temp.rowprints (line, fingerprint) VALUES (?, ?)`);
   }
 
   /**
-   * Stages one input row's first `count` hashed records. Rows are appended as they come (sequential
-   * writes); deduplication happens in diff() with one sort, where the earliest line owns a record.
+   * Stages one input row's first `count` hashed records (or its records_v2 row). Rows are appended as
+   * they come (sequential writes); deduplication happens in diff() with one sort, where the earliest
+   * line owns a record.
    */
   stageRow(line: number, records: readonly string[], count = records.length): void {
     if (this.rowsInTransaction === 0) this.db.exec('BEGIN');
-    for (let i = 0; i < count; i++) this.append.run(Buffer.from(records[i]!, 'hex'), line);
+    for (let i = 0; i < count; i++) {
+      const record = records[i]!;
+      if (isRowRecord(record)) this.stageRecordRow(line, record);
+      else {
+        this.append.run(Buffer.from(record, 'hex'), line, null);
+        this.stagedRecords++;
+      }
+    }
     this.stagedRows++;
-    this.stagedRecords += count;
     if (++this.rowsInTransaction >= STAGING_TRANSACTION_ROWS) this.commitAppends();
+  }
+
+  /** A records_v2 row: each identifier with its field, and the row's fingerprint (its identifiers, in their order). */
+  private stageRecordRow(line: number, row: string): void {
+    this.rowsV2 = true;
+    forEachIdentifier(row, (tag, start, end) => {
+      this.append.run(Buffer.from(row.slice(start, end), 'hex'), line, tag);
+      this.stagedRecords++;
+    });
+    this.appendPrint.run(line, createHash('sha256').update(row).digest().subarray(0, 16));
   }
 
   private commitAppends(): void {
@@ -90,14 +120,18 @@ export class MirrorDiff {
     }
   }
 
-  /** One external sort turns the appended rows into a set keyed by hash, each owned by its first line. */
+  /**
+   * One external sort turns the appended rows into a set keyed by hash, each owned by its first line.
+   * records_v2 rows keep their appended identifiers (a changed row is sent again whole).
+   */
   private deduplicate(): void {
     this.commitAppends();
-    if (!this.db.prepare(`SELECT 1 FROM temp.sqlite_schema WHERE name = 'raw'`).get()) return;
+    if (this.deduplicated) return;
+    this.deduplicated = true;
     this.db.transaction(() => {
-      this.db.exec(`CREATE TEMP TABLE staging (hash BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT INTO temp.staging (hash, line) SELECT hash, min(line) FROM temp.raw GROUP BY hash ORDER BY hash;
-        DROP TABLE temp.raw;`);
+      this.db.exec(`CREATE TEMP TABLE staging (hash BLOB PRIMARY KEY, line INTEGER NOT NULL, field TEXT) WITHOUT ROWID;
+        INSERT INTO temp.staging (hash, line, field) SELECT hash, min(line), min(field) FROM temp.raw GROUP BY hash ORDER BY hash;`);
+      this.db.exec(this.rowsV2 ? `CREATE INDEX temp.raw_by_line ON raw (line)` : `DROP TABLE temp.raw`);
     })();
     const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
     this.newRows =
@@ -112,22 +146,15 @@ export class MirrorDiff {
     this.deduplicate();
     const generation = this.previous?.generation ?? -1;
     this.db.transaction(() => {
-      this.db.exec(`CREATE TEMP TABLE added (line INTEGER NOT NULL, hash BLOB NOT NULL)`);
+      this.db.exec(`CREATE TEMP TABLE added (line INTEGER NOT NULL, hash BLOB NOT NULL, field TEXT)`);
+      this.db.prepare(this.rowsV2 ? ADDED_ROWS : ADDED_RECORDS).run(generation);
+      this.db.exec(`CREATE TEMP TABLE removed (hash BLOB NOT NULL, field TEXT, user_row INTEGER)`);
       this.db
         .prepare(
-          `INSERT INTO temp.added (line, hash)
-           SELECT s.line, s.hash FROM temp.staging s
-           WHERE NOT EXISTS (SELECT 1 FROM snapshot_members m WHERE m.generation = ? AND m.hash = s.hash)
-           ORDER BY s.line`,
-        )
-        .run(generation);
-      this.db.exec(`CREATE TEMP TABLE removed (hash BLOB NOT NULL)`);
-      this.db
-        .prepare(
-          `INSERT INTO temp.removed (hash)
-           SELECT m.hash FROM snapshot_members m
+          `INSERT INTO temp.removed (hash, field, user_row)
+           SELECT m.hash, m.field, m.user_row FROM snapshot_members m
            WHERE m.generation = ? AND NOT EXISTS (SELECT 1 FROM temp.staging s WHERE s.hash = m.hash)
-           ORDER BY m.hash`,
+           ORDER BY m.user_row, m.hash`,
         )
         .run(generation);
     })();
@@ -138,44 +165,62 @@ export class MirrorDiff {
       added: count(`SELECT count(*) AS n FROM temp.added`),
       addedRows: count(`SELECT count(DISTINCT line) AS n FROM temp.added`),
       removed: count(`SELECT count(*) AS n FROM temp.removed`),
+      removedRows: count(`SELECT count(DISTINCT CASE WHEN user_row IS NULL OR field IS NULL THEN -rowid ELSE user_row END) AS n FROM temp.removed`),
       hasSnapshot: this.previous !== undefined,
     };
     return this.counts;
   }
 
-  /** Input rows with records to ADD, in line order, each with only its new records. */
+  /** Input rows with records to ADD, in line order: each with only its new records, or its whole records_v2 row. */
   *addedRows(): Generator<AddedRow> {
     const page = this.db.prepare(
-      `SELECT rowid AS id, line, hash FROM temp.added WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`,
+      `SELECT rowid AS id, line, hash, field FROM temp.added WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`,
     );
     let after = 0;
     let current: AddedRow | undefined;
     for (;;) {
-      const rows = page.all(after) as { id: number; line: number; hash: Buffer }[];
+      const rows = page.all(after) as { id: number; line: number; hash: Buffer; field: string | null }[];
       if (rows.length === 0) break;
       for (const row of rows) {
         if (current && current.line !== row.line) {
-          yield current;
+          yield joinedRow(current);
           current = undefined;
         }
         current ??= { line: row.line, records: [] };
-        current.records.push(row.hash.toString('hex'));
+        current.records.push((row.field ?? '') + row.hash.toString('hex'));
       }
       after = rows[rows.length - 1]!.id;
     }
-    if (current) yield current;
+    if (current) yield joinedRow(current);
   }
 
-  /** Records to REMOVE, in a stable order (so a resumed sync numbers them the same way). */
+  /**
+   * Records to REMOVE, in a stable order (so a resumed sync numbers them the same way): plain records
+   * one by one, records_v2 identifiers as one row per user they belonged to.
+   */
   *removedRecords(): Generator<string> {
-    const page = this.db.prepare(`SELECT rowid AS id, hash FROM temp.removed WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`);
+    const page = this.db.prepare(`SELECT rowid AS id, hash, field, user_row AS userRow FROM temp.removed WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE_SIZE}`);
     let after = 0;
+    let row: { user: number; text: string } | undefined;
     for (;;) {
-      const rows = page.all(after) as { id: number; hash: Buffer }[];
-      if (rows.length === 0) return;
-      for (const row of rows) yield row.hash.toString('hex');
+      const rows = page.all(after) as { id: number; hash: Buffer; field: string | null; userRow: number | null }[];
+      if (rows.length === 0) break;
+      for (const removed of rows) {
+        const hex = removed.hash.toString('hex');
+        if (removed.field === null || removed.userRow === null) {
+          yield hex;
+          continue;
+        }
+        if (row && row.user !== removed.userRow) {
+          yield row.text;
+          row = undefined;
+        }
+        row ??= { user: removed.userRow, text: '' };
+        row.text += removed.field + hex;
+      }
       after = rows[rows.length - 1]!.id;
     }
+    if (row) yield row.text;
   }
 
   /** Pinterest acknowledged the whole diff: the staged input becomes the list's snapshot, atomically. */
@@ -184,9 +229,16 @@ export class MirrorDiff {
     this.db.transaction(() => {
       const next = (this.db.prepare(`SELECT coalesce(max(generation), 0) + 1 AS g FROM snapshots`).get() as { g: number }).g;
       const { changes } = this.db
-        .prepare(`INSERT INTO snapshot_members (generation, hash) SELECT ?, hash FROM temp.staging ORDER BY hash`)
+        .prepare(
+          `INSERT INTO snapshot_members (generation, hash, field, user_row)
+           SELECT ?, hash, field, CASE WHEN field IS NULL THEN NULL ELSE line END FROM temp.staging ORDER BY hash`,
+        )
         .run(next);
-      if (this.previous) this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ?`).run(this.previous.generation);
+      this.db.prepare(`INSERT OR IGNORE INTO snapshot_rows (generation, fingerprint) SELECT ?, fingerprint FROM temp.rowprints`).run(next);
+      if (this.previous) {
+        this.db.prepare(`DELETE FROM snapshot_members WHERE generation = ?`).run(this.previous.generation);
+        this.db.prepare(`DELETE FROM snapshot_rows WHERE generation = ?`).run(this.previous.generation);
+      }
       this.db
         .prepare(
           `INSERT INTO snapshots (list_key, generation, size, run_id, taken_at) VALUES (?, ?, ?, ?, ?)
@@ -200,6 +252,28 @@ export class MirrorDiff {
   /** Frees the temp tables (they also vanish when the connection closes). */
   dispose(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    this.db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.staging; DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
+    this.db.exec(`DROP TABLE IF EXISTS temp.raw; DROP TABLE IF EXISTS temp.rowprints; DROP TABLE IF EXISTS temp.staging;
+      DROP TABLE IF EXISTS temp.added; DROP TABLE IF EXISTS temp.removed;`);
   }
+}
+
+/** Plain records: those not in the snapshot, each with the line that owns it. */
+const ADDED_RECORDS = `INSERT INTO temp.added (line, hash, field)
+  SELECT s.line, s.hash, NULL FROM temp.staging s
+  WHERE NOT EXISTS (SELECT 1 FROM snapshot_members m WHERE m.generation = ? AND m.hash = s.hash)
+  ORDER BY s.line`;
+
+/**
+ * records_v2: every identifier of each row that owns a record (is no duplicate) and that the snapshot
+ * does not hold as it is (new, or its identifiers changed), in the row's own order.
+ */
+const ADDED_ROWS = `INSERT INTO temp.added (line, hash, field)
+  SELECT r.line, r.hash, r.field FROM temp.raw r
+  WHERE r.line IN (SELECT line FROM temp.staging)
+    AND NOT EXISTS (SELECT 1 FROM temp.rowprints p JOIN snapshot_rows k ON k.generation = ? AND k.fingerprint = p.fingerprint WHERE p.line = r.line)
+  ORDER BY r.line, r.rowid`;
+
+/** A records_v2 row's identifiers back in one row string; plain records stay as they are. */
+function joinedRow(row: AddedRow): AddedRow {
+  return row.records[0] !== undefined && isRowRecord(row.records[0]) ? { line: row.line, records: [row.records.join('')] } : row;
 }

@@ -51,8 +51,8 @@ describe('pinsync runs', () => {
     expect(rows[0]!.durationMs).toBeGreaterThanOrEqual(0);
 
     const table = await runCli(['runs'], { home, env });
-    expect(table.stdout).toMatch(/AUDIENCE +RUN +OPERATION .*ENTERED +SYNCED +NOT SYNCED +PENDING +ERRORED +DURATION +EXIT/);
-    expect(table.stdout).toMatch(/Runs A +\d+ +ADD .* 51 +50 +1 +0 +0 +\d+s +0/);
+    expect(table.stdout).toMatch(/AUDIENCE +RUN +OPERATION .*ENTERED +SYNCED +NOT SYNCED +PENDING +ERRORED +MATCH +DURATION +EXIT/);
+    expect(table.stdout).toMatch(/Runs A +\d+ +ADD .* 51 +50 +1 +0 +0 +- +\d+s +0/);
 
     const shown = await runCli(['runs', 'show', String(rows[1]!.id), '--json'], { home, env });
     expect(parseJsonOutput(shown)).toMatchObject({ operation: 'MIRROR', added: 50, removed: 0, runId: rows[1]!.id, status: 'finished' });

@@ -118,7 +118,7 @@ describe('loadExclusions', () => {
     const noColumn = await loadExclusions([file('names.csv', 'first,last\nAnn,Lee\n')]).catch((e: unknown) => e);
     expect(noColumn).toBeInstanceOf(UsageError);
     expect((noColumn as UsageError).message).toBe(
-      'In the exclusion file names.csv: No identifier column found (columns seen: "first", "last"). Name the column email, maid or idfa.',
+      'In the exclusion file names.csv: No identifier column found (columns seen: "first", "last"). Name the column email, maid, idfa or phone.',
     );
     const missing = await loadExclusions([path.join(folder, 'gone.csv')]).catch((e: unknown) => e);
     expect((missing as UsageError).message).toMatch(/^Cannot read the exclusion file \S*gone\.csv: no such file\.$/);

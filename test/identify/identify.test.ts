@@ -50,3 +50,29 @@ describe("deciding a row's fate", () => {
     expect(judge(identifier(['idfa']), ['zzz'])).toMatchObject({ verdict: Verdict.NotSynced, reason: 'invalid_idfa' });
   });
 });
+
+describe('records_v2 rows (a phone column)', () => {
+  const phone = sha256('14155550101');
+  /** Values come in plan order: email, maid, phone. */
+  function v2(headers = ['email', 'phone', 'maid']) {
+    return new RowIdentifier(planColumns(headers, {}), new DigestSet(), undefined, { phoneCountry: 'US' });
+  }
+
+  it('makes each row one record holding all its identifiers, phones as E.164 digits hashed', () => {
+    const judged = judge(v2(), ['Ann@Example.com', maid, '(415) 555-0101']);
+    expect(judged.verdict).toBe(Verdict.New);
+    expect(judged.records).toEqual([`E${sha256('ann@example.com')}M${sha256(maid.toLowerCase())}P${phone}`]);
+  });
+
+  it('sends a row again whole when one identifier is new, and calls it a duplicate when none is', () => {
+    const rows = v2();
+    judge(rows, ['ann@example.com', '', '']);
+    expect(judge(rows, ['ann@example.com', '', '']).verdict).toBe(Verdict.Duplicate);
+    expect(judge(rows, ['ann@example.com', '', '+1 415 555 0101']).records).toEqual([`E${sha256('ann@example.com')}P${phone}`]);
+    expect(judge(rows, ['', '', '415-555-0101']).verdict).toBe(Verdict.Duplicate);
+  });
+
+  it('says invalid_phone for a row whose only identifier is a phone that is not possible', () => {
+    expect(judge(v2(), ['', '', '555'])).toMatchObject({ verdict: Verdict.NotSynced, reason: 'invalid_phone' });
+  });
+});

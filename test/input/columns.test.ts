@@ -41,7 +41,7 @@ describe('picking the identifier columns from the header', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).exitCode).toBe(2);
     const message = (error as Error).message;
-    expect(message).toMatch(/No identifier column found.*--email-column, --maid-column or --idfa-column/);
+    expect(message).toMatch(/No identifier column found.*--email-column, --maid-column, --idfa-column or --phone-column/);
     expect(message).toContain('is the header row missing?');
     expect(message).not.toContain('jane@example.com');
     expect(message).not.toContain('5551234567');
@@ -49,5 +49,23 @@ describe('picking the identifier columns from the header', () => {
 
   it('looks NDJSON fields up by name (no position)', () => {
     expect(planColumns(['id', 'email'], {}, true).columns).toEqual([{ kind: 'email', index: -1, name: 'email' }]);
+  });
+});
+
+describe('phone columns and records_v2 rows', () => {
+  it('finds a phone column by its usual headers, and then sends records_v2 rows', () => {
+    for (const header of ['phone', 'Phone Number', 'phone_number', 'mobile', 'Mobile Phone', 'msisdn']) {
+      const plan = planColumns(['Email', header], {});
+      expect(plan.columns.map((c) => c.kind), header).toEqual(['email', 'phone']);
+      expect(plan.recordsV2).toBe(true);
+    }
+    expect(planColumns(['email', 'Mobile Ad ID'], {}).columns.map((c) => c.kind)).toEqual(['email', 'maid']);
+  });
+
+  it('keeps the records string without phones unless --rows v2 asks, and refuses --rows v1 with phones', () => {
+    expect(planColumns(['email'], {}).recordsV2).toBe(false);
+    expect(planColumns(['email'], { rows: 'v2' }).recordsV2).toBe(true);
+    expect(planColumns(['cell'], { phoneColumn: 'cell' })).toMatchObject({ recordsV2: true, listType: 'EMAIL' });
+    expect(() => planColumns(['email', 'phone'], { rows: 'v1' })).toThrow('--rows v1 cannot carry phone numbers');
   });
 });

@@ -75,11 +75,11 @@ describe('reading NDJSON rows', () => {
   it('reads each object on its line, skipping blank lines but counting them (every kind is looked for in every object)', () => {
     const ndjson = '{"email":"a@example.com","maid":"x"}\n\n{"email":"b@example.com"}\n{"maid":42}';
     expect(read(ndjson, { format: 'ndjson' })).toEqual({
-      columns: ['email:email', 'maid:maid', 'idfa:'],
+      columns: ['email:email', 'maid:maid', 'idfa:', 'phone:'],
       rows: [
-        [1, ['a@example.com', 'x', '']],
-        [3, ['b@example.com', '', '']],
-        [4, ['', '42', '']],
+        [1, ['a@example.com', 'x', '', '']],
+        [3, ['b@example.com', '', '', '']],
+        [4, ['', '42', '', '']],
       ],
       malformed: [],
     });

@@ -18,7 +18,7 @@ describe('mirror snapshots', () => {
   it('adds everything and removes nothing on a first sync', async () => {
     const file = path.join(tempHome(), 'state.db');
     const { store, diff } = await stage(file, [['a'], ['b'], ['a'], ['c', 'd']]);
-    expect(diff.diff()).toEqual({ snapshotSize: 0, inputSize: 4, added: 4, addedRows: 3, removed: 0, hasSnapshot: false });
+    expect(diff.diff()).toEqual({ snapshotSize: 0, inputSize: 4, added: 4, addedRows: 3, removed: 0, removedRows: 0, hasSnapshot: false });
     expect({ newRows: diff.newRows, duplicateRows: diff.duplicateRows }).toEqual({ newRows: 3, duplicateRows: 1 });
     expect([...diff.addedRows()].map((row) => ({ ...row, records: row.records.sort() }))).toEqual([
       { line: 2, records: [h('a')] },
@@ -72,5 +72,38 @@ describe('mirror snapshots', () => {
     expect(lines).toHaveLength(12_000);
     expect(lines.every((line, i) => line === i + 2)).toBe(true);
     store.close();
+  });
+});
+
+describe('records_v2 snapshots (one row per user)', () => {
+  const row = (...ids: string[]) => ids.map((id) => `${id[0]}${h(id)}`).join('');
+  async function stageRows(file: string, rows: string[]) {
+    const store = await openStateStore(file);
+    const diff = store.snapshots.startDiff(listKey('549755885175', 'list-2'));
+    rows.forEach((record, i) => diff.stageRow(i + 2, [record]));
+    return { store, diff };
+  }
+
+  it('sends a changed row again whole, and removes what no row holds any more grouped by its user', async () => {
+    const file = path.join(tempHome(), 'state.db');
+    const first = await stageRows(file, [row('Eann', 'P1'), row('Ebob', 'P2'), row('Ecat', 'P3')]);
+    expect(first.diff.diff()).toMatchObject({ added: 6, addedRows: 3 });
+    first.diff.commitSnapshot(1, 1);
+    first.store.close();
+
+    // Ann unchanged, Bob changed phone, Cat left, Dan joined.
+    const second = await stageRows(file, [row('Eann', 'P1'), row('Ebob', 'P9'), row('Edan', 'P4')]);
+    expect(second.diff.diff()).toMatchObject({ snapshotSize: 6, added: 4, addedRows: 2, removed: 3, removedRows: 2 });
+    expect([...second.diff.addedRows()]).toEqual([
+      { line: 3, records: [row('Ebob', 'P9')] },
+      { line: 4, records: [row('Edan', 'P4')] },
+    ]);
+    expect([...second.diff.removedRecords()].sort()).toEqual([row('P2'), row('Ecat', 'P3')].sort());
+    second.diff.commitSnapshot(2, 2);
+    second.store.close();
+
+    const third = await stageRows(file, [row('Eann', 'P1'), row('Ebob', 'P9'), row('Edan', 'P4')]);
+    expect(third.diff.diff()).toMatchObject({ added: 0, removed: 0 });
+    third.store.close();
   });
 });

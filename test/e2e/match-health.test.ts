@@ -1,0 +1,82 @@
+// Match health: Pinterest deletes an upload once matched, so what a run can learn is the list's status
+// and the audience's size. The next run of the list (or --wait-ready) records them against the users
+// synced; `pinsync runs` shows the match rate and warns when a list stays TOO_SMALL or the audience
+// shrinks by more than --warn-size-drop; `audiences show` prints the last sync's match rate.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { makeHome } from '../support/cli.js';
+import { runInProcess } from '../support/in-process.js';
+import { sandboxEnv, US } from '../support/sandbox.js';
+
+let sandbox: Sandbox;
+let home: string;
+beforeEach(async () => {
+  sandbox = await startSandbox({ port: 0, writeRate: 1000, listRules: { audiencesNeedReadyList: false, processingMs: 0, matchedShare: 1 } });
+  home = makeHome();
+});
+afterEach(async () => {
+  await sandbox.stop();
+});
+
+const run = (args: string[]) => runInProcess(args, { env: sandboxEnv(sandbox), home });
+
+function users(count: number, from = 0): string {
+  const file = path.join(home, 'users.csv');
+  fs.writeFileSync(file, 'email\n' + Array.from({ length: count }, (_, i) => `user${from + i}@example.com`).join('\n') + '\n');
+  return file;
+}
+
+async function runsJson(): Promise<Array<{ id: number; health?: { matchRate: number | null; audienceSize: number | null; usersSynced: number | null; listStatus: string | null; warning: string | null } }>> {
+  const result = await run(['runs', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+const sync = (file: string, ...flags: string[]) => run(['sync', file, '--audience', 'Members', '--create', '--ad-account', US, '--max-remove', '100', ...flags]);
+
+describe('match health', () => {
+  it('the next run records how Pinterest matched the last one: audience size against the users synced', async () => {
+    expect((await sync(users(150))).code).toBe(0);
+    // Pinterest matched 120 of the 150 users before the next sync.
+    const list = [...sandbox.state.customerLists.values()][0]!;
+    list.matched = 120;
+    const second = await sync(users(150));
+    expect(second.code, second.stderr).toBe(0);
+
+    const [latest, first] = await runsJson();
+    expect(latest!.health).toBeUndefined();
+    expect(first!.health).toMatchObject({ audienceSize: 120, usersSynced: 150, matchRate: 0.8, listStatus: 'READY', warning: null });
+    expect((await run(['runs'])).stdout).toMatch(/Members .* 80%/);
+  });
+
+  it('--wait-ready records this run at once; a size that falls more than --warn-size-drop is a warning', async () => {
+    const first = await sync(users(300), '--wait-ready');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('Audience "Members": 300 matched of 300 users synced (100%).');
+
+    const second = await sync(users(150), '--wait-ready', '--warn-size-drop', '30');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('warning: Audience "Members" shrank by 50% since the last reading (300 → 150 matched users), more than --warn-size-drop 30%.');
+
+    const rows = await runsJson();
+    expect(rows.map((r) => r.health?.audienceSize)).toEqual([150, 300]);
+    const listed = await run(['runs']);
+    expect(listed.stderr).toContain('shrank by 50%');
+
+    const shown = await run(['audiences', 'show', 'Members', '--ad-account', US, '--json']);
+    expect(JSON.parse(shown.stdout).last_sync_match).toMatchObject({ match_rate: 1, audience_size: 150, users_synced: 150 });
+    expect((await run(['audiences', 'show', 'Members', '--ad-account', US])).stdout).toMatch(/Match \(last sync\)\s+100% \(150 matched of 150 users synced; run \d+/);
+  });
+
+  it('warns when a list stays TOO_SMALL', async () => {
+    const first = await sync(users(40), '--wait-ready');
+    expect(first.stderr).toContain('Audience "Members": list TOO_SMALL, no audience size yet (40 users synced).');
+    expect(first.stderr).not.toContain('warning:');
+    const again = await sync(users(50), '--wait-ready');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('warning: Audience "Members" is still TOO_SMALL');
+    expect((await runsJson())[0]!.health).toMatchObject({ listStatus: 'TOO_SMALL', audienceSize: null, matchRate: null });
+  });
+});
