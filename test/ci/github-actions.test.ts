@@ -11,6 +11,7 @@ import { makeHome, parseJsonOutput } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
 import { storedLogin } from '../auth/support/stored-login.js';
+import { readKeyValues } from '../support/actions-runner.js';
 import { arrangeAudience, writeFile } from '../e2e/push-helpers.js';
 
 let sandbox: Sandbox | undefined;
@@ -52,24 +53,6 @@ function actionsStep(home: string): { env: Record<string, string>; summary: stri
   };
 }
 
-/** $GITHUB_OUTPUT read back as the runner reads it: `name=value` lines and `name<<DELIMITER` blocks. */
-function readOutputs(file: string): Record<string, string> {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const outputs: Record<string, string> = {};
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const block = /^([\w-]+)<<(.+)$/.exec(line);
-    if (block) {
-      const end = lines.indexOf(block[2]!, i + 1);
-      outputs[block[1]!] = lines.slice(i + 1, end).join('\n');
-      i = end;
-    } else if (line.includes('=')) {
-      outputs[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
-    }
-  }
-  return outputs;
-}
-
 const push = (s: Sandbox, users: string, home: string, env: Record<string, string | undefined>, ...extra: string[]) =>
   runInProcess(['push', users, '--audience', 'Newsletter', '--ad-account', US, '--batch-size', '10', '--json', ...extra], {
     env: { ...sandboxEnv(s), ...env },
@@ -88,7 +71,7 @@ describe('in a GitHub Actions step', () => {
     expect(summary).toContain('| Audience | Entered | Synced | Duplicates | Not synced | Errored | Pending | Exit |');
     expect(summary).toContain(`| Newsletter | ${report.entered} | ${report.synced} | 0 | ${report.notSynced} (invalid email ${report.notSynced}) | 0 | 0 | 0 |`);
     expect(summary).toContain(`Run ${report.runId} (\`pinsync runs show ${report.runId}\`)`);
-    expect(readOutputs(step.output)).toMatchObject({
+    expect(readKeyValues(step.output)).toMatchObject({
       synced: String(report.synced),
       errored: '0',
       pending: '0',
@@ -114,7 +97,7 @@ describe('in a GitHub Actions step', () => {
     expect(summary).toMatch(/^### ⚠️ pinsync push: partly done \(exit 3\)/);
     expect(summary).toContain(sentence);
     expect(summary).toContain(`| ${report.errored} | 0 | 3 |`);
-    expect(readOutputs(step.output)).toMatchObject({ 'exit-code': '3', errored: String(report.errored), message: sentence });
+    expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': '3', errored: String(report.errored), message: sentence });
   });
 
   it('a run that fails before it has a report (exit 5) adds one ::error line and a summary saying why', async () => {
@@ -126,7 +109,7 @@ describe('in a GitHub Actions step', () => {
     const annotations = result.stderr.split('\n').filter((line) => line.startsWith('::'));
     expect(annotations).toEqual([expect.stringMatching(/^::error title=pinsync::No audience named "Nobody" in ad account 549755885175\./)]);
     expect(fs.readFileSync(step.summary, 'utf8')).toMatch(/^### ❌ pinsync push: failed \(exit 5, not found\)\n\nNo audience named "Nobody"/);
-    expect(readOutputs(step.output)).toMatchObject({ 'exit-code': '5', synced: '0', 'run-id': '' });
+    expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': '5', synced: '0', 'run-id': '' });
   });
 
   it('outside GitHub Actions the same failing run writes no summary, no outputs and no workflow command', async () => {
@@ -174,7 +157,7 @@ describe('in a GitHub Actions step', () => {
     expect(summary).toMatch(/\| ghost \|  \| — \|.* \| 5 \|/);
     const annotations = result.stderr.split('\n').filter((line) => line.startsWith('::'));
     expect(annotations).toEqual([expect.stringMatching(/^::error title=pinsync::1 of 2 jobs failed\. ghost exit 5: No audience named "Ghost"/)]);
-    expect(readOutputs(step.output)).toMatchObject({ synced: String(report.jobs[0].report.synced), 'exit-code': '5', 'run-id': String(report.jobs[0].report.runId) });
+    expect(readKeyValues(step.output)).toMatchObject({ synced: String(report.jobs[0].report.synced), 'exit-code': '5', 'run-id': String(report.jobs[0].report.runId) });
   });
 });
 
