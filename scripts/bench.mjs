@@ -27,13 +27,16 @@
 //   phones      push --dry-run of 1M rows with email + phone (records_v2 rows, phones parsed by
 //               libphonenumber-js in four written forms) against the same emails alone: goal within
 //               30% of the email-only run, peak RSS ≤ 300 MB
+//   segments    --audience-column over 1,000 segment values (20,000 rows) against a sandbox that holds
+//               their 1,000 audiences: push, sync and a --create dry run naming 1,000 new ones; wall
+//               time, peak RSS (goal ≤ 300 MB) and requests
 //   state       `pinsync sync` time and peak RSS for 1M and 10M users with 1% churn, resume overhead
 //               (scripts/bench-state.mjs)
 //   state-year  365 daily syncs of 100k users with 1% churn on the sandbox's clock: state.db size, runs
 //               kept, run start and duration after every 30 runs (scripts/bench-state.mjs --year)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
 //        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, phones, jobs, two-pushes,
-//        create-start, version, state, state-year).
+//        segments, create-start, version, state, state-year).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,6 +63,7 @@ const sizes = {
   exclusions: quick ? 200_000 : 1_000_000,
   jobsUsers: quick ? 10_000 : 100_000,
   twoPushUsers: quick ? 20_000 : 100_000,
+  segments: quick ? 100 : 1_000,
   createUsers: quick ? 20_000 : 100_000,
   versionRuns: quick ? 10 : 40,
 };
@@ -663,6 +667,38 @@ async function benchVersion() {
   );
 }
 
+async function benchSegments() {
+  const count = sizes.segments;
+  const rowsPer = 20;
+  const file = path.join(benchDir, `segments-${count}.csv`);
+  const names = Array.from({ length: count }, (_, i) => `Bench segment ${i}`);
+  const lines = ['email,segment'];
+  for (let i = 0; i < count * rowsPer; i++) lines.push(`user${i}@example.com,${names[i % count]}`);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  const fresh = path.join(benchDir, `segments-new-${count}.csv`);
+  fs.writeFileSync(fresh, lines.join('\n').replaceAll('Bench segment', 'Bench new segment') + '\n');
+  await withSandbox({ writeRate: 1000, maxRecords: 1900 }, async (sandbox) => {
+    for (const name of names) arrangeAudience(sandbox, name);
+    const env = { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: sandbox.token };
+    const common = ['--audience-column', 'segment', '--ad-account', '549755885175', '--no-progress', '--json', '--rate', '1000'];
+    for (const [label, cliArgs] of [
+      ['push', ['push', file, ...common]],
+      ['sync', ['sync', file, ...common]],
+      ['push --create --dry-run, all new', ['push', fresh, ...common, '--create', '--dry-run', '--max-new-audiences', String(count)]],
+    ]) {
+      const before = sandbox.state.requests.length;
+      const result = await runCli(cliArgs, env);
+      const requests = sandbox.state.requests.length - before;
+      results.push([
+        'segments',
+        `${label}: ${n(count)} segments × ${rowsPer} rows`,
+        `${result.seconds.toFixed(1)} s`,
+        `peak RSS ${n(result.rss / 2 ** 20)} MiB (goal ≤ 300 MB); ${n(requests)} requests; ${result.cpu.toFixed(1)} s CPU`,
+      ]);
+    }
+  });
+}
+
 // ---- run and print -------------------------------------------------------------------------------
 
 if (!fs.existsSync(cli)) {
@@ -682,6 +718,7 @@ for (const [name, bench] of [
   ['phones', benchPhones],
   ['jobs', benchJobs],
   ['two-pushes', benchTwoPushes],
+  ['segments', benchSegments],
   ['create-start', benchCreateStart],
   ['version', benchVersion],
 ]) {

@@ -42,6 +42,8 @@ export interface TargetOptions {
    * the list, so it looks for one at once.
    */
   waitingListAtFirstBatch?: boolean;
+  /** Said when a digits-only value (read as an id) names nothing: a fan-out's segment value has its own hint. */
+  digitsHint?: string;
 }
 
 /** --create with a digits-only --audience: it reads as an id, so it cannot name the new audience. */
@@ -60,7 +62,8 @@ export async function resolveAudienceTarget(ctx: Context, directory: AudienceDir
   const digitsOnly = /^\d+$/.test(audienceName);
   let audience: Audience;
   try {
-    audience = await directory.find(audienceName, options.create && digitsOnly ? { notFoundHint: ID_IS_NO_NAME } : {});
+    const hint = digitsOnly ? (options.digitsHint ?? (options.create ? ID_IS_NO_NAME : undefined)) : undefined;
+    audience = await directory.find(audienceName, hint ? { notFoundHint: hint } : {});
   } catch (error) {
     if (!(error instanceof NotFoundError) || digitsOnly) throw error;
     const nameLock = audienceNameLock(ctx, adAccountId, audienceName);

@@ -41,7 +41,9 @@ export function addInputOptions(command: Command, note = ''): Command {
 
 /** push and sync: each row names its own audience (instead of --audience). */
 export function addAudienceColumnOption(command: Command): Command {
-  return command.option('--audience-column <name>', 'column (or NDJSON field) naming each row\'s audience, by name or id, instead of --audience');
+  return command
+    .option('--audience-column <name>', 'column (or NDJSON field) naming each row\'s audience, by name or id, instead of --audience')
+    .option('--max-new-audiences <n>', 'with --create: stop before creating any audience when more than this many would be made (default 20)', parseInteger('--max-new-audiences', 0, 1_000_000));
 }
 
 /** push, sync and run: who hears how the run ended (src/ci/). */

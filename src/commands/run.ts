@@ -25,18 +25,11 @@ export function registerRun(program: Command): void {
         options,
         async (announcement) => {
           const { loadJobsFile } = await import('../jobs/jobs-file.js');
-          const plan = await loadJobsFile(file, names, ctx.env);
+          const plan = await loadJobsFile(file, names, ctx.stdin, ctx.env);
           announcement.include(plan.announce);
-          const metricsFile = options.metricsFile ?? plan.announce.metricsFile;
-          if (metricsFile) {
-            const { checkOutputPaths } = await import('../report/output-file.js');
-            checkOutputPaths(plan.file, [{ flag: '--metrics-file', file: metricsFile }]);
-          }
           const { runJobsFile } = await import('../jobs/run-jobs-file.js');
-          const report = await runJobsFile(ctx, plan, options);
-          announcement.ended(endedJobsOf(report, Boolean(options.dryRun), ctx.now()));
-          if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
-          return report.exitCode;
+          const metricsFile = options.metricsFile ?? plan.announce.metricsFile;
+          return runJobsFile(ctx, plan, { ...options, metricsFile }, (report) => announcement.ended(endedJobsOf(report, Boolean(options.dryRun), ctx.now())));
         },
         options.dryRun,
       );

@@ -13,7 +13,7 @@ import { hexWord } from './hex-digits.js';
 import { isBlank, isSha256Hex, normaliserFor, type Normalised, type NormaliseOptions } from './normalise.js';
 import { createRowReader, type RowReader, type RowSink } from '../input/read-rows.js';
 import { openInput, type InputSource } from '../input/source.js';
-import { NAME_ONE, type ColumnPlan } from '../input/columns.js';
+import { NAME_ONE, type ColumnPlan, type IdentifierKind } from '../input/columns.js';
 
 export interface ExclusionFileSummary {
   /** The file's base name. */
@@ -22,6 +22,8 @@ export interface ExclusionFileSummary {
   rows: number;
   /** Rows with no usable identifier (blank or invalid): they exclude nobody. */
   unusable: number;
+  /** The identifier kinds the file's usable rows hold (an email list, a device-id list …). */
+  kinds: IdentifierKind[];
 }
 
 export interface Exclusions {
@@ -177,7 +179,7 @@ class ExclusionFileLoader {
     this.keys = new KeyBuffer(set);
     this.sink = new ExclusionSink(this.keys, file.source.name, options);
     const format = file.source.format ?? 'csv';
-    this.reader = createRowReader({ format, delimiter: options.delimiter }, this.sink);
+    this.reader = createRowReader({ format, delimiter: options.delimiter, everyAliasColumn: true }, this.sink);
     this.mayBeHashedLines = format === 'csv' && !/^[0-9a-f\r\n]/i.test(options.delimiter ?? ',');
   }
 
@@ -221,6 +223,7 @@ class ExclusionFileLoader {
     const lines = this.hashedLines!;
     this.hashedLines = undefined;
     this.sink.summary.rows += lines.rows;
+    if (lines.rows > 0) this.sink.usedFirstColumn();
     if (!rest) return;
     this.reader.push(Buffer.alloc(lines.lines, LF));
     this.reader.push(rest);
@@ -233,6 +236,7 @@ const LF = 0x0a;
 class ExclusionSink implements RowSink {
   readonly summary: ExclusionFileSummary;
   private normalisers: Array<(raw: string) => Normalised> = [];
+  private columnKinds: IdentifierKind[] = [];
   private firstColumnOnly = false;
 
   constructor(
@@ -241,12 +245,18 @@ class ExclusionSink implements RowSink {
     /** The run's phone country: an excluded phone matches exactly the record the input would send. */
     private readonly normalising: NormaliseOptions,
   ) {
-    this.summary = { name, rows: 0, unusable: 0 };
+    this.summary = { name, rows: 0, unusable: 0, kinds: [] };
   }
 
   planned(plan: ColumnPlan): void {
     this.normalisers = plan.columns.map((column) => normaliserFor(column.kind, this.normalising));
+    this.columnKinds = plan.columns.map((column) => column.kind);
     this.firstColumnOnly = plan.columns.length === 1 && plan.columns[0]!.index === 0;
+  }
+
+  /** The one column's rows read from the bytes held identifiers of its kind. */
+  usedFirstColumn(): void {
+    this.used(this.columnKinds[0]!);
   }
 
   /** Whether the file's one identifier column is its first (so a line holding one value is that column's). */
@@ -265,6 +275,7 @@ class ExclusionSink implements RowSink {
       const record = isSha256Hex(raw) ? raw : this.normalisers[i]!(raw);
       if (typeof record !== 'string') continue; // invalid, or the all-zero device id
       this.set.add(record);
+      this.used(this.columnKinds[i]!);
       usable++;
     }
     if (usable === 0) this.summary.unusable++;
@@ -273,6 +284,10 @@ class ExclusionSink implements RowSink {
   malformed(): void {
     this.summary.rows++;
     this.summary.unusable++;
+  }
+
+  private used(kind: IdentifierKind): void {
+    if (!this.summary.kinds.includes(kind)) this.summary.kinds.push(kind);
   }
 }
 
@@ -321,6 +336,18 @@ export function describeExclusions(exclusions: Exclusions): string | undefined {
   const unusable = exclusions.files.reduce((sum, file) => sum + file.unusable, 0);
   const warning = unusable > 0 ? `; ${n(unusable)} of their rows have no valid identifier and exclude nobody` : '';
   return `Excluding ${n(exclusions.size)} identifiers listed in ${names}${warning}.`;
+}
+
+/**
+ * One warning per exclusion file whose identifiers share no kind with the input's columns (device ids
+ * against emails): such a list excludes nobody from the run, which is rarely what was meant.
+ */
+export function disjointKindWarnings(exclusions: Exclusions, inputKinds: readonly IdentifierKind[]): string[] {
+  if (inputKinds.length === 0) return [];
+  const kinds = (list: readonly IdentifierKind[]) => list.join(' and ');
+  return exclusions.files
+    .filter((file) => file.kinds.length > 0 && !file.kinds.some((kind) => inputKinds.includes(kind)))
+    .map((file) => `The exclusion file ${file.name} lists ${kinds(file.kinds)} identifiers and the input has ${kinds(inputKinds)} ones: it excludes nobody from this run.`);
 }
 
 /**

@@ -4,12 +4,13 @@
 import { availableParallelism } from 'node:os';
 import type { ColumnFlags, ColumnPlan } from '../input/columns.js';
 import type { DigestSet } from './dedupe.js';
-import type { Exclusions } from './exclusions.js';
+import { disjointKindWarnings, type Exclusions } from './exclusions.js';
 import { HashPool, type HashResult } from './hash-pool.js';
 import { RowIdentifier, Verdict, type NotSyncedReason } from './identify.js';
 import type { NormaliseOptions } from './normalise.js';
 import { createRowReader, type InputFormat, type RowReader, type RowSink } from '../input/read-rows.js';
 import { sniffFormat, type InputSource } from '../input/source.js';
+import { UsageError } from '../errors.js';
 
 /**
  * Why reading (and sending) stops: 'input' when the input turned out corrupt after sending began (a
@@ -53,6 +54,8 @@ export interface IdentifyOptions extends ReadOptions, NormaliseOptions {
   /** Normalise and hash on a worker thread (big files); else all on this thread (small or streamed input). */
   hashOnWorker?: boolean;
   signal: AbortSignal;
+  /** Told of an exclusion list that can exclude nobody from this input (its kinds are not the input's). */
+  warn?(message: string): void;
 }
 
 /** Blocks handed to each worker of the hash pool before the oldest must be judged (keeps memory flat). */
@@ -218,10 +221,21 @@ export class IdentifiedRows implements RowSink {
   // RowSink: columns are known.
   planned(plan: ColumnPlan): void {
     this.plan = plan;
+    this.warnOfDisjointExclusions(plan);
     const normalising = { phoneCountry: this.options.phoneCountry };
     this.identifier = new RowIdentifier(plan, this.options.seen, this.options.exclusions, normalising);
     if (this.options.hashOnWorker) this.pool = new HashPool(plan.columns.map((c) => c.kind), normalising, poolSize(plan));
     this.sink.planned(plan);
+  }
+
+  /** Once both are known: an exclusion list of other identifier kinds than the input's columns. */
+  private warnOfDisjointExclusions(plan: ColumnPlan): void {
+    const { exclusions, warn } = this.options;
+    if (!exclusions || !warn) return;
+    const inputKinds = plan.columns.filter((column) => column.name.trim().length > 0).map((column) => column.kind);
+    const tell = () => disjointKindWarnings(exclusions, inputKinds).forEach((message) => warn(message));
+    if (exclusions.complete) tell();
+    else exclusions.loaded.then(tell, () => {});
   }
 
   // RowSink: one data row (hot path).
@@ -266,6 +280,34 @@ export async function readColumnPlan(options: ReadOptions): Promise<ColumnPlan |
     break;
   }
   return plan;
+}
+
+/**
+ * Reads the whole input for its --audience-column values, without judging the identifiers: every
+ * distinct value `accept` keeps (it cleans and checks them), at most `limit` of them.
+ */
+export async function readAudienceValues(options: ReadOptions, accept: (raw: string) => string | undefined, limit: number): Promise<Set<string>> {
+  const values = new Set<string>();
+  let width = 0;
+  const sink: RowSink = {
+    planned: (plan) => (width = plan.columns.length),
+    row: (_line, row) => {
+      const value = accept(row[width] ?? '');
+      if (value === undefined || values.has(value)) return;
+      if (values.size >= limit) {
+        throw new UsageError(`Column ${options.audienceColumn?.trim()} holds more than ${limit.toLocaleString('en-US')} different values: it does not look like a column of audience names.`);
+      }
+      values.add(value);
+    },
+    malformed: () => {},
+  };
+  let reader: RowReader | undefined;
+  for await (const chunk of options.source.chunks) {
+    reader ??= readerFor(options, chunk, sink);
+    reader.push(chunk);
+  }
+  (reader ?? readerFor(options, Buffer.alloc(0), sink)).end();
+  return values;
 }
 
 /** The reader for the input's format: given, else sniffed from the first chunk. */

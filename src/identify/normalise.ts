@@ -78,12 +78,17 @@ function withoutMailto(value: string): string {
   return value;
 }
 
+/** A lowercased value that reads as an email address (what normaliseEmail hashes). */
+export function isPlausibleEmail(email: string): boolean {
+  return email.length <= 254 && plausibleEmail.test(email);
+}
+
 /** Returns the record to send for an email, or null when it is not a plausible address. */
 export function normaliseEmail(raw: string): string | null {
   const value = withoutMailto(cleanValue(raw));
   if (isHexDigest(value)) return value.toLowerCase();
   const email = value.toLowerCase();
-  if (email.length > 254 || !plausibleEmail.test(email)) return null;
+  if (!isPlausibleEmail(email)) return null;
   return sha256Hex(email);
 }
 

@@ -23,6 +23,11 @@ export interface ColumnFlags {
   rows?: RowFormat;
   /** --audience-column: each row names its audience here (push/sync fan-out). */
   audienceColumn?: string;
+  /**
+   * Read every column whose header is an identifier alias, several of one kind too (exclusion lists:
+   * `email` blank and `hashed_email` filled must exclude by the hashed one; more is never less safe).
+   */
+  everyAliasColumn?: boolean;
 }
 
 export interface IdentifierColumn {
@@ -67,8 +72,8 @@ export function aliasKey(header: string): string {
 export function planColumns(headers: readonly string[], flags: ColumnFlags, byName = false): ColumnPlan {
   const named = namedColumns(flags);
   const anyNamed = kinds.some((kind) => named[kind] !== undefined);
-  const columns: IdentifierColumn[] = [];
-  for (const kind of kinds) {
+  const columns: IdentifierColumn[] = flags.everyAliasColumn && !anyNamed ? everyAliasColumn(headers, byName) : [];
+  for (const kind of flags.everyAliasColumn && !anyNamed ? [] : kinds) {
     const index = anyNamed ? findNamed(headers, kind, named[kind]) : findAlias(headers, kind, columns);
     if (anyNamed && named[kind] !== undefined && index === -1) {
       throw new UsageError(`No column "${named[kind]}" in the input (columns seen: ${listColumns(headers)}).`);
@@ -79,15 +84,34 @@ export function planColumns(headers: readonly string[], flags: ColumnFlags, byNa
     throw new UsageError(`No identifier column found (columns seen: ${listColumns(headers)}). ${NAME_ONE}`);
   }
   const plan: ColumnPlan = { columns, listType: listTypeOf(columns), recordsV2: recordsV2Of(columns, flags.rows) };
-  if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName);
+  if (flags.audienceColumn !== undefined) plan.audience = audienceColumnOf(headers, flags.audienceColumn, byName, columns);
   return plan;
 }
 
-/** The --audience-column header: exact, else ignoring case; a missing one is a usage error. */
-function audienceColumnOf(headers: readonly string[], name: string, byName: boolean): AudienceColumn {
+/** The --audience-column header: exact, else ignoring case; a missing one is a usage error, an identifier column too. */
+function audienceColumnOf(headers: readonly string[], name: string, byName: boolean, columns: readonly IdentifierColumn[]): AudienceColumn {
   const index = findNamed(headers, 'audience', name);
   if (index === -1) throw new UsageError(`No column "${name.trim()}" in the input for --audience-column (columns seen: ${listColumns(headers)}).`);
+  if (columns.some((column) => column.index === index)) throw identifierAsAudienceColumn(name);
   return { index: byName ? -1 : index, name: headers[index]!.trim() };
+}
+
+/**
+ * Whether a column named so holds identifiers: an identifier alias (`email`, `E-Mail`, `maid` …, also
+ * as the last part of a dotted path), or a column named by --email-column, --maid-column, --idfa-column or --phone-column.
+ */
+export function isIdentifierColumnName(name: string, flags: ColumnFlags): boolean {
+  const isAlias = (text: string) => kinds.some((kind) => aliases[kind].includes(aliasKey(text)));
+  const last = name.trim().split('.').pop() ?? '';
+  const named = Object.values(namedColumns(flags)).some((column) => column !== undefined && column.trim().toLowerCase() === name.trim().toLowerCase());
+  return isAlias(name) || isAlias(last) || named;
+}
+
+/** --audience-column naming an identifier column (exit 2). */
+export function identifierAsAudienceColumn(name: string): UsageError {
+  return new UsageError(
+    `--audience-column ${name.trim()} is an identifier column: a raw identifier must never become an audience name. Name the column that holds each row's audience (segment) names.`,
+  );
 }
 
 /** How a usage error asks for an identifier column. */
@@ -115,6 +139,16 @@ function findNamed(headers: readonly string[], kind: IdentifierKind | 'audience'
     throw new UsageError(`${describeTwins(headers, matches)} both match --${kind}-column "${wanted}": rename one in the header so pinsync knows which to read.`);
   }
   return matches.length === 1 ? matches[0]! : -1;
+}
+
+/** Every header that is an identifier alias, in header order, with its kind. */
+function everyAliasColumn(headers: readonly string[], byName: boolean): IdentifierColumn[] {
+  const columns: IdentifierColumn[] = [];
+  headers.forEach((header, index) => {
+    const kind = kinds.find((k) => aliases[k].includes(aliasKey(header)));
+    if (kind) columns.push({ kind, index: byName ? -1 : index, name: header });
+  });
+  return columns;
 }
 
 /** The first alias (in order of preference) some header carries; two headers with that name are ambiguous. */

@@ -16,6 +16,8 @@ export interface CommandInput {
   outcome(): string | undefined;
   /** Stops the command if it still runs (the job ended early); its end then says nothing about the export. */
   stop(): void;
+  /** Kills its process group now if it still runs (SIGKILL): the run is over and nobody reads it. */
+  kill(): void;
 }
 
 export interface CommandInputOptions {
@@ -32,6 +34,19 @@ const WITHHELD_VARIABLES = ['PINSYNC_ACCESS_TOKEN', 'PINSYNC_REFRESH_TOKEN', 'PI
 /** Grace period between SIGTERM and SIGKILL when a command must stop. */
 const KILL_GRACE_MS = 5000;
 
+/** The process groups of the commands still running in this process. */
+const running = new Set<number>();
+
+/**
+ * Kills (SIGKILL) the process group of every command still running: when pinsync exits (a second
+ * Ctrl-C or SIGTERM quits at once, or a run ends before a command that ignores SIGTERM has stopped),
+ * no command is left running under init. Synchronous, for process.on('exit').
+ */
+export function stopEveryCommandNow(): void {
+  for (const group of running) signalGroup(group, 'SIGKILL');
+  running.clear();
+}
+
 export function startCommandInput(command: string, options: CommandInputOptions): CommandInput {
   const child = spawn(command, {
     shell: true,
@@ -42,6 +57,8 @@ export function startCommandInput(command: string, options: CommandInputOptions)
     detached: true,
   });
   if (options.stderr) child.stderr!.pipe(options.stderr, { end: false });
+  const group = child.pid;
+  if (group !== undefined) running.add(group);
   // Node resumes (drains) a child's stdout that nobody reads when the child exits, dropping what it
   // printed; the job reads only after looking up its audience. Piped, the output waits in `stdout`.
   const stdout = child.stdout!.pipe(new PassThrough());
@@ -55,6 +72,10 @@ export function startCommandInput(command: string, options: CommandInputOptions)
       outcome ??= signal ? `was stopped by ${signal}` : `exited with code ${code}`;
       resolve(code === 0);
     });
+    // The shell has ended; what it started in its group ends with it or is stopped with the group.
+    child.once('exit', () => {
+      if (group !== undefined && !groupAlive(group)) running.delete(group);
+    });
   });
   // On Ctrl-C the output read so far stays readable to its end: the run records what it got.
   const interrupt = () => stopGroup(child);
@@ -65,7 +86,12 @@ export function startCommandInput(command: string, options: CommandInputOptions)
     child.stdout!.destroy();
     stopGroup(child);
   };
-  return { stdout, complete, outcome: () => outcome, stop };
+  const kill = () => {
+    if (child.exitCode !== null || child.signalCode !== null || group === undefined) return;
+    signalGroup(group, 'SIGKILL');
+    running.delete(group);
+  };
+  return { stdout, complete, outcome: () => outcome, stop, kill };
 }
 
 function stopGroup(child: ChildProcess): void {
@@ -75,6 +101,15 @@ function stopGroup(child: ChildProcess): void {
   const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
   timer.unref();
   child.once('close', () => clearTimeout(timer));
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

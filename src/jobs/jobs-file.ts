@@ -3,6 +3,7 @@
 // by `yaml` (it keeps source positions), shapes are checked by the zod schema in jobs-schema.ts.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { webhookUrlProblem, type AnnounceOptions } from '../ci/announce-options.js';
@@ -43,7 +44,7 @@ export interface Job {
 }
 
 export interface JobsPlan {
-  /** The jobs file, absolute. */
+  /** The jobs file, absolute; "-" when it was read from standard input. */
   file: string;
   /** Write requests per second shared by all jobs, when the file sets `rate`. */
   rate?: number;
@@ -56,17 +57,22 @@ export interface JobsPlan {
 const DEFAULT_MAX_REMOVE = 20;
 
 /**
- * Reads, validates and selects; `selected` are job names from the command line (none: every job);
- * `env` fills the `${VAR}`s of webhook URLs (a secret belongs in the CI's secret store, not the file).
+ * Reads, validates and selects; `selected` are job names from the command line (none: every job).
+ * `-` reads the jobs file from `stdin`. A jobs file that is not a regular file in a folder of its own
+ * (`-`, /dev/stdin, a pipe such as `<(…)`) has no folder to speak of: its paths are relative to the
+ * current folder, and its commands run there. `env` fills the `${VAR}`s of webhook URLs (a secret
+ * belongs in the CI's secret store, not in the file).
  */
-export async function loadJobsFile(file: string, selected: readonly string[] = [], env: Env = {}): Promise<JobsPlan> {
+export async function loadJobsFile(file: string, selected: readonly string[] = [], stdin?: Readable, env: Env = {}): Promise<JobsPlan> {
+  // This process's own standard input may be a socket, which cannot be opened by its name.
+  if (file === '-' || OWN_STDIN.test(file)) return planJobs(await readStdin(stdin), '-', selected, path.resolve(), env);
   const absolute = path.resolve(file);
-  return planJobs(await readJobsText(absolute), absolute, selected, env);
+  return planJobs(await readJobsText(absolute), absolute, selected, streamed(absolute) ? path.resolve() : path.dirname(absolute), env);
 }
 
-/** The same from text already read (`file` locates relative paths and names the file in messages). */
-export function planJobs(text: string, file: string, selected: readonly string[] = [], env: Env = {}): JobsPlan {
-  const source = new JobsSource(text, file);
+/** The same from text already read (`file` names the file in messages; relative paths start at `folder`). */
+export function planJobs(text: string, file: string, selected: readonly string[] = [], folder = path.dirname(file), env: Env = {}): JobsPlan {
+  const source = new JobsSource(text, file, folder);
   const entry = source.validated();
   const problems = new Problems(source);
   const sharedExclude = existingFiles(entry.exclude ?? [], ['exclude'], source, problems);
@@ -102,6 +108,23 @@ function webhookOf(value: string, keyPath: KeyPath, env: Env, problems: Problems
   return url;
 }
 
+/** Names of this process's standard input. */
+const OWN_STDIN = /^\/(?:dev\/stdin|dev\/fd\/0|proc\/self\/fd\/0)$/;
+
+/** /dev/stdin, /dev/fd/N, /proc/self/fd/N or anything that is not a regular file (a FIFO): read once, from no folder. */
+function streamed(file: string): boolean {
+  if (/^\/(dev|proc)\//.test(file)) return true;
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return stat !== undefined && !stat.isFile() && !stat.isDirectory();
+}
+
+async function readStdin(stdin: Readable | undefined): Promise<string> {
+  if (!stdin) throw new UsageError('No jobs file on standard input.');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function readJobsText(file: string): Promise<string> {
   try {
     return await fs.promises.readFile(file, 'utf8');
@@ -122,11 +145,12 @@ class JobsSource {
   private readonly document: Document;
 
   constructor(
-    text: string,
+    private readonly text: string,
     readonly file: string,
+    folder: string,
   ) {
-    this.name = path.basename(file);
-    this.folder = path.dirname(file);
+    this.name = file === '-' ? 'standard input' : path.basename(file);
+    this.folder = folder;
     this.document = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
   }
 
@@ -134,8 +158,8 @@ class JobsSource {
   validated(): JobsFileEntry {
     const yamlError = this.document.errors[0];
     if (yamlError) {
-      const line = this.lines.linePos(yamlError.pos[0]).line;
-      throw new UsageError(`${this.where(line)}: ${yamlProblem(yamlError.message)}; fix the YAML and run again.`);
+      const line = this.lines.linePos(problemStart(this.text, yamlError.code, yamlError.message, yamlError.pos[0])).line;
+      throw new UsageError(`${this.where(line)}: ${yamlProblem(yamlError.code, yamlError.message)}; fix the YAML and run again.`);
     }
     const result = jobsFileSchema.safeParse(this.document.toJS() ?? {});
     if (!result.success) throw new UsageError(this.describeIssue(result.error.issues[0]!));
@@ -222,6 +246,7 @@ function jobOptions(job: JobEntry, entry: JobsFileEntry, exclude: string[], fold
   const options: JobOptions = {
     audience: job.audience,
     audienceColumn: job.audience_column,
+    maxNewAudiences: job.max_new_audiences,
     adAccount: job.ad_account ?? entry.ad_account,
     create: job.create,
     description: job.description,
@@ -291,12 +316,13 @@ function checkUniqueNames(jobs: readonly JobEntry[], problems: Problems): void {
 }
 
 function selectJobs(jobs: Job[], selected: readonly string[], file: string): Job[] {
+  const name = file === '-' ? 'the jobs file' : path.basename(file);
   if (selected.length === 0) return jobs;
   const names = new Set(jobs.map((job) => job.name));
   const unknown = selected.filter((name) => !names.has(name));
   if (unknown.length > 0) {
     throw new UsageError(
-      `No job named ${unknown.map((name) => `"${name}"`).join(', ')} in ${path.basename(file)} (its jobs: ${[...names].join(', ')}).`,
+      `No job named ${unknown.map((job) => `"${job}"`).join(', ')} in ${name} (its jobs: ${[...names].join(', ')}).`,
     );
   }
   const wanted = new Set(selected);
@@ -319,8 +345,27 @@ function issueText(issue: z.core.$ZodIssue): string {
   return /^(must|is) /.test(message) ? message : `is not valid: ${message}`;
 }
 
+/** The parser's problems people meet most, in our words (its own speak of its API: "use YAML.parseAllDocuments()"). */
+const YAML_PROBLEMS: Record<string, string> = {
+  MULTIPLE_DOCS: 'the file holds more than one YAML document (a `---` line starts another): keep the jobs in one',
+  DUPLICATE_KEY: 'a key appears twice in the same place',
+  TAB_AS_INDENT: 'a line is indented with a tab: YAML needs spaces',
+};
+
+/** Where a problem starts: the parser finds an unclosed quote at the end of the file; the quote that opened it is the line to fix. */
+function problemStart(text: string, code: string, message: string, at: number): number {
+  const quote = code === 'MISSING_CHAR' ? /^Missing closing (["'])quote/.exec(message) : null;
+  if (!quote) return at;
+  const opened = text.lastIndexOf(quote[1]!, Math.max(0, at - 1));
+  return opened === -1 ? at : opened;
+}
+
 /** The YAML parser's first sentence, without its "at line L, column C" (we print file:line). */
-function yamlProblem(message: string): string {
+function yamlProblem(code: string, message: string): string {
+  const quote = /^Missing closing (["'])quote/.exec(message);
+  if (quote) return `a value opened with ${quote[1]} is never closed`;
+  const known = YAML_PROBLEMS[code];
+  if (known) return known;
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   return first.charAt(0).toLowerCase() + first.slice(1);
 }

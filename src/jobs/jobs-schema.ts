@@ -24,6 +24,7 @@ export const jobSchema = z.strictObject({
   command: text.optional(),
   audience: text.optional(),
   audience_column: text.optional(),
+  max_new_audiences: z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).optional(),
   ad_account: adAccountId.optional(),
   create: z.boolean().optional(),
   description: z.string().optional(),

@@ -2,9 +2,7 @@
 // same push, remove or sync would run on the command line (runPush, runSync: journal, lock, snapshot,
 // report, exit code), side by side in this process under one write budget shared in turn. Each job
 // gets its own Context: its clients take turns in the shared budget, its stderr lines carry its name,
-// and its run hands back its report. The run's own end (the jobs summary, --report) is said here; the
-// command prints --json and announces the end.
-import fs from 'node:fs';
+// and its run hands back its report. The command loads the plan and announces the run's end (src/ci/).
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { connectorsFor, openWriteBudget } from '../connect.js';
@@ -12,9 +10,11 @@ import type { ConnectOptions, Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PushOptions, SyncOptions } from '../runs/options.js';
 import { redact } from '../redact.js';
+import { checkOutputPaths, writeOutputFile, type InputPath, type OutputPath } from '../report/output-file.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
 import type { WriteBudget } from '../pinterest/ratelimit/index.js';
 import type { Job, JobsPlan } from './jobs-file.js';
+import { NamedLines } from './named-lines.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './side-by-side.js';
 
 export interface RunCommandOptions {
@@ -23,6 +23,8 @@ export interface RunCommandOptions {
   report?: string;
   /** false with --no-progress. */
   progress?: boolean;
+  /** --metrics-file or the file's `metrics_file:`: checked with the other outputs before any job starts. */
+  metricsFile?: string;
 }
 
 /** What `run --json` prints and `run --report` writes (contract: "Jobs file"). */
@@ -31,8 +33,12 @@ export interface JobsReport {
   jobs: Array<{ name: string; exitCode: number; report: RunReport | null; message?: string }>;
 }
 
-export async function runJobsFile(ctx: Context, plan: JobsPlan, options: RunCommandOptions): Promise<JobsReport> {
-  if (options.report) checkReportPath(options.report, plan);
+/**
+ * Runs the plan's jobs; `ended` hears the jobs' report as soon as it exists, before --json and --report
+ * are written (a report file that then fails still leaves the run's end known).
+ */
+export async function runJobsFile(ctx: Context, plan: JobsPlan, options: RunCommandOptions, ended: (report: JobsReport) => void = () => {}): Promise<number> {
+  checkRunOutputs(plan, options.report, options.metricsFile);
   const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog);
   let result: JobsResult<RunReport>;
   try {
@@ -49,8 +55,11 @@ export async function runJobsFile(ctx: Context, plan: JobsPlan, options: RunComm
   for (const job of result.jobs) {
     if (job.error !== undefined && ctx.debug && job.error instanceof Error) ctx.debugLog(`[${job.name}] ${job.error.stack ?? job.error.message}`);
   }
+  ended(report);
+  // stdout first: a report file that fails now (a disk filled during the run) still leaves the JSON.
+  if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
   if (options.report) writeJobsReport(options.report, report);
-  return report;
+  return result.exitCode;
 }
 
 interface RunShared {
@@ -69,7 +78,7 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
     progress: shared.run.progress !== false,
   } as PushOptions & SyncOptions;
   try {
-    const result = await runAsOnTheCommandLine(jobCtx, job, options, input);
+    const result = await runAsOnTheCommandLine(jobCtx, job, shared.plan.file, options, input);
     if (result.outputFailure) throw result.outputFailure;
     return { exitCode: result.exitCode, report: result.report };
   } finally {
@@ -78,13 +87,13 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
 }
 
 /** The same entry points as `pinsync push`/`sync` (with or without --audience-column). */
-async function runAsOnTheCommandLine(ctx: Context, job: Job, options: PushOptions & SyncOptions, input: JobRunInput): Promise<RunResult> {
+async function runAsOnTheCommandLine(ctx: Context, job: Job, file: string, options: PushOptions & SyncOptions, input: JobRunInput): Promise<RunResult> {
   if (job.mode !== 'sync') {
     const { runPush } = await import('../runs/push.js');
-    return runPush(ctx, options, input.input);
+    return runPush(ctx, options, input.input, { inputComplete: input.complete });
   }
   const { runSync } = await import('../runs/sync.js');
-  return runSync(ctx, options, input.input, { inputComplete: input.complete });
+  return runSync(ctx, options, input.input, { inputComplete: input.complete, job: `${file}#${job.name}` });
 }
 
 /** The run's Context with the job's streams: no terminal (no bars, no prompts); its runs' clients take turns in the run's budget. */
@@ -116,41 +125,27 @@ function emptyInput(): Readable {
   return stream;
 }
 
-/** A job's stderr: whole lines, each prefixed with the job's name, so jobs running together stay readable. */
-class NamedLines extends Writable {
-  private partial = '';
-
-  constructor(
-    private readonly name: string,
-    private readonly target: Writable,
-  ) {
-    super();
+/**
+ * Every output of the run (`--report`, each job's `report:` and `rejects:`) is checked before any job
+ * starts: writable, and never one of the run's inputs (the jobs file, a job's input, an exclusion list).
+ */
+export function checkRunOutputs(plan: JobsPlan, report: string | undefined, metricsFile?: string): void {
+  const inputs: InputPath[] = [{ what: 'the jobs file', file: plan.file }];
+  for (const job of plan.jobs) {
+    if (job.input.kind === 'file') inputs.push({ what: `the input of job "${job.name}"`, file: job.input.file });
+    for (const file of job.options.exclude) inputs.push({ what: 'the exclusion file (exclude:)', file });
   }
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    const lines = (this.partial + String(chunk)).split('\n');
-    this.partial = lines.pop()!;
-    for (const line of lines) this.target.write(`[${this.name}] ${line}\n`);
-    done();
+  const outputs: OutputPath[] = report ? [{ flag: '--report', file: report }] : [];
+  if (metricsFile) outputs.push({ flag: '--metrics-file', file: metricsFile });
+  for (const job of plan.jobs) {
+    if (job.options.report) outputs.push({ flag: `job "${job.name}": report:`, file: job.options.report });
+    if (job.options.rejects) outputs.push({ flag: `job "${job.name}": rejects:`, file: job.options.rejects });
   }
-
-  flush(): void {
-    if (this.partial) this.target.write(`[${this.name}] ${this.partial}\n`);
-    this.partial = '';
-  }
-}
-
-/** --report FILE must be writable before any job starts (a report lost after the run helps nobody). */
-function checkReportPath(file: string, plan: JobsPlan): void {
-  const absolute = path.resolve(file);
-  if (absolute === plan.file) throw new UsageError('--report must not be the jobs file itself; nothing was run.');
   try {
-    const stat = fs.statSync(absolute, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) throw new UsageError(`--report ${file} is a folder; name a file. Nothing was run.`);
-    fs.accessSync(stat ? absolute : path.dirname(absolute), fs.constants.W_OK);
+    checkOutputPaths(inputs, outputs);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`Cannot write the report to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing was run.`);
+    if (error instanceof UsageError) throw new UsageError(`${error.message} Nothing was run.`, { cause: error });
+    throw error;
   }
 }
 
@@ -173,11 +168,7 @@ function jobMessage(job: JobResult<RunReport>): string {
 }
 
 function writeJobsReport(file: string, report: JobsReport): void {
-  try {
-    fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-  } catch (error) {
-    throw new UsageError(`Cannot write the report to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
+  writeOutputFile('--report', file, JSON.stringify(report, null, 2) + '\n');
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -193,15 +184,25 @@ export function formatJobsSummary(plan: JobsPlan, result: JobsResult<RunReport>)
     return head + counts + why;
   });
   const reports = result.jobs.flatMap((job) => (job.report ? [job.report] : []));
-  const total = (key: 'entered' | 'synced' | 'notSynced' | 'errored' | 'pending' | 'records') => reports.reduce((sum, report) => sum + report[key], 0);
   const failed = result.jobs.filter((job) => job.exitCode !== ExitCode.ok).length;
-  const totals =
-    `Total: ${result.jobs.length} job${result.jobs.length === 1 ? '' : 's'}, ${failed} failed (exit ${result.exitCode}); ` +
-    `${n(total('entered'))} entered, ${n(total('synced'))} synced, ${n(total('notSynced'))} not synced, ${n(total('errored'))} errored, ${n(total('pending'))} pending; ${n(total('records'))} records sent.`;
-  return `Jobs of ${path.basename(plan.file)}:\n${lines.join('\n')}\n${totals}\n`;
+  const name = plan.file === '-' ? 'standard input' : path.basename(plan.file);
+  return `Jobs of ${name}:\n${lines.join('\n')}\nTotal: ${result.jobs.length} job${result.jobs.length === 1 ? '' : 's'}, ${failed} failed (exit ${result.exitCode}); ${totalsText(reports)}\n`;
+}
+
+/** The jobs' counts summed; dry-run jobs say what they would have done, and their rows never count as synced or sent. */
+function totalsText(reports: readonly RunReport[]): string {
+  const sum = (list: readonly RunReport[], key: 'entered' | 'synced' | 'notSynced' | 'errored' | 'pending' | 'records') => list.reduce((total, report) => total + report[key], 0);
+  const real = reports.filter((report) => !report.dryRun);
+  const dry = reports.filter((report) => report.dryRun);
+  const synced = [...(real.length > 0 || dry.length === 0 ? [`${n(sum(real, 'synced'))} synced`] : []), ...(dry.length > 0 ? [`${n(sum(dry, 'synced'))} would sync`] : [])];
+  const counts = `${n(sum(reports, 'entered'))} entered, ${synced.join(', ')}, ${n(sum(reports, 'notSynced'))} not synced, ${n(sum(reports, 'errored'))} errored, ${n(sum(reports, 'pending'))} pending`;
+  if (real.length === 0 && dry.length > 0) return `dry run: ${counts}; nothing was sent.`;
+  return `${counts}; ${n(sum(real, 'records'))} records sent.`;
 }
 
 function countsText(report: RunReport): string {
-  const mirror = report.operation === 'MIRROR' ? `, ${n(Number(report.added ?? 0))} added, ${n(Number(report.removed ?? 0))} removed` : '';
-  return `${n(report.entered)} entered, ${n(report.synced)} synced, ${n(report.errored)} errored${mirror}`;
+  const dry = report.dryRun;
+  const mirror =
+    report.operation !== 'MIRROR' ? '' : dry ? `, would add ${n(Number(report.toAdd ?? 0))}, would remove ${n(Number(report.toRemove ?? 0))}` : `, ${n(Number(report.added ?? 0))} added, ${n(Number(report.removed ?? 0))} removed`;
+  return `${n(report.entered)} entered, ${n(report.synced)} ${dry ? 'would sync' : 'synced'}, ${n(report.errored)} errored${mirror}`;
 }

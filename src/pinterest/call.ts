@@ -132,6 +132,8 @@ export class CallEngine {
   private readonly quotaProbes = new Map<string, Promise<void>>();
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
+  /** Once closed, a call fails at once: a call left behind by an ended run must not retry for hours. */
+  private closed = false;
 
   constructor(private readonly options: PinterestClientOptions) {
     this.apiBase = withoutTrailingSlash(options.apiBase || DEFAULT_API_BASE);
@@ -160,6 +162,7 @@ export class CallEngine {
     const firstAttemptAt = this.clock.now();
     return withRetry(
       async (number) => {
+        if (this.closed) throw new ApiError('The run has ended: its connection to Pinterest is closed.', { kind: 'network', retryable: false, unsent: true });
         if (number > 0) this.stats.retries += 1;
         if (number > 0 && lastFailureAmbiguous && call.recover) {
           const existing = await call.recover(firstAttemptAt);
@@ -200,6 +203,7 @@ export class CallEngine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.dispatcher.close();
   }
 

@@ -12,19 +12,41 @@ export interface OutputPath {
   file: string;
 }
 
-/** Refuses (exit 2) an output that is the input (also through a symlink or hard link), or that cannot be written. */
-export function checkOutputPaths(input: string, outputs: OutputPath[]): void {
-  const inputId = input === '-' ? stdinFileId() : fileId(input);
-  const seen = new Map<string, string>();
+/** A file the run reads: the input, an exclusion list, the jobs file, a job's input. */
+export interface InputPath {
+  /** What it is, for messages: "the input file itself", "the exclusion file", 'the input of job "a"'. */
+  what: string;
+  /** A path, or "-" for standard input (a file when redirected: `< users.csv`). */
+  file: string;
+}
+
+/**
+ * Refuses (exit 2) an output that is the same file (device and inode, so also through a symlink or a
+ * hard link) as any input of the run, or as another output, or that cannot be written.
+ */
+export function checkOutputPaths(inputs: readonly InputPath[], outputs: readonly OutputPath[]): void {
+  const read = new Map<string, string>();
+  for (const { what, file } of inputs) {
+    const id = file === '-' ? stdinFileId() : fileId(file);
+    if (id && !read.has(id)) read.set(id, what);
+  }
+  const written = new Map<string, string>();
   for (const { flag, file } of outputs) {
     const id = fileId(file);
-    if (id && id === inputId) {
-      throw new UsageError(`${flag} ${file} is the input file itself: writing it would destroy your input. Choose another file name.`);
-    }
-    if (id && seen.has(id)) throw new UsageError(`${seen.get(id)} and ${flag} name the same file (${file}): give each its own file.`);
-    if (id) seen.set(id, flag);
+    const input = id && read.get(id);
+    if (input) throw new UsageError(`${flag} ${file} is ${input}: writing it would destroy ${input === INPUT_ITSELF ? 'your input' : 'it'}. Choose another file name.`);
+    if (id && written.has(id)) throw new UsageError(`${written.get(id)} and ${flag} name the same file (${file}): give each its own file.`);
+    if (id) written.set(id, flag);
     checkWritable(flag, file);
   }
+}
+
+/** How a run's own input is named (the message then speaks of "your input"). */
+export const INPUT_ITSELF = 'the input file itself';
+
+/** A push's or sync's inputs: the input, then each exclusion list. */
+export function inputPathsOf(input: string, exclude: readonly string[] = []): InputPath[] {
+  return [{ what: INPUT_ITSELF, file: input }, ...exclude.map((file) => ({ what: 'the exclusion file (--exclude)', file }))];
 }
 
 /** One output file, written as a whole at commit. Write errors are kept and reported by commit(). */

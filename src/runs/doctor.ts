@@ -1,6 +1,8 @@
 // `pinsync doctor`'s checks, a preflight for cron jobs: the state store, the credentials, token expiry
-// and scopes, the ad account, the audience and a file's columns, each a line with the fix. The exit
-// code is the first failing check's (4 auth, 5 not found, 2 file or flags, 1 anything else).
+// and scopes (checkAccess), then what one push or sync would need (checkRun): the ad account, the
+// audience or every audience a segment column names, the file's columns, the exclusion lists. Each is
+// a line with the fix; the exit code is the first failing check's (4 auth, 5 not found, 2 file or
+// flags, 1 anything else). A jobs file runs checkRun once per job (src/jobs/preflight.ts).
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { ResolvedTokenProvider } from '../auth/token-provider.js';
@@ -17,6 +19,12 @@ export interface DoctorOptions {
   idfaColumn?: string;
   phoneColumn?: string;
   rows?: RowFormat;
+  /** --audience-column: every audience the file's column names is looked up. */
+  audienceColumn?: string;
+  /** --max-new-audiences (with --create and --audience-column). */
+  maxNewAudiences?: number;
+  /** --exclude FILE…: each list is read. */
+  exclude?: string[];
 }
 
 export type Outcome = 'ok' | 'warn' | 'fail';
@@ -31,29 +39,59 @@ const REQUIRED_SCOPES = ['ads:read', 'ads:write', 'user_accounts:read'];
 const EXPIRY_WARNING_MS = 7 * 86_400_000;
 
 export async function runDoctor(ctx: Context, options: DoctorOptions, file: string | undefined, print: (line: CheckLine) => void): Promise<number> {
-  const lines: CheckLine[] = [];
-  const say = (line: CheckLine) => {
-    lines.push(line);
-    print(line);
+  const checks = new DoctorChecks(print);
+  const access = await checkAccess(ctx, checks.say);
+  try {
+    await checkRun(ctx, access, options, file, checks.say);
+  } finally {
+    await access?.client.close();
+  }
+  return checks.end(ctx);
+}
+
+/** The lines said so far, and the end: "Ready." (with warnings) or the first failure's exit code. */
+export class DoctorChecks {
+  private readonly lines: CheckLine[] = [];
+  readonly say = (line: CheckLine): void => {
+    this.lines.push(line);
+    this.print(line);
   };
+
+  constructor(private readonly print: (line: CheckLine) => void) {}
+
+  end(ctx: Context): number {
+    const failed = this.lines.find((line) => line.outcome === 'fail');
+    if (!failed) ctx.info(this.lines.some((line) => line.outcome === 'warn') ? 'Ready, with warnings.' : 'Ready.');
+    return failed ? (failed.exitCode ?? 1) : 0;
+  }
+}
+
+/** A usable connection to Pinterest: its client (close it) and token, once the token answered. */
+export interface DoctorAccess {
+  client: PinterestClient;
+  tokens: ResolvedTokenProvider;
+  /** The token answered GET /user_account. */
+  valid: boolean;
+}
+
+/** The state store, the credentials, the token, its expiry and scopes. */
+export async function checkAccess(ctx: Context, say: (line: CheckLine) => void): Promise<DoctorAccess | undefined> {
   await checkStateStore(ctx, say);
   const connection = await checkCredentials(ctx, say);
-  if (connection) {
-    try {
-      const valid = await checkToken(connection.client, say);
-      if (valid) {
-        checkExpiry(ctx, connection.tokens, say);
-        const adAccountId = await checkAdAccount(ctx, connection.client, options, say);
-        if (adAccountId && options.audience) await checkAudience(connection.client, adAccountId, options, say);
-      }
-    } finally {
-      await connection.client.close();
-    }
-  }
-  if (file) await checkFile(ctx, file, options, say);
-  const failed = lines.find((line) => line.outcome === 'fail');
-  if (!failed) ctx.info(lines.some((line) => line.outcome === 'warn') ? 'Ready, with warnings.' : 'Ready.');
-  return failed ? (failed.exitCode ?? 1) : 0;
+  if (!connection) return undefined;
+  const valid = await checkToken(connection.client, say);
+  if (valid) checkExpiry(ctx, connection.tokens, say);
+  return { ...connection, valid };
+}
+
+/** What one push or sync with these options would need: its ad account, audience(s), file and exclusion lists. */
+export async function checkRun(ctx: Context, access: DoctorAccess | undefined, options: DoctorOptions, file: string | undefined, say: (line: CheckLine) => void): Promise<void> {
+  const adAccountId = access?.valid ? await checkAdAccount(ctx, access.client, options, say) : undefined;
+  const client = adAccountId ? access!.client : undefined;
+  if (client && options.audience) await checkAudience(client, adAccountId!, options, say);
+  const plan = file ? await checkFile(ctx, file, options, say) : undefined;
+  if (options.exclude?.length) await checkExclusions(options.exclude, options, plan, say);
+  if (file && plan && options.audienceColumn !== undefined) await checkSegments(ctx, client ? { client, adAccountId: adAccountId! } : undefined, file, options, say);
 }
 
 function failure(error: unknown, fallbackCode = 1): { message: string; exitCode: number } {
@@ -196,16 +234,106 @@ async function checkAudience(
   }
 }
 
-async function checkFile(ctx: Context, file: string, options: DoctorOptions, print: (line: CheckLine) => void): Promise<void> {
+async function checkFile(ctx: Context, file: string, options: DoctorOptions, print: (line: CheckLine) => void): Promise<ColumnPlan | undefined> {
   try {
+    if (options.audienceColumn !== undefined) {
+      const { routingOf } = await import('./settings.js');
+      routingOf({ audienceColumn: options.audienceColumn, emailColumn: options.emailColumn, maidColumn: options.maidColumn, idfaColumn: options.idfaColumn, phoneColumn: options.phoneColumn });
+    }
     const plan = await fileColumnPlan(ctx, file, options);
     const { columnNames } = await import('../input/columns.js');
     const used = Object.entries(columnNames(plan)).map(([kind, name]) => `"${name}" (${kind})`).join(', ') || 'none found in the first objects';
     const rows = plan.recordsV2 ? '; one records_v2 row per user' : '';
-    print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}${rows}` });
+    const segment = plan.audience ? `; audience names in column ${plan.audience.name}` : '';
+    print({ outcome: 'ok', text: `${file}: identifier columns ${used}; list type ${plan.listType}${rows}${segment}` });
+    return plan;
   } catch (error) {
     const { message, exitCode } = failure(error, 2);
     print({ outcome: 'fail', text: `${file}: ${message}`, exitCode });
+    return undefined;
+  }
+}
+
+/** Each exclusion list read as a run would read it: its rows, its identifiers and their kinds, against the input's. */
+async function checkExclusions(files: readonly string[], options: DoctorOptions, plan: ColumnPlan | undefined, print: (line: CheckLine) => void): Promise<void> {
+  const { loadExclusions, disjointKindWarnings } = await import('../identify/exclusions.js');
+  const { parseDelimiter } = await import('./settings.js');
+  for (const file of files) {
+    try {
+      const exclusions = await loadExclusions([file], { delimiter: parseDelimiter(options.delimiter) });
+      const summary = exclusions.files[0]!;
+      const n = (value: number) => value.toLocaleString('en-US');
+      const unusable = summary.unusable > 0 ? `; ${n(summary.unusable)} rows without a valid identifier exclude nobody` : '';
+      print({ outcome: summary.unusable > 0 ? 'warn' : 'ok', text: `exclusion file ${summary.name}: ${n(summary.rows)} rows, ${n(exclusions.size)} identifiers (${summary.kinds.join(', ') || 'none'})${unusable}` });
+      const inputKinds = (plan?.columns ?? []).filter((column) => column.name.trim().length > 0).map((column) => column.kind);
+      for (const warning of disjointKindWarnings(exclusions, inputKinds)) print({ outcome: 'warn', text: warning });
+    } catch (error) {
+      const { message, exitCode } = failure(error, 2);
+      print({ outcome: 'fail', text: message, exitCode });
+    }
+  }
+}
+
+/**
+ * Every audience a segment column names, looked up as a run would: one that does not exist fails
+ * (exit 5) unless --create, and more new ones than --max-new-audiences fail (exit 2).
+ */
+async function checkSegments(
+  ctx: Context,
+  account: { client: PinterestClient; adAccountId: string } | undefined,
+  file: string,
+  options: DoctorOptions,
+  print: (line: CheckLine) => void,
+): Promise<void> {
+  const column = options.audienceColumn!.trim();
+  const { segmentValuesOf } = await import('./segment-values.js');
+  const { parseDelimiter, DEFAULT_MAX_NEW_AUDIENCES } = await import('./settings.js');
+  const { clean } = await import('../report/table.js');
+  let values: Set<string>;
+  try {
+    values = await segmentValuesOf(ctx, file, { ...options, audienceColumn: column }, parseDelimiter(options.delimiter));
+  } catch (error) {
+    const { message, exitCode } = failure(error, 2);
+    print({ outcome: 'fail', text: `column ${column}: ${message}`, exitCode });
+    return;
+  }
+  const count = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  if (!account) {
+    print({ outcome: 'ok', text: `column ${column} names ${count(values.size, 'audience', 'audiences')} (not looked up: no ad account to look in)` });
+    return;
+  }
+  const { AudienceDirectory } = await import('../audiences/directory.js');
+  const directory = new AudienceDirectory(account.client, account.adAccountId);
+  const missing: string[] = [];
+  /** Values --create cannot help: digits only, they read as audience ids. */
+  const unusable: string[] = [];
+  let existing = 0;
+  try {
+    for (const value of values) {
+      try {
+        await directory.find(value);
+        existing++;
+      } catch (error) {
+        if (failure(error).exitCode !== 5) throw error;
+        (/^\d+$/.test(value) ? unusable : missing).push(value);
+      }
+    }
+  } catch (error) {
+    const { message, exitCode } = failure(error);
+    print({ outcome: 'fail', text: `column ${column}: ${message}`, exitCode });
+    return;
+  }
+  const names = (list: string[]) => list.slice(0, 5).map((name) => `"${clean(name)}"`).join(', ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
+  const max = options.maxNewAudiences ?? DEFAULT_MAX_NEW_AUDIENCES;
+  if (unusable.length > 0) {
+    print({ outcome: 'fail', text: `column ${column}: ${names(unusable)} ${unusable.length === 1 ? 'names' : 'name'} no audience: digits only read as an audience id, and none has it`, exitCode: 5 });
+  } else if (missing.length > 0 && !options.create) {
+    print({ outcome: 'fail', text: `column ${column}: ${missing.length} of its ${values.size} audiences do not exist (${names(missing)}): pass --create to create them, or fix the column`, exitCode: 5 });
+  } else if (missing.length > max) {
+    print({ outcome: 'fail', text: `column ${column}: a run would create ${missing.length} new audiences (${names(missing)}), more than --max-new-audiences ${max}`, exitCode: 2 });
+  } else {
+    const created = missing.length > 0 ? `, ${missing.length} will be created (--create)` : '';
+    print({ outcome: 'ok', text: `column ${column} names ${count(values.size, 'audience', 'audiences')}: ${count(existing, 'exists', 'exist')}${created}` });
   }
 }
 
@@ -214,12 +342,12 @@ async function fileColumnPlan(ctx: Context, file: string, options: DoctorOptions
   const { openInput } = await import('../input/source.js');
   const { readColumnPlan } = await import('../identify/identified-rows.js');
   const { parseDelimiter } = await import('../runs/settings.js');
-  const { emailColumn, maidColumn, idfaColumn, phoneColumn, rows } = options;
+  const { emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn } = options;
   const delimiter = parseDelimiter(options.delimiter);
   const source = await openInput(file, ctx.stdin, options.format);
   let plan: ColumnPlan | undefined;
   try {
-    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows });
+    plan = await readColumnPlan({ source, delimiter, emailColumn, maidColumn, idfaColumn, phoneColumn, rows, audienceColumn });
   } finally {
     source.close();
   }

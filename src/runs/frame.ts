@@ -12,7 +12,7 @@ import { startLoadingExclusions } from '../identify/exclusion-loader.js';
 import { openInput, type InputSource } from '../input/source.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { knownAdAccount } from '../pinterest/lookups.js';
-import { checkOutputPaths, outputPathsOf } from '../report/output-file.js';
+import { checkOutputPaths, inputPathsOf, outputPathsOf } from '../report/output-file.js';
 import type { Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
 import { Tally } from '../send/tally.js';
@@ -25,7 +25,7 @@ import { readingOf, type Reading } from './reading.js';
 export interface FrameOptions {
   /** The client, or none for a dry run that checks the file locally. */
   connect(): Promise<PinterestClient | undefined>;
-  /** Whether the frame opens the state store for this client (push: its journals; sync's mirrors open their own). */
+  /** Whether the frame opens the state store for this client (push: its journals; sync: every mirror's diff). */
   keepsState(client: PinterestClient | undefined): boolean;
   /** The run records history and snapshots (not a dry run): the state is tidied once it closes. */
   durable: boolean;
@@ -56,17 +56,30 @@ export class RunFrame {
     this.unrouted = new Tally(rejects);
   }
 
-  /** What a run opens on this machine: output paths checked, the input, the exclusion files loading. */
-  static async open(ctx: Context, input: string, options: InputOptions & { adAccount?: string }, settings: RunSettings): Promise<RunFrame> {
+  /**
+   * What a run opens on this machine: output paths checked (against every input of the run), the
+   * input, the exclusion files loading. A removal reads no exclusion list (`readsExclusions: false`):
+   * exclusions hold back additions only; its lists are still never overwritten.
+   */
+  static async open(
+    ctx: Context,
+    input: string,
+    options: InputOptions & { adAccount?: string },
+    settings: RunSettings,
+    { readsExclusions = true }: { readsExclusions?: boolean } = {},
+  ): Promise<RunFrame> {
     const startedAt = ctx.now();
     const reading = readingOf(options);
     // Every request in flight, across every audience, listens to the stop signal: dozens at once are expected.
     setMaxListeners(0, ctx.signal);
-    checkOutputPaths(input, outputPathsOf(options));
+    checkOutputPaths(inputPathsOf(input, options.exclude), outputPathsOf(options));
     const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
     const source = await openInput(input, ctx.stdin, options.format);
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
-    const loadingExclusions = startLoadingExclusions(options.exclude, {
+    if (!readsExclusions && options.exclude?.length) {
+      ctx.info('Exclusions hold back additions only: this removal removes the users of the exclusion lists like any other.');
+    }
+    const loadingExclusions = startLoadingExclusions(readsExclusions ? options.exclude : [], {
       delimiter: settings.delimiter,
       phoneCountry: reading.phoneCountry,
       onWorker: forced === undefined ? undefined : forced === '1',

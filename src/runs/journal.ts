@@ -7,7 +7,7 @@ import { PinsyncError } from '../errors.js';
 import { exclusionShape } from '../identify/exclusions.js';
 import type { RunReport } from '../report/run-report.js';
 import { noBatchJournal, type BatchJournal, type JournalTarget } from '../send/journal.js';
-import { startRunJournal } from '../state/journal.js';
+import { acquireSharedRunLock, startRunJournal, type SharedRunLock } from '../state/journal.js';
 import type { StateStore } from '../state/store.js';
 import type { InputOptions } from './options.js';
 import type { RunSettings } from './settings.js';
@@ -40,6 +40,8 @@ export interface JournalRequest {
   adAccountId: string;
   /** A sync's snapshot generation: a sync resumes only against the snapshot it diffed. */
   snapshot?: number;
+  /** The lock a fan-out holds for all its audiences (openSharedRunLock): the journal takes none of its own. */
+  heldLock?: SharedRunLock;
 }
 
 /** The durable journal of one audience's run (resumed when an unfinished run of the same command exists). */
@@ -60,6 +62,7 @@ export async function openRunJournal(
         restart: options.restart,
         retryForMs: settings.retryForMs,
         requestShape: requestShape(options, settings, request),
+        heldLock: request.heldLock,
       },
       store,
     );
@@ -85,6 +88,15 @@ function requestShape(options: InputOptions, settings: RunSettings, request: Jou
     ...(request.snapshot === undefined ? {} : { snapshot: request.snapshot }),
     ...exclusionShape(options.exclude),
   };
+}
+
+/**
+ * One lock for every audience's journal of an --audience-column run (keyed like them, without the
+ * audience): the same command started twice stops at once, and a thousand audiences hold one lock.
+ */
+export function openSharedRunLock(ctx: Context, options: InputOptions, settings: RunSettings, request: Omit<JournalRequest, 'audience' | 'heldLock'>): Promise<SharedRunLock> {
+  const { command, operation, input } = request;
+  return acquireSharedRunLock(ctx, { command, operation, input, requestShape: requestShape(options, settings, { ...request, audience: '*' }) });
 }
 
 /** One sentence on how to resume, for every audience's journal together. */

@@ -3,7 +3,8 @@
 // (--max-remove), the ADDs then the REMOVEs are sent as rows sent (send/sent-rows.ts) under a durable
 // journal, and the snapshot is replaced only once Pinterest acknowledged everything.
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { clean } from '../report/table.js';
 import { customerListWriter, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
 import { columnNames, type ColumnPlan } from '../input/columns.js';
 import type { RowIdentity } from '../identify/identified-rows.js';
@@ -18,11 +19,12 @@ import { Tally, type RejectSink } from '../send/tally.js';
 import type { ListWriter } from '../send/upload.js';
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
-import { openStateStore, type StateStore } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import type { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, type RunJournal } from './journal.js';
 import type { SyncOptions } from './options.js';
 import { progressOptions } from './progress.js';
+import { segmentHint } from './segment-values.js';
 import { audienceExitCode, audienceReport, type AudienceEnd } from './report.js';
 import type { Route } from './routes.js';
 import type { RunSettings } from './settings.js';
@@ -35,6 +37,8 @@ export interface SyncPlan {
   settings: RunSettings;
   input: string;
   frame: RunFrame;
+  /** With --audience-column: whose audiences these are (profile, ad account, column, job), to find the ones no row names any more. */
+  segmentScope?: string;
 }
 
 /** The input's producer failed (`pinsync run`'s command job): stoppedBy "input", nothing sent. */
@@ -58,6 +62,8 @@ export class MirrorRoute implements Route {
   private unchangedRows = 0;
   private journal: RunJournal = noRunJournal;
   private sent: Sent | undefined;
+  /** An earlier sync of the column filled it and no row names it today: it is mirrored to empty. */
+  private vanished = false;
   /** How Pinterest matched the list: read before anything is sent, recorded in the history. */
   private readonly health: MatchHealth | undefined;
 
@@ -66,7 +72,7 @@ export class MirrorRoute implements Route {
     /** The audience as asked for (--audience, or the --audience-column value): part of the journal's key. */
     readonly audience: string,
     readonly target: AudienceTarget,
-    /** Its own connection: the staging tables are per connection. */
+    /** The run's connection: every mirror stages its diff there, in tables of its own. */
     private readonly store: StateStore,
     private readonly key: string,
     private readonly lock: RunLock | undefined,
@@ -79,13 +85,18 @@ export class MirrorRoute implements Route {
     this.health = sync.options.dryRun ? undefined : new MatchHealth(sync.ctx, store, sync.frame.client!, target, sync.options);
   }
 
-  /** The audience resolved, its mirror lock taken (not for a dry run) and a diff against its snapshot started. */
-  static async open(sync: SyncPlan, audience: string): Promise<MirrorRoute> {
+  /** The audience a value names, or its creation planned with --create (a look-up, nothing taken). */
+  static resolve(sync: SyncPlan, audience: string): Promise<AudienceTarget> {
     const { ctx, options, frame } = sync;
-    const store = await openStateStore(ctx.paths.stateFile);
+    return resolveAudienceTarget(ctx, frame.directory!, { audience, create: options.create, ...segmentHint(options.audienceColumn, audience) });
+  }
+
+  /** The resolved audience's mirror: its lock taken (not for a dry run) and a diff against its snapshot started. */
+  static async open(sync: SyncPlan, audience: string, target: AudienceTarget): Promise<MirrorRoute> {
+    const { ctx, options, frame } = sync;
+    const store = frame.store!;
     let lock: RunLock | undefined;
     try {
-      const target = await resolveAudienceTarget(ctx, frame.directory!, { audience, create: options.create });
       const key = target.customerListId ? listKey(target.adAccountId, target.customerListId) : `new:${target.adAccountId}/${target.audienceName}`;
       // A dry run only reads the snapshot (in a transaction), so it may look while another sync runs.
       lock = options.dryRun
@@ -94,7 +105,6 @@ export class MirrorRoute implements Route {
       const guard = new MappingGuard(Boolean(options.allowMissingIdentifiers), { liftFlag: '--allow-missing-identifiers', verb: 'sync', window: Infinity });
       return new MirrorRoute(sync, audience, target, store, key, lock, store.snapshots.generation(key), store.snapshots.startDiff(key), guard, frame.rejects);
     } catch (error) {
-      store.close();
       lock?.release();
       throw error;
     }
@@ -128,6 +138,11 @@ export class MirrorRoute implements Route {
     const counts = this.counts!;
     const n = (value: number) => value.toLocaleString('en-US');
     const name = `"${this.target.audienceName}"`;
+    if (this.vanished) {
+      const column = this.sync.options.audienceColumn?.trim();
+      this.sync.ctx.info(`No row names audience ${name} today, but an earlier sync of column ${column} filled it: it is mirrored to empty (${n(counts.removed)} identifiers to remove).`);
+      return;
+    }
     if (!counts.hasSnapshot) {
       this.sync.ctx.info(
         `First sync of audience ${name}: adding all ${n(counts.added)} identifiers; nothing is removed this time (pinsync does not know who was added by other means).`,
@@ -173,7 +188,7 @@ export class MirrorRoute implements Route {
     this.tally.rowsSynced(this.unchangedRows, 0); // already in the audience since the last sync
     await this.health?.readEarlier();
     if (counts.added === 0 && counts.removed === 0) {
-      this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key);
+      this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key, (size) => this.noteSegment(this.key, size));
       await this.settle(true); // a waiting list the last run filled may be ready now
       return this.healthAfter(this.finish(COMPLETED));
     }
@@ -185,7 +200,58 @@ export class MirrorRoute implements Route {
       progress.stop();
     }
     await this.settle(this.sent.stop === 'end');
-    return this.healthAfter(this.finish(this.sent, () => this.diff.commitSnapshot(this.journal.runId, ctx.now(), listKey(target.adAccountId, target.customerListId!))));
+    return this.healthAfter(
+      this.finish(this.sent, () => {
+        const key = listKey(target.adAccountId, target.customerListId!);
+        this.diff.commitSnapshot(this.journal.runId, ctx.now(), key, (size) => this.noteSegment(key, size));
+      }),
+    );
+  }
+
+  /**
+   * A column's sync remembers the audiences it filled, so that one no row names any more is mirrored to
+   * empty next time; once emptied, it is no longer the column's.
+   */
+  private noteSegment(key: string, size: number): void {
+    const scope = this.sync.segmentScope;
+    if (scope === undefined) return;
+    const { target } = this;
+    if (size === 0) this.store.snapshots.forgetSegmentAudience(scope, key);
+    else this.store.snapshots.rememberSegmentAudience(scope, { listKey: key, adAccountId: target.adAccountId, audienceId: target.audienceId ?? null, audienceName: target.audienceName });
+  }
+
+  /**
+   * The audiences an earlier sync of this column filled that no row names today, each as a mirror with
+   * nothing staged (so it is mirrored to empty, behind --max-remove). One that is gone from Pinterest
+   * (deleted, archived) is forgotten, and said.
+   */
+  static async vanished(sync: SyncPlan, present: readonly MirrorRoute[], plan: ColumnPlan | undefined): Promise<MirrorRoute[]> {
+    const { ctx, segmentScope } = sync;
+    if (segmentScope === undefined) return [];
+    const keys = new Set(present.flatMap((mirror) => (mirror.target.customerListId ? [listKey(mirror.target.adAccountId, mirror.target.customerListId)] : [])));
+    const store = sync.frame.store!;
+    const mirrors: MirrorRoute[] = [];
+    try {
+      for (const earlier of store.snapshots.segmentAudiences(segmentScope).filter((audience) => !keys.has(audience.listKey))) {
+        let target: AudienceTarget;
+        try {
+          target = await resolveAudienceTarget(ctx, sync.frame.directory!, { audience: earlier.audienceId ?? earlier.audienceName });
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+          ctx.info(`Audience "${clean(earlier.audienceName)}", which an earlier sync of this column filled, is gone from Pinterest: it is forgotten.`);
+          store.snapshots.forgetSegmentAudience(segmentScope, earlier.listKey);
+          continue;
+        }
+        const mirror = await MirrorRoute.open(sync, earlier.audienceName, target);
+        mirror.vanished = true;
+        if (plan) mirror.planned(plan);
+        mirrors.push(mirror);
+      }
+    } catch (error) {
+      for (const mirror of mirrors) mirror.close();
+      throw error;
+    }
+    return mirrors;
   }
 
   /** With --wait-ready: waits for Pinterest to match what this sync sent, and records it. */
@@ -208,7 +274,6 @@ export class MirrorRoute implements Route {
   close(): void {
     this.journal.close();
     this.diff.dispose();
-    this.store.close();
     this.lock?.release();
   }
 
@@ -219,6 +284,8 @@ export class MirrorRoute implements Route {
     const exitCode = audienceExitCode(end, this.tally.errored + (this.sent?.removals.errored ?? 0));
     if (exitCode === 0) whenComplete?.();
     this.journal.finish(report, exitCode);
+    // Its run lock goes now: the audiences are mirrored one after another, so a fan-out holds one at a time.
+    this.journal.close();
     return { report, end, exitCode };
   }
 
@@ -283,8 +350,8 @@ export class MirrorRoute implements Route {
   /**
    * The push report with operation MIRROR. Rows: an unchanged row counts as synced (it is in the
    * audience). `added` and `removed` count the identifiers (records) Pinterest acknowledged for this
-   * run, earlier attempts of a resumed run included (a dry run: those it would send); `toAdd` and
-   * `toRemove` are the planned diff. `removeErrored` and `removePending` say how many of the removals
+   * run, earlier attempts of a resumed run included (0 in a dry run); `toAdd` and `toRemove` are the
+   * planned diff (what a dry run would send). `removeErrored` and `removePending` say how many of the removals
    * did not get through.
    */
   private report(end: RunEnd, outcome?: string): RunReport {
@@ -311,8 +378,9 @@ export class MirrorRoute implements Route {
       outcome,
       falseDuplicateProbability: 0,
     });
-    report.added = dryRun ? counts.added : this.tally.records + (sent?.earlier.added ?? 0);
-    report.removed = dryRun ? counts.removed : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
+    // A dry run added and removed nothing: what it would do is toAdd, toRemove and wouldSend.
+    report.added = dryRun ? 0 : this.tally.records + (sent?.earlier.added ?? 0);
+    report.removed = dryRun ? 0 : (removals?.records ?? 0) + (sent?.earlier.removed ?? 0);
     report.toAdd = counts.added;
     report.toRemove = counts.removed;
     report.unchanged = this.unchangedRows;

@@ -16,6 +16,8 @@ export interface InputOptions {
   rows?: RowFormat;
   /** push/sync --audience-column: each row names its audience there (instead of --audience). */
   audienceColumn?: string;
+  /** --max-new-audiences: more audiences to create than this stop the run before any is created (default 20). */
+  maxNewAudiences?: number;
   /** --exclude FILE (repeatable): users who must never be uploaded. */
   exclude?: string[];
   batchSize?: number;
@@ -53,16 +55,23 @@ export interface PushOptions extends InputOptions {
   description?: string;
 }
 
-/** Hooks for commands that reuse push (`audiences create --from`). */
+/** Hooks for callers that reuse push (`audiences create --from`, `pinsync run`'s jobs). */
 export interface PushHooks {
   /** The report's `command` (default "push"). */
   command?: string;
+  /** Whether the input was whole (its command exited 0): a push that read a truncated export ends with exit 2, stoppedBy "input". */
+  inputComplete?: Promise<boolean>;
 }
 
-/** Hooks for callers that feed a sync (`pinsync run`'s command jobs). */
+/** Hooks for callers that feed a sync (`pinsync run`'s jobs). */
 export interface SyncHooks {
   /** Whether the input was whole (its command exited 0): removals wait for it, and none is sent when false. */
   inputComplete?: Promise<boolean>;
+  /**
+   * The job this sync is (jobs file and name): an --audience-column sync mirrors to empty only the
+   * audiences that earlier runs of the same job filled, never another job's of a column of the same name.
+   */
+  job?: string;
 }
 
 export interface SyncOptions extends InputOptions {

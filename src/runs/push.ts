@@ -23,11 +23,16 @@ import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
 import type { ListWriter } from '../send/upload.js';
+import type { SharedRunLock } from '../state/journal.js';
+import { listKey } from '../state/snapshot.js';
+import type { StateStore } from '../state/store.js';
+import { clean } from '../report/table.js';
 import { RunFrame } from './frame.js';
-import { noRunJournal, openRunJournal, resumeHint, type RunJournal } from './journal.js';
+import { noRunJournal, openRunJournal, openSharedRunLock, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
 import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
-import { Routes, type Route } from './routes.js';
+import { audienceKey, Routes, type Route } from './routes.js';
+import { canReadTwice, segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
 import { pushSettings, routingOf, type RunSettings } from './settings.js';
 import { MatchHealth } from './match-health.js';
@@ -35,8 +40,12 @@ import { MatchHealth } from './match-health.js';
 /** Without credentials (a local dry run) the ad account may be unknown. */
 type PushTarget = Omit<AudienceTarget, 'adAccountId'> & { adAccountId?: string };
 
+type PushRoutes = Routes<PushTarget, PushRoute>;
+
 /** What the routes of one push share. */
 interface PushPlan {
+  /** A fan-out's one lock for all its audiences' journals. */
+  sharedLock?: SharedRunLock;
   ctx: Context;
   options: PushOptions;
   settings: RunSettings;
@@ -103,14 +112,35 @@ function isFreshIn(seen: DigestSet, record: string): boolean {
 export async function runPush(ctx: Context, options: PushOptions, input: string, hooks: PushHooks = {}): Promise<RunResult> {
   const settings = pushSettings(options);
   const routing = routingOf(options);
-  const frame = await RunFrame.open(ctx, input, options, settings);
+  const frame = await RunFrame.open(ctx, input, options, settings, { readsExclusions: !options.remove });
   const command = hooks.command ?? 'push';
   const operation: Operation = options.remove ? 'REMOVE' : 'ADD';
-  const plan: PushPlan = { ctx, options, settings, input, operation, frame, wake: () => rows?.wake() };
+  // A removal reads no exclusion list, so the lists are no part of what it sends (its journal's key).
+  const sending = options.remove ? { ...options, exclude: undefined } : options;
+  const plan: PushPlan = { ctx, options: sending, settings, input, operation, frame, wake: () => rows?.wake() };
   // A plain push deduplicates in the reader (one set for the run); a fan-out per audience.
   const expectedRecords = frame.source.totalBytes ? frame.source.totalBytes / 32 : undefined;
   const onlySeen = routing.audience !== undefined ? new DigestSet(expectedRecords) : undefined;
-  const routes = new Routes<PushRoute>(routing, (audience) => openRoute(plan, audience, onlySeen), frame.unrouted, () => rows?.wake());
+  // A push sends while it reads: with --create, a file's values are all looked up first, so that more
+  // new audiences than --max-new-audiences stop it before any is created (standard input or a pipe
+  // cannot be read twice: there the limit is met as values arrive).
+  const readsAhead = routing.column !== undefined && Boolean(options.create) && canReadTwice(input);
+  const routes: PushRoutes = new Routes<PushTarget, PushRoute>(
+    {
+      resolve: (audience) => resolvePushTarget(plan, audience),
+      keyOf: audienceKey,
+      isNew: (target) => target.toCreate,
+      open: (audience, target) => openRoute(plan, audience, target, onlySeen),
+    },
+    {
+      routing,
+      unrouted: frame.unrouted,
+      maxNewAudiences: settings.maxNewAudiences,
+      createsWhileReading: !readsAhead && !options.dryRun,
+      warn: (message) => ctx.warn(message),
+      onNews: () => rows?.wake(),
+    },
+  );
   let rows: IdentifiedRows | undefined;
   try {
     const sent = await untilStopped(
@@ -118,12 +148,18 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       async () => {
         await frame.connect({ connect: () => connectUnlessLocalDryRun(ctx, options, settings), keepsState: (client) => client !== undefined && !options.dryRun, durable: !options.dryRun });
         await routes.openTheOnlyRoute();
+        if (routing.column !== undefined && frame.store && frame.adAccountId) {
+          plan.sharedLock = await openSharedRunLock(ctx, plan.options, settings, { command: 'push', operation, input, adAccountId: frame.adAccountId });
+        }
+        if (readsAhead && frame.directory) await routes.resolveAll(await segmentValuesOf(ctx, input, { ...options, audienceColumn: routing.column! }, settings.delimiter));
         rows = await identifiedRows(plan, routes, onlySeen, expectedRecords);
-        return sendEveryRoute(plan, routes, rows, command);
+        return inputWasWhole(await sendEveryRoute(plan, routes, rows, command), hooks.inputComplete);
       },
       () => routes.routes.map(() => INTERRUPTED),
     );
     frame.progress?.stop();
+    for (const warning of routes.warnings()) ctx.warn(warning);
+    if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
     await settleAudiences(plan, routes, sent);
     const ends = sent.map((end) => endAsOfNow(end, ctx.signal));
     const [ended, audiences] = pushReport(plan, routes, ends, command);
@@ -137,13 +173,15 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     });
     return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects }, stopMessage(ended.end));
   } finally {
+    await routes.quiesce();
     for (const { route } of routes.routes) route.journal.close();
+    plan.sharedLock?.release();
     await frame.close();
   }
 }
 
 /** The rows of the input, identified, with their exclusions loaded and the progress display started. */
-async function identifiedRows(plan: PushPlan, routes: Routes<PushRoute>, onlySeen: DigestSet | undefined, expectedRecords: number | undefined): Promise<IdentifiedRows> {
+async function identifiedRows(plan: PushPlan, routes: PushRoutes, onlySeen: DigestSet | undefined, expectedRecords: number | undefined): Promise<IdentifiedRows> {
   const { ctx, options, settings, frame } = plan;
   const { routing } = routes;
   const exclusions = await exclusionsReady(frame.loadingExclusions, (message) => ctx.info(message));
@@ -160,6 +198,7 @@ async function identifiedRows(plan: PushPlan, routes: Routes<PushRoute>, onlySee
       seen: onlySeen ?? keepEveryRecord,
       exclusions,
       signal: ctx.signal,
+      warn: (message) => ctx.warn(message),
       hashOnWorker: routing.audience !== undefined && hashOnWorker(ctx, frame.source, expectedRecords, exclusions.bytes),
     },
     routes,
@@ -179,16 +218,16 @@ async function connectUnlessLocalDryRun(ctx: Context, options: PushOptions, sett
   }
 }
 
-/** One audience's route: its target resolved (or its creation planned), its journal, its rows sent. */
-async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet | undefined): Promise<PushRoute> {
+/** One audience's route, once its target is resolved (or its creation planned): its journal, its rows sent. */
+async function openRoute(plan: PushPlan, audience: string, target: PushTarget, onlySeen: DigestSet | undefined): Promise<PushRoute> {
   const { ctx, options, settings, frame, operation } = plan;
-  const target = await resolvePushTarget(plan, audience);
   const journal =
     frame.store && target.adAccountId
-      ? await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input: plan.input, audience, adAccountId: target.adAccountId })
+      ? await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input: plan.input, audience, adAccountId: target.adAccountId, heldLock: plan.sharedLock })
       : noRunJournal;
   journal.describeTarget(target);
-  const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(), onlySeen === undefined, frame.rejects);
+  // A fan-out's set starts small and grows with its audience: a thousand segments must not take 512 KiB each.
+  const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(FAN_OUT_INITIAL_RECORDS), onlySeen === undefined, frame.rejects);
   if (frame.store && frame.client && !options.dryRun && operation === 'ADD') route.health = new MatchHealth(ctx, frame.store, frame.client, target, options);
   route.sent = new SentRows({
     tally: route.tally,
@@ -209,13 +248,25 @@ async function openRoute(plan: PushPlan, audience: string, onlySeen: DigestSet |
   return route;
 }
 
+/** Records a fan-out audience's duplicate set starts with. */
+const FAN_OUT_INITIAL_RECORDS = 1024;
+
 /** The audience named `audience` (an id or exact name), or its creation planned with --create. */
 async function resolvePushTarget(plan: PushPlan, audience: string): Promise<PushTarget> {
   const { ctx, options, frame } = plan;
   const directory = frame.directory;
   if (!directory) return { adAccountId: frame.adAccountId, audienceName: audience, toCreate: false };
-  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create, waitingListAtFirstBatch: !options.dryRun });
-  if (target.toCreate && options.dryRun) ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
+  const target = await resolveAudienceTarget(ctx, directory, {
+    audience,
+    create: options.create,
+    // A plain push looks for a waiting list under the name lock; a fan-out counts its new audiences
+    // (--max-new-audiences) at the look-up, so a value whose list waits must be known there.
+    waitingListAtFirstBatch: !options.dryRun && options.audienceColumn === undefined,
+    ...segmentHint(options.audienceColumn, audience),
+  });
+  if (target.toCreate && options.dryRun && options.audienceColumn === undefined) {
+    ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
+  }
   return target;
 }
 
@@ -223,13 +274,33 @@ async function resolvePushTarget(plan: PushPlan, audience: string): Promise<Push
 function listWriterFor(plan: PushPlan, route: PushRoute, columns: ColumnPlan): ListWriter {
   const { ctx, options, frame, operation } = plan;
   if (options.dryRun || !frame.client) return { send: async () => {} };
-  return customerListWriter(frame.client, route.target as AudienceTarget, {
+  const writer = customerListWriter(frame.client, route.target as AudienceTarget, {
     operation: operation === 'REMOVE' ? 'REMOVE' : 'ADD',
     listType: columns.listType,
     description: options.description,
     signal: requestSignal(ctx.signal),
     stop: ctx.signal,
   });
+  return operation === 'REMOVE' && frame.store ? forgettingRemovals(writer, frame.store, route.target as AudienceTarget, (message) => ctx.warn(message)) : writer;
+}
+
+/**
+ * A removal updates the audience's mirror snapshot like a sync does: users it removed leave the
+ * snapshot, so the next sync adds them back when its file still holds them (else it would think them there).
+ */
+function forgettingRemovals(writer: ListWriter, store: StateStore, target: AudienceTarget, warn: (message: string) => void): ListWriter {
+  let warned = false;
+  return {
+    send: async (records, deadline) => {
+      await writer.send(records, deadline);
+      try {
+        store.snapshots.forget(listKey(target.adAccountId, target.customerListId!), records);
+      } catch (error) {
+        if (!warned) warn(`The mirror snapshot of audience "${clean(target.audienceName)}" could not be updated (${(error as Error).message}): the next sync of it may not add the removed users back.`);
+        warned = true;
+      }
+    },
+  };
 }
 
 /** Counts one audience's requests and records (the client's counters are for the whole run). */
@@ -248,30 +319,74 @@ function counted(writer: ListWriter, sends: { requests: number; records: number 
  * after some audience began sending stops every audience there, reported like any end ("input").
  * Anything else that fails (a guard verdict, an audience that cannot be opened) ends the run with its error.
  */
-async function sendEveryRoute(plan: PushPlan, routes: Routes<PushRoute>, rows: IdentifiedRows, command: string): Promise<RunEnd[]> {
+async function sendEveryRoute(plan: PushPlan, routes: PushRoutes, rows: IdentifiedRows, command: string): Promise<RunEnd[]> {
   try {
     const stop = await rows.readAll();
     await routes.settle();
     return await Promise.all(routes.routes.map(({ route }) => route.sent.finish(stop)));
   } catch (error) {
     plan.frame.source.close();
-    routes.countHeldAsPending();
+    // No look-up or opening outlives the run (the client closes next), and every route opened is closed.
+    await routes.quiesce();
     await Promise.all(routes.routes.map(({ route }) => route.sent.abandon()));
     const sendingBegan = routes.routes.some(({ route }) => route.sent.sendingBegan);
     if (isStopped(error, plan.ctx.signal)) return routes.routes.map(() => INTERRUPTED);
-    if (error instanceof UsageError && sendingBegan) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
+    if (error instanceof UsageError && sendingBegan && !routes.stopped) return routes.routes.map(() => ({ stop: 'input', fatal: error }));
     plan.frame.progress?.stop();
     const code = error instanceof PinsyncError ? error.exitCode : ExitCode.internal;
+    const end: RunEnd = { stop: 'fatal', fatal: error };
     for (const { route } of routes.routes) {
       route.target.pendingAudience?.abandon();
-      route.journal.finish(reportOf(plan, routes, route, { stop: 'fatal', fatal: error }, command), code);
+      route.journal.finish(reportOf(plan, routes, route, end, command, routes.failedAudience), code);
     }
+    await recordFailedAudience(plan, routes, end, code, command);
     throw error;
   }
 }
 
+/**
+ * The value whose audience could not be found or opened, after other audiences of the run began: its
+ * own entry in the history (so `pinsync runs` shows the failure under its name, not another audience's).
+ */
+async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: RunEnd, exitCode: number, command: string): Promise<void> {
+  const { ctx, options, settings, frame, operation, input } = plan;
+  const audience = routes.failedAudience;
+  if (audience === undefined || !frame.store || !frame.adAccountId || !routes.routes.some(({ route }) => route.journal.runId !== undefined)) return;
+  const journal = await openRunJournal(ctx, frame.store, options, settings, { command: 'push', operation, input, audience, adAccountId: frame.adAccountId, heldLock: plan.sharedLock });
+  try {
+    const target = { adAccountId: frame.adAccountId, audienceName: audience };
+    journal.describeTarget(target);
+    const report = audienceReport({
+      command,
+      operation,
+      dryRun: false,
+      target,
+      counts: new Tally().counts(),
+      requests: { requests: 0, retries: 0, rateLimited: 0 },
+      startedAt: frame.startedAt,
+      finishedAt: ctx.now(),
+      listType: routes.plan?.listType,
+      recordsV2: routes.plan?.recordsV2,
+      runId: journal.runId,
+      input: frame.source.name,
+      columns: columnNames(routes.plan),
+      end,
+      falseDuplicateProbability: 0,
+    });
+    journal.finish({ ...report, message: end.fatal instanceof Error ? end.fatal.message : String(end.fatal) }, exitCode);
+  } finally {
+    journal.close();
+  }
+}
+
+/** A push fed by a command that failed read a truncated export: what it sent stays sent, and it ends as an input error (exit 2). */
+async function inputWasWhole(ends: RunEnd[], inputComplete: Promise<boolean> | undefined): Promise<RunEnd[]> {
+  if (!inputComplete || (await inputComplete)) return ends;
+  return ends.map((end) => (end.stop === 'end' ? { stop: 'input', fatal: undefined } : end));
+}
+
 /** An audience still to create gets its last tries (bounded) when the run ended normally. */
-async function settleAudiences(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[]): Promise<void> {
+async function settleAudiences(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[]): Promise<void> {
   const { ctx, options, frame } = plan;
   if (!frame.client || options.dryRun) return;
   const wait = { waitMs: options.audienceWait, description: options.description, stop: ctx.signal, now: ctx.now, tell: ctx.info };
@@ -279,7 +394,7 @@ async function settleAudiences(plan: PushPlan, routes: Routes<PushRoute>, ends: 
 }
 
 /** The run's report, and each audience's. */
-function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly RunEnd[], command: string): [RunEndReport, AudienceEnd[]] {
+function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[], command: string): [RunEndReport, AudienceEnd[]] {
   const { ctx, options, frame, operation } = plan;
   const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
     const report = reportOf(plan, routes, route, ends[i], command);
@@ -310,8 +425,11 @@ function pushReport(plan: PushPlan, routes: Routes<PushRoute>, ends: readonly Ru
   return [ended, audiences];
 }
 
-/** One audience's report. A plain push counts every request of the client; a fan-out's audience its own writes. */
-function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, end: RunEnd | undefined, command: string): RunReport {
+/**
+ * One audience's report. A plain push counts every request of the client; a fan-out's audience its own
+ * writes. `stoppedByAudience`: another audience of the run that could not be found or opened stopped it.
+ */
+function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: RunEnd | undefined, command: string, stoppedByAudience?: string): RunReport {
   const { ctx, options, frame, operation } = plan;
   const dryRun = Boolean(options.dryRun);
   const report = audienceReport({
@@ -331,7 +449,11 @@ function reportOf(plan: PushPlan, routes: Routes<PushRoute>, route: PushRoute, e
     end,
     falseDuplicateProbability: route.seen.falseDuplicateProbability(),
   });
-  if (dryRun) report.wouldSend = { ...route.sends };
+  if (dryRun) {
+    report.wouldSend = { ...route.sends };
+    report.records = 0; // identifiers sent to Pinterest: none (wouldSend says how many would be)
+  }
+  if (stoppedByAudience !== undefined && stoppedByAudience !== route.audience) report.stoppedByAudience = stoppedByAudience;
   if (route.target.toCreate || route.target.waitingList) report.createdAudience = !dryRun && route.target.audienceId !== undefined;
   if (!dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));
   return report;

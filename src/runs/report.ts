@@ -274,8 +274,10 @@ function summaryOf(report: RunReport): string {
   const totals = formatSummary({ ...report, audienceName: `${count} named in column ${column}` }, report.input);
   const n = (value: number) => value.toLocaleString('en-US');
   const lines = audiences.map((a) => {
-    const mirror = typeof a.added === 'number' ? `, ${n(a.added)} added, ${n(Number(a.removed))} removed` : '';
-    return `  · "${clean(a.audienceName ?? '?')}": ${n(a.entered)} rows, ${n(a.synced)} synced, ${n(a.duplicates)} duplicates, ${n(a.notSynced)} not synced, ${n(a.errored)} errored, ${n(a.pending)} pending${mirror}`;
+    const dry = report.dryRun;
+    const mirror =
+      typeof a.added !== 'number' ? '' : dry ? `, would add ${n(Number(a.toAdd))}, would remove ${n(Number(a.toRemove))}` : `, ${n(a.added)} added, ${n(Number(a.removed))} removed`;
+    return `  · "${clean(a.audienceName ?? '?')}": ${n(a.entered)} rows, ${n(a.synced)} ${dry ? 'would sync' : 'synced'}, ${n(a.duplicates)} duplicates, ${n(a.notSynced)} not synced, ${n(a.errored)} errored, ${n(a.pending)} pending${mirror}`;
   });
   return totals + lines.map((line) => line + '\n').join('');
 }

@@ -18,16 +18,29 @@ import { INPUT_INCOMPLETE, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
 import { phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd } from './report.js';
-import { Routes } from './routes.js';
+import { audienceKey, Routes } from './routes.js';
+import { tellAudiencesToCreate } from './segment-values.js';
+import type { AudienceTarget } from '../audiences/target.js';
 import { routingOf, syncSettings } from './settings.js';
 
 export async function runSync(ctx: Context, options: SyncOptions, input: string, hooks: SyncHooks = {}): Promise<RunResult> {
   const settings = syncSettings(options);
   const routing = routingOf(options);
   const frame = await RunFrame.open(ctx, input, options, settings);
-  const sync: SyncPlan = { ctx, options, settings, input, frame };
-  const routes = new Routes<MirrorRoute>(routing, (audience) => MirrorRoute.open(sync, audience), frame.unrouted, () => rows?.wake());
-  const mirrors = () => routes.routes.map(({ route }) => route);
+  const segmentScope = routing.column === undefined ? undefined : JSON.stringify({ profile: ctx.profile, adAccount: frame.adAccountId, column: routing.column, job: hooks.job ?? null });
+  const sync: SyncPlan = { ctx, options, settings, input, frame, segmentScope };
+  const routes = new Routes<AudienceTarget, MirrorRoute>(
+    {
+      resolve: (audience) => MirrorRoute.resolve(sync, audience),
+      keyOf: audienceKey,
+      isNew: (target) => target.toCreate,
+      open: (audience, target) => MirrorRoute.open(sync, audience, target),
+    },
+    { routing, unrouted: frame.unrouted, maxNewAudiences: settings.maxNewAudiences, warn: (message) => ctx.warn(message), onNews: () => rows?.wake() },
+  );
+  /** Audiences an earlier sync of the column filled that no row names today (mirrored to empty). */
+  const vanished: MirrorRoute[] = [];
+  const mirrors = () => [...routes.routes.map(({ route }) => route), ...vanished];
   let rows: IdentifiedRows | undefined;
   try {
     const audiences = await untilStopped(
@@ -35,19 +48,22 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
       async () => {
         await frame.connect({
           connect: () => ctx.connect({ writeRate: settings.rate, retryFor: settings.retryForMs }),
-          keepsState: () => false, // each mirror keeps its own connection: the staging tables are per connection
+          keepsState: () => true, // every mirror stages its diff on the run's connection, in tables of its own
           durable: !options.dryRun,
         });
         await routes.openTheOnlyRoute();
         rows = await identifiedRows(sync, routes);
         const stop = await rows.readAll();
         await routes.settle();
+        if (stop !== 'interrupted') vanished.push(...(await MirrorRoute.vanished(sync, routes.routes.map(({ route }) => route), routes.plan)));
         frame.progress?.stop();
+        for (const warning of routes.warnings()) ctx.warn(warning);
+        if (options.dryRun) tellAudiencesToCreate(ctx, routes.created);
         for (const mirror of mirrors()) mirror.staged(stop === 'interrupted');
         return mirrorEach(sync, mirrors(), stop === 'interrupted', hooks);
       },
       () => {
-        routes.countHeldAsPending();
+        routes.countWaitingAsPending();
         return mirrors().map((mirror) => mirror.unsent(INTERRUPTED));
       },
     );
@@ -83,13 +99,15 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
     });
     return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects }, stopMessage(ended.end));
   } finally {
-    for (const { route } of routes.routes) route.close();
+    // No look-up or opening outlives the run (the client closes next), and every mirror opened is closed.
+    await routes.quiesce();
+    for (const mirror of mirrors()) mirror.close();
     await frame.close();
   }
 }
 
 /** The rows of the input, identified, once the exclusions are loaded (the staging table deduplicates). */
-async function identifiedRows(sync: SyncPlan, routes: Routes<MirrorRoute>): Promise<IdentifiedRows> {
+async function identifiedRows(sync: SyncPlan, routes: Routes<AudienceTarget, MirrorRoute>): Promise<IdentifiedRows> {
   const { ctx, options, settings, frame } = sync;
   const { routing } = routes;
   frame.progress = await startProgress(
@@ -106,6 +124,7 @@ async function identifiedRows(sync: SyncPlan, routes: Routes<MirrorRoute>): Prom
       seen: keepEveryRecord, // the staging table deduplicates
       exclusions,
       signal: ctx.signal,
+      warn: (message) => ctx.warn(message),
     },
     routes,
   );
@@ -131,9 +150,10 @@ async function mirrorEach(sync: SyncPlan, mirrors: readonly MirrorRoute[], inter
   return ends;
 }
 
-/** A sync's summary adds what the mirror did. */
+/** A sync's summary adds what the mirror did (a dry run: what it would do). */
 function mirrorLine(report: Record<string, unknown>): string {
   const n = (value: unknown) => Number(value).toLocaleString('en-US');
+  if (report.dryRun) return `  Mirror (dry run): would add ${n(report.toAdd)}, would remove ${n(report.toRemove)}, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`;
   const ofPlanned = (done: unknown, planned: unknown) => (done === planned ? n(done) : `${n(done)} of ${n(planned)}`);
   return `  Mirror: ${ofPlanned(report.added, report.toAdd)} added, ${ofPlanned(report.removed, report.toRemove)} removed, ${n(report.unchanged)} rows unchanged${report.firstSync ? ' (first sync: nothing to remove)' : ''}.\n`;
 }

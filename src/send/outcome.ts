@@ -44,10 +44,14 @@ const STOPPED_BY_KIND: Record<string, StoppedBy> = {
   spam: 'spam',
 };
 
+/** pinsync's own errors say what stopped the run by their exit code (an audience not found is exit 5). */
+const STOPPED_BY_EXIT_CODE: Partial<Record<number, StoppedBy>> = { [ExitCode.auth]: 'auth', [ExitCode.notFound]: 'not_found' };
+
 export function stoppedBy(end: RunEnd): StoppedBy {
   if (end.stop !== 'fatal') return end.stop;
   const kind = (end.fatal as { kind?: unknown } | undefined)?.kind;
-  return (typeof kind === 'string' && STOPPED_BY_KIND[kind]) || 'internal';
+  if (typeof kind === 'string' && STOPPED_BY_KIND[kind]) return STOPPED_BY_KIND[kind];
+  return (end.fatal instanceof PinsyncError && STOPPED_BY_EXIT_CODE[end.fatal.exitCode]) || 'internal';
 }
 
 const OUTCOME_NAMES: Record<StoppedBy, string> = {

@@ -47,6 +47,30 @@ export async function openDatabase(file: string): Promise<Database> {
   }
 }
 
+/**
+ * Opens the state file only to read it (`pinsync runs` on a home that cannot be written). A WAL
+ * database whose -shm file is gone (its last writer closed it cleanly) cannot be opened in place on a
+ * read-only disk; that writer checkpointed everything into the file, so it is read into memory then,
+ * marked as a rollback-journal database (header bytes 18-19), and opened from there.
+ */
+export async function openDatabaseForReading(file: string): Promise<Database> {
+  const { default: Sqlite } = await import('better-sqlite3');
+  try {
+    const db = new Sqlite(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    return db;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN') throw stateUnavailable(file, error) ?? unreadableState(file, error);
+  }
+  try {
+    const bytes = fs.readFileSync(file);
+    if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
+    return new Sqlite(bytes, { readonly: true });
+  } catch (error) {
+    throw stateUnavailable(file, error) ?? unreadableState(file, error);
+  }
+}
+
 /** How long a write waits for another process's write transaction before giving up with a sentence. */
 export const BUSY_TIMEOUT_MS = 5000;
 

@@ -24,6 +24,43 @@ export interface RunJournalOptions {
   restart?: boolean;
   /** --retry-for in ms: how long a failing batch is retried, counted from its first attempt. */
   retryForMs: number;
+  /**
+   * A lock the caller already holds for this run (a fan-out holds one for all its audiences,
+   * acquireSharedRunLock): the journal takes none of its own, and records the lock's key so that
+   * `pinsync runs` can tell a live run from one killed hard.
+   */
+  heldLock?: SharedRunLock;
+}
+
+/** One lock held for several journals of one run, with what its key was made of. */
+export interface SharedRunLock {
+  key: string;
+  /** The input's fingerprint, computed once for every journal (undefined for standard input). */
+  fingerprint: string | undefined;
+  release(): void;
+}
+
+/**
+ * The lock of a run that keeps a journal per audience (--audience-column): keyed like a journal of the
+ * same command without its audience, so a second identical command stops at once, as it would on the
+ * first audience's own lock. A thousand audiences then hold one lock, not a thousand.
+ */
+export async function acquireSharedRunLock(ctx: Context, options: Omit<RunJournalOptions, 'restart' | 'retryForMs' | 'heldLock'>): Promise<SharedRunLock> {
+  const resumable = options.input !== '-';
+  const fingerprint = resumable ? await fingerprintFile(options.input) : undefined;
+  const key = runLockKey(journalKey(ctx, options, fingerprint));
+  const lock = await acquireRunLock(ctx.paths.stateDir, key, describeRun(options), { oneOff: !resumable });
+  return { key, fingerprint, release: () => lock.release() };
+}
+
+function journalKey(ctx: Context, options: Pick<RunJournalOptions, 'command' | 'operation' | 'requestShape'>, fingerprint: string | undefined): string {
+  return runKey({
+    profile: ctx.profile,
+    command: options.command,
+    operation: options.operation,
+    fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
+    ...options.requestShape,
+  });
 }
 
 export interface ResumeInfo {
@@ -143,21 +180,17 @@ export async function startRunJournal(
   try {
     keepReserve(state.file);
     const resumable = options.input !== '-';
-    const fingerprint = resumable ? await fingerprintFile(options.input) : undefined;
-    const key = runKey({
-      profile: ctx.profile,
-      command: options.command,
-      operation: options.operation,
-      fingerprint: fingerprint ?? `stdin:${ctx.now()}:${process.pid}`,
-      ...options.requestShape,
-    });
+    const held = options.heldLock;
+    const fingerprint = held ? held.fingerprint : resumable ? await fingerprintFile(options.input) : undefined;
+    const key = journalKey(ctx, options, fingerprint);
     // Standard input runs lock too, though no other run shares their key: `pinsync runs` tells a run
     // that still holds its lock from one killed hard.
-    lock = await acquireRunLock(ctx.paths.stateDir, runLockKey(key), describeRun(options), { oneOff: !resumable });
+    if (!held) lock = await acquireRunLock(ctx.paths.stateDir, runLockKey(key), describeRun(options), { oneOff: !resumable });
+    const lockKey = held?.key ?? null;
     const now = ctx.now();
     const earlier = resumable && !options.restart ? state.runs.latestWithKey(key) : undefined;
     if (earlier && isResumable(earlier)) {
-      state.runs.startAttempt(earlier.id, now);
+      state.runs.startAttempt(earlier.id, now, lockKey);
       const run = state.runs.get(earlier.id)!;
       const delivered = new LineSet(acknowledgedIntervals(state, run.id));
       const deliveredLines = delivered.size;
@@ -178,6 +211,7 @@ export async function startRunJournal(
         inputName: resumable ? path.resolve(options.input) : '-',
         adAccountId: stringOrUndefined(options.requestShape.adAccount),
         audience: stringOrUndefined(options.requestShape.audience),
+        lockKey: lockKey ?? undefined,
       },
       now,
     );
@@ -189,10 +223,12 @@ export async function startRunJournal(
   }
 }
 
-function describeRun(options: RunJournalOptions): string {
+function describeRun(options: Pick<RunJournalOptions, 'command' | 'operation' | 'input' | 'requestShape'>): string {
   const verb = options.command === 'sync' ? 'syncing' : options.operation === 'REMOVE' ? 'removing the users of' : 'pushing';
   const preposition = options.operation === 'REMOVE' ? 'from' : 'into';
-  return `${verb} ${path.basename(options.input)} ${preposition} audience "${String(options.requestShape.audience ?? '')}"`;
+  const { audience, audienceColumn } = options.requestShape;
+  const where = audience === '*' ? `the audiences of column ${String(audienceColumn ?? '')}` : `audience "${String(audience ?? '')}"`;
+  return `${verb} ${path.basename(options.input)} ${preposition} ${where}`;
 }
 
 function isResumable(run: RunRecord): boolean {

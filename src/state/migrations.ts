@@ -81,4 +81,18 @@ export const MIGRATIONS: readonly string[] = [
     warning          TEXT
   );
   `,
+  // 4: the audiences each column-driven sync (--audience-column) filled, so that one no row names any
+  // more is mirrored to empty. `scope` is the profile, ad account, column (and jobs file and job).
+  // And the lock a run's live attempt holds when it shares one (a fan-out's, for all its audiences).
+  `
+  ALTER TABLE runs ADD COLUMN lock_key TEXT;
+  CREATE TABLE segment_audiences (
+    scope            TEXT    NOT NULL,
+    list_key         TEXT    NOT NULL,
+    ad_account_id    TEXT    NOT NULL,
+    audience_id      TEXT,
+    audience_name    TEXT    NOT NULL,
+    PRIMARY KEY (scope, list_key)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -7,7 +7,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { isRunLockHeld, runLockKey } from './run-lock.js';
 import type { RunRecord } from './runs.js';
 import { matchRate, type RunHealth } from './match-health.js';
-import { openStateStore } from './store.js';
+import { openStateStoreForReading } from './store.js';
 
 export interface RunSummary {
   id: number;
@@ -45,7 +45,7 @@ export interface RunSummary {
 
 export async function listRuns(ctx: Context, limit: number): Promise<RunSummary[]> {
   if (!fs.existsSync(ctx.paths.stateFile)) return [];
-  const store = await openStateStore(ctx.paths.stateFile);
+  const store = await openStateStoreForReading(ctx.paths.stateFile);
   try {
     const runs = await Promise.all(store.runs.list(limit).map((run) => withLiveStatus(ctx, run)));
     const health = store.health.ofRuns(runs.map((run) => run.id));
@@ -62,7 +62,7 @@ export async function showRun(ctx: Context, idText: string): Promise<Record<stri
   if (!Number.isInteger(id) || id <= 0) throw new UsageError(`"${idText}" is not a run id: take one from \`pinsync runs\`.`);
   const missing = new NotFoundError(`No run ${id} is recorded: \`pinsync runs\` lists the runs there are.`);
   if (!fs.existsSync(ctx.paths.stateFile)) throw missing;
-  const store = await openStateStore(ctx.paths.stateFile);
+  const store = await openStateStoreForReading(ctx.paths.stateFile);
   try {
     const stored = store.runs.get(id);
     if (!stored) throw missing;
@@ -79,7 +79,7 @@ export async function showRun(ctx: Context, idText: string): Promise<Record<stri
 /** A run still marked running whose process is gone (its lock is free) was interrupted: killed hard. */
 async function withLiveStatus(ctx: Context, run: RunRecord): Promise<RunRecord> {
   if (run.status !== 'running') return run;
-  const alive = await isRunLockHeld(ctx.paths.stateDir, runLockKey(run.runKey));
+  const alive = await isRunLockHeld(ctx.paths.stateDir, run.lockKey ?? runLockKey(run.runKey));
   return alive ? run : { ...run, status: 'interrupted' };
 }
 

@@ -26,6 +26,8 @@ export interface RunRecord {
   finishedAt: number | null;
   exitCode: number | null;
   reportJson: string | null;
+  /** The lock a live attempt holds when it is not the run's own (a fan-out's shared lock); null: runLockKey(runKey). */
+  lockKey: string | null;
 }
 
 export interface NewRun {
@@ -37,6 +39,7 @@ export interface NewRun {
   inputName?: string;
   adAccountId?: string;
   audience?: string;
+  lockKey?: string;
 }
 
 export interface LineRange {
@@ -57,7 +60,7 @@ export interface BatchRecord extends LineRange {
 const RUN_COLUMNS = `id, run_key AS runKey, profile, command, operation, resumable, input_name AS inputName,
   ad_account_id AS adAccountId, audience, audience_id AS audienceId, audience_name AS audienceName,
   customer_list_id AS customerListId, status, attempts, started_at AS startedAt, updated_at AS updatedAt,
-  finished_at AS finishedAt, exit_code AS exitCode, report_json AS reportJson`;
+  finished_at AS finishedAt, exit_code AS exitCode, report_json AS reportJson, lock_key AS lockKey`;
 
 export class RunStore {
   constructor(private readonly db: Database) {}
@@ -66,11 +69,11 @@ export class RunStore {
     const { lastInsertRowid } = this.db
       .prepare(
         `INSERT INTO runs (run_key, profile, command, operation, resumable, input_name, ad_account_id, audience,
-           status, started_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+           status, started_at, updated_at, lock_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
       )
       .run(run.runKey, run.profile, run.command, run.operation, run.resumable ? 1 : 0, run.inputName ?? null,
-        run.adAccountId ?? null, run.audience ?? null, now, now);
+        run.adAccountId ?? null, run.audience ?? null, now, now, run.lockKey ?? null);
     return this.get(Number(lastInsertRowid))!;
   }
 
@@ -93,11 +96,11 @@ export class RunStore {
   }
 
   /** A new attempt of an unfinished run: failed ranges get a fresh retry window. */
-  startAttempt(id: number, now: number): void {
+  startAttempt(id: number, now: number, lockKey: string | null = null): void {
     this.db.transaction(() => {
       this.db
-        .prepare(`UPDATE runs SET status = 'running', attempts = attempts + 1, updated_at = ?, finished_at = NULL WHERE id = ?`)
-        .run(now, id);
+        .prepare(`UPDATE runs SET status = 'running', attempts = attempts + 1, updated_at = ?, finished_at = NULL, lock_key = ? WHERE id = ?`)
+        .run(now, lockKey, id);
       this.db.prepare(`DELETE FROM batches WHERE run_id = ? AND state = 'failed'`).run(id);
     }).immediate();
   }

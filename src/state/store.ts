@@ -1,7 +1,7 @@
 // The state store under PINSYNC_HOME: one SQLite file holding run history, resume journals and
 // mirror snapshots, and the match health read back from Pinterest. Hashed identifiers only; never raw
 // identifiers or tokens.
-import { openDatabase, type Database } from './database.js';
+import { openDatabase, openDatabaseForReading, StateUnavailableError, type Database } from './database.js';
 import { RunStore } from './runs.js';
 import { SnapshotStore } from './snapshot.js';
 import { MatchHealthStore } from './match-health.js';
@@ -16,7 +16,20 @@ export interface StateStore {
 }
 
 export async function openStateStore(file: string): Promise<StateStore> {
-  const db = await openDatabase(file);
+  return storeOver(file, await openDatabase(file));
+}
+
+/** For commands that only read (`pinsync runs`): a home that cannot be written is still read. */
+export async function openStateStoreForReading(file: string): Promise<StateStore> {
+  try {
+    return await openStateStore(file);
+  } catch (error) {
+    if (!(error instanceof StateUnavailableError)) throw error;
+    return storeOver(file, await openDatabaseForReading(file));
+  }
+}
+
+function storeOver(file: string, db: Database): StateStore {
   return {
     file,
     db,

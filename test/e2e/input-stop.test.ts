@@ -72,11 +72,21 @@ describe('an input error after sending began', () => {
     let rows = 'email,segment\n';
     for (let i = 200_000; i < 260_000; i++) rows += `${email(i)},${i % 2 ? 'Corrupt odd' : 'Corrupt even'}\n`;
     const garbage = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x63, 0x00]), Buffer.alloc(4096, 0x5a)]);
-    fs.writeFileSync(file, Buffer.concat([zlib.gzipSync(rows, { level: 1 }), garbage]));
+    const corrupt = Buffer.concat([zlib.gzipSync(rows, { level: 1 }), garbage]);
+    fs.writeFileSync(file, corrupt);
+    const args = ['--audience-column', 'segment', '--ad-account', US, '--create', '--rate', '1000', '--json'];
+    // From a file, --create looks every segment up first: the corrupt tail is found before anything is sent.
+    const early = recordsWritten(sandbox);
+    const refused = await runCli(['push', file, ...args], { home, env: sandboxEnv(sandbox), timeoutMs: 120_000 });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/not valid gzip data/);
+    expect(recordsWritten(sandbox)).toBe(early);
+    // From standard input (read once, as it comes) it is found after sending began.
     const writtenBefore = recordsWritten(sandbox);
-    const r = await runCli(['push', file, '--audience-column', 'segment', '--ad-account', US, '--create', '--rate', '1000', '--json'], {
+    const r = await runCli(['push', '-', ...args], {
       home,
       env: sandboxEnv(sandbox),
+      input: corrupt,
       timeoutMs: 120_000,
     });
     expect(r.code, r.stderr).toBe(2);

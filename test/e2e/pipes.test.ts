@@ -8,6 +8,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { cliEntry, cliEnv, makeHome, repoRoot, runCli } from '../support/cli.js';
 import { US as AD_ACCOUNT, sandboxEnv } from '../support/sandbox.js';
 import { hashesOf, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { arrangeAudience } from './push-helpers.js';
 
 const USERS = 3000;
 
@@ -90,14 +91,16 @@ describe('the push summary', () => {
   it('strips control characters (ESC) from the audience and file names, as `audiences list` does', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'users\u001b[2J.csv', 0, 10);
-    const r = await runCli(['push', file, '--audience', 'Evil\u001b[31mRed\u0007', '--create', '--ad-account', AD_ACCOUNT], {
-      home,
-      env: sandboxEnv(sandbox),
-    });
+    // An audience made elsewhere may carry one; pinsync never names a new one so (--create refuses it).
+    const evil = 'Evil\u001b[31mRed\u0007';
+    const refused = await runCli(['push', file, '--audience', evil, '--create', '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/--audience holds control characters/);
+    const { audience } = arrangeAudience(sandbox, evil);
+    const r = await runCli(['push', file, '--audience', evil, '--ad-account', AD_ACCOUNT], { home, env: sandboxEnv(sandbox) });
     expect(r.code, r.stderr).toBe(0);
-    // Ten users cannot make a Pinterest audience yet: the summary names the list that holds them.
-    expect(r.stderr).toMatch(/Pushed to audience "Evil \[31mRed " \(not created yet: customer list \d+\) from users \[2J\.csv:/);
-    expect(r.stderr).toMatch(/Audience "Evil \[31mRed " is not created yet/);
-    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(r.stderr).toContain(`Pushed to audience "Evil [31mRed " (${audience.id}, customer list `);
+    expect(r.stderr).toMatch(/from users \[2J\.csv:/);
+    for (const said of [r.stderr, refused.stderr]) expect(said).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   });
 });

@@ -75,7 +75,7 @@ describe('pinsync sync', () => {
 
     const dry = await sync(home, small, 'Mirror guard', '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);
-    expect(parseJsonOutput<MirrorReport>(dry)).toMatchObject({ added: 0, removed: 500, records: 0 });
+    expect(parseJsonOutput<MirrorReport>(dry)).toMatchObject({ added: 0, removed: 0, toRemove: 500, records: 0 });
 
     const refused = await sync(home, small, 'Mirror guard');
     expect(refused.code).toBe(2);

@@ -53,8 +53,8 @@ describe('loadExclusions', () => {
     expect(exclusions.has(emailRecord('b@example.com'))).toBe(true);
     expect(exclusions.size).toBe(3);
     expect(exclusions.files).toEqual([
-      { name: 'devices.ndjson.gz', rows: 2, unusable: 1 },
-      { name: 'emails.csv', rows: 3, unusable: 0 },
+      { name: 'devices.ndjson.gz', rows: 2, unusable: 1, kinds: ['maid'] },
+      { name: 'emails.csv', rows: 3, unusable: 0, kinds: ['email'] },
     ]);
   });
 
@@ -85,7 +85,7 @@ describe('loadExclusions', () => {
     expect(hashed.every((record) => exclusions.has(record))).toBe(true);
     expect(exclusions.has(emailRecord('mixed@example.com'))).toBe(true);
     expect(exclusions.size).toBe(20_001);
-    expect(exclusions.files).toEqual([{ name: 'suppressed.csv', rows: 20_002, unusable: 1 }]);
+    expect(exclusions.files).toEqual([{ name: 'suppressed.csv', rows: 20_002, unusable: 1, kinds: ['email'] }]);
   });
 
   it('counts lines read from the bytes, so a later error names its true line', async () => {

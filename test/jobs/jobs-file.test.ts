@@ -178,7 +178,7 @@ describe('a jobs file with a mistake stops with exit 2 naming file:line and key'
     const broken = await failure(jobsFile(`jobs:\n  - name: a\n    file: [vip.csv\n`));
     expect(broken.message).toMatch(/^jobs\.yaml:\d+: .*fix the YAML and run again\.$/);
     const repeated = await failure(jobsFile(`jobs:\n  - name: a\n    file: vip.csv\n    file: other.csv\n    audience: VIP\n`));
-    expect(repeated.message).toMatch(/^jobs\.yaml:4: map keys must be unique/);
+    expect(repeated.message).toMatch(/^jobs\.yaml:4: a key appears twice in the same place/);
   });
 
   it('reports the first problem in file order and how many more', async () => {
