@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/auth/file-store.js';
 import { KeychainStore } from '../../src/auth/keychain-store.js';
-import { makeHome } from '../support/cli.js';
-import { hasSecretService, secretServiceLookup, skipWithout } from './support/environment.js';
+import { makeHome } from '../support/home.js';
+import { hasSecretService, secretServiceLookup, skipWithout } from '../support/machine.js';
 
 const sample = { appId: '1500001', appSecret: 'app-secret-xyz', accessToken: 'pina_test_access', refreshToken: 'pinr_test_refresh', accessTokenExpiresAt: 1 };
 

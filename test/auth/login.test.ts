@@ -6,7 +6,7 @@ import { FileStore } from '../../src/auth/file-store.js';
 import { runLogin } from '../../src/auth/login.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { testContext, type TestContext } from './support/context.js';
+import { testContext, type TestContext } from '../support/test-context.js';
 
 let sandbox: Sandbox;
 

@@ -1,9 +1,9 @@
 // The loopback listener over real HTTP: one callback with the right state wins, everything else is
 // refused with a clear sentence, and the listener is always closed afterwards.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError, InterruptedError, UsageError } from '../../src/errors.js';
 import { listenForCallback, type CallbackListener } from '../../src/auth/loopback.js';
+import { canConnect } from '../support/listening.js';
 
 const STATE = 'expected-state-0123456789';
 let listener: CallbackListener | undefined;
@@ -20,17 +20,6 @@ async function start(timeoutMs = 10_000, signal?: AbortSignal): Promise<Callback
 
 function callback(port: number, query: string, path = '/'): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${path}?${query}`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 describe('loopback callback listener', () => {

@@ -1,40 +1,31 @@
 // The token provider in-process against the sandbox's token endpoint: precedence, refresh before
 // expiry during a long run, one shared refresh for concurrent requests, and rotated tokens saved.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/auth/file-store.js';
 import { REFRESH_MARGIN_MS, resolveTokenProvider } from '../../src/auth/token-provider.js';
 import { AuthError } from '../../src/errors.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { testContext } from './support/context.js';
-import { storedLogin } from './support/stored-login.js';
+import { sandboxPerFile } from '../support/sandbox.js';
+import { testContext } from '../support/test-context.js';
+import { storedLogin } from '../support/stored-login.js';
 
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-});
-
-afterAll(async () => {
-  expect(sandbox?.state.violations ?? []).toEqual([]); // every request pinsync made was on the spec
-  await sandbox?.stop();
-});
+const t = sandboxPerFile({ requestsOnSpec: true });
 
 async function loggedInContext(expiresInSeconds: number) {
-  const ctx = testContext({ PINSYNC_API_BASE: sandbox.apiBase });
-  const issued = sandbox.state.issueTokens({ expiresInSeconds });
+  const ctx = testContext({ PINSYNC_API_BASE: t.sandbox.apiBase });
+  const issued = t.sandbox.state.issueTokens({ expiresInSeconds });
   const store = new FileStore(ctx.paths.credentialsFile);
-  await store.write('default', storedLogin(sandbox, issued));
+  await store.write('default', storedLogin(t.sandbox, issued));
   return { ctx, issued, store };
 }
 
-const tokenRequests = () => sandbox.state.requests.filter((request) => request.path.endsWith('/oauth/token')).length;
+const tokenRequests = () => t.sandbox.state.requests.filter((request) => request.path.endsWith('/oauth/token')).length;
 
 describe('resolveTokenProvider', () => {
   it('follows the contract precedence: env token > env refresh token > stored', async () => {
     const { ctx } = await loggedInContext(3600);
-    const refresh = sandbox.state.issueTokens().refreshToken;
-    ctx.env.PINTEREST_APP_ID = sandbox.appId;
-    ctx.env.PINTEREST_APP_SECRET = sandbox.appSecret;
+    const refresh = t.sandbox.state.issueTokens().refreshToken;
+    ctx.env.PINTEREST_APP_ID = t.sandbox.appId;
+    ctx.env.PINTEREST_APP_SECRET = t.sandbox.appSecret;
     ctx.env.PINSYNC_REFRESH_TOKEN = refresh;
     ctx.env.PINSYNC_ACCESS_TOKEN = 'pina_env_token_123';
     expect((await resolveTokenProvider(ctx)).source).toBe('env');

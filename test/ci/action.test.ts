@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, repoRoot } from '../support/cli.js';
+import { repoRoot } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
 import { runCompositeAction, type RunnerJob } from '../support/actions-runner.js';
 import { US } from '../support/sandbox.js';
 

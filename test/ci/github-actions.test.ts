@@ -7,12 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/auth/file-store.js';
 import { escapeData, escapeProperty, stepOutputs } from '../../src/ci/github-actions.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
 import { runInProcess } from '../support/in-process.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
-import { storedLogin } from '../auth/support/stored-login.js';
+import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
+import { storedLogin } from '../support/stored-login.js';
 import { readKeyValues } from '../support/actions-runner.js';
-import { arrangeAudience, writeFile } from '../e2e/push-helpers.js';
+import { writeFile } from '../support/files.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

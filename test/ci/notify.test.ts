@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBHOOK_TIMEOUT_MS } from '../../src/ci/webhooks.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
 import { runInProcess } from '../support/in-process.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
-import { arrangeAudience, writeFile } from '../e2e/push-helpers.js';
+import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
+import { writeFile } from '../support/files.js';
 
 interface Heard {
   method: string;

@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeHome } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
 import { runInProcess } from '../support/in-process.js';
-import { skipWithout } from '../auth/support/environment.js';
+import { skipWithout } from '../support/machine.js';
 
 const dir = makeHome('pinsync-completion-');
 const scripts: Record<string, string> = {};

@@ -1,7 +1,9 @@
 // `pinsync accounts list|use` run as a user would, against the sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
 import { CA, US } from '../support/sandbox.js';
 
 describe('pinsync accounts', () => {
@@ -16,7 +18,7 @@ describe('pinsync accounts', () => {
   });
 
   it('lists the ad accounts as a table with id, name, country, currency and role', async () => {
-    const result = await runCli(['accounts', 'list'], { env });
+    const result = await runInProcess(['accounts', 'list'], { env });
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+NAME\s+COUNTRY\s+CURRENCY\s+ROLE/);
@@ -27,7 +29,7 @@ describe('pinsync accounts', () => {
   });
 
   it('prints one JSON array with the API fields under --json', async () => {
-    const result = await runCli(['accounts', 'list', '--json'], { env });
+    const result = await runInProcess(['accounts', 'list', '--json'], { env });
     expect(result.code).toBe(0);
     const accounts = parseJsonOutput<Array<{ id: string; name: string; permissions: string[] }>>(result);
     expect(accounts.map((a) => a.id)).toEqual([US, CA]);
@@ -37,29 +39,29 @@ describe('pinsync accounts', () => {
 
   it('`accounts use` stores the default, marks it in the list, and audiences list then needs no --ad-account', async () => {
     const home = makeHome();
-    const use = await runCli(['accounts', 'use', US], { env, home });
+    const use = await runInProcess(['accounts', 'use', US], { env, home });
     expect(use.code).toBe(0);
     expect(use.stderr).toContain(US);
-    const list = await runCli(['accounts', 'list'], { env, home });
+    const list = await runInProcess(['accounts', 'list'], { env, home });
     expect(list.stdout).toMatch(new RegExp(`^\\*\\s+${US}`, 'm'));
     sandbox.state.createAudience(US, { name: 'Default account audience' });
-    const audiences = await runCli(['audiences', 'list', '--json'], { env, home });
+    const audiences = await runInProcess(['audiences', 'list', '--json'], { env, home });
     expect(audiences.code).toBe(0);
     expect(parseJsonOutput<Array<{ name: string }>>(audiences).map((a) => a.name)).toContain('Default account audience');
   });
 
   it('`accounts use` refuses an ad account that does not exist (exit 5) and keeps no default', async () => {
     const home = makeHome();
-    const result = await runCli(['accounts', 'use', '123456789'], { env, home });
+    const result = await runInProcess(['accounts', 'use', '123456789'], { env, home });
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/123456789 was not found/);
-    const audiences = await runCli(['audiences', 'list'], { env, home });
+    const audiences = await runInProcess(['audiences', 'list'], { env, home });
     expect(audiences.code).toBe(2);
   });
 
   it('exits 4 with advice on a bad token, and never prints the token, even with --debug', async () => {
     const canary = 'CANARY-TOKEN-123456789';
-    const result = await runCli(['--debug', 'accounts', 'list'], { env: { ...env, PINSYNC_ACCESS_TOKEN: canary } });
+    const result = await runInProcess(['--debug', 'accounts', 'list'], { env: { ...env, PINSYNC_ACCESS_TOKEN: canary } });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/rejected the access token.*pinsync login/s);
     expect(result.stderr).toMatch(/debug: GET \/ad_accounts -> 401/);
@@ -71,7 +73,7 @@ describe('pinsync accounts', () => {
     try {
       // The first eligible request passes; the CLI's first one is then the 429 of the burst.
       await fetch(`${sandbox.apiBase}/user_account`, { headers: { authorization: `Bearer ${sandbox.token}` } });
-      const result = await runCli(['accounts', 'list', '--json'], { env });
+      const result = await runInProcess(['accounts', 'list', '--json'], { env });
       expect(result.code).toBe(0);
       expect(parseJsonOutput<Array<{ id: string }>>(result).map((a) => a.id)).toEqual([US, CA]);
       expect(result.stderr.match(/retrying for up to a minute/g)).toHaveLength(1);
@@ -81,7 +83,7 @@ describe('pinsync accounts', () => {
   });
 
   it('exits 2 naming PINSYNC_API_BASE when it is not an address, instead of a network error', async () => {
-    const result = await runCli(['accounts', 'list'], { env: { ...env, PINSYNC_API_BASE: 'api.pinterest.com/v5' } });
+    const result = await runInProcess(['accounts', 'list'], { env: { ...env, PINSYNC_API_BASE: 'api.pinterest.com/v5' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^pinsync: PINSYNC_API_BASE must be an http\(s\) address such as https:\/\/api\.pinterest\.com\/v5, not "api\.pinterest\.com\/v5"\.\n$/);
   });

@@ -2,13 +2,16 @@
 // list from the first batch and the audience once Pinterest accepts it; when it does not, the run ends
 // with exit 0 and `audiencePending`, and the next run of the name (or `audiences create --list`) finishes
 // it on the same list. Archived audiences are never written to; two runs of one name make one audience.
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { writeFile } from '../support/files.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess, startInProcess } from '../support/in-process.js';
+import { waitWhileRunning } from '../support/interrupt.js';
+import { countsAddUp } from '../support/reports.js';
 import { sandboxEnv, US } from '../support/sandbox.js';
-import { waitUntil } from '../support/wait.js';
-import { countsAddUp, sha256, writeFile } from './push-helpers.js';
+import { sha256 } from '../support/users.js';
 
 const emails = (from: number, count: number) => Array.from({ length: count }, (_, i) => `user${from + i}@example.com`);
 const csv = (rows: string[]) => `email\n${rows.join('\n')}\n`;
@@ -19,19 +22,23 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-/** The sandbox's default rules (audiences need READY lists), every record a Pinterest user unless told. */
+/**
+ * The sandbox's default rules (audiences need READY lists, a list processes a while after each write),
+ * every record a Pinterest user unless told; processing lasts half a second unless told (the sandbox's
+ * default is 3 s, which only makes the runs slower).
+ */
 async function realisticSandbox(options: { processingMs?: number; matchedShare?: number; now?: () => number } = {}): Promise<Sandbox> {
   sandbox = await startSandbox({
     port: 0,
     writeRate: 1000,
     now: options.now,
-    listRules: { matchedShare: options.matchedShare ?? 1, ...(options.processingMs !== undefined ? { processingMs: options.processingMs } : {}) },
+    listRules: { matchedShare: options.matchedShare ?? 1, processingMs: options.processingMs ?? 500 },
   });
   return sandbox;
 }
 
 function push(box: Sandbox, file: string, name: string, home: string, extra: string[] = []) {
-  return runCli(['push', file, '--audience', name, '--ad-account', US, '--create', '--json', ...extra], { env: sandboxEnv(box), home, timeoutMs: 60_000 });
+  return runInProcess(['push', file, '--audience', name, '--ad-account', US, '--create', '--json', ...extra], { env: sandboxEnv(box), home, timeoutMs: 60_000 });
 }
 
 const listsNamed = (box: Sandbox, name: string) => [...box.state.customerLists.values()].filter((list) => list.name === name);
@@ -64,7 +71,7 @@ describe('push --create on a fresh list', () => {
     expect(first.stderr).toContain(`audiences create "Young" --list ${pending.customerListId}`);
     expect(audiencesNamed(box, 'Young')).toHaveLength(0);
 
-    const shown = await runCli(['audiences', 'show', 'Young', '--ad-account', US], { env: sandboxEnv(box) });
+    const shown = await runInProcess(['audiences', 'show', 'Young', '--ad-account', US], { env: sandboxEnv(box) });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('PENDING');
     expect(shown.stdout).toContain(`id ${pending.customerListId}`);
@@ -83,19 +90,19 @@ describe('push --create on a fresh list', () => {
     let skewMs = 0;
     const box = await realisticSandbox({ processingMs: 3_600_000, now: () => Date.now() + skewMs });
     const home = makeHome();
-    const result = await push(box, writeFile(home, 'c.csv', csv(emails(0, 150))), 'Slow', home, ['--audience-wait', '2s']);
+    const result = await push(box, writeFile(home, 'c.csv', csv(emails(0, 150))), 'Slow', home, ['--audience-wait', '1s']);
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Record<string, any>>(result);
     expect(report).toMatchObject({ audiencePending: true, synced: 150 });
     expect(report.audiencePendingReason).toMatch(/still processing/);
     expect(result.durationMs).toBeLessThan(20_000);
 
-    const early = await runCli(['audiences', 'create', 'Slow', '--list', report.customerListId, '--ad-account', US], { env: sandboxEnv(box) });
+    const early = await runInProcess(['audiences', 'create', 'Slow', '--list', report.customerListId, '--ad-account', US], { env: sandboxEnv(box) });
     expect(early.code).toBe(2);
     expect(early.stderr).toMatch(/did not accept an audience on customer list \d+: customer list \d+ is still processing/);
 
     skewMs = 2 * 3_600_000; // the list finished processing
-    const byHand = await runCli(['audiences', 'create', 'Slow', '--list', report.customerListId, '--ad-account', US, '--json'], { env: sandboxEnv(box) });
+    const byHand = await runInProcess(['audiences', 'create', 'Slow', '--list', report.customerListId, '--ad-account', US, '--json'], { env: sandboxEnv(box) });
     expect(byHand.code, byHand.stderr).toBe(0);
     expect(parseJsonOutput<Record<string, any>>(byHand).rule.customer_list_id).toBe(report.customerListId);
     expect(audiencesNamed(box, 'Slow')).toHaveLength(1);
@@ -103,21 +110,16 @@ describe('push --create on a fresh list', () => {
 
   it('creates the audience of a stream on stdin while the stream is still open', async () => {
     const box = await realisticSandbox({ processingMs: 300 });
-    const home = makeHome();
-    const child = spawn(
-      process.execPath,
-      [cliEntry, 'push', '-', '--audience', 'Live', '--ad-account', US, '--create', '--flush-interval', '0.2', '--json'],
-      { cwd: repoRoot, env: cliEnv(home, sandboxEnv(box)), stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.stdin.write(csv(emails(0, 200)));
-    await waitUntil(() => audiencesNamed(box, 'Live').length === 1, 'the audience exists while stdin is open', 30_000);
-    expect(child.exitCode).toBe(null);
-    child.stdin.end(`${emails(200, 5).join('\n')}\n`);
-    expect(await exited).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ synced: 205, audiencePending: false });
+    const run = startInProcess(['push', '-', '--audience', 'Live', '--ad-account', US, '--create', '--flush-interval', '0.2', '--json'], {
+      env: sandboxEnv(box),
+      keepInputOpen: true,
+    });
+    run.write(csv(emails(0, 200)));
+    await waitWhileRunning(run, () => audiencesNamed(box, 'Live').length === 1, 'the audience exists while stdin is open');
+    run.end(`${emails(200, 5).join('\n')}\n`);
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ synced: 205, audiencePending: false });
   });
 });
 
@@ -133,7 +135,7 @@ describe('archived audiences', () => {
     const box = await realisticSandbox();
     const { list } = arrangeArchived(box, 'Gone');
     const file = writeFile(makeHome(), 'x.csv', csv(emails(0, 5)));
-    const result = await runCli(['push', file, '--audience', 'Gone', '--ad-account', US], { env: sandboxEnv(box) });
+    const result = await runInProcess(['push', file, '--audience', 'Gone', '--ad-account', US], { env: sandboxEnv(box) });
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/"Gone" .* is archived/);
     expect(box.state.customerList(list.id)!.records.size).toBe(1);

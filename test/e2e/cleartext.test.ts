@@ -6,7 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHome, runCli } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
 
 const TOKEN = 'pina_CANARYTOKEN0000000000000000';
 const US = '549755885175';
@@ -59,7 +60,7 @@ describe('a plain http base off this machine', () => {
       ['status'],
       ['doctor'],
     ]) {
-      expectRefused(await runCli(args, { env, home }), 'PINSYNC_API_BASE');
+      expectRefused(await runInProcess(args, { env, home }), 'PINSYNC_API_BASE');
     }
   });
 
@@ -70,17 +71,17 @@ describe('a plain http base off this machine', () => {
       PINTEREST_APP_ID: '1234567',
       PINTEREST_APP_SECRET: 'CANARYSECRET',
     };
-    expectRefused(await runCli(['accounts', 'list'], { env }), 'PINSYNC_API_BASE');
+    expectRefused(await runInProcess(['accounts', 'list'], { env }), 'PINSYNC_API_BASE');
   });
 
   it('login refuses a consent page or token endpoint in clear before listening or opening anything', async () => {
     const app = { PINTEREST_APP_ID: '1234567', PINTEREST_APP_SECRET: 'CANARYSECRET' };
-    const consent = await runCli(['login', '--no-browser', '--port', '0'], {
+    const consent = await runInProcess(['login', '--no-browser', '--port', '0'], {
       env: { ...app, PINSYNC_OAUTH_BASE: `http://${host}`, PINSYNC_API_BASE: 'http://127.0.0.1:9/v5' },
     });
     expectRefused(consent, 'PINSYNC_OAUTH_BASE');
     expect(consent.stderr).not.toContain('/oauth/');
-    const tokens = await runCli(['login', '--no-browser', '--port', '0'], { env: { ...app, PINSYNC_API_BASE: `http://${host}/v5` } });
+    const tokens = await runInProcess(['login', '--no-browser', '--port', '0'], { env: { ...app, PINSYNC_API_BASE: `http://${host}/v5` } });
     expectRefused(tokens, 'PINSYNC_API_BASE');
   });
 });

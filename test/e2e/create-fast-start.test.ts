@@ -4,10 +4,11 @@
 // write slot goes to a create that would be refused.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
-import { writeFile } from './push-helpers.js';
+import { writeFile } from '../support/files.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

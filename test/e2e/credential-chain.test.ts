@@ -7,11 +7,15 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/auth/file-store.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
-import { storedLogin } from '../auth/support/stored-login.js';
-import { makeHome, parseJsonOutput, type CliResult } from '../support/cli.js';
+
+import { parseJsonOutput, type CliResult } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { US } from '../support/sandbox.js';
-import { hashesOf, listRecords, sameSet, writeUsers } from '../state/e2e-helpers.js';
+import { makeHome } from '../support/home.js';
+import { listRecords, sameSet } from '../support/sandbox-records.js';
+import { storedLogin } from '../support/stored-login.js';
+import { hashesOf, writeUsers } from '../support/users.js';
+
 
 const STORE_KEY = 'correct horse battery staple, but from the CI secret store';
 const USERS = 150;

@@ -5,11 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome } from '../support/cli.js';
+
 import { runInProcess } from '../support/in-process.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
-import { email, writeUsers } from '../state/e2e-helpers.js';
-import { arrangeAudience } from './push-helpers.js';
+import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
+import { makeHome } from '../support/home.js';
+import { email, writeUsers } from '../support/users.js';
+
+
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -6,11 +6,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
-import { email, hashesOf, listRecords, sameSet, sha256, writeUsers } from '../state/e2e-helpers.js';
-import { arrangeAudience } from './push-helpers.js';
+import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
+import { makeHome } from '../support/home.js';
+import { listRecords, sameSet } from '../support/sandbox-records.js';
+import { email, hashesOf, sha256, writeUsers } from '../support/users.js';
+
+
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -1,21 +1,18 @@
 // --audience-column: one file whose segment column names each row's audience fans out into one
 // audience per segment (push and sync), with per-audience and overall counts that add up.
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { email, interruptAfterWrites, listRecords, recordsWritten, sameSet, sha256 } from '../state/e2e-helpers.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { writeFile } from '../support/files.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess, startInProcess } from '../support/in-process.js';
+import { afterMoreWrites, stopWhen } from '../support/interrupt.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { expectCountsAddUp } from '../support/reports.js';
+import { listRecords, recordsWritten, sameSet } from '../support/sandbox-records.js';
+import { email, sha256 } from '../support/users.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 100 });
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 100 });
 
 type CountKey = 'entered' | 'synced' | 'duplicates' | 'notSynced' | 'errored' | 'pending' | 'records';
 type Counts = Pick<RunReport, CountKey | 'notSyncedReasons' | 'audienceName'> & { added?: number; removed?: number };
@@ -25,24 +22,18 @@ interface FanOutReport extends Counts {
 }
 
 const run = (command: 'push' | 'sync', home: string, file: string, ...extra: string[]) =>
-  runCli([command, file, '--audience-column', 'segment', '--ad-account', US, '--rate', '100', '--json', ...extra], {
+  runInProcess([command, file, '--audience-column', 'segment', '--ad-account', US, '--rate', '100', '--json', ...extra], {
     home,
-    env: sandboxEnv(sandbox),
+    env: sandboxEnv(t.sandbox),
   });
 
 /** A CSV `email,segment`: user i goes to segmentOf(i) ('' for none). */
 function writeSegments(dir: string, name: string, users: number[], segmentOf: (i: number) => string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, ['email,segment', ...users.map((i) => `${email(i)},${segmentOf(i)}`)].join('\n') + '\n');
-  return file;
+  return writeFile(dir, name, ['email,segment', ...users.map((i) => `${email(i)},${segmentOf(i)}`)].join('\n') + '\n');
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 const hashes = (users: number[]) => new Set(users.map((i) => sha256(email(i))));
-
-function expectCountsAddUp(report: Counts): void {
-  expect(report.entered).toBe(report.synced + report.duplicates + report.notSynced + report.errored + report.pending);
-}
 
 function expectFanOutAddsUp(report: FanOutReport): void {
   expectCountsAddUp(report);
@@ -62,8 +53,7 @@ describe('--audience-column', () => {
     const users = range(0, 4050);
     const segmentOf = (i: number) => (i >= 4000 ? '' : segments[i % 4]!);
     const lines = ['email,segment', ...users.map((i) => `${email(i)},${segmentOf(i)}`), ...range(0, 100).filter((i) => i % 4 === 0).map((i) => `${email(i)},FO vip`)];
-    const file = path.join(home, 'segments.csv');
-    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const file = writeFile(home, 'segments.csv', lines.join('\n') + '\n');
 
     const result = await run('push', home, file, '--create');
     expect(result.code, result.stderr).toBe(0);
@@ -75,7 +65,7 @@ describe('--audience-column', () => {
     const vip = report.audiences.find((a) => a.audienceName === 'FO vip')!;
     expect(vip).toMatchObject({ entered: 1025, synced: 1000, duplicates: 25 });
     segments.forEach((segment, s) => {
-      expect(sameSet(listRecords(sandbox, segment), hashes(range(0, 4000).filter((i) => i % 4 === s))), segment).toBe(true);
+      expect(sameSet(listRecords(t.sandbox, segment), hashes(range(0, 4000).filter((i) => i % 4 === s))), segment).toBe(true);
     });
     expect(result.stderr).toMatch(/4 audiences/);
   });
@@ -87,39 +77,39 @@ describe('--audience-column', () => {
     const file = writeSegments(home, 'stop.csv', users, (i) => segments[i % 2]!);
     // A low rate keeps most batches queued (not in flight) when Ctrl-C arrives.
     const args = ['push', file, '--audience-column', 'segment', '--ad-account', US, '--create', '--batch-size', '500', '--json'];
-    const { code, stderr } = await interruptAfterWrites(sandbox, [...args, '--rate', '10'], home, 6);
+    const run = startInProcess([...args, '--rate', '10'], { home, env: sandboxEnv(t.sandbox) });
+    const { code, stderr } = await stopWhen(run, afterMoreWrites(t.sandbox, 6), 'the sandbox took 6 more writes');
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/Run the same command again to resume runs \d+, \d+/); // (it once matched "Interrupted" only in an audience's refusal note)
     expect(stderr).toMatch(/2 audiences/);
     // An audience whose list the first batch was to create may not exist yet.
-    const held = (segment: string) => ([...sandbox.state.customerLists.values()].some((l) => l.name === segment) ? listRecords(sandbox, segment).size : 0);
+    const held = (segment: string) => ([...t.sandbox.state.customerLists.values()].some((l) => l.name === segment) ? listRecords(t.sandbox, segment).size : 0);
     const acknowledged = segments.reduce((sum, segment) => sum + held(segment), 0);
     expect(acknowledged).toBeGreaterThan(0);
     expect(acknowledged).toBeLessThan(users.length);
 
-    const writtenBefore = recordsWritten(sandbox);
-    const rerun = await runCli([...args, '--rate', '100'], { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
+    const writtenBefore = recordsWritten(t.sandbox);
+    const rerun = await runInProcess([...args, '--rate', '100'], { home, env: sandboxEnv(t.sandbox), timeoutMs: 60_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
     const report = parseJsonOutput<FanOutReport>(rerun);
     expect(report).toMatchObject({ entered: users.length, errored: 0, pending: 0 });
     expectFanOutAddsUp(report);
-    expect(recordsWritten(sandbox) - writtenBefore).toBe(users.length - acknowledged);
+    expect(recordsWritten(t.sandbox) - writtenBefore).toBe(users.length - acknowledged);
     segments.forEach((segment, s) => {
-      expect(sameSet(listRecords(sandbox, segment), hashes(users.filter((i) => i % 2 === s))), segment).toBe(true);
+      expect(sameSet(listRecords(t.sandbox, segment), hashes(users.filter((i) => i % 2 === s))), segment).toBe(true);
     });
   }, 120_000);
 
   it('a user listed in two audiences goes to both and counts in each', async () => {
     const home = makeHome();
-    const file = path.join(home, 'both.csv');
-    fs.writeFileSync(file, `email,segment\n${email(1)},FO both A\n${email(1)},FO both B\n${email(2)},FO both A\n`);
+    const file = writeFile(home, 'both.csv', `email,segment\n${email(1)},FO both A\n${email(1)},FO both B\n${email(2)},FO both A\n`);
     const result = await run('push', home, file, '--create');
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<FanOutReport>(result);
     expect(report).toMatchObject({ entered: 3, synced: 3, duplicates: 0, records: 3 });
     expectFanOutAddsUp(report);
-    expect(listRecords(sandbox, 'FO both B').has(sha256(email(1)))).toBe(true);
-    expect(listRecords(sandbox, 'FO both A').size).toBe(2);
+    expect(listRecords(t.sandbox, 'FO both B').has(sha256(email(1)))).toBe(true);
+    expect(listRecords(t.sandbox, 'FO both A').size).toBe(2);
   });
 
   it('without --create an audience the file names that does not exist stops with exit 5, naming it', async () => {
@@ -133,33 +123,32 @@ describe('--audience-column', () => {
   it('--audience together with --audience-column is a usage error (exit 2) and sends nothing', async () => {
     const home = makeHome();
     const file = writeSegments(home, 'both-flags.csv', range(0, 10), () => 'FO x');
-    const before = sandbox.state.requests.length;
+    const before = t.sandbox.state.requests.length;
     const result = await run('push', home, file, '--audience', 'FO x');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--audience and --audience-column do not go together/);
-    expect(sandbox.state.requests.length).toBe(before);
+    expect(t.sandbox.state.requests.length).toBe(before);
   });
 
   it('a missing audience column is named (exit 2)', async () => {
     const home = makeHome();
     const file = writeSegments(home, 'nocol.csv', range(0, 10), () => 'FO x');
-    const result = await runCli(['push', file, '--audience-column', 'tier', '--ad-account', US, '--json'], { home, env: sandboxEnv(sandbox) });
+    const result = await runInProcess(['push', file, '--audience-column', 'tier', '--ad-account', US, '--json'], { home, env: sandboxEnv(t.sandbox) });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/No column "tier" in the input for --audience-column/);
   });
 
   it('reads the audience from a dotted NDJSON path', async () => {
     const home = makeHome();
-    const file = path.join(home, 'events.ndjson');
     const objects = range(0, 20).map((i) => JSON.stringify({ traits: { email: email(i), tier: i % 2 ? 'FO odd' : 'FO even' } }));
-    fs.writeFileSync(file, objects.join('\n') + '\n');
-    const result = await runCli(
+    const file = writeFile(home, 'events.ndjson', objects.join('\n') + '\n');
+    const result = await runInProcess(
       ['push', file, '--audience-column', 'traits.tier', '--email-column', 'traits.email', '--ad-account', US, '--create', '--json'],
-      { home, env: sandboxEnv(sandbox) },
+      { home, env: sandboxEnv(t.sandbox) },
     );
     expect(result.code, result.stderr).toBe(0);
     expect(parseJsonOutput<FanOutReport>(result)).toMatchObject({ entered: 20, synced: 20 });
-    expect(sameSet(listRecords(sandbox, 'FO odd'), hashes(range(0, 20).filter((i) => i % 2)))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'FO odd'), hashes(range(0, 20).filter((i) => i % 2)))).toBe(true);
   });
 
   it('sync mirrors four segments, then a second sync moves users between them exactly', async () => {
@@ -172,7 +161,7 @@ describe('--audience-column', () => {
     const report1 = parseJsonOutput<FanOutReport>(day1);
     expect(report1).toMatchObject({ operation: 'MIRROR', entered: 2000, synced: 2000, added: 2000, removed: 0 });
     expectFanOutAddsUp(report1);
-    segments.forEach((segment, s) => expect(sameSet(listRecords(sandbox, segment), hashes(users.filter((i) => i % 4 === s)))).toBe(true));
+    segments.forEach((segment, s) => expect(sameSet(listRecords(t.sandbox, segment), hashes(users.filter((i) => i % 4 === s)))).toBe(true));
 
     // Day 2: users 0..99 move one segment on (vip → lapsed …), 1900..1999 leave, 10 rows name no segment.
     const moved = (i: number) => (i < 100 ? (i + 1) % 4 : i % 4);
@@ -186,7 +175,7 @@ describe('--audience-column', () => {
     expectFanOutAddsUp(report2);
     for (const audience of report2.audiences) expect(audience).toMatchObject({ added: 25, removed: 50 });
     segments.forEach((segment, s) => {
-      expect(sameSet(listRecords(sandbox, segment), hashes(day2Users.filter((i) => moved(i) === s))), segment).toBe(true);
+      expect(sameSet(listRecords(t.sandbox, segment), hashes(day2Users.filter((i) => moved(i) === s))), segment).toBe(true);
     });
   });
 
@@ -196,14 +185,14 @@ describe('--audience-column', () => {
     expect((await run('sync', home, first, '--create')).code).toBe(0);
     // "FM big" loses 30 of 200 (15%, allowed); "FM small" loses 60 of 200 (30%, more than 20%).
     const second = writeSegments(home, 'day2.csv', [...range(60, 200), ...range(200, 370)], (i) => (i < 200 ? 'FM small' : 'FM big'));
-    const before = sandbox.state.requests.length;
+    const before = t.sandbox.state.requests.length;
     const refused = await run('sync', home, second);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/audience "FM small".*more than --max-remove 20%/);
-    expect(sandbox.state.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(t.sandbox.state.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     const allowed = await run('sync', home, second, '--max-remove', '40');
     expect(allowed.code, allowed.stderr).toBe(0);
-    expect(sameSet(listRecords(sandbox, 'FM small'), hashes(range(60, 200)))).toBe(true);
-    expect(sameSet(listRecords(sandbox, 'FM big'), hashes(range(200, 370)))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'FM small'), hashes(range(60, 200)))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'FM big'), hashes(range(200, 370)))).toBe(true);
   });
 });

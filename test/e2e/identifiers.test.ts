@@ -3,9 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseJsonOutput, runCli } from '../support/cli.js';
-import { sandboxEnv, US } from '../support/sandbox.js';
-import { arrangeAudience, countsAddUp, recordsOf, sandboxPerTest, sha256, writeFile } from './push-helpers.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { writeFile } from '../support/files.js';
+import { runInProcess } from '../support/in-process.js';
+import { countsAddUp } from '../support/reports.js';
+import { arrangeAudience, sandboxEnv, sandboxPerTest, US } from '../support/sandbox.js';
+import { recordsOf } from '../support/sandbox-records.js';
+import { sha256 } from '../support/users.js';
 
 type Report = Record<string, any>;
 
@@ -17,7 +21,7 @@ const threads = [
 ] as const;
 
 function push(file: string, extra: string[], worker: string, audience = 'Newsletter') {
-  return runCli(['push', file, '--audience', audience, '--ad-account', US, '--json', '--force', ...extra], {
+  return runInProcess(['push', file, '--audience', audience, '--ad-account', US, '--json', '--force', ...extra], {
     env: { ...sandboxEnv(t.sandbox), PINSYNC_HASH_WORKER: worker },
   });
 }
@@ -111,7 +115,7 @@ describe('NDJSON event streams', () => {
   const stream = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
 
   it.each(threads)('reads nested fields named by dotted paths from every event, and the list type follows the first batch (%s)', async (_, worker) => {
-    const r = await runCli(
+    const r = await runInProcess(
       ['push', '-', '--audience', 'Events', '--create', '--ad-account', US, '--json', '--force', '--email-column', 'traits.email', '--maid-column', 'context.device.advertisingId'],
       { env: { ...sandboxEnv(t.sandbox), PINSYNC_HASH_WORKER: worker }, input: stream },
     );

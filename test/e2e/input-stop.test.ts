@@ -4,20 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, runCli } from '../support/cli.js';
-import { email, recordsWritten } from '../state/e2e-helpers.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { recordsWritten } from '../support/sandbox-records.js';
+import { email } from '../support/users.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 1000 });
 
 type Report = RunReport;
 
@@ -29,10 +24,10 @@ function users(from: number, to: number): string {
 
 async function pushStoppedByInput(home: string, file: string, audience: string) {
   const report = path.join(home, 'report.json');
-  const writtenBefore = recordsWritten(sandbox);
-  const r = await runCli(['push', file, '--audience', audience, '--ad-account', US, '--create', '--rate', '1000', '--json', '--report', report], {
+  const writtenBefore = recordsWritten(t.sandbox);
+  const r = await runInProcess(['push', file, '--audience', audience, '--ad-account', US, '--create', '--rate', '1000', '--json', '--report', report], {
     home,
-    env: sandboxEnv(sandbox),
+    env: sandboxEnv(t.sandbox),
     timeoutMs: 120_000,
   });
   expect(r.code, r.stderr).toBe(2);
@@ -41,7 +36,7 @@ async function pushStoppedByInput(home: string, file: string, audience: string) 
   expect(printed.stoppedBy).toBe('input');
   expect(printed.synced).toBeGreaterThan(0);
   expect(printed.entered).toBe(printed.synced + printed.duplicates + printed.notSynced + printed.errored + printed.pending);
-  expect(recordsWritten(sandbox) - writtenBefore).toBe(printed.synced);
+  expect(recordsWritten(t.sandbox) - writtenBefore).toBe(printed.synced);
   expect(r.stderr).toMatch(/Entered/);
   expect(r.stderr).toMatch(new RegExp(`stopped by the input after ${printed.synced.toLocaleString('en-US')} rows were sent to Pinterest`));
   return { r, report: printed };
@@ -76,16 +71,16 @@ describe('an input error after sending began', () => {
     fs.writeFileSync(file, corrupt);
     const args = ['--audience-column', 'segment', '--ad-account', US, '--create', '--rate', '1000', '--json'];
     // From a file, --create looks every segment up first: the corrupt tail is found before anything is sent.
-    const early = recordsWritten(sandbox);
-    const refused = await runCli(['push', file, ...args], { home, env: sandboxEnv(sandbox), timeoutMs: 120_000 });
+    const early = recordsWritten(t.sandbox);
+    const refused = await runInProcess(['push', file, ...args], { home, env: sandboxEnv(t.sandbox), timeoutMs: 120_000 });
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toMatch(/not valid gzip data/);
-    expect(recordsWritten(sandbox)).toBe(early);
+    expect(recordsWritten(t.sandbox)).toBe(early);
     // From standard input (read once, as it comes) it is found after sending began.
-    const writtenBefore = recordsWritten(sandbox);
-    const r = await runCli(['push', '-', ...args], {
+    const writtenBefore = recordsWritten(t.sandbox);
+    const r = await runInProcess(['push', '-', ...args], {
       home,
-      env: sandboxEnv(sandbox),
+      env: sandboxEnv(t.sandbox),
       input: corrupt,
       timeoutMs: 120_000,
     });
@@ -97,7 +92,7 @@ describe('an input error after sending began', () => {
     for (const counts of [printed, ...printed.audiences]) {
       expect(counts.entered).toBe(counts.synced + counts.duplicates + counts.notSynced + counts.errored + counts.pending);
     }
-    expect(recordsWritten(sandbox) - writtenBefore).toBe(printed.synced);
+    expect(recordsWritten(t.sandbox) - writtenBefore).toBe(printed.synced);
     expect(r.stderr).toMatch(new RegExp(`stopped by the input after ${printed.synced.toLocaleString('en-US')} rows were sent to Pinterest`));
     expect(r.stderr).toMatch(/not valid gzip data/);
     expect(r.stderr).toMatch(/"Corrupt odd"/);

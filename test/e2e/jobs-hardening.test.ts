@@ -7,12 +7,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { cliEntry, cliEnv, makeHome, parseJsonOutput, runCli } from '../support/cli.js';
+import { cliEntry, cliEnv, parseJsonOutput, runCli } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
+import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
 import { waitUntil } from '../support/wait.js';
-import { email, hashesOf, listRecords, sameSet, writeUsers } from '../state/e2e-helpers.js';
-import { arrangeAudience } from './push-helpers.js';
+import { makeHome } from '../support/home.js';
+import { listRecords, sameSet } from '../support/sandbox-records.js';
+import { email, hashesOf, writeUsers } from '../support/users.js';
+
+
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -1,35 +1,26 @@
 // The OS keychain for real: gnome-keyring's Secret Service on a private D-Bus session (run the suite
 // via `dbus-run-session -- bash .ci/with-keyring …`). Tokens land in the Secret Service and in no file;
-// PINSYNC_KEYCHAIN=require without a Secret Service exits 4.
+// PINSYNC_KEYCHAIN=require without a Secret Service exits 4. Every run here is a process: the keychain
+// library finds the Secret Service through the process's own D-Bus address, not the env a run is given.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { hasChromium, hasSecretService, secretServiceLookup, skipWithout } from '../auth/support/environment.js';
-import { answerConsent, launchChromium, loginEnv, startLogin } from '../auth/support/login-driver.js';
-import { storedLogin } from '../auth/support/stored-login.js';
+import { describe, expect, it } from 'vitest';
+import { parseJsonOutput, runCli } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { sandboxPerFile } from '../support/sandbox.js';
+import { hasChromium, hasSecretService, secretServiceLookup, skipWithout } from '../support/machine.js';
+import { answerConsent, chromiumPerFile, loginEnv, startLogin } from '../support/login.js';
+import { storedLogin } from '../support/stored-login.js';
 
 const HOW = 'run the tests inside `dbus-run-session -- bash .ci/with-keyring npx vitest run …` (packages gnome-keyring, dbus, libsecret-tools)';
 const skipKeychain = skipWithout(hasSecretService(), 'a Secret Service (gnome-keyring)', HOW);
 const skipBrowser = skipWithout(hasChromium(), 'Chromium', 'apt-get install chromium');
 
-let sandbox: Sandbox;
-let browser: Browser | undefined;
+const t = sandboxPerFile();
+const chromium = chromiumPerFile(skipKeychain || skipBrowser);
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  if (!skipKeychain && !skipBrowser) browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await sandbox?.stop();
-});
-
-const sandboxEnv = (extra: Record<string, string | undefined> = {}) => loginEnv(sandbox, extra);
+const sandboxEnv = (extra: Record<string, string | undefined> = {}) => loginEnv(t.sandbox, extra);
 
 function allFileContents(dir: string): string {
   let text = '';
@@ -45,7 +36,7 @@ describe.skipIf(skipKeychain || skipBrowser)('login with the Secret Service', ()
     const home = makeHome();
     const env = sandboxEnv({ PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile });
     const login = startLogin(['--port', '0'], home, env);
-    await answerConsent(browser!, await login.consentUrl, '#allow');
+    await answerConsent(chromium.browser, await login.consentUrl, '#allow');
     const result = await login.done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(new RegExp(`Logged in as @\\S+ \\(profile ${profile}\\); the tokens are kept in the OS keychain`));
@@ -54,16 +45,16 @@ describe.skipIf(skipKeychain || skipBrowser)('login with the Secret Service', ()
     const stored = JSON.parse(secretServiceLookup(profile));
     expect(stored.accessToken).toMatch(/\S{20,}/);
     expect(stored.refreshToken).toMatch(/\S{20,}/);
-    expect(stored.appSecret).toBe(sandbox.appSecret);
+    expect(stored.appSecret).toBe(t.sandbox.appSecret);
     expect(fs.existsSync(path.join(home, 'credentials.json'))).toBe(false);
     const files = allFileContents(home);
-    for (const secret of [stored.accessToken, stored.refreshToken, sandbox.appSecret]) {
+    for (const secret of [stored.accessToken, stored.refreshToken, t.sandbox.appSecret]) {
       expect(files).not.toContain(secret);
       expect(result.stderr + result.stdout).not.toContain(secret);
     }
 
     // Later runs need neither the environment's app credentials nor any file.
-    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_KEYCHAIN: 'auto', PINSYNC_PROFILE: profile } });
+    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase, PINSYNC_KEYCHAIN: 'auto', PINSYNC_PROFILE: profile } });
     expect(status.code, status.stderr).toBe(0);
     expect(parseJsonOutput(status)).toMatchObject({ profile, tokenSource: 'keychain' });
 
@@ -76,10 +67,10 @@ describe.skipIf(skipKeychain || skipBrowser)('login with the Secret Service', ()
   it('refreshes an expiring keychain token and stores the rotated one in the keychain', async () => {
     const profile = `kc-${randomBytes(4).toString('hex')}`;
     const home = makeHome();
-    const issued = sandbox.state.issueTokens({ expiresInSeconds: 60 });
+    const issued = t.sandbox.state.issueTokens({ expiresInSeconds: 60 });
     const { Entry } = await import('@napi-rs/keyring');
-    new Entry('pinsync', profile, { linux: { store: 'secret-service' } }).setPassword(JSON.stringify(storedLogin(sandbox, issued)));
-    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile } });
+    new Entry('pinsync', profile, { linux: { store: 'secret-service' } }).setPassword(JSON.stringify(storedLogin(t.sandbox, issued)));
+    const status = await runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase, PINSYNC_KEYCHAIN: 'require', PINSYNC_PROFILE: profile } });
     expect(status.code, status.stderr).toBe(0);
     const stored = JSON.parse(secretServiceLookup(profile));
     expect(stored.accessToken).not.toBe(issued.accessToken);
@@ -94,16 +85,16 @@ describe.skipIf(skipKeychain)('a seed with the Secret Service', () => {
   it("keeps a PINSYNC_REFRESH_TOKEN seed's chain in the keychain and in no file; the next run uses it", async () => {
     const profile = `kc-${randomBytes(4).toString('hex')}`;
     const home = makeHome();
-    const seed = sandbox.state.issueTokens().refreshToken;
+    const seed = t.sandbox.state.issueTokens().refreshToken;
     const env = {
-      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_API_BASE: t.sandbox.apiBase,
       PINSYNC_KEYCHAIN: 'require',
       PINSYNC_PROFILE: profile,
       PINSYNC_REFRESH_TOKEN: seed,
-      PINTEREST_APP_ID: sandbox.appId,
-      PINTEREST_APP_SECRET: sandbox.appSecret,
+      PINTEREST_APP_ID: t.sandbox.appId,
+      PINTEREST_APP_SECRET: t.sandbox.appSecret,
     };
-    const grants = () => sandbox.state.requests.filter((r) => r.path.endsWith('/oauth/token')).length;
+    const grants = () => t.sandbox.state.requests.filter((r: { path: string }) => r.path.endsWith('/oauth/token')).length;
     const first = await runCli(['status', '--json'], { home, env });
     expect(first.code, first.stderr).toBe(0);
     expect(parseJsonOutput(first)).toMatchObject({ tokenSource: 'refresh-token', keptIn: 'the OS keychain' });

@@ -3,26 +3,19 @@
 // chain is kept (credential-chain.test.ts follows one through a year).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { storedLogin } from '../auth/support/stored-login.js';
+import { describe, expect, it } from 'vitest';
+import { sandboxPerFile } from '../support/sandbox.js';
+import { storedLogin } from '../support/stored-login.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
 
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-});
-
-afterAll(async () => {
-  expect(sandbox?.state.violations ?? []).toEqual([]); // every request pinsync made was on the spec
-  await sandbox?.stop();
-});
+const t = sandboxPerFile({ requestsOnSpec: true });
 
 /** A profile as `login` would have left it in the 0600 file (PINSYNC_KEYCHAIN=off). */
 function writeStoredLogin(home: string, issued: Parameters<typeof storedLogin>[1], overrides: Record<string, unknown> = {}): string {
   const file = path.join(home, 'credentials.json');
-  const profile = { ...storedLogin(sandbox, issued), scopes: ['ads:read', 'ads:write', 'user_accounts:read'], ...overrides };
+  const profile = { ...storedLogin(t.sandbox, issued), scopes: ['ads:read', 'ads:write', 'user_accounts:read'], ...overrides };
   fs.writeFileSync(file, JSON.stringify({ version: 1, profiles: { default: profile } }), { mode: 0o600 });
   return file;
 }
@@ -32,12 +25,12 @@ function storedProfile(file: string): Record<string, string & number> {
 }
 
 const status = (home: string, env: Record<string, string | undefined> = {}) =>
-  runCli(['status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, ...env } });
+  runInProcess(['status', '--json'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase, ...env } });
 
 describe('token refresh', () => {
   it('refreshes a token about to expire and stores the rotated refresh token', async () => {
     const home = makeHome();
-    const issued = sandbox.state.issueTokens({ expiresInSeconds: 120 });
+    const issued = t.sandbox.state.issueTokens({ expiresInSeconds: 120 });
     const file = writeStoredLogin(home, issued);
     const result = await status(home);
     expect(result.code, result.stderr).toBe(0);
@@ -51,7 +44,7 @@ describe('token refresh', () => {
     const again = await status(home);
     expect(again.code, again.stderr).toBe(0);
     for (const output of [result.stdout, result.stderr, again.stdout, again.stderr]) {
-      for (const secret of [issued.accessToken, issued.refreshToken, stored.accessToken, stored.refreshToken, sandbox.appSecret]) {
+      for (const secret of [issued.accessToken, issued.refreshToken, stored.accessToken, stored.refreshToken, t.sandbox.appSecret]) {
         expect(output).not.toContain(secret);
       }
     }
@@ -59,8 +52,8 @@ describe('token refresh', () => {
 
   it('refreshes once after a 401 (token revoked early) and stores the new tokens', async () => {
     const home = makeHome();
-    const issued = sandbox.state.issueTokens();
-    sandbox.state.revokeToken(issued.accessToken);
+    const issued = t.sandbox.state.issueTokens();
+    t.sandbox.state.revokeToken(issued.accessToken);
     const file = writeStoredLogin(home, issued);
     const result = await status(home);
     expect(result.code, result.stderr).toBe(0);
@@ -72,9 +65,9 @@ describe('token refresh', () => {
 
   it('exits 4 telling the user to log in again when the refresh token is dead too', async () => {
     const home = makeHome();
-    const issued = sandbox.state.issueTokens();
-    sandbox.state.revokeToken(issued.accessToken);
-    sandbox.state.revokeToken(issued.refreshToken);
+    const issued = t.sandbox.state.issueTokens();
+    t.sandbox.state.revokeToken(issued.accessToken);
+    t.sandbox.state.revokeToken(issued.refreshToken);
     writeStoredLogin(home, issued);
     const result = await status(home);
     expect(result.code).toBe(4);
@@ -83,11 +76,11 @@ describe('token refresh', () => {
 
   it('renews PINSYNC_REFRESH_TOKEN with the app credentials and keeps the chain it starts in a 0600 file', async () => {
     const home = makeHome();
-    const issued = sandbox.state.issueTokens();
+    const issued = t.sandbox.state.issueTokens();
     const result = await status(home, {
       PINSYNC_REFRESH_TOKEN: issued.refreshToken,
-      PINTEREST_APP_ID: sandbox.appId,
-      PINTEREST_APP_SECRET: sandbox.appSecret,
+      PINTEREST_APP_ID: t.sandbox.appId,
+      PINTEREST_APP_SECRET: t.sandbox.appSecret,
     });
     expect(result.code, result.stderr).toBe(0);
     expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'refresh-token', keptIn: path.join(home, 'credentials.json') });
@@ -104,10 +97,10 @@ describe('token refresh', () => {
 
   it('PINSYNC_ACCESS_TOKEN wins over a stored login, is never stored, and never printed (canary)', async () => {
     const home = makeHome();
-    writeStoredLogin(home, sandbox.state.issueTokens());
+    writeStoredLogin(home, t.sandbox.state.issueTokens());
     const before = fs.readFileSync(path.join(home, 'credentials.json'), 'utf8');
-    const canary = sandbox.state.issueTokens({ accessToken: `pina_CANARY_${Date.now()}_do_not_print` }).accessToken;
-    const result = await runCli(['--debug', 'status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase, PINSYNC_ACCESS_TOKEN: canary } });
+    const canary = t.sandbox.state.issueTokens({ accessToken: `pina_CANARY_${Date.now()}_do_not_print` }).accessToken;
+    const result = await runInProcess(['--debug', 'status', '--json'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase, PINSYNC_ACCESS_TOKEN: canary } });
     expect(result.code, result.stderr).toBe(0);
     expect(parseJsonOutput(result)).toMatchObject({ tokenSource: 'env', expiresAt: null });
     expect(result.stdout + result.stderr).not.toContain(canary);
@@ -115,8 +108,8 @@ describe('token refresh', () => {
   });
 
   it('a revoked PINSYNC_ACCESS_TOKEN exits 4 with a sentence saying what to do', async () => {
-    const issued = sandbox.state.issueTokens();
-    sandbox.state.revokeToken(issued.accessToken);
+    const issued = t.sandbox.state.issueTokens();
+    t.sandbox.state.revokeToken(issued.accessToken);
     const result = await status(makeHome(), { PINSYNC_ACCESS_TOKEN: issued.accessToken });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/pinsync login/);
@@ -125,8 +118,8 @@ describe('token refresh', () => {
 
   it('prints a readable status table', async () => {
     const home = makeHome();
-    writeStoredLogin(home, sandbox.state.issueTokens());
-    const result = await runCli(['status'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
+    writeStoredLogin(home, t.sandbox.state.issueTokens());
+    const result = await runInProcess(['status'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase } });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Profile\s+default$/m);
     expect(result.stdout).toMatch(/^User\s+@\S+/m);
@@ -138,12 +131,12 @@ describe('token refresh', () => {
 
 describe('refresh failures say what to do', () => {
   it('a dead PINSYNC_REFRESH_TOKEN names the variable', async () => {
-    const issued = sandbox.state.issueTokens();
-    sandbox.state.revokeToken(issued.refreshToken);
+    const issued = t.sandbox.state.issueTokens();
+    t.sandbox.state.revokeToken(issued.refreshToken);
     const result = await status(makeHome(), {
       PINSYNC_REFRESH_TOKEN: issued.refreshToken,
-      PINTEREST_APP_ID: sandbox.appId,
-      PINTEREST_APP_SECRET: sandbox.appSecret,
+      PINTEREST_APP_ID: t.sandbox.appId,
+      PINTEREST_APP_SECRET: t.sandbox.appSecret,
     });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/^pinsync: The refresh token in PINSYNC_REFRESH_TOKEN has expired, was revoked or was already used, and PINSYNC_HOME keeps no newer one from it: run `pinsync login`/m);
@@ -151,7 +144,7 @@ describe('refresh failures say what to do', () => {
 
   it('a wrong app secret is named as such, and never printed', async () => {
     const home = makeHome();
-    writeStoredLogin(home, sandbox.state.issueTokens({ expiresInSeconds: 30 }), { appSecret: 'wrong-secret-canary-123' });
+    writeStoredLogin(home, t.sandbox.state.issueTokens({ expiresInSeconds: 30 }), { appSecret: 'wrong-secret-canary-123' });
     const result = await status(home);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/did not accept the app credentials/);

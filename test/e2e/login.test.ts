@@ -4,41 +4,21 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { hasChromium, skipWithout } from '../auth/support/environment.js';
-import { answerConsent, launchChromium, loginEnv, startLogin } from '../auth/support/login-driver.js';
+import { describe, expect, it } from 'vitest';
+import { hasChromium, skipWithout } from '../support/machine.js';
+import { answerConsent, chromiumPerFile, loginEnv, startLogin } from '../support/login.js';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
+import { canConnect } from '../support/listening.js';
+import { sandboxPerFile } from '../support/sandbox.js';
 
 const skip = skipWithout(hasChromium(), 'Chromium', 'apt-get install chromium (or set PINSYNC_TEST_CHROMIUM)');
 
-let sandbox: Sandbox;
-let browser: Browser;
+const t = sandboxPerFile({ requestsOnSpec: true });
+const chromium = chromiumPerFile(skip);
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  if (!skip) browser = await launchChromium();
-});
-
-afterAll(async () => {
-  expect(sandbox?.state.violations ?? []).toEqual([]); // every request pinsync made was on the spec
-  await browser?.close();
-  await sandbox?.stop();
-});
-
-const sandboxEnv = (extra: Record<string, string | undefined> = {}) => loginEnv(sandbox, extra);
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+const sandboxEnv = (extra: Record<string, string | undefined> = {}) => loginEnv(t.sandbox, extra);
 
 /** Every file under `dir` except the credential store. */
 function filesOtherThanCredentials(dir: string): string[] {
@@ -54,21 +34,21 @@ function sentences(text: string): number {
   return text.trim().split(/(?<=[.!?])\s+(?=[A-Z`])/).length;
 }
 
-describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
+describe.skipIf(skip)('pinsync login (Chromium against the t.sandbox)', () => {
   it('logs in through the consent page, stores the tokens 0600, and status shows the user', async () => {
     const home = makeHome();
     const login = startLogin(['--port', '0', '--debug'], home, sandboxEnv());
     const consentUrl = await login.consentUrl;
     const url = new URL(consentUrl);
     expect(url.pathname).toBe('/oauth/');
-    expect(url.searchParams.get('client_id')).toBe(sandbox.appId);
+    expect(url.searchParams.get('client_id')).toBe(t.sandbox.appId);
     expect(url.searchParams.get('response_type')).toBe('code');
     expect(url.searchParams.get('scope')).toBe('ads:read,ads:write,user_accounts:read');
     expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const port = await login.port;
     expect(url.searchParams.get('redirect_uri')).toBe(`http://localhost:${port}/`);
 
-    const landed = await answerConsent(browser, consentUrl, '#allow');
+    const landed = await answerConsent(chromium.browser, consentUrl, '#allow');
     expect(landed.text).toMatch(/close this tab/);
     const result = await login.done;
     expect(result.code, result.stderr).toBe(0);
@@ -87,7 +67,7 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
     expect(stored.accessTokenExpiresAt).toBeGreaterThan(Date.now());
     expect(stored.refreshTokenExpiresAt).toBeGreaterThan(stored.accessTokenExpiresAt);
 
-    const status = await runCli(['--debug', 'status', '--json'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
+    const status = await runInProcess(['--debug', 'status', '--json'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase } });
     expect(status.code, status.stderr).toBe(0);
     const report = parseJsonOutput<Record<string, unknown>>(status);
     expect(report).toMatchObject({
@@ -100,7 +80,7 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
     expect(Date.parse(report.expiresAt as string)).toBeGreaterThan(Date.now());
 
     // Canary: neither the app secret nor any token shows in output or in any other file.
-    const secrets = [sandbox.appSecret, stored.accessToken, stored.refreshToken];
+    const secrets = [t.sandbox.appSecret, stored.accessToken, stored.refreshToken];
     for (const output of [result.stdout, result.stderr, status.stdout, status.stderr]) {
       for (const secret of secrets) expect(output).not.toContain(secret);
     }
@@ -109,14 +89,14 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
       for (const secret of secrets) expect(content, file).not.toContain(secret);
     }
 
-    const logout = await runCli(['logout'], { home });
+    const logout = await runInProcess(['logout'], { home });
     expect(logout.code).toBe(0);
     expect(logout.stderr).toMatch(/Logged out/);
-    const after = await runCli(['status'], { home, env: { PINSYNC_API_BASE: sandbox.apiBase } });
+    const after = await runInProcess(['status'], { home, env: { PINSYNC_API_BASE: t.sandbox.apiBase } });
     expect(after.code).toBe(4);
     expect(after.stderr).toMatch(/Not logged in: run `pinsync login`/);
     // A second logout with a token still in the environment says so, instead of a plain "nothing to forget".
-    const again = await runCli(['logout'], { home, env: { PINSYNC_ACCESS_TOKEN: 'pina_env_token' } });
+    const again = await runInProcess(['logout'], { home, env: { PINSYNC_ACCESS_TOKEN: 'pina_env_token' } });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/Nothing to forget/);
     expect(again.stderr).toMatch(/PINSYNC_ACCESS_TOKEN or PINSYNC_REFRESH_TOKEN is still set/);
@@ -125,7 +105,7 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
   it('fails cleanly when consent is denied', async () => {
     const home = makeHome();
     const login = startLogin(['--port', '0'], home, sandboxEnv());
-    const landed = await answerConsent(browser, await login.consentUrl, '#deny');
+    const landed = await answerConsent(chromium.browser, await login.consentUrl, '#deny');
     expect(landed.text).toMatch(/not given access/);
     const result = await login.done;
     expect(result.code).toBe(4);
@@ -161,7 +141,7 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
   });
 
   it('names the variables when the app credentials are missing off a terminal', async () => {
-    const result = await runCli(['login', '--no-browser', '--port', '0'], { env: { PINSYNC_OAUTH_BASE: sandbox.oauthBase } });
+    const result = await runInProcess(['login', '--no-browser', '--port', '0'], { env: { PINSYNC_OAUTH_BASE: t.sandbox.oauthBase } });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/PINTEREST_APP_ID and PINTEREST_APP_SECRET/);
   });
@@ -171,7 +151,7 @@ describe.skipIf(skip)('pinsync login (Chromium against the sandbox)', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const result = await runCli(['login', '--no-browser', '--port', String(port)], { env: sandboxEnv() });
+      const result = await runInProcess(['login', '--no-browser', '--port', String(port)], { env: sandboxEnv() });
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is already in use.*--redirect-uri`));
     } finally {

@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome } from '../support/cli.js';
+
 import { runInProcess } from '../support/in-process.js';
 import { sandboxEnv, US } from '../support/sandbox.js';
+import { makeHome } from '../support/home.js';
 
 let sandbox: Sandbox;
 let home: string;

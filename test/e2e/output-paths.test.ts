@@ -6,10 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome } from '../support/cli.js';
+
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
-import { writeUsers } from '../state/e2e-helpers.js';
+import { makeHome } from '../support/home.js';
+import { writeUsers } from '../support/users.js';
+
 
 let sandbox: Sandbox;
 beforeAll(async () => {

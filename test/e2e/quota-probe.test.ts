@@ -6,10 +6,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
-import { hashesOf, listRecords, sameSet, sha256, writeUsers } from '../state/e2e-helpers.js';
+import { makeHome } from '../support/home.js';
+import { listRecords, sameSet } from '../support/sandbox-records.js';
+import { hashesOf, sha256, writeUsers } from '../support/users.js';
+
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

@@ -6,9 +6,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/auth/file-store.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
-import { storedLogin } from '../auth/support/stored-login.js';
+import { makeHome } from '../support/home.js';
+import { storedLogin } from '../support/stored-login.js';
+
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

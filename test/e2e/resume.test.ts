@@ -1,158 +1,76 @@
-// Durable runs: a push killed at any point (kill -9, revoked token, Ctrl-C) is finished by rerunning
-// the same command, without sending again what Pinterest acknowledged.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/sandbox/faults.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { openStateStore } from '../../src/state/store.js';
-import { cliEntry, cliEnv, makeHome, parseJsonOutput, repoRoot, runCli } from '../support/cli.js';
-import { hashesOf, interruptAfterWrites, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
-import { arrangeAudience } from './push-helpers.js';
+// Durable runs: a push stopped part-way (revoked token, deleted audience, Ctrl-C) or slowed by a flaky
+// network is finished by rerunning the same command, without sending again what Pinterest
+// acknowledged. A push killed with kill -9 has its own file (resume-killed.test.ts).
+import { describe, expect, it } from 'vitest';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess, startInProcess } from '../support/in-process.js';
+import { afterMoreWrites, stopWhen } from '../support/interrupt.js';
+import { recordsInState } from '../support/journal.js';
+import { countsAddUp, type Counts } from '../support/reports.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { listRecords, recordsWritten, sameSet } from '../support/sandbox-records.js';
+import { hashesOf, usersFilePerFile, writeUsers } from '../support/users.js';
 
 const USERS = 60_000;
 
-let sandbox: Sandbox;
-let dataDir: string;
-let users: string;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 100 });
-  dataDir = makeHome('pinsync-resume-data-');
-  users = writeUsers(dataDir, 'users.csv', 0, USERS);
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 100 });
+const users = usersFilePerFile(USERS);
 
-interface Report {
-  entered: number;
-  synced: number;
-  duplicates: number;
-  notSynced: number;
-  errored: number;
-  pending: number;
-  records: number;
-}
+type Report = Counts & { records: number };
 
 const pushArgs = (audience: string, ...extra: string[]) => [
-  'push', users, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json', ...extra,
+  'push', users.file, '--audience', audience, '--ad-account', US, '--create', '--rate', '25', '--json', ...extra,
 ];
 
-const addsUp = (r: Report) => r.entered === r.synced + r.duplicates + r.notSynced + r.errored + r.pending;
-
-/** Starts a push and SIGKILLs it once the sandbox has taken `writes` more successful writes. */
-function pushAndKill(home: string, audience: string, writes: number, jitterMs: number): Promise<void> {
-  const target = sandbox.state.stats.successfulWrites + writes;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...pushArgs(audience)], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
-    const poll = setInterval(() => {
-      if (sandbox.state.stats.successfulWrites >= target) {
-        clearInterval(poll);
-        setTimeout(() => child.kill('SIGKILL'), jitterMs);
-      }
-    }, 2);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearInterval(poll);
-      if (signal === 'SIGKILL') resolve();
-      else reject(new Error(`the push ended by itself (exit ${code}) before it could be killed`));
-    });
-  });
-}
-
-/** Records of the batches the journal shows in one state ('sent': in flight, at most these may be sent twice). */
-async function recordsInState(home: string, state: 'acknowledged' | 'sent'): Promise<number> {
-  const store = await openStateStore(`${home}/state.db`);
-  try {
-    const row = store.db.prepare(`SELECT coalesce(sum(records), 0) AS n FROM batches WHERE state = ?`).get(state) as { n: number };
-    return row.n;
-  } finally {
-    store.close();
-  }
-}
-
-/** The batches the journal of the run in `home` holds (none before the run has started one). */
-async function journalBatches(home: string): Promise<{ state: string; firstAttemptAt: number }[]> {
-  if (!fs.existsSync(`${home}/state.db`)) return [];
-  const store = await openStateStore(`${home}/state.db`);
-  try {
-    return store.db.prepare(`SELECT state, first_attempt_at AS firstAttemptAt FROM batches`).all() as { state: string; firstAttemptAt: number }[];
-  } finally {
-    store.close();
-  }
-}
-
 describe('resuming a push', () => {
-  it('survives kill -9 at five random points: the audience ends exact, only in-flight batches are sent twice', async () => {
-    const random = seededRandom(20_260_229);
-    const expected = hashesOf(0, USERS);
-    for (let round = 1; round <= 5; round++) {
-      const home = makeHome();
-      const audience = `Kill test ${round}`;
-      const writes = 3 + Math.floor(random() * 25); // list + audience creation are the first two writes
-      const writtenBefore = recordsWritten(sandbox);
-      await pushAndKill(home, audience, writes, Math.floor(random() * 30));
-      const inFlight = await recordsInState(home, 'sent');
-
-      const rerun = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
-      expect(rerun.code, rerun.stderr).toBe(0);
-      expect(rerun.stderr).toMatch(/Resuming run \d+ \(attempt 2\)/);
-      const report = parseJsonOutput<Report>(rerun);
-      expect(report).toMatchObject({ entered: USERS, synced: USERS, errored: 0, pending: 0 });
-      expect(sameSet(listRecords(sandbox, audience), expected)).toBe(true);
-      const resent = recordsWritten(sandbox) - writtenBefore - USERS;
-      expect(resent, `round ${round}: killed after ${writes} writes`).toBeLessThanOrEqual(inFlight);
-    }
-  }, 180_000);
-
   it('after a revoked token (exit 4) a rerun with a fresh token sends only what was not acknowledged', async () => {
     const home = makeHome();
     const audience = 'Revoked token';
-    const token = sandbox.state.issueTokens().accessToken;
-    sandbox.setFaults({ revokeTokenAfterWrites: 8 });
-    const first = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox, token), timeoutMs: 60_000 });
-    sandbox.setFaults({});
+    const token = t.sandbox.state.issueTokens().accessToken;
+    t.sandbox.setFaults({ revokeTokenAfterWrites: 8 });
+    const first = await runInProcess(pushArgs(audience), { home, env: sandboxEnv(t.sandbox, token), timeoutMs: 60_000 });
+    t.sandbox.setFaults({});
     expect(first.code, first.stderr).toBe(4);
     expect(first.stderr).toMatch(/resume/i);
     const stopped = parseJsonOutput<Report>(first);
-    expect(addsUp(stopped)).toBe(true);
+    expect(countsAddUp(stopped)).toBe(true);
     expect(stopped.synced).toBeGreaterThan(0);
     expect(stopped.synced).toBeLessThan(USERS);
 
-    const fresh = sandbox.state.issueTokens().accessToken;
-    const rerun = await runCli(pushArgs(audience), { home, env: sandboxEnv(sandbox, fresh), timeoutMs: 60_000 });
+    const fresh = t.sandbox.state.issueTokens().accessToken;
+    const rerun = await runInProcess(pushArgs(audience), { home, env: sandboxEnv(t.sandbox, fresh), timeoutMs: 60_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
     const finished = parseJsonOutput<Report>(rerun);
     expect(finished).toMatchObject({ entered: USERS, synced: USERS, pending: 0, errored: 0 });
     expect(finished.records).toBe(USERS - stopped.synced); // nothing acknowledged is sent again
-    expect(sameSet(listRecords(sandbox, audience), hashesOf(0, USERS))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, audience), hashesOf(0, USERS))).toBe(true);
   }, 120_000);
 
   it('stops with exit 5 and a clear sentence when the audience is deleted mid-run', async () => {
     const home = makeHome();
-    sandbox.setFaults({ deleteListAfterWrites: 6 });
-    const result = await runCli(pushArgs('Deleted midway'), { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
-    sandbox.setFaults({});
+    t.sandbox.setFaults({ deleteListAfterWrites: 6 });
+    const result = await runInProcess(pushArgs('Deleted midway'), { home, env: sandboxEnv(t.sandbox), timeoutMs: 60_000 });
+    t.sandbox.setFaults({});
     expect(result.code, result.stderr).toBe(5);
     expect(result.stderr).toMatch(/not found|no longer exists|deleted/i);
-    expect(addsUp(parseJsonOutput<Report>(result))).toBe(true);
+    expect(countsAddUp(parseJsonOutput<Report>(result))).toBe(true);
   }, 60_000);
 
   it('finishes exact through 5% 503s, 2% connection resets and bursts of 429s', async () => {
     const home = makeHome();
     const small = writeUsers(home, 'users.csv', 0, 10_000);
-    sandbox.setFaults({ serverErrorRate: 0.05, resetRate: 0.02, burst429: { every: 15, length: 3 } });
-    const result = await runCli(
+    t.sandbox.setFaults({ serverErrorRate: 0.05, resetRate: 0.02, burst429: { every: 15, length: 3 } });
+    const result = await runInProcess(
       ['push', small, '--audience', 'Flaky network', '--ad-account', US, '--create', '--rate', '50', '--batch-size', '250', '--json'],
-      { home, env: sandboxEnv(sandbox), timeoutMs: 90_000 },
+      { home, env: sandboxEnv(t.sandbox), timeoutMs: 90_000 },
     );
-    sandbox.setFaults({});
+    t.sandbox.setFaults({});
     expect(result.code, result.stderr).toBe(0);
     const report = parseJsonOutput<Report & { retries: number; rateLimited: number }>(result);
     expect(report).toMatchObject({ entered: 10_000, synced: 10_000, errored: 0, pending: 0 });
     expect(report.retries).toBeGreaterThan(0); // the faults did hit
-    expect(sameSet(listRecords(sandbox, 'Flaky network'), hashesOf(0, 10_000))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'Flaky network'), hashesOf(0, 10_000))).toBe(true);
   }, 120_000);
 
   it('on Ctrl-C records what was done, exits 130 saying how to resume, and the rerun completes', async () => {
@@ -160,62 +78,20 @@ describe('resuming a push', () => {
     const audience = 'Interrupted';
     // A lower rate keeps most batches queued (not in flight) when Ctrl-C arrives.
     const slow = ['--rate', '10', '--batch-size', '500'];
-    const { code, stderr } = await interruptAfterWrites(sandbox, [...pushArgs(audience), ...slow], home, 8);
+    const run = startInProcess([...pushArgs(audience), ...slow], { home, env: sandboxEnv(t.sandbox) });
+    const { code, stderr } = await stopWhen(run, afterMoreWrites(t.sandbox, 8), 'the sandbox took 8 more writes');
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/Run the same command again to resume run \d+/);
     // Batches still queued when Ctrl-C came stay unsent (recorded in flight, sent by the rerun); every
     // write Pinterest acknowledged is recorded as such.
-    const acknowledged = listRecords(sandbox, audience).size;
+    const acknowledged = listRecords(t.sandbox, audience).size;
     expect(await recordsInState(home, 'acknowledged')).toBe(acknowledged);
-    const writtenBefore = recordsWritten(sandbox);
-    const rerun = await runCli([...pushArgs(audience), ...slow, '--rate', '100'], { home, env: sandboxEnv(sandbox), timeoutMs: 60_000 });
+    const writtenBefore = recordsWritten(t.sandbox);
+    const rerun = await runInProcess([...pushArgs(audience), ...slow, '--rate', '100'], { home, env: sandboxEnv(t.sandbox), timeoutMs: 60_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(parseJsonOutput<Report>(rerun)).toMatchObject({ synced: USERS, pending: 0 });
-    expect(recordsWritten(sandbox) - writtenBefore).toBe(USERS - acknowledged);
-    expect(sameSet(listRecords(sandbox, audience), hashesOf(0, USERS))).toBe(true);
+    expect(recordsWritten(t.sandbox) - writtenBefore).toBe(USERS - acknowledged);
+    expect(sameSet(listRecords(t.sandbox, audience), hashesOf(0, USERS))).toBe(true);
   }, 120_000);
 
-  it('keeps the --retry-for window across a restart, lists the errored lines, and a rerun retries only them', async () => {
-    const home = makeHome();
-    const file = writeUsers(home, 'small.csv', 0, 3000);
-    const rejects = `${home}/rejects.csv`;
-    const args = ['push', file, '--audience', 'Outage', '--ad-account', US, '--create', '--rate', '100', '--batch-size', '1000', '--retry-for', '6s', '--json', '--rejects', rejects];
-    // The audience exists first (Pinterest accepted it on a ready list), so only the PATCHes meet the outage.
-    arrangeAudience(sandbox, 'Outage', [...hashesOf(0, 1)]);
-    sandbox.setFaults({ serverErrorRate: 1 });
-    try {
-      // First attempt: killed as soon as the journal shows every batch tried, so none has run out yet.
-      const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: cliEnv(home, sandboxEnv(sandbox)), stdio: 'ignore' });
-      while ((await journalBatches(home)).length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('exit', resolve));
-      const firstAttempts = await journalBatches(home);
-      // A batch whose window had already run out would be errored, and a rerun gives errored batches a
-      // fresh window (that is how a rerun retries them); the window is long enough that none has.
-      expect(firstAttempts.map((batch) => batch.state)).toEqual(['sent', 'sent', 'sent']);
-      // Wait out the windows the journal recorded, however the machine's load spread the first attempts.
-      const windowsCloseAt = Math.max(...firstAttempts.map((batch) => batch.firstAttemptAt)) + 6000;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowsCloseAt + 300 - Date.now())));
-      // The windows opened by the first attempt have closed: the rerun gives up at once instead of retrying 6 s more.
-      const requestsBefore = sandbox.state.stats.writes;
-      const expired = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
-      expect(expired.code, expired.stderr).toBe(3);
-      const report = parseJsonOutput<Report & { retries: number }>(expired);
-      expect(report).toMatchObject({ entered: 3000, errored: 3000, synced: 0, retries: 0 });
-      expect(sandbox.state.stats.writes - requestsBefore).toBe(3); // one try per batch, no new window
-      const lines = fs.readFileSync(rejects, 'utf8').trim().split('\n');
-      expect(lines[0]).toBe('line,reason');
-      // Rows are listed as their batches give up, in whatever order the answers come back.
-      const listed = lines.slice(1).map((line) => line.split(','));
-      expect(listed.map(([line]) => Number(line)).sort((a, b) => a - b)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 2));
-      expect(new Set(listed.map(([, reason]) => reason))).toEqual(new Set(['retries_exhausted']));
-    } finally {
-      sandbox.setFaults({});
-    }
-    const healed = await runCli(args, { home, env: sandboxEnv(sandbox), timeoutMs: 30_000 });
-    expect(healed.code, healed.stderr).toBe(0);
-    expect(healed.stderr).toMatch(/Resuming run \d+ \(attempt 3\)/);
-    expect(parseJsonOutput<Report>(healed)).toMatchObject({ synced: 3000, errored: 0, records: 3000 });
-    expect(sameSet(listRecords(sandbox, 'Outage'), hashesOf(0, 3000))).toBe(true);
-  }, 60_000);
 });

@@ -5,10 +5,12 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
-import { cliEntry, cliEnv, makeHome, repoRoot, runCli } from '../support/cli.js';
+import { cliEntry, cliEnv, repoRoot, runCli } from '../support/cli.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
 import { waitUntil } from '../support/wait.js';
-import { writeUsers } from '../state/e2e-helpers.js';
+import { makeHome } from '../support/home.js';
+import { writeUsers } from '../support/users.js';
+
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

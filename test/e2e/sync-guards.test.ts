@@ -2,22 +2,18 @@
 // rows have no valid identifier needs --allow-missing-identifiers.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { listRecords, writeUsers } from '../state/e2e-helpers.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { listRecords } from '../support/sandbox-records.js';
+import { writeUsers } from '../support/users.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 100 });
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 100 });
 
 const sync = (home: string, file: string, ...extra: string[]) =>
-  runCli(['sync', file, '--audience', 'Guarded', '--ad-account', US, '--rate', '100', '--json', ...extra], { home, env: sandboxEnv(sandbox) });
+  runInProcess(['sync', file, '--audience', 'Guarded', '--ad-account', US, '--rate', '100', '--json', ...extra], { home, env: sandboxEnv(t.sandbox) });
 
 describe('sync guards', () => {
   it('--force does not let a file of blank emails empty the audience; --allow-missing-identifiers names that case alone', async () => {
@@ -29,17 +25,17 @@ describe('sync guards', () => {
     const forced = await sync(home, blank, '--force');
     expect(forced.code).toBe(2);
     expect(forced.stderr).toMatch(/2000 of the 2000 rows have no valid identifier in "email".*--allow-missing-identifiers/);
-    expect(listRecords(sandbox, 'Guarded').size).toBe(2000);
+    expect(listRecords(t.sandbox, 'Guarded').size).toBe(2000);
 
     const allowed = await sync(home, blank, '--allow-missing-identifiers');
     expect(allowed.code).toBe(2);
     expect(allowed.stderr).toMatch(/more than --max-remove 20%/);
-    expect(listRecords(sandbox, 'Guarded').size).toBe(2000);
+    expect(listRecords(t.sandbox, 'Guarded').size).toBe(2000);
 
     const both = await sync(home, blank, '--allow-missing-identifiers', '--force');
     expect(both.code, both.stderr).toBe(0);
     expect(parseJsonOutput(both)).toMatchObject({ removed: 2000, toRemove: 2000, stoppedBy: 'end' });
-    expect(listRecords(sandbox, 'Guarded').size).toBe(0);
+    expect(listRecords(t.sandbox, 'Guarded').size).toBe(0);
   }, 60_000);
 
   it('judges the whole file, not only its first rows', async () => {

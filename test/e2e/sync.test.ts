@@ -1,23 +1,19 @@
 // Mirror sync: the audience ends up holding exactly the file's users, and only the difference from
 // the last sync is sent.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput, runCli } from '../support/cli.js';
-import { hashesOf, listRecords, recordsWritten, sameSet, writeUsers } from '../state/e2e-helpers.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { parseJsonOutput } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { listRecords, recordsWritten, sameSet } from '../support/sandbox-records.js';
+import { hashesOf, writeUsers } from '../support/users.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 100 });
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 100 });
 
 const sync = (home: string, file: string, audience: string, ...extra: string[]) =>
-  runCli(['sync', file, '--audience', audience, '--ad-account', US, '--rate', '100', '--json', ...extra], {
+  runInProcess(['sync', file, '--audience', audience, '--ad-account', US, '--rate', '100', '--json', ...extra], {
     home,
-    env: sandboxEnv(sandbox),
+    env: sandboxEnv(t.sandbox),
   });
 
 interface MirrorReport {
@@ -41,10 +37,10 @@ describe('pinsync sync', () => {
     const firstReport = parseJsonOutput<MirrorReport>(first);
     expect(firstReport).toMatchObject({ operation: 'MIRROR', entered: 3000, synced: 3000, added: 3000, removed: 0, firstSync: true });
     expect(first.stderr).toMatch(/First sync .*nothing is removed/);
-    expect(sameSet(listRecords(sandbox, 'Mirror AB'), hashesOf(0, 3000))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'Mirror AB'), hashesOf(0, 3000))).toBe(true);
 
     const b = writeUsers(home, 'b.csv', 500, 3200); // 500 gone, 200 new
-    const writtenBefore = recordsWritten(sandbox);
+    const writtenBefore = recordsWritten(t.sandbox);
     const second = await sync(home, b, 'Mirror AB');
     expect(second.code, second.stderr).toBe(0);
     expect(parseJsonOutput<MirrorReport>(second)).toMatchObject({
@@ -57,14 +53,14 @@ describe('pinsync sync', () => {
       records: 700,
       firstSync: false,
     });
-    expect(recordsWritten(sandbox) - writtenBefore).toBe(700);
-    expect(sameSet(listRecords(sandbox, 'Mirror AB'), hashesOf(500, 3200))).toBe(true);
+    expect(recordsWritten(t.sandbox) - writtenBefore).toBe(700);
+    expect(sameSet(listRecords(t.sandbox, 'Mirror AB'), hashesOf(500, 3200))).toBe(true);
 
     // Nothing changed: nothing is sent.
     const third = await sync(home, b, 'Mirror AB');
     expect(third.code, third.stderr).toBe(0);
     expect(parseJsonOutput<MirrorReport>(third)).toMatchObject({ added: 0, removed: 0, records: 0, synced: 2700 });
-    expect(recordsWritten(sandbox) - writtenBefore).toBe(700);
+    expect(recordsWritten(t.sandbox) - writtenBefore).toBe(700);
   });
 
   it('stops before a mass removal off a terminal (exit 2) unless --force, and --dry-run only counts', async () => {
@@ -80,11 +76,11 @@ describe('pinsync sync', () => {
     const refused = await sync(home, small, 'Mirror guard');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/would remove 500 of the 1,000 .*more than --max-remove 20%: nothing was sent/);
-    expect(listRecords(sandbox, 'Mirror guard').size).toBe(1000);
+    expect(listRecords(t.sandbox, 'Mirror guard').size).toBe(1000);
 
     const forced = await sync(home, small, 'Mirror guard', '--force');
     expect(forced.code, forced.stderr).toBe(0);
-    expect(sameSet(listRecords(sandbox, 'Mirror guard'), hashesOf(0, 500))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'Mirror guard'), hashesOf(0, 500))).toBe(true);
   });
 
   it('sends only the churn of a 100k-user audience (1M is in the benchmark)', async () => {
@@ -92,25 +88,25 @@ describe('pinsync sync', () => {
     const before = writeUsers(home, 'day1.csv', 0, 100_000);
     expect((await sync(home, before, 'Mirror churn', '--create')).code).toBe(0);
     const after = writeUsers(home, 'day2.csv', 1000, 101_000); // 1% churn
-    const writtenBefore = recordsWritten(sandbox);
+    const writtenBefore = recordsWritten(t.sandbox);
     const result = await sync(home, after, 'Mirror churn');
     expect(result.code, result.stderr).toBe(0);
     expect(parseJsonOutput<MirrorReport>(result)).toMatchObject({ added: 1000, removed: 1000, records: 2000 });
-    expect(recordsWritten(sandbox) - writtenBefore).toBe(2000);
-    expect(sameSet(listRecords(sandbox, 'Mirror churn'), hashesOf(1000, 101_000))).toBe(true);
+    expect(recordsWritten(t.sandbox) - writtenBefore).toBe(2000);
+    expect(sameSet(listRecords(t.sandbox, 'Mirror churn'), hashesOf(1000, 101_000))).toBe(true);
   }, 120_000);
 
   it('reads standard input too (not resumable, but diffed against the snapshot like a file)', async () => {
     const home = makeHome();
     const users = ['email', 'a@example.com', 'b@example.com', 'A@Example.com ', 'not-an-email'].join('\n') + '\n';
     const args = ['sync', '-', '--audience', 'Mirror stdin', '--ad-account', US, '--create', '--rate', '100', '--json'];
-    const first = await runCli(args, { home, env: sandboxEnv(sandbox), input: users });
+    const first = await runInProcess(args, { home, env: sandboxEnv(t.sandbox), input: users });
     expect(first.code, first.stderr).toBe(0);
     // Two users cannot make a Pinterest audience: they wait in the customer list, and the audience with them.
     expect(parseJsonOutput(first)).toMatchObject({ entered: 4, synced: 2, duplicates: 1, notSynced: 1, added: 2, removed: 0, audiencePending: true });
-    const second = await runCli([...args, '--max-remove', '50'], { home, env: sandboxEnv(sandbox), input: 'email\nb@example.com\nc@example.com\n' });
+    const second = await runInProcess([...args, '--max-remove', '50'], { home, env: sandboxEnv(t.sandbox), input: 'email\nb@example.com\nc@example.com\n' });
     expect(second.code, second.stderr).toBe(0);
     expect(parseJsonOutput(second)).toMatchObject({ entered: 2, synced: 2, added: 1, removed: 1, records: 2 });
-    expect(listRecords(sandbox, 'Mirror stdin').size).toBe(2);
+    expect(listRecords(t.sandbox, 'Mirror stdin').size).toBe(2);
   });
 });

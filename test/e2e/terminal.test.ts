@@ -1,25 +1,20 @@
 // pinsync on a real terminal (a pty from util-linux `script`): a missing choice is asked with a
 // prompt, and a push shows the cli-progress bar, redrawn in place, before the summary.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, runCli } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
 import { KEY, plain, runInTerminal } from '../support/terminal.js';
-import { hashesOf, listRecords, sameSet, writeUsers } from '../state/e2e-helpers.js';
-import { US, sandboxEnv } from '../support/sandbox.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
+import { sandboxEnv, sandboxPerFile, US } from '../support/sandbox.js';
+import { listRecords, sameSet } from '../support/sandbox-records.js';
+import { hashesOf, writeUsers } from '../support/users.js';
 
-let sandbox: Sandbox;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, writeRate: 1000 });
-});
-afterAll(async () => {
-  await sandbox.stop();
-});
+const t = sandboxPerFile({ writeRate: 1000 });
 
 describe('on a terminal', () => {
   it('asks for the ad account and audience, creates the new one, and shows a live progress bar', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'users.csv', 0, 3000);
-    const session = runInTerminal(['push', file, '--batch-size', '200', '--rate', '4'], { home, env: sandboxEnv(sandbox) });
+    const session = runInTerminal(['push', file, '--batch-size', '200', '--rate', '8'], { home, env: sandboxEnv(t.sandbox) });
 
     await session.waitFor(/Which ad account\?/);
     await session.waitFor(/Sandbox Ads US \(549755885175\)/);
@@ -42,14 +37,14 @@ describe('on a terminal', () => {
     expect(frames.at(-1)).toMatch(/100% \| 3,000 rows read, [\d,]+ rows\/s done \| synced 3,000 · pending 0 · not synced 0 · errored 0 \| ETA/);
     expect(screen).toMatch(/Entered\s+3,000/);
     expect(screen).not.toContain('user1@example.com');
-    expect(sameSet(listRecords(sandbox, 'Terminal fans'), hashesOf(0, 3000))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'Terminal fans'), hashesOf(0, 3000))).toBe(true);
   }, 60_000);
 
   it('sync shows the reading of the file, then the sending of the difference, each up to 100%', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'mirror.csv', 0, 3000);
-    const args = ['sync', file, '--audience', 'Terminal mirror', '--ad-account', US, '--create', '--batch-size', '200', '--rate', '4'];
-    const session = runInTerminal(args, { home, env: sandboxEnv(sandbox) });
+    const args = ['sync', file, '--audience', 'Terminal mirror', '--ad-account', US, '--create', '--batch-size', '200', '--rate', '8'];
+    const session = runInTerminal(args, { home, env: sandboxEnv(t.sandbox) });
     expect(await session.exit, plain(session.raw())).toBe(0);
     const frames = session.raw().split('\u001b[1G').map(plain);
     const reading = frames.filter((frame) => /rows\/s read \|/.test(frame));
@@ -60,29 +55,29 @@ describe('on a terminal', () => {
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(percents.some((p) => p > 0 && p < 100)).toBe(true);
     expect(sending.at(-1)).toMatch(/100% \| 3,000 rows read, [\d,]+ rows\/s done \| synced 3,000 · pending 0/);
-    expect(sameSet(listRecords(sandbox, 'Terminal mirror'), hashesOf(0, 3000))).toBe(true);
+    expect(sameSet(listRecords(t.sandbox, 'Terminal mirror'), hashesOf(0, 3000))).toBe(true);
   }, 60_000);
 
   it('lists the existing audiences to pick from, and Ctrl-C at the prompt exits 130 sending nothing', async () => {
     const home = makeHome();
     const file = writeUsers(home, 'more.csv', 0, 10);
-    const list = sandbox.state.createCustomerList(US, { name: 'Pick me', records: ['c'.repeat(64)] });
-    sandbox.state.createAudience(US, { name: 'Pick me', rule: { customer_list_id: list.id } });
-    const writesBefore = sandbox.state.stats.writes;
-    const session = runInTerminal(['push', file, '--ad-account', US], { home, env: sandboxEnv(sandbox) });
+    const list = t.sandbox.state.createCustomerList(US, { name: 'Pick me', records: ['c'.repeat(64)] });
+    t.sandbox.state.createAudience(US, { name: 'Pick me', rule: { customer_list_id: list.id } });
+    const writesBefore = t.sandbox.state.stats.writes;
+    const session = runInTerminal(['push', file, '--ad-account', US], { home, env: sandboxEnv(t.sandbox) });
     await session.waitFor(/Which audience\?[\s\S]*Pick me \(\d+\)[\s\S]*A new audience…/);
     session.type('\u0003');
     expect(await session.exit).toBe(130);
-    expect(sandbox.state.stats.writes).toBe(writesBefore);
+    expect(t.sandbox.state.stats.writes).toBe(writesBefore);
   }, 30_000);
 
   it('audiences show without an audience lists them to pick from', async () => {
     const canada = '549755885176'; // an ad account of its own, so only these two are listed
     for (const name of ['Show first', 'Show second']) {
-      const list = sandbox.state.createCustomerList(canada, { name, records: ['a'.repeat(64)] });
-      sandbox.state.createAudience(canada, { name, rule: { customer_list_id: list.id } });
+      const list = t.sandbox.state.createCustomerList(canada, { name, records: ['a'.repeat(64)] });
+      t.sandbox.state.createAudience(canada, { name, rule: { customer_list_id: list.id } });
     }
-    const session = runInTerminal(['audiences', 'show', '--ad-account', canada], { env: sandboxEnv(sandbox) });
+    const session = runInTerminal(['audiences', 'show', '--ad-account', canada], { env: sandboxEnv(t.sandbox) });
     await session.waitFor(/Which audience\?[\s\S]*Show first \(\d+\)[\s\S]*Show second \(\d+\)/);
     session.type(KEY.down + KEY.enter);
     expect(await session.exit, plain(session.raw())).toBe(0);
@@ -91,24 +86,24 @@ describe('on a terminal', () => {
 
   it('accounts use without an id lists the ad accounts and saves the pick as the default', async () => {
     const home = makeHome();
-    const session = runInTerminal(['accounts', 'use'], { home, env: sandboxEnv(sandbox) });
+    const session = runInTerminal(['accounts', 'use'], { home, env: sandboxEnv(t.sandbox) });
     await session.waitFor(/Which ad account should be the default\?[\s\S]*Sandbox Ads US \(549755885175\)[\s\S]*Sandbox Ads CA \(549755885176\)/);
     session.type(KEY.down + KEY.enter);
     expect(await session.exit, plain(session.raw())).toBe(0);
     expect(plain(session.raw())).toContain('Default ad account for profile "default" is now 549755885176 (Sandbox Ads CA).');
-    const list = await runCli(['accounts', 'list'], { home, env: sandboxEnv(sandbox) });
+    const list = await runInProcess(['accounts', 'list'], { home, env: sandboxEnv(t.sandbox) });
     expect(list.stdout).toMatch(/^\*\s+549755885176/m);
-    const offTerminal = await runCli(['accounts', 'use'], { home, env: sandboxEnv(sandbox) });
+    const offTerminal = await runInProcess(['accounts', 'use'], { home, env: sandboxEnv(t.sandbox) });
     expect(offTerminal.code).toBe(2);
     expect(offTerminal.stderr).toMatch(/^pinsync: No ad account given: pass its id/);
   }, 30_000);
 
   it('runs show without an id lists the recent runs, newest first', async () => {
     const home = makeHome();
-    const env = sandboxEnv(sandbox);
+    const env = sandboxEnv(t.sandbox);
     const file = writeUsers(home, 'runs.csv', 0, 20);
     for (const audience of ['Runs older', 'Runs newer']) {
-      expect((await runCli(['push', file, '--audience', audience, '--ad-account', US, '--create'], { home, env })).code).toBe(0);
+      expect((await runInProcess(['push', file, '--audience', audience, '--ad-account', US, '--create'], { home, env })).code).toBe(0);
     }
     const session = runInTerminal(['runs', 'show'], { home, env });
     await session.waitFor(/Which run\?[\s\S]*push Runs newer[\s\S]*push Runs older/);
@@ -118,10 +113,10 @@ describe('on a terminal', () => {
   }, 30_000);
 
   it('off a terminal, a missing audience exits 2 naming the flag or argument', async () => {
-    const show = await runCli(['audiences', 'show', '--ad-account', US], { env: sandboxEnv(sandbox) });
+    const show = await runInProcess(['audiences', 'show', '--ad-account', US], { env: sandboxEnv(t.sandbox) });
     expect(show.code).toBe(2);
     expect(show.stderr).toMatch(/^pinsync: No audience given: pass its id or name/);
-    const result = await runCli(['push', writeUsers(makeHome(), 'x.csv', 0, 5), '--ad-account', US], { env: sandboxEnv(sandbox) });
+    const result = await runInProcess(['push', writeUsers(makeHome(), 'x.csv', 0, 5), '--ad-account', US], { env: sandboxEnv(t.sandbox) });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('pinsync: No audience given: pass --audience (no terminal to ask on).\n');
   });

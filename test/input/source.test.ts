@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { formatFromName, openInput, sniffFormat } from '../../src/input/source.js';
-import { makeHome } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
 
 const users = 'email\n' + Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`).join('\n') + '\n';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../src/pinterest/pages.js';
 import { ApiError } from '../../src/pinterest/errors.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { clientFor, hashedRecords } from './helpers.js';
+import { clientFor, hashedRecords } from '../support/pinterest-client.js';
 import { CA, US } from '../support/sandbox.js';
 
 describe('PinterestClient against the sandbox', () => {

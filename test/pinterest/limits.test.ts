@@ -6,7 +6,7 @@ import { realClock, type Clock } from '../../src/pinterest/clock.js';
 import { ApiError } from '../../src/pinterest/errors.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { US } from '../support/sandbox.js';
-import { clientFor, hashedRecords } from './helpers.js';
+import { clientFor, hashedRecords } from '../support/pinterest-client.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

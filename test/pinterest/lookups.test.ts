@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../src/config.js';
 import type { Context } from '../../src/context.js';
 import { NotFoundError, UsageError } from '../../src/errors.js';
@@ -12,10 +12,10 @@ import { connectorsFor } from '../../src/connect.js';
 import { findAudience } from '../../src/audiences/directory.js';
 import { runPush } from '../../src/runs/push.js';
 import type { Prompter } from '../../src/prompt.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome } from '../support/cli.js';
-import { clientFor } from './helpers.js';
-import { CA, US } from '../support/sandbox.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { makeHome } from '../support/home.js';
+import { clientFor } from '../support/pinterest-client.js';
+import { CA, sandboxPerFile, US } from '../support/sandbox.js';
 
 function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?: Partial<Prompter> } = {}): Context & { said: string[] } {
   const home = makeHome('pinsync-connect-');
@@ -47,28 +47,22 @@ function contextFor(sandbox: Sandbox, options: { canPrompt?: boolean; prompter?:
 }
 
 describe('resolveAdAccount', () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0 });
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-  });
+  const t = sandboxPerFile();
 
   it('takes --ad-account first, then the profile default', async () => {
-    const ctx = contextFor(sandbox);
+    const ctx = contextFor(t.sandbox);
     ctx.config.updateProfile('default', { adAccountId: CA });
     expect(await resolveAdAccount(ctx, US)).toBe(US);
     expect(await resolveAdAccount(ctx, undefined)).toBe(CA);
   });
 
   it('rejects a non-numeric --ad-account as a usage error', async () => {
-    await expect(resolveAdAccount(contextFor(sandbox), 'my-account')).rejects.toBeInstanceOf(UsageError);
+    await expect(resolveAdAccount(contextFor(t.sandbox), 'my-account')).rejects.toBeInstanceOf(UsageError);
   });
 
   it('asks on a terminal, listing the accounts by name', async () => {
     let offered: string[] = [];
-    const ctx = contextFor(sandbox, {
+    const ctx = contextFor(t.sandbox, {
       canPrompt: true,
       prompter: {
         select: async <T,>(_message: string, choices: Array<{ name: string; value: T }>) => {
@@ -82,31 +76,25 @@ describe('resolveAdAccount', () => {
   });
 
   it('exits 2 naming --ad-account when nobody can be asked', async () => {
-    const error = await resolveAdAccount(contextFor(sandbox), undefined).catch((e: unknown) => e);
+    const error = await resolveAdAccount(contextFor(t.sandbox), undefined).catch((e: unknown) => e);
     expect(error).toMatchObject({ exitCode: 2 });
     expect((error as Error).message).toContain('--ad-account');
   });
 });
 
 describe('push and sync without an ad account', () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0 });
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-  });
+  const t = sandboxPerFile();
 
   const pickSecond = { select: async <T,>(_message: string, choices: Array<{ value: T }>) => choices[1]!.value };
 
   it('asks for it on a terminal before the run, keeping the --audience given', async () => {
     const flags = { audience: 'Newsletter' } as { audience: string; adAccount?: string; create?: boolean };
-    await askForTargetIfMissing(contextFor(sandbox, { canPrompt: true, prompter: pickSecond }), flags, true);
+    await askForTargetIfMissing(contextFor(t.sandbox, { canPrompt: true, prompter: pickSecond }), flags, true);
     expect(flags).toEqual({ audience: 'Newsletter', adAccount: CA });
   });
 
   it('lets a dry run without credentials go on to check the file locally', async () => {
-    const ctx = contextFor(sandbox, { canPrompt: true, prompter: pickSecond });
+    const ctx = contextFor(t.sandbox, { canPrompt: true, prompter: pickSecond });
     delete ctx.env.PINSYNC_ACCESS_TOKEN;
     const flags = { audience: 'Newsletter', dryRun: true };
     await askForTargetIfMissing(ctx, flags, true);
@@ -115,7 +103,7 @@ describe('push and sync without an ad account', () => {
   });
 
   it('the run itself never prompts: it names --ad-account (exit 2)', async () => {
-    const ctx = contextFor(sandbox, { canPrompt: true, prompter: { select: () => Promise.reject(new Error('prompted')) } });
+    const ctx = contextFor(t.sandbox, { canPrompt: true, prompter: { select: () => Promise.reject(new Error('prompted')) } });
     const file = path.join(makeHome('pinsync-input-'), 'users.csv');
     fs.writeFileSync(file, 'email\na@example.com\n');
     const error = await runPush(ctx, { audience: 'Newsletter' }, file).catch((e: unknown) => e);
@@ -125,19 +113,13 @@ describe('push and sync without an ad account', () => {
 });
 
 describe('findAudience', () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0 });
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-  });
+  const t = sandboxPerFile();
 
   it('finds by id, by exact name, and by a digits-only name', async () => {
-    const client = clientFor(sandbox);
+    const client = clientFor(t.sandbox);
     try {
-      const spring = sandbox.state.createAudience(US, { name: 'Spring' });
-      const year = sandbox.state.createAudience(US, { name: '2024' });
+      const spring = t.sandbox.state.createAudience(US, { name: 'Spring' });
+      const year = t.sandbox.state.createAudience(US, { name: '2024' });
       expect((await findAudience(client, US, spring.id)).name).toBe('Spring');
       expect((await findAudience(client, US, 'Spring')).id).toBe(spring.id);
       expect((await findAudience(client, US, '2024')).id).toBe(year.id);
@@ -148,10 +130,10 @@ describe('findAudience', () => {
   });
 
   it('refuses a name two audiences share, listing their ids', async () => {
-    const client = clientFor(sandbox);
+    const client = clientFor(t.sandbox);
     try {
-      const a = sandbox.state.createAudience(US, { name: 'Twin' });
-      const b = sandbox.state.createAudience(US, { name: 'Twin' });
+      const a = t.sandbox.state.createAudience(US, { name: 'Twin' });
+      const b = t.sandbox.state.createAudience(US, { name: 'Twin' });
       const error = await findAudience(client, US, 'Twin').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UsageError);
       expect((error as Error).message).toContain(`${a.id}, ${b.id}`);

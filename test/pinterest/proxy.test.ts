@@ -1,13 +1,12 @@
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: other hosts go through the proxy (a CONNECT tunnel), loopback
-// always goes direct, so a proxy set for the office never breaks the local sandbox.
+// always goes direct, so a proxy set for the office never breaks the local t.sandbox.
 import http from 'node:http';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { clientFor } from './helpers.js';
-import { US } from '../support/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { clientFor } from '../support/pinterest-client.js';
+import { sandboxPerFile, US } from '../support/sandbox.js';
 
-/** A forward proxy that tunnels every CONNECT to the sandbox, whatever host was asked for. */
+/** A forward proxy that tunnels every CONNECT to the t.sandbox, whatever host was asked for. */
 async function startTunnelProxy(targetPort: number): Promise<{ url: string; asked: string[]; close(): Promise<void> }> {
   const asked: string[] = [];
   const server = http.createServer((_req, res) => res.writeHead(405).end());
@@ -36,19 +35,13 @@ async function startTunnelProxy(targetPort: number): Promise<{ url: string; aske
 }
 
 describe('proxy settings', () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0 });
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-  });
+  const t = sandboxPerFile();
 
   // 127.0.0.2 stands for "another host": nothing listens there and no DNS is involved, so only the
-  // proxy (which tunnels to the sandbox) can answer.
+  // proxy (which tunnels to the t.sandbox) can answer.
   it('sends requests for other hosts through HTTP_PROXY', async () => {
-    const proxy = await startTunnelProxy(sandbox.port);
-    const client = clientFor(sandbox, { apiBase: 'http://127.0.0.2:9/v5', env: { HTTP_PROXY: proxy.url } });
+    const proxy = await startTunnelProxy(t.sandbox.port);
+    const client = clientFor(t.sandbox, { apiBase: 'http://127.0.0.2:9/v5', env: { HTTP_PROXY: proxy.url } });
     try {
       expect((await client.adAccount(US)).id).toBe(US);
       expect(proxy.asked).toEqual(['127.0.0.2:9']);
@@ -59,7 +52,7 @@ describe('proxy settings', () => {
   });
 
   it('goes direct to loopback even when a (dead) proxy is set', async () => {
-    const client = clientFor(sandbox, { env: { HTTP_PROXY: 'http://127.0.0.1:1', HTTPS_PROXY: 'http://127.0.0.1:1' } });
+    const client = clientFor(t.sandbox, { env: { HTTP_PROXY: 'http://127.0.0.1:1', HTTPS_PROXY: 'http://127.0.0.1:1' } });
     try {
       expect((await client.adAccount(US)).id).toBe(US);
     } finally {
@@ -68,8 +61,8 @@ describe('proxy settings', () => {
   });
 
   it('honours NO_PROXY for other hosts', async () => {
-    const proxy = await startTunnelProxy(sandbox.port);
-    const client = clientFor(sandbox, {
+    const proxy = await startTunnelProxy(t.sandbox.port);
+    const client = clientFor(t.sandbox, {
       apiBase: 'http://127.0.0.2:9/v5',
       env: { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.2' },
       retryFor: 0,

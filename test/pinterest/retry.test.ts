@@ -5,8 +5,10 @@ import { InterruptedError } from '../../src/errors.js';
 import { ApiError } from '../../src/pinterest/errors.js';
 import { backoffDelay } from '../../src/pinterest/retry.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { clientFor, hashedRecords } from './helpers.js';
+import { clientFor, hashedRecords } from '../support/pinterest-client.js';
 import { US } from '../support/sandbox.js';
+import { VirtualClock } from '../support/virtual-clock.js';
+import { waitUntil } from '../support/wait.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -106,21 +108,25 @@ describe('retries', () => {
     }
   });
 
-  it('stops waiting promptly when the run is interrupted', async () => {
+  it('stops waiting at once when the run is interrupted: the backoff it was in never runs out', async () => {
     const { sandbox, listId } = await arrange();
     sandbox.setFaults({ serverErrorRate: 1 });
     const controller = new AbortController();
-    const client = clientFor(sandbox, { signal: controller.signal, backoffBaseMs: 20_000, backoffCapMs: 20_000, random: () => 1 });
+    // The client's waits go by a clock that moves only when the test says: a 20 s backoff can only end early.
+    const clock = new VirtualClock();
+    const client = clientFor(sandbox, { signal: controller.signal, clock, backoffBaseMs: 20_000, backoffCapMs: 20_000, random: () => 1 });
     try {
       const pending = client.updateCustomerList(US, listId, { operation_type: 'ADD', records: hashedRecords(1, 9) });
-      setTimeout(() => controller.abort(), 200);
-      const started = Date.now();
+      pending.catch(() => {});
+      await waitUntil(() => sandbox.state.stats.serverErrors >= 1, 'the first attempt was answered 503');
+      controller.abort();
       await expect(pending).rejects.toBeInstanceOf(InterruptedError);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(clock.now()).toBe(0); // no time passed for the client: the backoff was cut, not waited out
+      expect(sandbox.state.stats.writes).toBe(1); // and nothing was retried
     } finally {
       await client.close();
     }
-  });
+  }, 10_000);
 
   it('uses full jitter: delays are spread from 0 to min(cap, base * 2^attempt)', () => {
     expect(backoffDelay(0, 500, 60_000, () => 0.999)).toBe(499);

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome } from '../support/cli.js';
+
 import { startInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
+import { makeHome } from '../support/home.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -3,8 +3,10 @@
 // records/records_v2), is_nca, and in strict mode 201 on creates and only the fields 5.28 names.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
-import { call, hashedEmails, sha256 } from './helpers.js';
+
 import { US } from '../support/sandbox.js';
+import { call } from '../support/sandbox-api.js';
+import { hashedEmails, sha256 } from '../support/users.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

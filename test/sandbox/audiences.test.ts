@@ -1,7 +1,8 @@
 // Audience rules (CUSTOMER_LIST and ACTALIKE), archiving, and bookmark pagination.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call, createList, hashedEmails } from './helpers.js';
+import { call, createList } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 import { CA, US } from '../support/sandbox.js';
 
 let sandbox: Sandbox;

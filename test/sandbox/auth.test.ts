@@ -1,7 +1,8 @@
 // A client without a valid token, or with too few scopes, or without access to the ad account, is refused.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call, hashedEmails } from './helpers.js';
+import { call } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 import { CA, US } from '../support/sandbox.js';
 
 let sandbox: Sandbox;

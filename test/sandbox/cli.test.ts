@@ -1,29 +1,20 @@
 // `pinsync sandbox` as a user runs it: prints eval-able exports, serves the API, exits 0 on SIGTERM.
-// Runs the built CLI (npm run build first; `npm test` does).
-import { spawn } from 'node:child_process';
+// The serving ones run the built CLI in a process (npm run build first; `npm test` does); the refusals run in-process.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliEntry, cliEnv, makeHome, runCli } from '../support/cli.js';
+import { spawnCli } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+import { runInProcess } from '../support/in-process.js';
+import { waitWhileRunning } from '../support/interrupt.js';
 
+/** `pinsync sandbox …` in its own process (it serves until a signal), and the exports it prints once ready. */
 function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [cliEntry, 'sandbox', ...args], { env: cliEnv(makeHome(), env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const ready = new Promise<Record<string, string>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no exports within 15s; stderr: ${stderr}`)), 15_000);
-    child.stderr.on('data', () => {
-      if (!stderr.includes('Ctrl-C')) return;
-      clearTimeout(timer);
-      resolve(parseExports(stdout));
-    });
-    child.on('close', () => reject(new Error(`exited early; stderr: ${stderr}`)));
-  });
-  return { child, ready, exited, output: () => ({ stdout, stderr }) };
+  const cli = spawnCli(['sandbox', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = waitWhileRunning(cli, () => cli.stderr().includes('Ctrl-C'), 'the sandbox says it is ready', 15_000).then(() => parseExports(cli.stdout()));
+  ready.catch(() => {});
+  return Object.assign(cli, { ready, exited: cli.result.then((r) => r.code) });
 }
 
 function parseExports(text: string): Record<string, string> {
@@ -46,7 +37,7 @@ describe('pinsync sandbox', () => {
       'PINTEREST_APP_SECRET',
     ]);
     expect(vars.PINSYNC_API_BASE).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v5$/);
-    expect(readFileSync(readyFile, 'utf8')).toBe(cli.output().stdout);
+    expect(readFileSync(readyFile, 'utf8')).toBe(cli.stdout());
 
     const response = await fetch(`${vars.PINSYNC_API_BASE}/ad_accounts`, {
       headers: { authorization: `Bearer ${vars.PINSYNC_ACCESS_TOKEN}` },
@@ -54,9 +45,9 @@ describe('pinsync sandbox', () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as { items: unknown[] }).items).toHaveLength(2);
 
-    cli.child.kill('SIGTERM');
+    cli.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
-    expect(cli.output().stderr).toContain('Sandbox listening');
+    expect(cli.stderr()).toContain('Sandbox listening');
   });
 
   it('takes faults from PINSYNC_SANDBOX_FAULTS and a fixed token from --token', async () => {
@@ -71,7 +62,7 @@ describe('pinsync sandbox', () => {
       body: JSON.stringify({ name: 'l', records: 'a@b.co' }),
     });
     expect(response.status).toBe(503);
-    cli.child.kill('SIGINT');
+    cli.kill('SIGINT');
     expect(await cli.exited).toBe(0);
   });
 
@@ -100,9 +91,9 @@ describe('pinsync sandbox', () => {
     const spent = await post('/customer_lists', { name: 'm', records: 'a@b.co' });
     expect(spent.status).toBe(429);
     expect(((await spent.json()) as { code: number }).code).toBe(8);
-    cli.child.kill('SIGTERM');
+    cli.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
-    expect(cli.output().stderr).toContain('2 writes per 60s');
+    expect(cli.stderr()).toContain('2 writes per 60s');
   });
 
   it('starts its clock days ahead (--advance-days), moves it by the admin call, and makes refresh tokens single-use (--strict-refresh)', async () => {
@@ -125,13 +116,13 @@ describe('pinsync sandbox', () => {
       });
     expect((await refresh()).status).toBe(200);
     expect((await refresh()).status).toBe(400);
-    cli.child.kill('SIGTERM');
+    cli.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
-    expect(cli.output().stderr).toMatch(/clock 40 days ahead, single-use refresh tokens/);
+    expect(cli.stderr()).toMatch(/clock 40 days ahead, single-use refresh tokens/);
   });
 
   it('exits 2 naming the flag when a quota is malformed', async () => {
-    const result = await runCli(['sandbox', '--port', '0', '--write-quota', '400 per minute']);
+    const result = await runInProcess(['sandbox', '--port', '0', '--write-quota', '400 per minute']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--write-quota');
     expect(result.stdout).toBe('');
@@ -142,7 +133,7 @@ describe('pinsync sandbox', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const result = await runCli(['sandbox', '--port', String(port)]);
+      const result = await runInProcess(['sandbox', '--port', String(port)]);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`Port ${port} is already in use`);
       expect(result.stdout).toBe('');

@@ -3,8 +3,10 @@
 // strict refresh tokens that work once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call, createList, hashedEmails } from './helpers.js';
+
 import { US } from '../support/sandbox.js';
+import { call, createList } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseFaults } from '../../src/sandbox/faults.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
-import { call, hashedEmails } from './helpers.js';
+import { call } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox | undefined;

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIENCES_NEED_READY_LISTS_BY_DEFAULT } from '../../src/sandbox/list-readiness.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { US } from '../support/sandbox.js';
-import { call, createList, hashedEmails } from './helpers.js';
+import { call, createList } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@
 // (single use, same redirect_uri) and the refresh grant (a new refresh token each time; strict mode: clock.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call } from './helpers.js';
+import { call } from '../support/sandbox-api.js';
 
 const REDIRECT = 'http://localhost:8085/';
 let sandbox: Sandbox;

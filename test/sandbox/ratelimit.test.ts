@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SlidingWindowLimiter } from '../../src/sandbox/ratelimit.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call, hashedEmails } from './helpers.js';
+import { call } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox | undefined;

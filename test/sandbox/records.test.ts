@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMatchedUser } from '../../src/sandbox/records.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call, createList, hashedEmails, sha256 } from './helpers.js';
+import { call, createList } from '../support/sandbox-api.js';
+import { hashedEmails, sha256 } from '../support/users.js';
 import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox;

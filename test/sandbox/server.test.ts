@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/server.js';
-import { call, createList, hashedEmails } from './helpers.js';
+import { call, createList } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 import { US } from '../support/sandbox.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pinsync-sandbox-test-'));

@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OpenApiSpec, type Schema } from '../../src/sandbox/openapi.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { call, createList, hashedEmails } from './helpers.js';
+import { call, createList } from '../support/sandbox-api.js';
+import { hashedEmails } from '../support/users.js';
 import { US } from '../support/sandbox.js';
 
 let sandbox: Sandbox;

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../../src/errors.js';
 import { openDatabase, type Database } from '../../src/state/database.js';
 import { JournalWrites } from '../../src/state/journal-writes.js';
-import { makeHome } from '../support/cli.js';
+import { makeHome } from '../support/home.js';
+
 
 const opened: Array<{ close(): void }> = [];
 afterEach(() => {

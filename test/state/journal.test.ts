@@ -3,7 +3,9 @@ import type { BatchRange } from '../../src/send/journal.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startRunJournal, type RunJournalOptions } from '../../src/state/journal.js';
 import { openStateStore } from '../../src/state/store.js';
-import { stateContext, tempHome, writeInput } from './helpers.js';
+import { writeFile } from '../support/files.js';
+import { makeHome } from '../support/home.js';
+import { contextAt } from '../support/test-context.js';
 
 const HOUR = 3_600_000;
 
@@ -28,9 +30,9 @@ const report = (extra: Record<string, unknown> = {}) =>
 
 describe('the durable push journal', () => {
   it('resumes an interrupted run: acknowledged lines are delivered, in-flight ones are not', async () => {
-    const home = tempHome();
-    const ctx = stateContext(home);
-    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const home = makeHome('pinsync-state-');
+    const ctx = contextAt(home);
+    const input = writeFile(home, 'users.csv', 'email\na@example.com\n');
     const first = await startRunJournal(ctx, options(input));
     first.batchSent(batch(1, 2, 10));
     first.batchAcknowledged(batch(1, 2, 10));
@@ -41,14 +43,14 @@ describe('the durable push journal', () => {
     expect(second.runId).toBe(first.runId);
     expect(second.resumed).toMatchObject({ attempt: 2, deliveredLines: 9 });
     expect([2, 10, 11, 20].map((line) => second.alreadyDelivered(line))).toEqual([true, true, false, false]);
-    expect(ctx.messages.join('\n')).toMatch(/Resuming run \d+ \(attempt 2\): 9 lines/);
+    expect(ctx.output().stderr).toMatch(/Resuming run \d+ \(attempt 2\): 9 lines/);
     second.close();
   });
 
   it('starts over with --restart, on another input, or with other request options', async () => {
-    const home = tempHome();
-    const ctx = stateContext(home);
-    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const home = makeHome('pinsync-state-');
+    const ctx = contextAt(home);
+    const input = writeFile(home, 'users.csv', 'email\na@example.com\n');
     const first = await startRunJournal(ctx, options(input));
     first.batchAcknowledged(batch(1, 2, 2));
     first.close();
@@ -62,16 +64,16 @@ describe('the durable push journal', () => {
       expect(journal.alreadyDelivered(2)).toBe(false);
       journal.close();
     }
-    writeInput(home, 'users.csv', 'email\nb@example.com\nc@example.com\n');
+    writeFile(home, 'users.csv', 'email\nb@example.com\nc@example.com\n');
     const changed = await startRunJournal(ctx, options(input));
     expect(changed.resumed).toBeUndefined();
     changed.close();
   });
 
   it('does not resume a run that finished cleanly, nor standard input', async () => {
-    const home = tempHome();
-    const ctx = stateContext(home);
-    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const home = makeHome('pinsync-state-');
+    const ctx = contextAt(home);
+    const input = writeFile(home, 'users.csv', 'email\na@example.com\n');
     const done = await startRunJournal(ctx, options(input));
     done.batchAcknowledged(batch(1, 2, 2));
     done.finish(report(), 0);
@@ -90,10 +92,10 @@ describe('the durable push journal', () => {
   });
 
   it('keeps the retry window of a failing batch across restarts, and renews it for errored ranges', async () => {
-    const home = tempHome();
+    const home = makeHome('pinsync-state-');
     const clock = { now: 1_700_000_000_000 };
-    const ctx = stateContext(home, clock);
-    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const ctx = contextAt(home, clock);
+    const input = writeFile(home, 'users.csv', 'email\na@example.com\n');
     const started = clock.now;
     const first = await startRunJournal(ctx, options(input));
     expect(first.deadlineFor(2, 1901)).toBeUndefined();
@@ -119,9 +121,9 @@ describe('the durable push journal', () => {
   });
 
   it('records the finished run with its report for `pinsync runs`', async () => {
-    const home = tempHome();
-    const ctx = stateContext(home);
-    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const home = makeHome('pinsync-state-');
+    const ctx = contextAt(home);
+    const input = writeFile(home, 'users.csv', 'email\na@example.com\n');
     const journal = await startRunJournal(ctx, options(input));
     journal.finish(report({ entered: 1, synced: 1, customerListId: 'l1', adAccountId: '549755885175' }), 0);
     journal.close();
@@ -133,10 +135,10 @@ describe('the durable push journal', () => {
   });
 
   it('treats a batch split to isolate rejected records as no failure; its halves keep its retry window', async () => {
-    const home = tempHome();
+    const home = makeHome('pinsync-state-');
     const clock = { now: 1_700_000_000_000 };
-    const ctx = stateContext(home, clock);
-    const input = writeInput(home, 'users.csv', 'email\na@example.com\n');
+    const ctx = contextAt(home, clock);
+    const input = writeFile(home, 'users.csv', 'email\na@example.com\n');
     const journal = await startRunJournal(ctx, options(input));
     const started = clock.now;
     journal.batchSent(batch(1, 2, 101));

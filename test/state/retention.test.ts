@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/state/database.js';
 import { compactIfItPays, pruneHistory } from '../../src/state/retention.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { makeHome, parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, sandboxEnv } from '../support/sandbox.js';
-import { writeUsers } from './e2e-helpers.js';
+import { writeUsers } from '../support/users.js';
+import { makeHome } from '../support/home.js';
 
 const DAY = 24 * 3600_000;
 const opened: Database[] = [];

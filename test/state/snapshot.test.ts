@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listKey } from '../../src/state/snapshot.js';
 import { openStateStore } from '../../src/state/store.js';
-import { tempHome } from './helpers.js';
+import { makeHome } from '../support/home.js';
 
 const h = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -16,7 +16,7 @@ async function stage(file: string, rows: string[][]) {
 
 describe('mirror snapshots', () => {
   it('adds everything and removes nothing on a first sync', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     const { store, diff } = await stage(file, [['a'], ['b'], ['a'], ['c', 'd']]);
     expect(diff.diff()).toEqual({ snapshotSize: 0, inputSize: 4, added: 4, addedRows: 3, removed: 0, removedRows: 0, hasSnapshot: false });
     expect({ newRows: diff.newRows, duplicateRows: diff.duplicateRows }).toEqual({ newRows: 3, duplicateRows: 1 });
@@ -31,7 +31,7 @@ describe('mirror snapshots', () => {
   });
 
   it('sends only the difference from the last snapshot, then replaces it', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     const first = await stage(file, [['a'], ['b'], ['c']]);
     first.diff.diff();
     first.diff.commitSnapshot(1, 1);
@@ -49,7 +49,7 @@ describe('mirror snapshots', () => {
   });
 
   it('leaves the snapshot untouched when a sync does not commit', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     const first = await stage(file, [['a']]);
     first.diff.diff();
     first.diff.commitSnapshot(1, 1);
@@ -64,7 +64,7 @@ describe('mirror snapshots', () => {
   });
 
   it('pages through large diffs in line order', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     const rows = Array.from({ length: 12_000 }, (_, i) => [`user${i}`]);
     const { store, diff } = await stage(file, rows);
     expect(diff.diff().added).toBe(12_000);
@@ -85,7 +85,7 @@ describe('records_v2 snapshots (one row per user)', () => {
   }
 
   it('sends a changed row again whole, and removes what no row holds any more grouped by its user', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome(), 'state.db');
     const first = await stageRows(file, [row('Eann', 'P1'), row('Ebob', 'P2'), row('Ecat', 'P3')]);
     expect(first.diff.diff()).toMatchObject({ added: 6, addedRows: 3 });
     first.diff.commitSnapshot(1, 1);

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { MIGRATIONS } from '../../src/state/migrations.js';
 import { openStateStore } from '../../src/state/store.js';
-import { tempHome } from './helpers.js';
+import { makeHome } from '../support/home.js';
 
 describe('state store', () => {
   it('creates a WAL database at the latest schema version and reopens it', async () => {
-    const file = path.join(tempHome(), 'nested', 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'nested', 'state.db');
     const store = await openStateStore(file);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
@@ -21,7 +21,7 @@ describe('state store', () => {
   });
 
   it('lets several processes open a fresh state file at the same moment (overlapping cron jobs)', async () => {
-    const home = tempHome();
+    const home = makeHome('pinsync-state-');
     // 20 rounds, each on a fresh file that six processes open at one agreed instant: switching a new
     // file to WAL raced (SQLITE_BUSY without waiting) in about 1 open of 30.
     const rounds = 20;
@@ -53,7 +53,7 @@ describe('state store', () => {
   });
 
   it('keeps the state file and its WAL readable by the owner only', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     const store = await openStateStore(file);
     store.runs.create({ runKey: 'k', profile: 'default', command: 'push', operation: 'ADD', resumable: true }, 1);
     for (const name of [file, `${file}-wal`]) expect(fs.statSync(name).mode & 0o777).toBe(0o600);
@@ -61,7 +61,7 @@ describe('state store', () => {
   });
 
   it('says in one sentence that a corrupt file is corrupt (exit 2), without crashing', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     fs.writeFileSync(file, 'this is not a database, just some text that is long enough '.repeat(100));
     const error = await openStateStore(file).catch((e: unknown) => e);
     expect(error).toMatchObject({ exitCode: ExitCode.usage });
@@ -69,7 +69,7 @@ describe('state store', () => {
   });
 
   it('refuses a SQLite database that belongs to another program', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     const { default: Sqlite } = await import('better-sqlite3');
     const foreign = new Sqlite(file);
     foreign.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, title TEXT)');
@@ -80,7 +80,7 @@ describe('state store', () => {
   });
 
   it('refuses a state file written by a newer pinsync', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     (await openStateStore(file)).close();
     const { default: Sqlite } = await import('better-sqlite3');
     const db = new Sqlite(file);
@@ -90,7 +90,7 @@ describe('state store', () => {
   });
 
   it('keeps every committed acknowledgement when the writer is killed mid-write (WAL)', async () => {
-    const file = path.join(tempHome(), 'state.db');
+    const file = path.join(makeHome('pinsync-state-'), 'state.db');
     (await openStateStore(file)).close();
     // A child process commits acknowledgements in a loop and is SIGKILLed in the middle.
     const script = `

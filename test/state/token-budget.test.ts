@@ -11,7 +11,7 @@ import { RateLimiter, WINDOW_SLACK_MS, type SharedBudget } from '../../src/pinte
 import { openSharedBudget } from '../../src/state/token-budget.js';
 import { budgetFiles, gaps, recordedGrants } from '../support/budget-file.js';
 import { VirtualClock } from '../support/virtual-clock.js';
-import { tempHome } from './helpers.js';
+import { makeHome } from '../support/home.js';
 
 const RATE = 50;
 const INTERVAL_MS = (1000 + WINDOW_SLACK_MS) / RATE;
@@ -23,7 +23,7 @@ let clock: VirtualClock;
 const budgets: SharedBudget[] = [];
 
 beforeEach(() => {
-  home = tempHome();
+  home = makeHome('pinsync-state-');
   clock = new VirtualClock();
 });
 

@@ -1,25 +1,32 @@
 // Runs a pinsync command line in THIS process (gh's `runCommand` with IOStreams.Test()): the built
 // program (dist/program.js, so worker threads load as in the CLI) gets pipes for stdin, stdout and
 // stderr, the same environment `runCli` gives a child, and a stop signal the test may abort (what the
-// first SIGINT/SIGTERM does). Same result shape as runCli, without a process per call. Spawn the CLI
-// (support/cli.ts) only for what needs a process: signals, pipes closed under it, a pty, the keychain.
+// first SIGINT/SIGTERM does). Same options and result as runCli, without a process per call. Spawn the
+// CLI (support/cli.ts) only for what needs a process: signals, pipes closed under it, a pty, the keychain.
 //
 //   const r = await runInProcess(['push', file, '--audience', 'X', '--json'], { env: sandboxEnv(sandbox) });
 //   r.code, r.stdout, r.stderr, r.home
 //   const run = startInProcess([...]); …; run.stop(); const r = await run.result;   // Ctrl-C mid-run
+//   const live = startInProcess(['push', '-', …], { keepInputOpen: true }); live.write('email\n…'); live.end();
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import type { runProgram as RunProgram } from '../../src/program.js';
-import { cliEnv, makeHome, repoRoot, type CliResult, type RunCliOptions } from './cli.js';
+import { cliEnv, repoRoot, type CliResult, type RunCliOptions, type RunningCli } from './cli.js';
+import { makeHome } from './home.js';
 
-export interface InProcessRun {
+export interface InProcessOptions extends RunCliOptions {
+  /** Leave stdin open: the test writes to it (`write`) and closes it (`end`), as a slow producer would. */
+  keepInputOpen?: boolean;
+}
+
+export interface InProcessRun extends RunningCli {
   /** Aborts the run's stop signal, as the first Ctrl-C or SIGTERM does. */
   stop(): void;
-  /** What the run printed so far (for waiting on a line before stopping it). */
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly result: Promise<CliResult>;
+  /** With `keepInputOpen`: more input on stdin, and the end of it. */
+  write(chunk: string | Buffer): void;
+  end(chunk?: string | Buffer): void;
 }
 
 let program: Promise<{ runProgram: typeof RunProgram }> | undefined;
@@ -44,9 +51,10 @@ export function startInProcess(args: string[], options: InProcessOptions = {}): 
   const stderr = new Collected();
   const stdin = new PassThrough();
   if (options.input !== undefined) stdin.end(options.input);
-  else stdin.end();
+  else if (!options.keepInputOpen) stdin.end();
   const controller = new AbortController();
   const started = Date.now();
+  let ended = false;
   const result = (async (): Promise<CliResult> => {
     const { runProgram } = await loadProgram();
     let timedOut = false;
@@ -70,18 +78,29 @@ export function startInProcess(args: string[], options: InProcessOptions = {}): 
       });
       return { code: timedOut ? null : code, signal: null, stdout: stdout.text, stderr: stderr.text, home, durationMs: Date.now() - started };
     } finally {
+      ended = true;
       clearTimeout(timer);
       if (options.cwd) process.chdir(cwd);
     }
   })();
-  return { stop: () => controller.abort(), stdout: () => stdout.text, stderr: () => stderr.text, result };
+  return {
+    stop: () => controller.abort(),
+    write: (chunk) => stdin.write(chunk),
+    end: (chunk) => (chunk === undefined ? stdin.end() : stdin.end(chunk)),
+    ended: () => ended,
+    stdout: () => stdout.text,
+    stderr: () => stderr.text,
+    result,
+  };
 }
 
+/** A stdout or stderr that keeps what is written, as text (a character split across writes stays whole). */
 class Collected extends Writable {
   text = '';
+  private readonly decoder = new StringDecoder('utf8');
 
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += String(chunk);
+    this.text += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     done();
   }
 }

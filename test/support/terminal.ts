@@ -2,7 +2,8 @@
 // stderr are TTYs to pinsync and inquirer prompts and the cli-progress bar behave as for a person.
 // The test types keys as they would.
 import { spawn } from 'node:child_process';
-import { cliEntry, cliEnv, makeHome, repoRoot } from './cli.js';
+import { cliEntry, cliEnv, repoRoot } from './cli.js';
+import { makeHome } from './home.js';
 
 export const KEY = { enter: '\r', up: '\u001b[A', down: '\u001b[B' } as const;
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { realClock, type Clock } from '../../../src/pinterest/clock.js';
 import { RateLimiter, type Limiter } from '../../../src/pinterest/ratelimit/index.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.js';
-import { clientFor, hashedRecords } from '../helpers.js';
+import { clientFor, hashedRecords } from '../../support/pinterest-client.js';
 import { US } from '../../support/sandbox.js';
 import { waitUntil } from '../../support/wait.js';
 

@@ -1,7 +1,6 @@
-// Helpers for the sandbox's own tests: call its API with fetch, as any HTTP client would.
-import { createHash } from 'node:crypto';
+// The sandbox's API called with fetch, as any HTTP client would (the sandbox's own tests).
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { US } from '../support/sandbox.js';
+import { US } from './sandbox.js';
 
 export interface Answer<T = any> {
   status: number;
@@ -26,15 +25,6 @@ export async function call<T = any>(
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** `count` distinct hashed emails, e.g. for a customer list. */
-export function hashedEmails(count: number, prefix = 'user'): string[] {
-  return Array.from({ length: count }, (_, i) => sha256(`${prefix}${i}@example.com`));
 }
 
 export async function createList(sandbox: Sandbox, records: string[], name = 'Buyers'): Promise<any> {

@@ -1,13 +1,13 @@
 // A Context for in-process tests: the given environment, a temp PINSYNC_HOME, captured stderr/stdout,
 // no terminal, and a clock the test can move.
 import { PassThrough } from 'node:stream';
-import type { Context, Env } from '../../../src/context.js';
-import { ConfigStore } from '../../../src/config.js';
-import { connectorsFor } from '../../../src/connect.js';
-import { resolvePaths } from '../../../src/paths.js';
-import { redact } from '../../../src/redact.js';
-import type { Prompter } from '../../../src/prompt.js';
-import { makeHome } from '../../support/cli.js';
+import type { Context, Env } from '../../src/context.js';
+import { ConfigStore } from '../../src/config.js';
+import { connectorsFor } from '../../src/connect.js';
+import { resolvePaths } from '../../src/paths.js';
+import { redact } from '../../src/redact.js';
+import type { Prompter } from '../../src/prompt.js';
+import { makeHome } from './home.js';
 
 export interface TestContext extends Context {
   output(): { stdout: string; stderr: string };
@@ -66,4 +66,9 @@ export function testContext(env: Env = {}, profile = 'default', overrides: Parti
 
 function pick<T extends object, K extends keyof T>(from: T, keys: K[]): Partial<T> {
   return Object.fromEntries(keys.filter((key) => from[key] !== undefined).map((key) => [key, from[key]])) as unknown as Partial<T>;
+}
+
+/** A context on `home` whose clock reads `clock.now`, which the test moves (the state store's tests). */
+export function contextAt(home: string, clock = { now: 1_700_000_000_000 }): TestContext {
+  return testContext({ PINSYNC_HOME: home }, 'default', { now: () => clock.now });
 }

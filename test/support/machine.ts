@@ -2,7 +2,7 @@
 // when they are missing: skip with a visible notice locally, fail under CI=true.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { isTruthy } from '../../../src/context.js';
+import { isTruthy } from '../../src/context.js';
 
 export const CHROMIUM_PATH = process.env.PINSYNC_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const inCI = isTruthy(process.env.CI);

@@ -1,4 +1,4 @@
-// Shared set-up for the client tests: a sandbox on loopback and a client with a static token.
+// A PinterestClient on the sandbox with a static token, and hashed records to send with it (client tests).
 import { staticTokenProvider } from '../../src/auth/token-provider.js';
 import type { TokenProvider } from '../../src/pinterest/tokens.js';
 import { PinterestClient, type PinterestClientOptions } from '../../src/pinterest/client.js';

@@ -1,10 +1,21 @@
 // Drives `pinsync login --no-browser` as a user would: spawn the built CLI, read the consent address it
 // prints on stderr, and answer the consent page in a real headless Chromium (never a downloaded browser).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Browser } from 'playwright-core';
-import type { Sandbox } from '../../../src/sandbox/server.js';
-import { cliEntry, cliEnv, repoRoot, type CliResult } from '../../support/cli.js';
-import { CHROMIUM_PATH } from './environment.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { spawnCli, type CliResult, type SpawnedCli } from './cli.js';
+import { waitWhileRunning } from './interrupt.js';
+import { CHROMIUM_PATH } from './machine.js';
+
+/** A headless Chromium for every test of the file, unless `skip` (no Chromium on this machine). */
+export function chromiumPerFile(skip: boolean): { readonly browser: Browser } {
+  const fixture = { browser: undefined as unknown as Browser };
+  beforeAll(async () => {
+    if (!skip) fixture.browser = await launchChromium();
+  });
+  afterAll(() => fixture.browser?.close());
+  return fixture;
+}
 
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
@@ -34,7 +45,7 @@ export function loginEnv(sandbox: Sandbox, extra: Record<string, string | undefi
 }
 
 export interface RunningLogin {
-  child: ChildProcessWithoutNullStreams;
+  cli: SpawnedCli;
   /** The consent-page address printed by the CLI. */
   consentUrl: Promise<string>;
   /** The local port the CLI listens on (from its "Waiting for … http://localhost:PORT/" line). */
@@ -42,47 +53,15 @@ export interface RunningLogin {
   done: Promise<CliResult>;
 }
 
+/** Spawns `pinsync login --no-browser …` and reads the consent address and port it prints. */
 export function startLogin(args: string[], home: string, env: Record<string, string | undefined>, timeoutMs = 30_000): RunningLogin {
-  const started = Date.now();
-  const child = spawn(process.execPath, [cliEntry, 'login', '--no-browser', ...args], {
-    cwd: repoRoot,
-    env: cliEnv(home, env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      for (const wake of waiters.splice(0)) wake();
-      resolve({ code, signal, stdout, stderr, home, durationMs: Date.now() - started });
-    });
-  });
-  let exited = false;
-  void done.then(() => (exited = true));
-  const waitFor = (pattern: RegExp): Promise<RegExpMatchArray> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const match = stderr.match(pattern);
-        if (match) resolve(match);
-        else if (exited) reject(new Error(`login exited before printing ${pattern}:\n${stderr}`));
-        else waiters.push(check);
-      };
-      check();
-    });
-  const consentUrl = waitFor(/(http:\/\/\S+\/oauth\/\?\S+)/).then((match) => match[1]!);
-  const port = waitFor(/send you back to http:\/\/localhost:(\d+)\//).then((match) => Number(match[1]));
+  const cli = spawnCli(['login', '--no-browser', ...args], { home, env, timeoutMs });
+  const printed = (pattern: RegExp) => waitWhileRunning(cli, () => pattern.test(cli.stderr()), `login printed ${pattern}`, timeoutMs).then(() => pattern.exec(cli.stderr())!);
+  const consentUrl = printed(/(http:\/\/\S+\/oauth\/\?\S+)/).then((match) => match[1]!);
+  const port = printed(/send you back to http:\/\/localhost:(\d+)\//).then((match) => Number(match[1]));
   consentUrl.catch(() => {});
   port.catch(() => {});
-  return { child, consentUrl, port, done };
+  return { cli, consentUrl, port, done: cli.result };
 }
 
 /** Opens the consent page and clicks #allow or #deny; returns where the browser ended up. */
