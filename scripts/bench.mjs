@@ -19,6 +19,11 @@
 //               7 writes/s: records/s over the whole run as a share of 13,300, and the 429 share
 //   two-pushes  two separate `pinsync push` processes (100,000 users each) on one PINSYNC_HOME and
 //               one token against a sandbox at 7 writes/s: the same two figures, together
+//   create-start `push --create` of 100,000 users into an ad account with 300 audiences (7 writes/s):
+//               time to the first write, and the whole run as a share of the 13,300 records/s ceiling
+//               (goal ≥ 0.93) with lists ready at once; then the same with the sandbox's default 3 s of
+//               list processing, whose end waits for Pinterest to accept the audience
+//   version     `pinsync --version` against a bare `node -e 0` (hyperfine when installed; goal ≤ 1.6×)
 //   phones      push --dry-run of 1M rows with email + phone (records_v2 rows, phones parsed by
 //               libphonenumber-js in four written forms) against the same emails alone: goal within
 //               30% of the email-only run, peak RSS ≤ 300 MB
@@ -30,7 +35,8 @@
 //   state-year  365 daily syncs of 100k users with 1% churn on the sandbox's clock: state.db size, runs
 //               kept, run start and duration after every 30 runs (scripts/bench-state.mjs --year)
 // Flags: --quick (smaller inputs: a smoke run for CI, no goals asserted),
-//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, phones, jobs, two-pushes, segments, state, state-year).
+//        --only NAME[,NAME] (throughput, rss, upload, latency, write-rate, shared-token, quota, exclude, phones, jobs, two-pushes,
+//        segments, create-start, version, state, state-year).
 // Generated files go to .bench/ (git-ignored) and are reused between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -59,6 +65,8 @@ const sizes = {
   jobsUsers: quick ? 4_000 : 100_000,
   twoPushUsers: quick ? 10_000 : 100_000,
   segments: quick ? 100 : 1_000,
+  createUsers: quick ? 20_000 : 100_000,
+  versionRuns: quick ? 10 : 40,
   latency: quick ? { flushSeconds: 1, samples: 1 } : { flushSeconds: 5, samples: 3 },
   state: quick ? ['--sizes', '50000', '--resume-cli', '50000'] : [],
 };
@@ -589,6 +597,85 @@ async function benchTwoPushes() {
   });
 }
 
+// ---- 9. a fast start: push --create into a busy account, and --version ---------------------------
+
+/** An ad account with `count` customer-list audiences (two pages of each listing at 300). */
+function busyAccount(sandbox, count) {
+  for (let i = 0; i < count; i++) arrangeAudience(sandbox, `Segment ${i}`);
+}
+
+async function createRun(users, file, listRules) {
+  return withSandbox({ writeRate: 7, maxRecords: 1900, listRules }, async (sandbox) => {
+    busyAccount(sandbox, 300);
+    const spawnedAt = Date.now();
+    const result = await runCli(['push', file, '--audience', 'Bench new audience', '--ad-account', '549755885175', '--create', '--no-progress', '--json'], {
+      PINSYNC_API_BASE: sandbox.apiBase,
+      PINSYNC_ACCESS_TOKEN: sandbox.token,
+    });
+    const report = JSON.parse(result.stdout);
+    const requests = sandbox.state.requests.filter((r) => r.path.startsWith('/v5/ad_accounts/'));
+    const first = requests.find((r) => r.method !== 'GET');
+    const readsBefore = requests.filter((r) => r.method === 'GET' && r.time < first.time).length;
+    const writes = requests.filter((r) => r.method !== 'GET');
+    const limited = writes.filter((r) => r.status === 429).length;
+    return {
+      report,
+      fromStart: (first.time - Date.parse(report.startedAt)) / 1000,
+      fromSpawn: (first.time - spawnedAt) / 1000,
+      readsBefore,
+      share: report.records / (report.durationMs / 1000) / (7 * 1900),
+      limited: `${writes.length} writes, ${limited} answered 429`,
+    };
+  });
+}
+
+async function benchCreateStart() {
+  const users = sizes.createUsers;
+  const file = generateCsv(path.join(benchDir, `upload-${users}.csv`), users, { maid: false });
+  const ready = await createRun(users, file, { processingMs: 0 });
+  results.push(
+    ['create-start', `push --create, ${n(users)} users, 300 audiences in the account: time to the first write`, `${ready.fromStart.toFixed(2)} s`, `after the run started (${ready.fromSpawn.toFixed(2)} s after the process was spawned); ${ready.readsBefore} reads before it`],
+    ['create-start', 'the same, whole run (lists ready at once)', `${ready.share.toFixed(3)} of ceiling`, `${n(ready.report.records)} records in ${(ready.report.durationMs / 1000).toFixed(2)} s (goal ≥ 0.93); ${ready.limited}`],
+  );
+  if (quick) return;
+  const processing = await createRun(users, file, {});
+  results.push([
+    'create-start',
+    "the same against the sandbox's default 3 s of list processing",
+    `${processing.share.toFixed(3)} of ceiling`,
+    `${(processing.report.durationMs / 1000).toFixed(2)} s: the end waits for Pinterest to accept the audience (audiencePending ${processing.report.audiencePending}); first write ${processing.fromStart.toFixed(2)} s`,
+  ]);
+}
+
+/** Mean seconds of each command line, run alternately `runs` times (hyperfine when installed). */
+async function timeCommands(commands, runs) {
+  const hyperfine = await run('hyperfine', ['--version']).catch(() => ({ code: -1 }));
+  if (hyperfine.code === 0) {
+    const exported = path.join(benchDir, 'hyperfine.json');
+    const result = await run('hyperfine', ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', exported, ...commands]);
+    if (result.code !== 0) throw new Error(`hyperfine failed: ${result.stderr.slice(-300)}`);
+    return { tool: 'hyperfine', means: JSON.parse(fs.readFileSync(exported, 'utf8')).results.map((entry) => entry.mean) };
+  }
+  const totals = commands.map(() => 0);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, command] of commands.entries()) {
+      const [program, ...rest] = command.split(' ');
+      totals[k] += (await run(program, rest)).seconds;
+    }
+  }
+  return { tool: 'alternating runs', means: totals.map((total) => total / runs) };
+}
+
+async function benchVersion() {
+  const commands = [`${process.execPath} -e 0`, `${process.execPath} ${path.join(root, 'bin', 'pinsync')} --version`, `${process.execPath} ${path.join(root, 'bin', 'pinsync')} --help`];
+  const { tool, means } = await timeCommands(commands, sizes.versionRuns);
+  const [bare, version, help] = means;
+  results.push(
+    ['version', 'pinsync --version against node -e 0', `${(version / bare).toFixed(2)}×`, `${(version * 1000).toFixed(0)} ms against ${(bare * 1000).toFixed(0)} ms (goal ≤ 1.6×; ${tool}, ${sizes.versionRuns} runs each)`],
+    ['version', 'pinsync --help (the whole program loaded)', `${(help / bare).toFixed(2)}×`, `${(help * 1000).toFixed(0)} ms`],
+  );
+}
+
 async function benchSegments() {
   const count = sizes.segments;
   const rowsPer = 20;
@@ -641,6 +728,8 @@ for (const [name, bench] of [
   ['jobs', benchJobs],
   ['two-pushes', benchTwoPushes],
   ['segments', benchSegments],
+  ['create-start', benchCreateStart],
+  ['version', benchVersion],
 ]) {
   if (!wanted(name)) continue;
   process.stderr.write(`running ${name}…\n`);

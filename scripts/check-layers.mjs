@@ -14,6 +14,7 @@ const src = path.resolve(process.argv[2] ?? path.join(root, 'src'));
 
 /** Lowest first: each room may import only the rooms above it in this list. */
 const RANKS = [
+  'version.ts', // the version, from package.json
   'errors.ts', // typed errors with exit codes
   'redact.ts', // secrets masked in every message
   'duration.ts', // "13h" → ms
@@ -33,6 +34,7 @@ const RANKS = [
   'connect.ts', // how a Context makes its clients
   'audiences/', // look-up, create, audiences waiting for their list
   'runs/', // push, sync, doctor: plan → send → report
+  'ci/', // a run's end told outside: GitHub job summary, outputs, annotations; notifications, pings, metrics
   'jobs/', // `pinsync run`: many runs side by side
   'commands/', // flags and printing
   'program.ts', // the commander program, errors caught once

@@ -1,9 +1,16 @@
 // Entry point: hands the real process (streams, environment, signals) to the program and sets
 // process.exitCode from what it returns. Everything else is in program.ts, which tests run in-process.
-import { dropOutputOnceBroken, processIO } from './context.js';
+// `pinsync --version` alone is answered before the program (commander and every command) is loaded:
+// scripts and CI steps call it to check the install, and it should cost little more than Node's start.
 import { ExitCode } from './errors.js';
-import { stopEveryCommandNow } from './jobs/command-input.js';
-import { runProgram } from './program.js';
+import { version } from './version.js';
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${version}\n`);
+} else {
+  await runTheProgram();
+}
 
 /**
  * SIGINT (Ctrl-C) and SIGTERM (`timeout`, CI cancellation, `kill`) stop a run alike: the first
@@ -25,8 +32,15 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-// However pinsync ends (a second signal quits at once), no jobs-file command is left running under init.
-process.on('exit', stopEveryCommandNow);
-dropOutputOnceBroken(process.stdout);
-dropOutputOnceBroken(process.stderr);
-process.exitCode = await runProgram(process.argv, processIO(interruptSignal()));
+async function runTheProgram(): Promise<void> {
+  const [{ dropOutputOnceBroken, processIO }, { stopEveryCommandNow }, { runProgram }] = await Promise.all([
+    import('./context.js'),
+    import('./jobs/command-input.js'),
+    import('./program.js'),
+  ]);
+  // However pinsync ends (a second signal quits at once), no jobs-file command is left running under init.
+  process.on('exit', stopEveryCommandNow);
+  dropOutputOnceBroken(process.stdout);
+  dropOutputOnceBroken(process.stderr);
+  process.exitCode = await runProgram(process.argv, processIO(interruptSignal()));
+}

@@ -2,13 +2,14 @@
 // (streams, environment, the stop signal), runs one command line, catches errors once and returns
 // the exit code. main.ts hands it the real process; tests hand it pipes (gh's IOStreams.Test()).
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { bindProgramIO } from './commands/action.js';
 import { registerAccounts } from './commands/accounts.js';
 import { registerAudiences } from './commands/audiences.js';
 import { registerAuth } from './commands/auth.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDoctor } from './commands/doctor.js';
+import { addExamples } from './commands/examples.js';
 import { registerPush } from './commands/push.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
@@ -19,8 +20,8 @@ import { ExitCode, PinsyncError } from './errors.js';
 import { resolvePaths } from './paths.js';
 import { redact } from './redact.js';
 import { stateUnavailable } from './state/database.js';
+import { version } from './version.js';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 export function buildProgram(io: ProgramIO): Command {
   const program = new Command('pinsync')
@@ -44,6 +45,8 @@ export function buildProgram(io: ProgramIO): Command {
   registerRuns(program);
   registerDoctor(program);
   registerSandbox(program);
+  registerCompletion(program);
+  addExamples(program);
   for (const command of program.commands) inheritOverrides(command, program);
   return program;
 }
@@ -71,6 +74,8 @@ function commanderErrorInOurVoice(text: string): string {
     const choices = /^Allowed choices are (.*)\.\s*$/s.exec(reason!);
     return choices ? `pinsync: ${flag} takes one of ${choices[1]}, not "${value}".\n` : `pinsync: ${reason}`;
   }
+  const argument = /^error: command-argument value '([^']*)' is invalid for argument '([^']*)'\. Allowed choices are (.*)\.\s*$/s.exec(text);
+  if (argument) return `pinsync: <${argument[2]}> takes one of ${argument[3]}, not "${argument[1]}".\n`;
   return text.replace(/^error: /, 'pinsync: ');
 }
 

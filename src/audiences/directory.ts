@@ -2,7 +2,7 @@
 // look-up of the run (a fan-out over 1,000 segment values lists them once, not once per value). An
 // audience is found by id or exact name (archived ones never match a name); a customer list "waits"
 // when it bears a name and no audience is built on it (a --create run whose audience Pinterest refused).
-// Creating re-checks what is live under the name lock (target.ts), never this snapshot.
+// Creating lists the customer lists again under the name lock (pendingListNow, from target.ts).
 // Only the account's own audiences and lists are looked at (ownAudiences, ownCustomerLists): since API
 // 5.28 a plain listing also holds audiences shared into the account, and one of those must never be
 // written to, nor stand in for the account's own name, nor block --create.
@@ -110,7 +110,19 @@ export class AudienceDirectory {
 
   /** The customer list waiting for an audience of this name (no audience, archived ones included, is built on it); the newest wins. */
   async pendingList(name: string): Promise<CustomerList | undefined> {
-    return newestWaitingList(await this.audiences(), await this.customerLists(), name);
+    const [audiences, lists] = await Promise.all([this.audiences(), this.customerLists()]); // both listings at once
+    return newestWaitingList(audiences, lists, name);
+  }
+
+  /**
+   * The same, once the name lock is held: only the customer lists are listed again, because a run that
+   * held the lock can only have made a list (an audience is always built on a list it made first); the
+   * audiences stay as first listed. A list that run made counts as waiting, and the audience that run
+   * may have built on it is adopted before a new one is asked for (pending-audience.ts).
+   */
+  async pendingListNow(name: string): Promise<CustomerList | undefined> {
+    this.listedLists = undefined;
+    return this.pendingList(name);
   }
 
   /**

@@ -121,8 +121,17 @@ export class PendingAudience {
     });
   }
 
-  /** Under the name lock: adopt an audience another run just made on this list, else ask Pinterest for one. */
+  /**
+   * Under the name lock: adopt an audience another run just made on this list, else ask Pinterest for one.
+   * A list Pinterest says is still processing is not asked yet: the create would be refused, and each
+   * create is a write that takes a slot from the upload (a read to look costs none).
+   */
   private async tryCreate(waitForLock: boolean): Promise<boolean> {
+    const list = await this.listNow();
+    if (list && isProcessing(list) && (list.num_uploaded_user_records ?? 0) > 0) {
+      this.reason = whyListWaits(list);
+      return false;
+    }
     const lock = await this.options.lock(waitForLock);
     if (lock === 'busy') return false;
     try {

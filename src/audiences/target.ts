@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { Audience } from '../pinterest/types.generated.js';
-import { findPendingList, isArchived, ownAudiences, type AudienceDirectory } from './directory.js';
+import { AudienceDirectory } from './directory.js';
 import { clean } from '../report/table.js';
 import { acquireRunLock, RunInProgressError, waitForRunLock } from '../state/run-lock.js';
 import type { ListType } from '../input/columns.js';
@@ -28,12 +28,20 @@ export interface AudienceTarget {
   nameLock?: NameLock;
   /** The audience still to create on the list, once the run writes to it. */
   pendingAudience?: PendingAudience;
+  /** Where it was looked up: the list to write to is looked for again there, under the name lock. */
+  directory?: AudienceDirectory;
 }
 
 export interface TargetOptions {
   /** An audience id or exact name. */
   audience: string;
   create?: boolean;
+  /**
+   * With --create, a customer list waiting under this name is looked for only under the name lock, when
+   * the first batch is ready (push: nothing keyed on the list before that). A sync keys its snapshot on
+   * the list, so it looks for one at once.
+   */
+  waitingListAtFirstBatch?: boolean;
   /** Said when a digits-only value (read as an id) names nothing: a fan-out's segment value has its own hint. */
   digitsHint?: string;
 }
@@ -59,9 +67,10 @@ export async function resolveAudienceTarget(ctx: Context, directory: AudienceDir
   } catch (error) {
     if (!(error instanceof NotFoundError) || digitsOnly) throw error;
     const nameLock = audienceNameLock(ctx, adAccountId, audienceName);
+    if (options.create && options.waitingListAtFirstBatch) return { adAccountId, audienceName, toCreate: true, nameLock, directory };
     const waiting = await directory.pendingList(audienceName);
-    if (waiting) return { adAccountId, audienceName, customerListId: waiting.id, toCreate: false, waitingList: true, nameLock };
-    if (options.create) return { adAccountId, audienceName, toCreate: true, nameLock };
+    if (waiting) return { adAccountId, audienceName, customerListId: waiting.id, toCreate: false, waitingList: true, nameLock, directory };
+    if (options.create) return { adAccountId, audienceName, toCreate: true, nameLock, directory };
     throw error;
   }
   return { adAccountId, audienceId: audience.id, audienceName: audience.name ?? audienceName, customerListId: customerListOf(audience), toCreate: false };
@@ -178,16 +187,12 @@ async function findOrCreateList(
   const lock = await (target.nameLock ?? noLock)(true);
   if (lock === 'busy') throw new Error('the audience name lock was busy'); // a waiting lock is never busy
   try {
-    // Another run of this name may have made the list (or even the audience) while this one read its first rows.
-    const live = await liveAudience(client, target);
-    if (live) {
-      target.audienceId = live.id;
-      target.customerListId = customerListOf(live);
-      return undefined;
-    }
-    const waiting = await findPendingList(client, target.adAccountId, target.audienceName);
+    // Another run of this name may have made the list (and its audience, adopted later) since the look-up.
+    const directory = target.directory ?? new AudienceDirectory(client, target.adAccountId);
+    const waiting = await directory.pendingListNow(target.audienceName);
     if (waiting) {
       target.customerListId = waiting.id;
+      target.waitingList = true;
       return undefined;
     }
     const [first, ...rest] = uploadsOf(records);
@@ -212,13 +217,6 @@ function uploadsOf(records: readonly string[]): Array<{ records: string } | { re
   if (plain.length === records.length) return [{ records: plain.join(',') }];
   const rows = records.filter(isRowRecord).map(rowFields);
   return plain.length === 0 ? [{ records_v2: rows }] : [{ records: plain.join(',') }, { records_v2: rows }];
-}
-
-async function liveAudience(client: PinterestClient, target: AudienceTarget): Promise<Audience | undefined> {
-  for await (const audience of ownAudiences(client, target.adAccountId)) {
-    if (audience.name === target.audienceName && !isArchived(audience)) return audience;
-  }
-  return undefined;
 }
 
 export interface SettleOptions {

@@ -3,6 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createContext, type Connectors, type Context, type ProgramIO } from '../context.js';
 import { durationToMs } from '../duration.js';
+import type { AnnounceOptions } from '../ci/announce-options.js';
 import type { RunResult } from '../report/run-report.js';
 
 /** One program run: the IO its commands get and the exit code their action returned. */
@@ -48,6 +49,30 @@ export function printRunResult(ctx: Context, result: RunResult, json: boolean | 
   if (json) ctx.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
   if (result.outputFailure) throw result.outputFailure;
   return result.exitCode;
+}
+
+/**
+ * A push or sync from start to end: the run, then its end announced (GitHub Actions, --notify, --ping,
+ * --metrics-file; src/ci/) and printed (--json). An error before or after the result is announced too.
+ */
+export async function printAnnouncedRun(
+  ctx: Context,
+  command: 'push' | 'sync',
+  options: AnnounceOptions & { json?: boolean; dryRun?: boolean },
+  run: () => Promise<RunResult>,
+): Promise<number> {
+  const { announceRunEnd, endedRunOf } = await import('../ci/announce.js');
+  return announceRunEnd(
+    ctx,
+    command,
+    options,
+    async (announcement) => {
+      const result = await run();
+      announcement.ended(endedRunOf(command, result, ctx.now()));
+      return printRunResult(ctx, result, options.json);
+    },
+    options.dryRun,
+  );
 }
 
 /**

@@ -1,5 +1,7 @@
 // The input, batching and report flags that push, sync and `audiences create --from` share.
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { NOTIFY_ON_CHOICES, webhookUrl } from '../ci/announce-options.js';
+import { PinsyncError } from '../errors.js';
 import { parseDuration, parseInteger, parseNumber } from './action.js';
 import { MAX_BATCH_SIZE } from '../runs/settings.js';
 
@@ -42,4 +44,26 @@ export function addAudienceColumnOption(command: Command): Command {
   return command
     .option('--audience-column <name>', 'column (or NDJSON field) naming each row\'s audience, by name or id, instead of --audience')
     .option('--max-new-audiences <n>', 'with --create: stop before creating any audience when more than this many would be made (default 20)', parseInteger('--max-new-audiences', 0, 1_000_000));
+}
+
+/** push, sync and run: who hears how the run ended (src/ci/). */
+export function addAnnounceOptions(command: Command): Command {
+  return command
+    .option('--notify <url>', 'POST a JSON summary (Slack-compatible `text` plus the report) to URL when the run fails; repeatable', collectWebhooks('--notify'))
+    .addOption(new Option('--notify-on <when>', 'when to --notify: failure (default: exit other than 0) or always').choices(NOTIFY_ON_CHOICES))
+    .option('--ping <url>', 'healthchecks.io-style pings: URL/start when the run starts, URL when it ends 0, URL/fail otherwise', (url: string) => checkedWebhook('--ping', url))
+    .option('--metrics-file <file>', 'write Prometheus metrics (node_exporter textfile format) to FILE at the end');
+}
+
+function collectWebhooks(flag: string) {
+  return (url: string, earlier: string[] = []): string[] => [...earlier, checkedWebhook(flag, url)];
+}
+
+/** A bad URL is a usage error that never repeats the URL (it holds a secret). */
+function checkedWebhook(flag: string, url: string): string {
+  try {
+    return webhookUrl(flag, url);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof PinsyncError ? error.message : String(error));
+  }
 }

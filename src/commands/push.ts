@@ -1,8 +1,9 @@
 // `pinsync push <file|-> --audience <id|name>`: flags only; the run lives in src/pipeline/push-run.ts
 // (which `audiences create --from` reuses). Heavy modules (client, pipeline, cli-progress) load in the action.
 import type { Command } from 'commander';
-import { action, printRunResult } from './action.js';
-import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
+import { action, printAnnouncedRun } from './action.js';
+import type { AnnounceOptions } from '../ci/announce-options.js';
+import { addAnnounceOptions, addAudienceColumnOption, addInputOptions } from './input-flags.js';
 import type { PushOptions } from '../runs/options.js';
 
 export function registerPush(program: Command): void {
@@ -17,13 +18,15 @@ export function registerPush(program: Command): void {
     .option('--dry-run', 'read, check and count everything, send nothing')
     .option('--force', 'push even when most of the first rows have no valid identifier (same as --allow-missing-identifiers)')
     .option('--json', 'print the run report as JSON on stdout');
-  addInputOptions(addAudienceColumnOption(push)).action(
-    action<PushOptions>(async (ctx, options, file) => {
-      const { askForTargetIfMissing } = await import('./choices.js');
-      await askForTargetIfMissing(ctx, options, !options.remove);
-      const { runPush } = await import('../runs/push.js');
-      return printRunResult(ctx, await runPush(ctx, options, file), options.json);
-    }),
+  addAnnounceOptions(addInputOptions(addAudienceColumnOption(push))).action(
+    action<PushOptions & AnnounceOptions>((ctx, options, file) =>
+      printAnnouncedRun(ctx, 'push', options, async () => {
+        const { askForTargetIfMissing } = await import('./choices.js');
+        await askForTargetIfMissing(ctx, options, !options.remove);
+        const { runPush } = await import('../runs/push.js');
+        return runPush(ctx, options, file);
+      }),
+    ),
   );
 }
 

@@ -2,8 +2,9 @@
 // sending only the difference from the last sync. Flags only; the run lives in src/pipeline/sync-run.ts.
 import type { Command } from 'commander';
 import type { SyncOptions } from '../runs/options.js';
-import { action, parseNumber, printRunResult } from './action.js';
-import { addAudienceColumnOption, addInputOptions } from './input-flags.js';
+import { action, parseNumber, printAnnouncedRun } from './action.js';
+import type { AnnounceOptions } from '../ci/announce-options.js';
+import { addAnnounceOptions, addAudienceColumnOption, addInputOptions } from './input-flags.js';
 
 export function registerSync(program: Command): void {
   const sync = program
@@ -17,12 +18,14 @@ export function registerSync(program: Command): void {
     .option('--force', 'remove beyond --max-remove without asking (a file with mostly invalid rows still needs --allow-missing-identifiers)')
     .option('--dry-run', 'read the file and print how many users would be added and removed; send nothing')
     .option('--json', 'print the run report as JSON on stdout');
-  addInputOptions(addAudienceColumnOption(sync)).action(
-    action<SyncOptions>(async (ctx, options, file) => {
-      const { askForTargetIfMissing } = await import('./choices.js');
-      await askForTargetIfMissing(ctx, options, true);
-      const { runSync } = await import('../runs/sync.js');
-      return printRunResult(ctx, await runSync(ctx, options, file), options.json);
-    }),
+  addAnnounceOptions(addInputOptions(addAudienceColumnOption(sync))).action(
+    action<SyncOptions & AnnounceOptions>((ctx, options, file) =>
+      printAnnouncedRun(ctx, 'sync', options, async () => {
+        const { askForTargetIfMissing } = await import('./choices.js');
+        await askForTargetIfMissing(ctx, options, true);
+        const { runSync } = await import('../runs/sync.js');
+        return runSync(ctx, options, file);
+      }),
+    ),
   );
 }

@@ -6,7 +6,10 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { webhookUrlProblem, type AnnounceOptions } from '../ci/announce-options.js';
+import type { Env } from '../context.js';
 import { durationToMs } from '../duration.js';
+import { registerSecret } from '../redact.js';
 import type { PushOptions } from '../runs/options.js';
 import { UsageError } from '../errors.js';
 import { jobsFileSchema, type JobEntry, type JobsFileEntry } from './jobs-schema.js';
@@ -47,6 +50,8 @@ export interface JobsPlan {
   rate?: number;
   /** The selected jobs (all when none were named), in file order. */
   jobs: Job[];
+  /** `notify:`, `notify_on:`, `ping:`, `metrics_file:` (URLs with their `${VAR}`s read, the file's path absolute). */
+  announce: AnnounceOptions;
 }
 
 const DEFAULT_MAX_REMOVE = 20;
@@ -55,25 +60,52 @@ const DEFAULT_MAX_REMOVE = 20;
  * Reads, validates and selects; `selected` are job names from the command line (none: every job).
  * `-` reads the jobs file from `stdin`. A jobs file that is not a regular file in a folder of its own
  * (`-`, /dev/stdin, a pipe such as `<(…)`) has no folder to speak of: its paths are relative to the
- * current folder, and its commands run there.
+ * current folder, and its commands run there. `env` fills the `${VAR}`s of webhook URLs (a secret
+ * belongs in the CI's secret store, not in the file).
  */
-export async function loadJobsFile(file: string, selected: readonly string[] = [], stdin?: Readable): Promise<JobsPlan> {
+export async function loadJobsFile(file: string, selected: readonly string[] = [], stdin?: Readable, env: Env = {}): Promise<JobsPlan> {
   // This process's own standard input may be a socket, which cannot be opened by its name.
-  if (file === '-' || OWN_STDIN.test(file)) return planJobs(await readStdin(stdin), '-', selected, path.resolve());
+  if (file === '-' || OWN_STDIN.test(file)) return planJobs(await readStdin(stdin), '-', selected, path.resolve(), env);
   const absolute = path.resolve(file);
-  return planJobs(await readJobsText(absolute), absolute, selected, streamed(absolute) ? path.resolve() : path.dirname(absolute));
+  return planJobs(await readJobsText(absolute), absolute, selected, streamed(absolute) ? path.resolve() : path.dirname(absolute), env);
 }
 
 /** The same from text already read (`file` names the file in messages; relative paths start at `folder`). */
-export function planJobs(text: string, file: string, selected: readonly string[] = [], folder = path.dirname(file)): JobsPlan {
+export function planJobs(text: string, file: string, selected: readonly string[] = [], folder = path.dirname(file), env: Env = {}): JobsPlan {
   const source = new JobsSource(text, file, folder);
   const entry = source.validated();
   const problems = new Problems(source);
   const sharedExclude = existingFiles(entry.exclude ?? [], ['exclude'], source, problems);
   const jobs = entry.jobs.map((job, index) => toJob(job, index, entry, sharedExclude, source, problems));
   checkUniqueNames(entry.jobs, problems);
+  const announce = announceOptions(entry, source.folder, env, problems);
   problems.throwFirst();
-  return { file, rate: entry.rate, jobs: selectJobs(jobs, selected, file) };
+  return { file, rate: entry.rate, jobs: selectJobs(jobs, selected, file), announce };
+}
+
+function announceOptions(entry: JobsFileEntry, folder: string, env: Env, problems: Problems): AnnounceOptions {
+  const urls = entry.notify ?? [];
+  const notify = urls.map((url, i) => webhookOf(url, urls.length === 1 ? ['notify'] : ['notify', i], env, problems));
+  return withoutUndefined({
+    notify,
+    notifyOn: entry.notify_on,
+    ping: entry.ping === undefined ? undefined : webhookOf(entry.ping, ['ping'], env, problems),
+    metricsFile: entry.metrics_file === undefined ? undefined : path.resolve(folder, entry.metrics_file),
+  });
+}
+
+/** A webhook URL with its `${VAR}`s read from the environment, checked; registered as a secret. */
+function webhookOf(value: string, keyPath: KeyPath, env: Env, problems: Problems): string {
+  const unset: string[] = [];
+  const url = value.replace(/\$\{(\w+)\}/g, (_whole, name: string) => env[name] ?? (unset.push(name), ''));
+  registerSecret(url);
+  if (unset.length > 0) {
+    problems.add(keyPath, `names the environment variable ${unset.join(', ')}, which is not set`);
+    return url;
+  }
+  const problem = webhookUrlProblem(url);
+  if (problem) problems.add(keyPath, problem);
+  return url;
 }
 
 /** Names of this process's standard input. */

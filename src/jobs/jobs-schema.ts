@@ -57,9 +57,18 @@ export const jobSchema = z.strictObject({
   report: text.optional(),
 });
 
+const urlList = z.union([text.transform((one) => [one]), z.array(text)], { error: 'must be a URL or a list of URLs' });
+
 export const jobsFileSchema = z.strictObject({
   ad_account: adAccountId.optional(),
   exclude: pathList.optional(),
+  /** Webhooks told when the run ends other than 0 (or always, with notify_on); `${VAR}` reads the environment. */
+  notify: urlList.optional(),
+  notify_on: z.enum(['failure', 'always'], { error: 'must be failure or always' }).optional(),
+  /** A healthchecks.io-style ping URL; `${VAR}` reads the environment. */
+  ping: text.optional(),
+  /** Prometheus textfile written at the end, relative to the jobs file. */
+  metrics_file: text.optional(),
   /** Write requests per second shared by every job (default 7, Pinterest's limit per token). */
   rate: z.number().positive({ error: 'must be a number of requests per second above 0' }).optional(),
   jobs: z.array(jobSchema, { error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a list of jobs') }).min(1, { error: 'must list at least one job' }),

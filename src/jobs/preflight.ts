@@ -25,7 +25,7 @@ export async function preflightJobsFile(ctx: Context, file: string, print: (line
 
 async function jobsPlan(ctx: Context, file: string, say: (line: CheckLine) => void): Promise<JobsPlan | undefined> {
   try {
-    const plan = await loadJobsFile(file, [], ctx.stdin);
+    const plan = await loadJobsFile(file, [], ctx.stdin, ctx.env);
     say({ outcome: 'ok', text: `jobs file ${plan.file === '-' ? 'on standard input' : plan.file}: ${plan.jobs.length} ${plan.jobs.length === 1 ? 'job' : 'jobs'}` });
     return plan;
   } catch (error) {

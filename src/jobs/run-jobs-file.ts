@@ -1,8 +1,8 @@
-// `pinsync run <jobs.yaml> [JOB...]`: checks the whole jobs file first, then runs every job as the
+// `pinsync run <jobs.yaml> [JOB...]`: runs a checked jobs file (jobs-file.ts), every job as the
 // same push, remove or sync would run on the command line (runPush, runSync: journal, lock, snapshot,
 // report, exit code), side by side in this process under one write budget shared in turn. Each job
 // gets its own Context: its clients take turns in the shared budget, its stderr lines carry its name,
-// and its run hands back its report.
+// and its run hands back its report. The command loads the plan and announces the run's end (src/ci/).
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { connectorsFor, openWriteBudget } from '../connect.js';
@@ -13,7 +13,7 @@ import { redact } from '../redact.js';
 import { checkOutputPaths, writeOutputFile, type InputPath, type OutputPath } from '../report/output-file.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
 import type { WriteBudget } from '../pinterest/ratelimit/index.js';
-import { loadJobsFile, type Job, type JobsPlan } from './jobs-file.js';
+import type { Job, JobsPlan } from './jobs-file.js';
 import { NamedLines } from './named-lines.js';
 import { runJobs, type JobOutcome, type JobResult, type JobRunInput, type JobsResult } from './side-by-side.js';
 
@@ -23,6 +23,8 @@ export interface RunCommandOptions {
   report?: string;
   /** false with --no-progress. */
   progress?: boolean;
+  /** --metrics-file or the file's `metrics_file:`: checked with the other outputs before any job starts. */
+  metricsFile?: string;
 }
 
 /** What `run --json` prints and `run --report` writes (contract: "Jobs file"). */
@@ -31,9 +33,12 @@ export interface JobsReport {
   jobs: Array<{ name: string; exitCode: number; report: RunReport | null; message?: string }>;
 }
 
-export async function runJobsFile(ctx: Context, file: string, names: readonly string[], options: RunCommandOptions): Promise<number> {
-  const plan = await loadJobsFile(file, names, ctx.stdin);
-  checkRunOutputs(plan, options.report);
+/**
+ * Runs the plan's jobs; `ended` hears the jobs' report as soon as it exists, before --json and --report
+ * are written (a report file that then fails still leaves the run's end known).
+ */
+export async function runJobsFile(ctx: Context, plan: JobsPlan, options: RunCommandOptions, ended: (report: JobsReport) => void = () => {}): Promise<number> {
+  checkRunOutputs(plan, options.report, options.metricsFile);
   const budget = await openWriteBudget(ctx.paths.stateDir, plan.rate, ctx.debugLog, ctx.warn);
   let result: JobsResult<RunReport>;
   try {
@@ -50,6 +55,7 @@ export async function runJobsFile(ctx: Context, file: string, names: readonly st
   for (const job of result.jobs) {
     if (job.error !== undefined && ctx.debug && job.error instanceof Error) ctx.debugLog(`[${job.name}] ${job.error.stack ?? job.error.message}`);
   }
+  ended(report);
   // stdout first: a report file that fails now (a disk filled during the run) still leaves the JSON.
   if (options.json) ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
   if (options.report) writeJobsReport(options.report, report);
@@ -123,13 +129,14 @@ function emptyInput(): Readable {
  * Every output of the run (`--report`, each job's `report:` and `rejects:`) is checked before any job
  * starts: writable, and never one of the run's inputs (the jobs file, a job's input, an exclusion list).
  */
-export function checkRunOutputs(plan: JobsPlan, report: string | undefined): void {
+export function checkRunOutputs(plan: JobsPlan, report: string | undefined, metricsFile?: string): void {
   const inputs: InputPath[] = [{ what: 'the jobs file', file: plan.file }];
   for (const job of plan.jobs) {
     if (job.input.kind === 'file') inputs.push({ what: `the input of job "${job.name}"`, file: job.input.file });
     for (const file of job.options.exclude) inputs.push({ what: 'the exclusion file (exclude:)', file });
   }
   const outputs: OutputPath[] = report ? [{ flag: '--report', file: report }] : [];
+  if (metricsFile) outputs.push({ flag: '--metrics-file', file: metricsFile });
   for (const job of plan.jobs) {
     if (job.options.report) outputs.push({ flag: `job "${job.name}": report:`, file: job.options.report });
     if (job.options.rejects) outputs.push({ flag: `job "${job.name}": rejects:`, file: job.options.rejects });

@@ -1,15 +1,14 @@
 // The HTTP exchange under every Pinterest call (API and token endpoint): one keep-alive undici
 // dispatcher with proxies from the environment, a per-attempt timeout, and the quota headers read back.
 import diagnostics from 'node:diagnostics_channel';
-import { createRequire } from 'node:module';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { errorCode, networkError } from './errors.js';
 import type { BudgetObservation } from './ratelimit/index.js';
+import { version } from '../version.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const USER_AGENT = `pinsync/${version}`;
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;

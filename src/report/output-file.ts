@@ -271,9 +271,10 @@ function cannotWrite(flag: string, file: string, error: unknown): UsageError {
 }
 
 /** The output files a run's flags name, in the order they are checked. */
-export function outputPathsOf(options: { report?: string; rejects?: string }): OutputPath[] {
+export function outputPathsOf(options: { report?: string; rejects?: string; metricsFile?: string }): OutputPath[] {
   const paths: OutputPath[] = [];
   if (options.report) paths.push({ flag: '--report', file: options.report });
   if (options.rejects) paths.push({ flag: '--rejects', file: options.rejects });
+  if (options.metricsFile) paths.push({ flag: '--metrics-file', file: options.metricsFile });
   return paths;
 }

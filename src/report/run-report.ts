@@ -119,10 +119,17 @@ export interface RunResult {
   exitCode: number;
   report: RunReport;
   outputFailure?: UsageError;
+  /** The sentence of the error that stopped the run early (a revoked token, a deleted list), as stderr said it. */
+  stopMessage?: string;
 }
 
 /** The end of every run: the --report and --rejects files, each tried even when the other fails. */
-export function writeRunOutputs(report: RunReport, exitCode: number, files: { report?: string; rejects?: { commit(): void } }): RunResult {
+export function writeRunOutputs(
+  report: RunReport,
+  exitCode: number,
+  files: { report?: string; rejects?: { commit(): void } },
+  stopMessage?: string,
+): RunResult {
   let failure: unknown;
   const attempt = (write: () => void) => {
     try {
@@ -133,9 +140,9 @@ export function writeRunOutputs(report: RunReport, exitCode: number, files: { re
   };
   if (files.report) attempt(() => writeReportFile(files.report!, report));
   if (files.rejects) attempt(() => files.rejects!.commit());
-  if (failure === undefined) return { exitCode, report };
+  if (failure === undefined) return { exitCode, report, stopMessage };
   if (!(failure instanceof UsageError)) throw failure;
-  return { exitCode, report, outputFailure: afterTheRun(failure, report.runId) };
+  return { exitCode, report, stopMessage, outputFailure: afterTheRun(failure, report.runId) };
 }
 
 /** The sending is over when an output fails here: say so, and where the same report can still be read. */

@@ -37,6 +37,8 @@ export interface InputOptions {
   allowMissingIdentifiers?: boolean;
   report?: string;
   rejects?: string;
+  /** --metrics-file: checked with the other outputs before anything is sent; written at the end by ci/. */
+  metricsFile?: string;
   json?: boolean;
   /** false with --no-progress. */
   progress?: boolean;

@@ -30,7 +30,7 @@ import { clean } from '../report/table.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, openSharedRunLock, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
 import { audienceKey, Routes, type Route } from './routes.js';
 import { canReadTwice, segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
@@ -171,7 +171,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
       undelivered: (report, tail) =>
         `${report.errored.toLocaleString('en-US')} rows could not be delivered${options.rejects ? ` (lines in ${options.rejects})` : ' (pass --rejects FILE for their line numbers)'}${tail}`,
     });
-    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
+    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects }, stopMessage(ended.end));
   } finally {
     await routes.quiesce();
     for (const { route } of routes.routes) route.journal.close();
@@ -256,7 +256,14 @@ async function resolvePushTarget(plan: PushPlan, audience: string): Promise<Push
   const { ctx, options, frame } = plan;
   const directory = frame.directory;
   if (!directory) return { adAccountId: frame.adAccountId, audienceName: audience, toCreate: false };
-  const target = await resolveAudienceTarget(ctx, directory, { audience, create: options.create, ...segmentHint(options.audienceColumn, audience) });
+  const target = await resolveAudienceTarget(ctx, directory, {
+    audience,
+    create: options.create,
+    // A plain push looks for a waiting list under the name lock; a fan-out counts its new audiences
+    // (--max-new-audiences) at the look-up, so a value whose list waits must be known there.
+    waitingListAtFirstBatch: !options.dryRun && options.audienceColumn === undefined,
+    ...segmentHint(options.audienceColumn, audience),
+  });
   if (target.toCreate && options.dryRun && options.audienceColumn === undefined) {
     ctx.info(`Audience "${audience}" does not exist: a real run would create it (customer list first).`);
   }

@@ -235,7 +235,7 @@ export interface EndTalk {
 /** The stop sentence, the summary, the notes and the hint: the same for every shape of run. */
 export function tellRunEnd(ctx: Context, ended: RunEndReport, talk: EndTalk): void {
   const { report, end } = ended;
-  const why = end.fatal instanceof Error ? end.fatal.message : String(end.fatal);
+  const why = stopMessage(end);
   if (end.stop === 'input' && end.fatal !== undefined) ctx.info(`pinsync: stopped by the input after ${report.synced.toLocaleString('en-US')} rows were sent to Pinterest: ${why}`);
   if (end.stop === 'fatal') ctx.info(`pinsync: stopped: ${why}`);
   ctx.stderr.write(summaryOf(report) + (talk.summaryLine?.(report) ?? ''));
@@ -257,6 +257,12 @@ export function tellRunEnd(ctx: Context, ended: RunEndReport, talk: EndTalk): vo
   } else if (report.errored > 0 || Number(report.removeErrored ?? 0) > 0) {
     ctx.info(talk.undelivered(report, tail));
   }
+}
+
+/** The sentence of what stopped the run early (its error's message), undefined after a clean end or Ctrl-C. */
+export function stopMessage(end: RunEnd): string | undefined {
+  if (end.stop !== 'fatal' && end.stop !== 'input') return undefined;
+  return end.fatal instanceof Error ? end.fatal.message : String(end.fatal);
 }
 
 /** The usual summary; for a fan-out, the totals then one line per audience. */

@@ -17,7 +17,7 @@ import { INTERRUPTED } from '../send/outcome.js';
 import { INPUT_INCOMPLETE, MirrorRoute, type SyncPlan } from './mirror.js';
 import type { SyncHooks, SyncOptions } from './options.js';
 import { busiest, progressOptions, totalTally } from './progress.js';
-import { phoneCountryNotes, runReport, tellRunEnd, untilStopped, type AudienceEnd } from './report.js';
+import { phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd } from './report.js';
 import { audienceKey, Routes } from './routes.js';
 import { tellAudiencesToCreate } from './segment-values.js';
 import type { AudienceTarget } from '../audiences/target.js';
@@ -97,7 +97,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
       undelivered: (report, tail) =>
         `${report.errored.toLocaleString('en-US')} rows and ${Number(report.removeErrored ?? 0).toLocaleString('en-US')} removals could not be delivered${tail}`,
     });
-    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects });
+    return writeRunOutputs(ended.report, ended.exitCode, { report: options.report, rejects: frame.rejects }, stopMessage(ended.end));
   } finally {
     // No look-up or opening outlives the run (the client closes next), and every mirror opened is closed.
     await routes.quiesce();

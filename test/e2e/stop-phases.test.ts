@@ -103,13 +103,15 @@ describe('SIGTERM in the other phases', () => {
     const at = await box({ listRules: { audiencesNeedReadyList: true, processingMs: 3_600_000 } });
     const home = makeHome();
     const file = writeUsers(home, 'users.csv', 0, 500);
-    const refusedAudiences = () => at.state.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/audiences') && r.status === 400).length;
+    // The end of the run polls the list while Pinterest says it is processing (no create is sent then).
+    const listPolls = () => at.state.requests.filter((r) => r.method === 'GET' && /\/customer_lists\/\d+$/.test(r.path)).length;
     const stopped = await sigtermWhen(
       at,
       ['push', file, '--audience', 'Waiting', '--create', '--ad-account', US, '--audience-wait', '10m', '--json'],
-      () => refusedAudiences() >= 2 && at.state.requests.some((r) => r.method === 'PATCH' || r.path.endsWith('/customer_lists')),
+      () => listPolls() >= 3 && at.state.requests.some((r) => r.method === 'PATCH' || r.path.endsWith('/customer_lists')),
       home,
     );
+    expect(stopped.stderr).toMatch(/Waiting up to 600 s for Pinterest to accept audience "Waiting"/);
     expectInterrupted(stopped);
     expect(stopped.report.synced).toBe(500);
     const rerun = await runCli(['push', file, '--audience', 'Waiting', '--create', '--ad-account', US, '--audience-wait', '1s', '--json'], { home, env: sandboxEnv(at) });

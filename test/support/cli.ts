@@ -6,9 +6,10 @@
 //   r.code, r.stdout, r.stderr, r.home, r.signal, r.durationMs
 //   const cli = spawnCli([...]); await waitUntil(…); cli.kill('SIGINT'); const r = await cli.result;
 //
-// Environment: process.env minus every PINSYNC_*, PINTEREST_*, proxy and colour variable, then
-// PINSYNC_HOME, PINSYNC_KEYCHAIN=off (never the real keychain) and NO_COLOR=1, then `env` (a value of
-// undefined removes a variable). stdio are pipes unless `stdio` says otherwise, so the CLI sees no TTY.
+// Environment: process.env minus every PINSYNC_*, PINTEREST_*, GITHUB_* (a suite run inside GitHub
+// Actions must not write to its job summary), proxy and colour variable, then PINSYNC_HOME,
+// PINSYNC_KEYCHAIN=off (never the real keychain) and NO_COLOR=1, then `env` (a value of undefined removes
+// a variable). stdio are pipes unless `stdio` says otherwise, so the CLI sees no TTY.
 // Build first (`npm run build`); `npm test` does.
 import { spawn, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
@@ -62,7 +63,7 @@ export interface SpawnCliOptions extends RunCliOptions {
   stdio?: StdioOptions;
 }
 
-const STRIPPED = /^(PINSYNC_|PINTEREST_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|FORCE_COLOR$|NO_COLOR$|CI$)/i;
+const STRIPPED = /^(PINSYNC_|PINTEREST_|GITHUB_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|FORCE_COLOR$|NO_COLOR$|CI$)/i;
 
 export function cliEnv(home: string, overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
