@@ -7,25 +7,15 @@
 import type { Context } from '../context.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import type { ResolvedTokenProvider } from '../auth/token-provider.js';
-import type { ColumnPlan, RowFormat } from '../input/columns.js';
+import type { ColumnPlan } from '../input/columns.js';
+import type { InputOptions } from './options.js';
 
-export interface DoctorOptions {
+/** The flags of the push or sync doctor checks: the input's, and the audience to find or create. */
+export interface DoctorOptions
+  extends Pick<InputOptions, 'format' | 'delimiter' | 'emailColumn' | 'maidColumn' | 'idfaColumn' | 'phoneColumn' | 'rows' | 'audienceColumn' | 'maxNewAudiences' | 'exclude'> {
   audience?: string;
   adAccount?: string;
   create?: boolean;
-  format?: 'csv' | 'ndjson';
-  delimiter?: string;
-  emailColumn?: string;
-  maidColumn?: string;
-  idfaColumn?: string;
-  phoneColumn?: string;
-  rows?: RowFormat;
-  /** --audience-column: every audience the file's column names is looked up. */
-  audienceColumn?: string;
-  /** --max-new-audiences (with --create and --audience-column). */
-  maxNewAudiences?: number;
-  /** --exclude FILE…: each list is read. */
-  exclude?: string[];
 }
 
 export type Outcome = 'ok' | 'warn' | 'fail';

@@ -12,6 +12,7 @@ import { startLoadingExclusions } from '../identify/exclusion-loader.js';
 import { openInput, type InputSource } from '../input/source.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { knownAdAccount } from '../pinterest/lookups.js';
+import { columnNames, type ColumnPlan } from '../input/columns.js';
 import { checkOutputPaths, inputPathsOf, outputPathsOf } from '../report/output-file.js';
 import type { Progress } from '../report/progress.js';
 import { RejectsFile } from '../report/rejects.js';
@@ -19,6 +20,7 @@ import { Tally } from '../send/tally.js';
 import { tidyState } from '../state/retention.js';
 import { openStateStore, type StateStore } from '../state/store.js';
 import type { InputOptions } from './options.js';
+import type { AudienceParts, RunParts } from './report.js';
 import type { RunSettings } from './settings.js';
 import { readingOf, type Reading } from './reading.js';
 
@@ -54,6 +56,31 @@ export class RunFrame {
     readonly rejects: RejectsFile | undefined,
   ) {
     this.unrouted = new Tally(rejects);
+  }
+
+  /** What every report of this run reads off the frame: when it ran, its input, how its rows were read. */
+  reportParts(plan: ColumnPlan | undefined): Pick<AudienceParts, 'startedAt' | 'finishedAt' | 'listType' | 'recordsV2' | 'input' | 'columns'> {
+    return {
+      startedAt: this.startedAt,
+      finishedAt: this.ctx.now(),
+      listType: plan?.listType,
+      recordsV2: plan?.recordsV2,
+      input: this.source.name,
+      columns: columnNames(plan),
+    };
+  }
+
+  /** The run-wide part of the run's own report: the account, the rows that reached no audience, the client's counters. */
+  runParts(plan: ColumnPlan | undefined): Omit<RunParts, 'routing' | 'command' | 'operation' | 'dryRun'> {
+    const { requests, retries, rateLimited } = this.client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 };
+    return {
+      ...this.reportParts(plan),
+      adAccountId: this.adAccountId,
+      counts: this.unrouted.counts(),
+      requests: { requests, retries, rateLimited },
+      client: this.client,
+      stop: this.ctx.signal,
+    };
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { clean } from '../report/table.js';
 import { customerListWriter, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
-import { columnNames, type ColumnPlan } from '../input/columns.js';
+import type { ColumnPlan } from '../input/columns.js';
 import type { RowIdentity } from '../identify/identified-rows.js';
 import { hadValidIdentifier, Verdict } from '../identify/identify.js';
 import { startProgress, type ProgressSource } from '../report/progress.js';
@@ -366,14 +366,9 @@ export class MirrorRoute implements Route {
       dryRun,
       target: this.target,
       counts: { ...this.tally.counts(), records: this.tally.records + (removals?.records ?? 0) },
+      ...frame.reportParts(this.plan),
       requests: frame.client!.stats,
-      startedAt: frame.startedAt,
-      finishedAt: ctx.now(),
-      listType: this.plan?.listType,
-      recordsV2: this.plan?.recordsV2,
       runId: this.journal.runId,
-      input: frame.source.name,
-      columns: columnNames(this.plan),
       end,
       outcome,
       falseDuplicateProbability: 0,

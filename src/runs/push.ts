@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
 import { AuthError, ExitCode, PinsyncError, UsageError } from '../errors.js';
 import { customerListWriter, resolveAudienceTarget, settleAudience, audiencePendingKeys, audiencePendingNote, type AudienceTarget } from '../audiences/target.js';
-import { columnNames, type ColumnPlan } from '../input/columns.js';
+import type { ColumnPlan } from '../input/columns.js';
 import type { InputSource } from '../input/source.js';
 import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js';
 import { exclusionsReady } from '../identify/exclusions.js';
@@ -363,13 +363,8 @@ async function recordFailedAudience(plan: PushPlan, routes: PushRoutes, end: Run
       target,
       counts: new Tally().counts(),
       requests: { requests: 0, retries: 0, rateLimited: 0 },
-      startedAt: frame.startedAt,
-      finishedAt: ctx.now(),
-      listType: routes.plan?.listType,
-      recordsV2: routes.plan?.recordsV2,
+      ...frame.reportParts(routes.plan),
       runId: journal.runId,
-      input: frame.source.name,
-      columns: columnNames(routes.plan),
       end,
       falseDuplicateProbability: 0,
     });
@@ -408,17 +403,7 @@ function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[],
       command,
       operation,
       dryRun: Boolean(options.dryRun),
-      adAccountId: frame.adAccountId,
-      counts: frame.unrouted.counts(),
-      requests: requestsOf(frame.client),
-      startedAt: frame.startedAt,
-      finishedAt: ctx.now(),
-      listType: routes.plan?.listType,
-      recordsV2: routes.plan?.recordsV2,
-      input: frame.source.name,
-      columns: columnNames(routes.plan),
-      client: frame.client,
-      stop: ctx.signal,
+      ...frame.runParts(routes.plan),
     },
     audiences,
   );
@@ -438,14 +423,9 @@ function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: Run
     dryRun,
     target: route.target,
     counts: route.tally.counts(),
-    requests: routes.routing.column === undefined ? requestsOf(frame.client) : { requests: dryRun ? 0 : route.sends.requests, retries: 0, rateLimited: 0 },
-    startedAt: frame.startedAt,
-    finishedAt: ctx.now(),
-    listType: routes.plan?.listType,
-    recordsV2: routes.plan?.recordsV2,
+    ...frame.reportParts(routes.plan),
+    requests: routes.routing.column === undefined ? frame.runParts(routes.plan).requests : { requests: dryRun ? 0 : route.sends.requests, retries: 0, rateLimited: 0 },
     runId: route.journal.runId,
-    input: frame.source.name,
-    columns: columnNames(routes.plan),
     end,
     falseDuplicateProbability: route.seen.falseDuplicateProbability(),
   });
@@ -457,11 +437,6 @@ function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: Run
   if (route.target.toCreate || route.target.waitingList) report.createdAudience = !dryRun && route.target.audienceId !== undefined;
   if (!dryRun) Object.assign(report, audiencePendingKeys(route.target as AudienceTarget));
   return report;
-}
-
-function requestsOf(client: PinterestClient | undefined): { requests: number; retries: number; rateLimited: number } {
-  const { requests, retries, rateLimited } = client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 };
-  return { requests, retries, rateLimited };
 }
 
 /** What to say of one audience after the summary: still waiting for Pinterest, or not created at all. */

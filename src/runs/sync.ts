@@ -8,7 +8,6 @@ import type { Context } from '../context.js';
 import { exclusionsReady } from '../identify/exclusions.js';
 import { IdentifiedRows } from '../identify/identified-rows.js';
 import { keepEveryRecord } from '../identify/dedupe.js';
-import { columnNames } from '../input/columns.js';
 import { bytesRead, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type RunResult } from '../report/run-report.js';
 import { RunFrame } from './frame.js';
@@ -74,17 +73,7 @@ export async function runSync(ctx: Context, options: SyncOptions, input: string,
         command: 'sync',
         operation: 'MIRROR',
         dryRun: Boolean(options.dryRun),
-        adAccountId: frame.adAccountId,
-        counts: frame.unrouted.counts(),
-        requests: frame.client?.stats ?? { requests: 0, retries: 0, rateLimited: 0 },
-        startedAt: frame.startedAt,
-        finishedAt: ctx.now(),
-        listType: routes.plan?.listType,
-        recordsV2: routes.plan?.recordsV2,
-        input: frame.source.name,
-        columns: columnNames(routes.plan),
-        client: frame.client,
-        stop: ctx.signal,
+        ...frame.runParts(routes.plan),
       },
       audiences,
     );
