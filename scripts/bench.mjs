@@ -220,6 +220,9 @@ with open(sys.argv[1], newline='', encoding='utf-8') as f:
 print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
 `;
 
+/** The identifiers a dry run would send (its `records` counts what was sent: none). */
+const wouldSendOf = (report) => report.wouldSend?.records ?? report.records;
+
 async function benchThroughput() {
   const rows = sizes.throughputRows;
   const rounds = quick ? 1 : 3;
@@ -235,7 +238,7 @@ async function benchThroughput() {
   for (let round = 0; round < rounds; round++) {
     const ours = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json']);
     const report = JSON.parse(ours.stdout);
-    records = report.wouldSend?.records ?? report.records;
+    records = wouldSendOf(report);
     best.ours = Math.min(best.ours, ours.seconds);
     best.pipeline = Math.min(best.pipeline, report.durationMs / 1000);
     const csvParse = await run(process.execPath, [baselineScript, file]);
@@ -513,7 +516,7 @@ async function benchPhones() {
     for (const [name, [file, ...extra]] of Object.entries(cases)) {
       const result = await runCli(['push', file, '--audience', 'Bench', '--dry-run', '--no-progress', '--json', ...extra]);
       const entry = best[name];
-      if (result.seconds < entry.seconds) Object.assign(entry, { seconds: result.seconds, rss: result.rss, records: JSON.parse(result.stdout).records });
+      if (result.seconds < entry.seconds) Object.assign(entry, { seconds: result.seconds, rss: result.rss, records: wouldSendOf(JSON.parse(result.stdout)) });
       entry.cpu = Math.min(entry.cpu, result.cpu);
     }
   }
