@@ -19,7 +19,7 @@ import type { ProgramIO } from './context.js';
 import { ExitCode, PinsyncError } from './errors.js';
 import { resolvePaths } from './paths.js';
 import { redact } from './redact.js';
-import { stateUnavailable } from './state/database.js';
+import { stateProblem } from './state/database.js';
 import { version } from './version.js';
 
 
@@ -88,7 +88,7 @@ function inheritOverrides(command: Command, program: Command): void {
 }
 
 export function reportError(thrown: unknown, debug: boolean, io: Pick<ProgramIO, 'stderr' | 'env'>): number {
-  const error = stateProblem(thrown, io.env) ?? thrown;
+  const error = stateProblem(thrown, resolvePaths(io.env)) ?? thrown;
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
       return ExitCode.ok;
@@ -104,18 +104,4 @@ export function reportError(thrown: unknown, debug: boolean, io: Pick<ProgramIO,
   io.stderr.write(`pinsync: unexpected error: ${redact(message)}. Run again with --debug for details.\n`);
   if (debug && error instanceof Error && error.stack) io.stderr.write(redact(error.stack) + '\n');
   return ExitCode.internal;
-}
-
-/**
- * A SQLite error that escaped a run (busy or full state file), or a file-system error on pinsync's own
- * folders (PINSYNC_HOME is a file, read-only, full): the same sentence the journal gives.
- */
-function stateProblem(error: unknown, env: ProgramIO['env']): PinsyncError | undefined {
-  const { code, path: failedPath } = (error ?? {}) as { code?: unknown; path?: unknown };
-  if (typeof code !== 'string') return undefined;
-  const paths = resolvePaths(env);
-  if (code.startsWith('SQLITE_')) return stateUnavailable(paths.stateFile, error);
-  if (typeof failedPath !== 'string') return undefined;
-  const own = [paths.configFile, paths.stateFile].find((file) => failedPath === file || failedPath.startsWith(path.dirname(file) + path.sep));
-  return own ? stateUnavailable(own, error) : undefined;
 }

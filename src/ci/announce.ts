@@ -5,6 +5,7 @@
 // announced, then the exit code is returned or the error thrown on, so stdout (--json) stays untouched.
 import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
+import { stateProblem } from '../state/database.js';
 import type { AnnounceOptions } from './announce-options.js';
 import { endedByError, endedWithError, exitCodeOfError, type EndedRun, type RunCommand } from './ended-run.js';
 import { inGitHubActions, tellGitHubActions } from './github-actions.js';
@@ -32,7 +33,8 @@ export async function announceRunEnd(
     const exitCode = await work(announcer);
     await announcer.announce(announcer.result ?? endedByError(command, new Error('the run ended without a result')), exitCode);
     return exitCode;
-  } catch (error) {
+  } catch (thrown) {
+    const error = stateProblem(thrown, ctx.paths) ?? thrown;
     const ended = announcer.result ? endedWithError(announcer.result, error) : endedByError(command, error, dryRun);
     await announcer.announce(ended, exitCodeOfError(error));
     throw error;

@@ -183,3 +183,17 @@ export function stateUnavailable(file: string, error: unknown, waitedMs = BUSY_T
     { cause: error },
   );
 }
+
+/**
+ * A SQLite error that escaped a run (busy or full state file), or a file-system error on pinsync's own
+ * folders (PINSYNC_HOME is a file, read-only, full): the same sentence the journal gives, so the exit
+ * code printed and the one told to CI (outputs, notifications) agree.
+ */
+export function stateProblem(error: unknown, paths: { configFile: string; stateFile: string }): StateUnavailableError | undefined {
+  const { code, path: failedPath } = (error ?? {}) as { code?: unknown; path?: unknown };
+  if (typeof code !== 'string') return undefined;
+  if (code.startsWith('SQLITE_')) return stateUnavailable(paths.stateFile, error);
+  if (typeof failedPath !== 'string') return undefined;
+  const own = [paths.configFile, paths.stateFile].find((file) => failedPath === file || failedPath.startsWith(path.dirname(file) + path.sep));
+  return own ? stateUnavailable(own, error) : undefined;
+}
