@@ -79,7 +79,9 @@ async function runOneJob(ctx: Context, job: Job, input: JobRunInput, shared: Run
   } as PushOptions & SyncOptions;
   try {
     const result = await runAsOnTheCommandLine(jobCtx, job, shared.plan.file, options, input);
-    if (result.outputFailure) throw result.outputFailure;
+    // A report or rejects file that failed after the sending keeps the job's counts: its rows were sent.
+    const failure = result.outputFailure;
+    if (failure) return { exitCode: failure.exitCode, report: result.report, message: failure.message };
     return { exitCode: result.exitCode, report: result.report };
   } finally {
     stderr.flush();

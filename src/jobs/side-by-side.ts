@@ -22,6 +22,8 @@ export interface JobRunInput {
 export interface JobOutcome<R> {
   exitCode: number;
   report?: R;
+  /** Why the job failed when it ended with a report (an output file it could not write). */
+  message?: string;
 }
 
 export type RunOneJob<R> = (job: Job, input: JobRunInput) => Promise<JobOutcome<R>>;
@@ -139,8 +141,8 @@ function incompleteMessage(job: Job, command: CommandInput, report?: unknown): s
 
 async function settle<R>(job: Job, run: () => Promise<JobOutcome<R>>): Promise<JobResult<R>> {
   try {
-    const outcome = await run();
-    return { name: job.name, exitCode: outcome.exitCode, report: outcome.report ?? null };
+    const { exitCode, report, message } = await run();
+    return { name: job.name, exitCode, report: report ?? null, ...(message === undefined ? {} : { message }) };
   } catch (error) {
     if (error instanceof PinsyncError) return { name: job.name, exitCode: error.exitCode, report: null, message: error.message };
     return { name: job.name, exitCode: ExitCode.internal, report: null, error };

@@ -130,6 +130,29 @@ jobs:
     expect(sameSet(listRecords(t.sandbox, 'Mirrored'), hashesOf(100, 200))).toBe(true);
   });
 
+  it('a job whose report: file fails after its rows were sent keeps its counts in run --json and the metrics file (exit 2, the sentence)', async () => {
+    const home = makeHome();
+    writeUsers(t.dir, 'users.csv', 0, 50);
+    fs.mkdirSync(path.join(t.dir, 'out'));
+    const metrics = path.join(t.dir, 'pinsync.prom');
+    // The folder is there when the outputs are checked; the job's own command takes it away before its rows.
+    const jobs = writeJobs(`ad_account: "${US}"
+jobs:
+  - name: newsletter
+    command: rm -r out && cat users.csv
+    audience: Newsletter
+    create: true
+    report: out/report.json
+`);
+    const result = await run(home, jobs, '--json', '--metrics-file', metrics);
+    expect(result.code, result.stderr).toBe(2);
+    const [job] = parseJsonOutput<JobsOutput>(result).jobs;
+    expect(job).toMatchObject({ name: 'newsletter', exitCode: 2, report: { entered: 50, synced: 50 } });
+    expect(job!.message).toMatch(/Cannot write .*report\.json.*The run itself has ended as the summary says/);
+    expect(sameSet(listRecords(t.sandbox, 'Newsletter'), hashesOf(0, 50))).toBe(true);
+    expect(fs.readFileSync(metrics, 'utf8')).toContain('pinsync_rows_total{pinsync_job="newsletter",audience="Newsletter",outcome="synced"} 50');
+  });
+
   it('a bad jobs file stops before any request (exit 2, file:line and key named)', async () => {
     writeUsers(t.dir, 'a.csv', 0, 10);
     const jobs = writeJobs(`jobs:
