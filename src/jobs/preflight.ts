@@ -34,11 +34,11 @@ async function jobsPlan(ctx: Context, file: string, say: (line: CheckLine) => vo
   }
 }
 
-/** Its outputs (report:, rejects:) never one of its inputs, and writable. */
+/** Its outputs (report:, rejects:, metrics_file:) never one of its inputs, and writable. */
 function checkJobsFile(plan: JobsPlan | undefined, say: (line: CheckLine) => void): JobsPlan | undefined {
   if (!plan) return undefined;
   try {
-    checkRunOutputs(plan, undefined);
+    checkRunOutputs(plan, undefined, plan.announce.metricsFile);
     return plan;
   } catch (error) {
     say({ outcome: 'fail', text: error instanceof Error ? error.message : String(error), exitCode: 2 });
@@ -46,19 +46,7 @@ function checkJobsFile(plan: JobsPlan | undefined, say: (line: CheckLine) => voi
   }
 }
 
+/** The job's own options, as its run takes them: a removal applies no exclusions. */
 function doctorOptions(job: Job): DoctorOptions {
-  const { options } = job;
-  return {
-    audience: options.audience,
-    adAccount: options.adAccount,
-    create: options.create,
-    format: options.format,
-    delimiter: options.delimiter,
-    emailColumn: options.emailColumn,
-    maidColumn: options.maidColumn,
-    idfaColumn: options.idfaColumn,
-    audienceColumn: options.audienceColumn,
-    maxNewAudiences: options.maxNewAudiences,
-    exclude: job.mode === 'remove' ? [] : options.exclude,
-  };
+  return { ...job.options, exclude: job.mode === 'remove' ? [] : job.options.exclude };
 }
