@@ -28,17 +28,19 @@ export async function announceRunEnd(
   dryRun = false,
 ): Promise<number> {
   const announcer = new Announcer(ctx, dryRun);
-  announcer.include(options);
+  let exitCode: number;
   try {
-    const exitCode = await work(announcer);
-    await announcer.announce(announcer.result ?? endedByError(command, new Error('the run ended without a result')), exitCode);
-    return exitCode;
+    announcer.include(options);
+    exitCode = await work(announcer);
   } catch (thrown) {
     const error = stateProblem(thrown, ctx.paths) ?? thrown;
     const ended = announcer.result ? endedWithError(announcer.result, error) : endedByError(command, error, dryRun);
     await announcer.announce(ended, exitCodeOfError(error));
     throw error;
   }
+  // Announced once, outside the try: a notification that fails is a warning, never a second announcement.
+  await announcer.announce(announcer.result ?? endedByError(command, new Error('the run ended without a result')), exitCode);
+  return exitCode;
 }
 
 class Announcer implements Announcement {
@@ -71,7 +73,11 @@ class Announcer implements Announcement {
     if (inGitHubActions(ctx.env)) tellGitHubActions(ctx, final);
     if (options.metricsFile && !final.dryRun && !this.dryRun) this.writeMetrics(options.metricsFile, final);
     const notify = options.notifyOn === 'always' || final.exitCode !== ExitCode.ok ? options.notify : [];
-    await Promise.all([postAll(ctx, notifications(notify, final, ctx.env)), this.ping?.end(final, notificationText(final, ctx.env))]);
+    try {
+      await Promise.all([postAll(ctx, notifications(notify, final, ctx.env)), this.ping?.end(final, notificationText(final, ctx.env))]);
+    } catch (error) {
+      ctx.warn(`Could not send the run's notifications (${(error as { code?: string }).code ?? 'error'}); the run's own result stands.`);
+    }
   }
 
   private writeMetrics(file: string, ended: EndedRun): void {

@@ -6,6 +6,7 @@
 // failure, and a listener that hangs costs the run at most the timeout. URLs are named by host only.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import type { Dispatcher } from 'undici';
 import type { Context, Env } from '../context.js';
 import { webhookHost } from './announce-options.js';
 import type { EndedRun } from './ended-run.js';
@@ -26,16 +27,18 @@ interface Post {
 /** Sends each request once, side by side, each within the timeout; says which failed. Never throws. */
 export async function postAll(ctx: Context, posts: readonly Post[]): Promise<void> {
   if (posts.length === 0) return;
-  const { createDispatcher } = await import('../pinterest/transport.js'); // undici: loaded only when a webhook is set
-  const { request } = await import('undici');
-  const dispatcher = createDispatcher(ctx.env);
+  let dispatcher: Dispatcher | undefined;
   try {
+    const { createDispatcher } = await import('../pinterest/transport.js'); // undici: loaded only when a webhook is set
+    const { request } = await import('undici');
+    dispatcher = createDispatcher(ctx.env); // throws on a proxy variable that is not a URL
+    const through = dispatcher;
     await Promise.all(
       posts.map(async (post) => {
         const failure = await attempt(post, (signal) =>
           request(post.url, {
             method: 'POST',
-            dispatcher,
+            dispatcher: through,
             headers: { 'content-type': post.contentType, 'user-agent': 'pinsync' },
             body: post.body,
             signal,
@@ -43,13 +46,26 @@ export async function postAll(ctx: Context, posts: readonly Post[]): Promise<voi
             bodyTimeout: WEBHOOK_TIMEOUT_MS,
           }),
         );
-        if (failure) ctx.warn(`The ${post.what} to ${webhookHost(post.url)} failed (${failure}); the run's own result stands.`);
+        if (failure) warnFailed(ctx, post, failure);
         else ctx.debugLog(`${post.what} sent to ${webhookHost(post.url)}`);
       }),
     );
+  } catch (error) {
+    // Only the set-up gets here (each post's own failure is caught by attempt): none was sent.
+    for (const post of posts) warnFailed(ctx, post, errorCode(error) ?? 'error');
   } finally {
-    await dispatcher.destroy().catch(() => {});
+    await dispatcher?.destroy().catch(() => {});
   }
+}
+
+function warnFailed(ctx: Context, post: Post, why: string): void {
+  ctx.warn(`The ${post.what} to ${webhookHost(post.url)} failed (${why}); the run's own result stands.`);
+}
+
+/** An error's code, never its message: a proxy URL may hold a password. */
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 type Send = (signal: AbortSignal) => Promise<{ statusCode: number; body: { dump(): Promise<void> } }>;
@@ -63,8 +79,7 @@ async function attempt(post: Post, send: Send): Promise<string | undefined> {
     return answer.statusCode >= 200 && answer.statusCode < 300 ? undefined : `HTTP ${answer.statusCode}`;
   } catch (error) {
     if (signal.aborted) return `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? code : 'network error';
+    return errorCode(error) ?? 'network error';
   }
 }
 
@@ -78,9 +93,11 @@ export class Ping {
     private readonly url: string,
   ) {}
 
-  /** URL/start, sent without holding up the run (its end waits for it). */
+  /** URL/start, sent without holding up the run (its end waits for it); a failure is a warning, never a rejection left unheard. */
   start(): void {
-    this.started ??= postAll(this.ctx, [{ url: this.address('/start'), body: '', contentType: 'text/plain', what: 'start ping' }]);
+    this.started ??= (async () => postAll(this.ctx, [{ url: this.address('/start'), body: '', contentType: 'text/plain', what: 'start ping' }]))().catch((error: unknown) =>
+      this.ctx.warn(`The start ping to ${webhookHost(this.url)} failed (${errorCode(error) ?? 'error'}); the run's own result stands.`),
+    );
   }
 
   /** URL (exit 0) or URL/fail, with the summary as the body healthchecks keeps as the ping's log. */

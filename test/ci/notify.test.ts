@@ -2,16 +2,18 @@
 // heard (a JSON body with Slack's `text` and the report; /start then /fail), a passing one is not
 // (unless --notify-on always), a listener that hangs costs the run at most its timeout, and the
 // URLs (they hold secrets) never appear in what pinsync prints.
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WEBHOOK_TIMEOUT_MS } from '../../src/ci/webhooks.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { parseJsonOutput } from '../support/cli.js';
+import { parseJsonOutput, runCli } from '../support/cli.js';
 import { makeHome } from '../support/home.js';
 import { runInProcess } from '../support/in-process.js';
 import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
 import { writeFile } from '../support/files.js';
+import { readKeyValues } from '../support/actions-runner.js';
 
 interface Heard {
   method: string;
@@ -114,6 +116,29 @@ describe('--notify and --ping', () => {
     expect(result.stderr).toMatch(new RegExp(`warning: The notification to ${hanging.base.replace('http://', '')} failed \\(no answer within 5 s\\); the run's own result stands\\.`));
     expect(result.stderr).not.toContain('s3cr3tw3bh00k');
   }, 30_000);
+
+  it('a proxy variable that is not a URL makes the pings and the notification warnings: the run keeps its exit code and the step outputs are written once', async () => {
+    const home = makeHome('pinsync-notify-');
+    const users = writeFile(home, 'users.csv', 'email\n' + Array.from({ length: 5 }, (_, i) => `user${i}@example.com`).join('\n') + '\n');
+    const output = writeFile(home, 'set_output', '');
+    const summary = writeFile(home, 'step_summary', '');
+    const hooks = await listen();
+    // A real process: a start ping that rejected unheard would end it (an unhandled rejection).
+    const result = await runCli(['push', users, '--audience', 'Newsletter', '--dry-run', '--notify', `${hooks.base}/hook`, '--notify-on', 'always', '--ping', `${hooks.base}/ping/abc`], {
+      home,
+      env: { HTTPS_PROXY: 'http://proxyuser:s3cr3tpr0xy@[not-a-host', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const host = hooks.base.replace('http://', '');
+    for (const what of ['start ping', 'ping', 'notification']) {
+      expect(result.stderr).toContain(`warning: The ${what} to ${host} failed (ERR_INVALID_URL); the run's own result stands.`);
+    }
+    expect(hooks.heard).toEqual([]);
+    expect(readKeyValues(output)).toMatchObject({ 'exit-code': '0' });
+    expect(fs.readFileSync(output, 'utf8').match(/^exit-code/gm)).toHaveLength(1);
+    expect(fs.readFileSync(summary, 'utf8').match(/^### /gm)).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/s3cr3tpr0xy|unexpected error|\n\s+at /);
+  });
 
   it('refuses a webhook sent in clear to another machine (exit 2) without printing the URL', async () => {
     const { sandbox, home, users } = await arrange();
