@@ -38,6 +38,8 @@ export class MatchHealth {
     private readonly client: PinterestClient,
     private readonly target: Target,
     private readonly flags: HealthFlags,
+    /** This run's id in the history: the earlier run is one before it (this one may be finished by the time it is read). */
+    private readonly runId: number | undefined,
   ) {}
 
   /** Reads and records the health of the list's last finished run without a reading, once. */
@@ -57,8 +59,9 @@ export class MatchHealth {
   }
 
   /** The end of the run: with --wait-ready and a clean end, waits until Pinterest matched the upload and records it. */
-  async finish(runId: number | undefined, report: RunReport, exitCode: number): Promise<void> {
+  async finish(report: RunReport, exitCode: number): Promise<void> {
     await this.readEarlier();
+    const { runId } = this;
     const target = this.healthTarget();
     if (this.flags.waitReady === undefined || runId === undefined || exitCode !== 0 || !target) return;
     const waitMs = this.flags.waitReady === true ? DEFAULT_WAIT_READY_MS : this.flags.waitReady;
@@ -74,8 +77,9 @@ export class MatchHealth {
 
   private async readEarlierRun(): Promise<void> {
     const target = this.healthTarget();
-    if (!target) return;
-    const earlier = this.store.health.latestUnchecked(target.adAccountId, target.customerListId);
+    // A stopped run reads nothing more: the read would only fail on the stop signal.
+    if (!target || this.ctx.signal.aborted) return;
+    const earlier = this.store.health.latestUnchecked(target.adAccountId, target.customerListId, this.runId);
     if (!earlier) return;
     const report = earlier.reportJson ? (JSON.parse(earlier.reportJson) as RunReport) : undefined;
     this.record(earlier.runId, await readHealth(this.client, target), report ? usersSyncedBy(report) : null);

@@ -64,8 +64,8 @@ export class MirrorRoute implements Route {
   private sent: Sent | undefined;
   /** An earlier sync of the column filled it and no row names it today: it is mirrored to empty. */
   private vanished = false;
-  /** How Pinterest matched the list: read before anything is sent, recorded in the history. */
-  private readonly health: MatchHealth | undefined;
+  /** How Pinterest matched the list: read before anything is sent, recorded in the history (under the run's journal). */
+  private health: MatchHealth | undefined;
 
   private constructor(
     private readonly sync: SyncPlan,
@@ -82,7 +82,6 @@ export class MirrorRoute implements Route {
     rejects: RejectSink | undefined,
   ) {
     this.tally = new Tally(rejects);
-    this.health = sync.options.dryRun ? undefined : new MatchHealth(sync.ctx, store, sync.frame.client!, target, sync.options);
   }
 
   /** The audience a value names, or its creation planned with --create (a look-up, nothing taken). */
@@ -186,7 +185,8 @@ export class MirrorRoute implements Route {
     });
     this.journal.describeTarget(target);
     this.tally.rowsSynced(this.unchangedRows, 0); // already in the audience since the last sync
-    await this.health?.readEarlier();
+    this.health = new MatchHealth(ctx, this.store, this.sync.frame.client!, target, options, this.journal.runId);
+    await this.health.readEarlier();
     if (counts.added === 0 && counts.removed === 0) {
       this.diff.commitSnapshot(this.journal.runId, ctx.now(), this.key, (size) => this.noteSegment(this.key, size));
       await this.settle(true); // a waiting list the last run filled may be ready now
@@ -256,7 +256,7 @@ export class MirrorRoute implements Route {
 
   /** With --wait-ready: waits for Pinterest to match what this sync sent, and records it. */
   private async healthAfter(ended: AudienceEnd): Promise<AudienceEnd> {
-    await this.health?.finish(this.journal.runId, ended.report, ended.exitCode);
+    await this.health?.finish(ended.report, ended.exitCode);
     return ended;
   }
 

@@ -163,7 +163,7 @@ export async function runPush(ctx: Context, options: PushOptions, input: string,
     await settleAudiences(plan, routes, sent);
     const ends = sent.map((end) => endAsOfNow(end, ctx.signal));
     const [ended, audiences] = pushReport(plan, routes, ends, command);
-    await Promise.all(routes.routes.map(({ route }, i) => route.health?.finish(route.journal.runId, audiences[i]!.report, audiences[i]!.exitCode)));
+    await Promise.all(routes.routes.map(({ route }, i) => route.health?.finish(audiences[i]!.report, audiences[i]!.exitCode)));
     tellRunEnd(ctx, ended, {
       notes: [...routes.routes.flatMap(({ route }, i) => notesOf(plan, route, ends[i]!)), ...phoneCountryNotes(ended.report, frame.reading.phoneCountry)],
       resumeHint: resumeHint(routes.routes.map(({ route }) => route.journal)),
@@ -228,7 +228,7 @@ async function openRoute(plan: PushPlan, audience: string, target: PushTarget, o
   journal.describeTarget(target);
   // A fan-out's set starts small and grows with its audience: a thousand segments must not take 512 KiB each.
   const route = new PushRoute(audience, target, journal, onlySeen ?? new DigestSet(FAN_OUT_INITIAL_RECORDS), onlySeen === undefined, frame.rejects);
-  if (frame.store && frame.client && !options.dryRun && operation === 'ADD') route.health = new MatchHealth(ctx, frame.store, frame.client, target, options);
+  if (frame.store && frame.client && !options.dryRun && operation === 'ADD') route.health = new MatchHealth(ctx, frame.store, frame.client, target, options, journal.runId);
   route.sent = new SentRows({
     tally: route.tally,
     journal,

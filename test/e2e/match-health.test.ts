@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 
-import { runInProcess } from '../support/in-process.js';
+import { runInProcess, startInProcess } from '../support/in-process.js';
+import { waitUntil } from '../support/wait.js';
 import { sandboxEnv, US } from '../support/sandbox.js';
 import { makeHome } from '../support/home.js';
 
@@ -79,5 +80,31 @@ describe('match health', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('warning: Audience "Members" is still TOO_SMALL');
     expect((await runsJson())[0]!.health).toMatchObject({ listStatus: 'TOO_SMALL', audienceSize: null, matchRate: null });
+  });
+
+  it('a push that sends nothing records the match health against the earlier run, not itself', async () => {
+    const push = (file: string) => run(['push', file, '--audience', 'Members', '--create', '--ad-account', US]);
+    expect((await push(users(100))).code).toBe(0);
+    const invalid = path.join(home, 'invalid.csv');
+    fs.writeFileSync(invalid, 'email\nnot-an-email\nalso not one\n');
+    const nothing = await push(invalid);
+    expect(nothing.stderr).not.toContain('Could not read the match health');
+    const [latest, first] = await runsJson();
+    expect(latest!.health).toBeUndefined();
+    expect(first!.health).toMatchObject({ audienceSize: 100, listStatus: 'READY' });
+  });
+
+  it('a push stopped before its first write reads no match health and warns of none', async () => {
+    expect((await run(['push', users(100), '--audience', 'Members', '--create', '--ad-account', US])).code).toBe(0);
+    const requests = sandbox.state.stats.requests;
+    const stopped = startInProcess(['push', '-', '--audience', 'Members', '--ad-account', US], { env: sandboxEnv(sandbox), home, keepInputOpen: true });
+    stopped.write('email\n');
+    await waitUntil(() => sandbox.state.stats.requests > requests, 'the push looks its audience up');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    stopped.stop();
+    const result = await stopped.result;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).not.toContain('Could not read the match health');
+    expect((await runsJson()).map((r) => r.health)).toEqual([undefined, undefined]); // the next run records the first
   });
 });
