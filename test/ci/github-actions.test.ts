@@ -14,6 +14,7 @@ import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
 import { storedLogin } from '../support/stored-login.js';
 import { readKeyValues } from '../support/actions-runner.js';
 import { writeFile } from '../support/files.js';
+import { readOnly } from '../support/read-only.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -111,6 +112,24 @@ describe('in a GitHub Actions step', () => {
     expect(annotations).toEqual([expect.stringMatching(/^::error title=pinsync::No audience named "Nobody" in ad account 549755885175\./)]);
     expect(fs.readFileSync(step.summary, 'utf8')).toMatch(/^### ❌ pinsync push: failed \(exit 5, not found\)\n\nNo audience named "Nobody"/);
     expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': '5', synced: '0', 'run-id': '' });
+  });
+
+  it('a push whose state cannot be written (a read-only PINSYNC_HOME) tells the step the exit code the process ends with (2)', async () => {
+    const { sandbox, home, users } = await arrange();
+    const step = actionsStep(makeHome('pinsync-gha-runner-'));
+    const writable = readOnly(home);
+    try {
+      const result = await push(sandbox, users, home, step.env);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).not.toMatch(/unexpected error/);
+      expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': String(result.code) });
+      const annotations = result.stderr.split('\n').filter((line) => line.startsWith('::'));
+      expect(annotations).toEqual([expect.stringMatching(/^::error title=pinsync::/)]);
+      expect(annotations[0]).not.toMatch(/unexpected error/);
+      expect(fs.readFileSync(step.summary, 'utf8')).toMatch(/^### ❌ pinsync push: failed \(exit 2\b/);
+    } finally {
+      writable();
+    }
   });
 
   it('outside GitHub Actions the same failing run writes no summary, no outputs and no workflow command', async () => {
