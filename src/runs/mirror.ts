@@ -16,7 +16,7 @@ import { COMPLETED, endAsOfNow, type RunEnd, type StopReason } from '../send/out
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
-import type { ListWriter } from '../send/upload.js';
+import { countingSends, type ListWriter, type SendCounts } from '../send/upload.js';
 import { acquireRunLock, type RunLock } from '../state/run-lock.js';
 import { listKey, type DiffCounts, type MirrorDiff } from '../state/snapshot.js';
 import type { StateStore } from '../state/store.js';
@@ -64,6 +64,8 @@ export class MirrorRoute implements Route {
   private sent: Sent | undefined;
   /** An earlier sync of the column filled it and no row names it today: it is mirrored to empty. */
   private vanished = false;
+  /** This audience's write requests (a fan-out's audiences share the run's client, whose counters are the run's). */
+  private readonly sends: SendCounts = { requests: 0, records: 0 };
   /** How Pinterest matched the list: read before anything is sent, recorded in the history (under the run's journal). */
   private health: MatchHealth | undefined;
 
@@ -336,7 +338,7 @@ export class MirrorRoute implements Route {
   /** Rows sent (batch → upload → tally) for one operation of the diff; the guard judged the rows when staged. */
   private async sendPhase(writer: ListWriter, rows: Iterable<{ line: number; records: string[] }>, tally: Tally): Promise<RunEnd & { deliveredEarlier: number }> {
     const { ctx, settings } = this.sync;
-    const sent = new SentRows({ ...settings, writer, tally, journal: this.journal, signal: ctx.signal, now: ctx.now });
+    const sent = new SentRows({ ...settings, writer: countingSends(writer, this.sends), tally, journal: this.journal, signal: ctx.signal, now: ctx.now });
     let stop: StopReason = 'end';
     for (const row of rows) {
       stop = sent.stopReason() ?? 'end';
@@ -367,7 +369,7 @@ export class MirrorRoute implements Route {
       target: this.target,
       counts: { ...this.tally.counts(), records: this.tally.records + (removals?.records ?? 0) },
       ...frame.reportParts(this.plan),
-      requests: frame.client!.stats,
+      requests: options.audienceColumn === undefined ? frame.client!.stats : { requests: this.sends.requests, retries: 0, rateLimited: 0 },
       runId: this.journal.runId,
       end,
       outcome,

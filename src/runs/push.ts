@@ -13,7 +13,7 @@ import { DigestSet, initialBytes, keepEveryRecord } from '../identify/dedupe.js'
 import { exclusionsReady } from '../identify/exclusions.js';
 import { IdentifiedRows, type RowIdentity } from '../identify/identified-rows.js';
 import { Verdict } from '../identify/identify.js';
-import { addRowIdentifiers, identifierCount, isRowRecord } from '../identify/row-record.js';
+import { addRowIdentifiers, isRowRecord } from '../identify/row-record.js';
 import type { PinterestClient } from '../pinterest/client.js';
 import { rowsDone, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
@@ -22,7 +22,7 @@ import { endAsOfNow, INTERRUPTED, isStopped, type RunEnd } from '../send/outcome
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
-import type { ListWriter } from '../send/upload.js';
+import { countingSends, type ListWriter, type SendCounts } from '../send/upload.js';
 import type { SharedRunLock } from '../state/journal.js';
 import { listKey } from '../state/snapshot.js';
 import type { StateStore } from '../state/store.js';
@@ -60,7 +60,7 @@ interface PushPlan {
 class PushRoute implements Route {
   readonly tally: Tally;
   /** Requests and records this audience sent (or, in a dry run, would have). */
-  readonly sends = { requests: 0, records: 0 };
+  readonly sends: SendCounts = { requests: 0, records: 0 };
   sent!: SentRows;
   /** How Pinterest matched the list (durable runs that add): read before the first write, recorded in the history. */
   health?: MatchHealth;
@@ -240,7 +240,7 @@ async function openRoute(plan: PushPlan, audience: string, target: PushTarget, o
     now: ctx.now,
     writerFor: (columns) => {
       const writer = listWriterFor(plan, route, columns);
-      return counted(route.health ? route.health.before(writer) : writer, route.sends);
+      return countingSends(route.health ? route.health.before(writer) : writer, route.sends);
     },
     guard: new MappingGuard(Boolean(options.force || options.allowMissingIdentifiers)),
     onStop: plan.wake,
@@ -299,17 +299,6 @@ function forgettingRemovals(writer: ListWriter, store: StateStore, target: Audie
         if (!warned) warn(`The mirror snapshot of audience "${clean(target.audienceName)}" could not be updated (${(error as Error).message}): the next sync of it may not add the removed users back.`);
         warned = true;
       }
-    },
-  };
-}
-
-/** Counts one audience's requests and records (the client's counters are for the whole run). */
-function counted(writer: ListWriter, sends: { requests: number; records: number }): ListWriter {
-  return {
-    send: async (records, deadline) => {
-      sends.requests++;
-      sends.records += identifierCount(records);
-      await writer.send(records, deadline);
     },
   };
 }

@@ -14,6 +14,23 @@ export interface ListWriter {
   send(records: readonly string[], deadline: number): Promise<void>;
 }
 
+/** One audience's write requests and the identifiers in them (a client's counters are for its whole run). */
+export interface SendCounts {
+  requests: number;
+  records: number;
+}
+
+/** The writer, counting each request it is asked to send into `sends`. */
+export function countingSends(writer: ListWriter, sends: SendCounts): ListWriter {
+  return {
+    send: async (records, deadline) => {
+      sends.requests++;
+      sends.records += identifierCount(records);
+      await writer.send(records, deadline);
+    },
+  };
+}
+
 export interface UploaderOptions {
   writer: ListWriter;
   tally: Tally;

@@ -170,6 +170,24 @@ describe('segment values are checked, new audiences limited', () => {
   });
 });
 
+describe('each audience of a fan-out', () => {
+  it('counts its own write requests, in a push and in a sync alike', async () => {
+    const home = makeHome();
+    const rows = (prefix: string): Array<[number, string]> => [
+      ...Array.from({ length: 30 }, (_, i): [number, string] => [i, `${prefix} big`]),
+      ...Array.from({ length: 10 }, (_, i): [number, string] => [100 + i, `${prefix} small`]),
+    ];
+    for (const command of ['push', 'sync'] as const) {
+      const file = writeRows(home, `${command}.csv`, rows(`Requests ${command}`));
+      const result = await inProcess(home, fanOut(command, file, '--create', '--batch-size', '10'));
+      expect(result.code, result.stderr).toBe(0);
+      const report = parseJsonOutput<FanOut>(result);
+      const requests = Object.fromEntries(report.audiences.map((audience) => [audience.audienceName, audience.requests]));
+      expect(requests, command).toEqual({ [`Requests ${command} big`]: 3, [`Requests ${command} small`]: 1 });
+    }
+  });
+});
+
 describe('unresolvable segment values', () => {
   it('two values that name no audience end the run with exit 5 within seconds (file and standard input)', async () => {
     const home = makeHome();
