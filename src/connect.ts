@@ -29,7 +29,13 @@ async function connectClient(ctx: Context, options: ConnectOptions = {}): Promis
   const tokens = await resolveTokenProvider(ctx);
   if (options.budget) return clientWithTokens(ctx, tokens, options, options.budget.lane());
   const budget = await openWriteBudget(ctx.paths.stateDir, options.writeRate, ctx.debugLog, ctx.warn);
-  const client = clientWithTokens(ctx, tokens, options, budget.lane());
+  let client: PinterestClient;
+  try {
+    client = clientWithTokens(ctx, tokens, options, budget.lane());
+  } catch (error) {
+    budget.close(); // a client that could not be made (a proxy variable that is not a URL) holds no budget
+    throw error;
+  }
   const closeClient = client.close.bind(client);
   // The budget opened for one client lives as long as the client.
   client.close = async () => {

@@ -41,7 +41,6 @@ export class RunFrame {
   client: PinterestClient | undefined;
   store: StateStore | undefined;
   private tidiesState = false;
-  private readonly closers: Array<() => void | Promise<void>> = [];
 
   private constructor(
     readonly ctx: Context,
@@ -101,7 +100,15 @@ export class RunFrame {
     setMaxListeners(0, ctx.signal);
     checkOutputPaths(inputPathsOf(input, options.exclude), outputPathsOf(options));
     const adAccountId = knownAdAccount(options.adAccount, ctx.config.profile(ctx.profile).adAccountId);
-    const source = await openInput(input, ctx.stdin, options.format);
+    // What can fail opens first, the exclusion loading (perhaps a worker) starts last: a failure leaves nothing open.
+    const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
+    let source: InputSource;
+    try {
+      source = await openInput(input, ctx.stdin, options.format);
+    } catch (error) {
+      rejects?.close();
+      throw error;
+    }
     const forced = ctx.env.PINSYNC_EXCLUSION_WORKER;
     if (!readsExclusions && options.exclude?.length) {
       ctx.info('Exclusions hold back additions only: this removal removes the users of the exclusion lists like any other.');
@@ -112,7 +119,6 @@ export class RunFrame {
       onWorker: forced === undefined ? undefined : forced === '1',
     });
     loadingExclusions.catch(() => {}); // a run that stops before awaiting it says nothing of it
-    const rejects = options.rejects ? new RejectsFile(options.rejects) : undefined;
     return new RunFrame(ctx, startedAt, reading, source, loadingExclusions, adAccountId, rejects);
   }
 
@@ -133,16 +139,10 @@ export class RunFrame {
 
   private audienceDirectory: AudienceDirectory | undefined;
 
-  /** Runs `close` when the run closes, before the store and the client (latest first). */
-  onClose(close: () => void | Promise<void>): void {
-    this.closers.push(close);
-  }
-
   async close(): Promise<void> {
     this.progress?.stop();
     this.rejects?.close();
     this.source.close();
-    for (const close of this.closers.splice(0).reverse()) await close();
     this.store?.close();
     await this.client?.close();
     // History pruned and state.db compacted when it pays, once every connection is closed; not after Ctrl-C (stop within 5 s).

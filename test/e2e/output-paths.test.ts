@@ -99,3 +99,34 @@ describe('outputs never overwrite inputs', () => {
     expect(requestsSince(sent)).toEqual([]);
   });
 });
+
+/** This process's open file descriptors on `file` (in-process runs share them). */
+function openDescriptors(file: string): number {
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false; // closed meanwhile (the readdir's own)
+    }
+  }).length;
+}
+
+describe('an output that fails to open', () => {
+  it.skipIf(!fs.existsSync('/proc/self/fd'))('a --rejects file that cannot be opened leaves the input closed and loads no exclusions (exit 2)', async () => {
+    const home = makeHome();
+    const users = writeUsers(home, 'users.csv', 0, 100);
+    const optouts = writeUsers(home, 'optouts.csv', 0, 10);
+    // The rejects file is written to a temporary beside it: a folder there cannot be replaced, so opening fails after the checks passed.
+    fs.mkdirSync(path.join(home, `.rejects.csv.${process.pid}.tmp`));
+    fs.writeFileSync(path.join(home, `.rejects.csv.${process.pid}.tmp`, 'keep'), '');
+    const result = await runInProcess(['push', users, '--audience', 'Leaks', '--create', '--ad-account', US, '--exclude', optouts, '--rejects', path.join(home, 'rejects.csv')], {
+      home,
+      env: { ...sandboxEnv(sandbox), PINSYNC_EXCLUSION_WORKER: '1' },
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/--rejects/);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a stream opens its file asynchronously
+    expect(openDescriptors(users)).toBe(0);
+    expect(openDescriptors(optouts)).toBe(0);
+  });
+});
