@@ -33,13 +33,7 @@ function interruptSignal(): AbortSignal {
 }
 
 async function runTheProgram(): Promise<void> {
-  const [{ dropOutputOnceBroken, processIO }, { stopEveryCommandNow }, { runProgram }] = await Promise.all([
-    import('./context.js'),
-    import('./jobs/command-input.js'),
-    import('./program.js'),
-  ]);
-  // However pinsync ends (a second signal quits at once), no jobs-file command is left running under init.
-  process.on('exit', stopEveryCommandNow);
+  const [{ dropOutputOnceBroken, processIO }, { runProgram }] = await Promise.all([import('./context.js'), import('./program.js')]);
   dropOutputOnceBroken(process.stdout);
   dropOutputOnceBroken(process.stderr);
   process.exitCode = await runProgram(process.argv, processIO(interruptSignal()));

@@ -19,4 +19,15 @@ describe('start-up', () => {
     const loaded = result.stderr.split('\n').filter((line) => line.startsWith('loaded file:')).map((line) => line.replace(/^loaded file:\/\/.*?\/dist\//, 'dist/'));
     expect(loaded.sort()).toEqual(['dist/errors.js', 'dist/main.js', 'dist/version.js']);
   });
+
+  // A command's help needs its flags, not the run: reading, hashing, sending, rate limits and jobs' commands load when a run starts.
+  for (const args of [['--help'], ['push', '--help'], ['sync', '--help']]) {
+    it(`pinsync ${args.join(' ')} loads no run machinery (threads, child processes, zlib, identify/, send/, rate limits)`, () => {
+      const result = spawnSync(process.execPath, ['--import', REPORT_LOADS, cliEntry, ...args], { encoding: 'utf8', cwd: repoRoot });
+      expect(result.status).toBe(0);
+      const loaded = result.stderr.split('\n').filter((line) => line.startsWith('loaded ')).map((line) => line.replace(/^loaded (file:\/\/.*?\/dist\/)?/, ''));
+      const heavy = loaded.filter((module) => /^node:(worker_threads|child_process|zlib)$|^(identify|send|input)\/|^pinterest\/ratelimit\/|^jobs\/command-input/.test(module));
+      expect(heavy).toEqual([]);
+    });
+  }
 });

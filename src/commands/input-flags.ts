@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { NOTIFY_ON_CHOICES, webhookUrl } from '../ci/announce-options.js';
 import { PinsyncError } from '../errors.js';
 import { parseDuration, parseInteger, parseNumber } from './action.js';
-import { MAX_BATCH_SIZE } from '../runs/settings.js';
+import { MAX_BATCH_SIZE } from '../runs/limits.js';
 
 /** Repeatable flag: each occurrence adds a file. */
 function collectFiles(file: string, earlier: string[] = []): string[] {

@@ -42,12 +42,22 @@ const running = new Set<number>();
  * Ctrl-C or SIGTERM quits at once, or a run ends before a command that ignores SIGTERM has stopped),
  * no command is left running under init. Synchronous, for process.on('exit').
  */
-export function stopEveryCommandNow(): void {
+function stopEveryCommandNow(): void {
   for (const group of running) signalGroup(group, 'SIGKILL');
   running.clear();
 }
 
+let killsOnExit = false;
+
+/** Set with the first command, so a process that runs none never loads this module. */
+function killOnExit(): void {
+  if (killsOnExit) return;
+  killsOnExit = true;
+  process.on('exit', stopEveryCommandNow);
+}
+
 export function startCommandInput(command: string, options: CommandInputOptions): CommandInput {
+  killOnExit();
   const child = spawn(command, {
     shell: true,
     cwd: options.cwd,

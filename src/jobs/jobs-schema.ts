@@ -2,10 +2,7 @@
 // ranges, as a zod schema so a typo or a wrong type is reported with its key. Checks that need more
 // than one key (file xor command, duplicate names, files on disk) are in jobs-file.ts.
 import { z } from 'zod';
-import { MAX_BATCH_SIZE } from '../runs/settings.js';
-
-/** As --batch-size (src/pipeline/settings.ts). */
-const MIN_BATCH_SIZE = 3;
+import { MAX_BATCH_SIZE, MIN_BATCH_SIZE } from '../runs/limits.js';
 
 const text = z.string().trim().min(1, { error: 'must not be empty' });
 /** Ad account ids are digits; YAML reads an unquoted one as a number. */

@@ -14,7 +14,8 @@ import { cleanValue } from '../identify/normalise.js';
 import { UsageError } from '../errors.js';
 import { clean } from '../report/table.js';
 import type { Tally } from '../send/tally.js';
-import { audienceNameProblem, SegmentValues } from './segment-values.js';
+import { audienceNameProblem } from './audience-names.js';
+import { SegmentValues } from './segment-values.js';
 import type { Routing } from './settings.js';
 
 /** Where the rows of one audience go (push: dedupe and rows sent; sync: the staging of its diff). */

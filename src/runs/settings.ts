@@ -1,18 +1,16 @@
 // What push and sync make of their flags before anything is opened: the audience flags checked once
 // for both (one audience, or a column naming each row's), and the input, batching and rate flags turned
-// into checked numbers with the reference product's defaults. Light on purpose:
-// src/commands/input-flags.ts reads MAX_BATCH_SIZE at start-up.
+// into checked numbers with the reference product's defaults. The batch limits the help reads at
+// start-up are in limits.ts, which imports nothing.
 import { UsageError } from '../errors.js';
 import { DEFAULT_WRITE_RATE } from '../pinterest/ratelimit/index.js';
 import { DEFAULT_RETRY_FOR_MS } from '../pinterest/retry.js';
 import { identifierAsAudienceColumn, isIdentifierColumnName, type ColumnFlags } from '../input/columns.js';
 import type { InputOptions, PushOptions, SyncOptions } from './options.js';
-import { audienceNameProblem, MAX_AUDIENCE_NAME_CHARS } from './segment-values.js';
+import { audienceNameProblem, MAX_AUDIENCE_NAME_CHARS } from './audience-names.js';
+import { MAX_BATCH_SIZE, MIN_BATCH_SIZE } from './limits.js';
 
-/** Records per request: Pinterest's limit, and the reference product's batch. */
-export const MAX_BATCH_SIZE = 1900;
-const MIN_BATCH_SIZE = 3;
-export const DEFAULT_FLUSH_INTERVAL_SECONDS = 5;
+const DEFAULT_FLUSH_INTERVAL_SECONDS = 5;
 /** A sync holds this many batches in flight at most, so a first sync of millions at a high --rate stays flat. */
 const SYNC_MAX_IN_FLIGHT = 32;
 
