@@ -63,6 +63,8 @@ export interface DoctorAccess {
   tokens: ResolvedTokenProvider;
   /** The token answered GET /user_account. */
   valid: boolean;
+  /** Each ad account looked up once (a jobs file's jobs mostly share one). */
+  adAccounts: Map<string, Promise<{ name?: string }>>;
 }
 
 /** The state store, the credentials, the token, its expiry and scopes. */
@@ -73,12 +75,12 @@ export async function checkAccess(ctx: Context, say: (line: CheckLine) => void):
   if (!connection) return undefined;
   const valid = await checkToken(connection.client, say);
   if (valid) checkExpiry(ctx, connection.tokens, say);
-  return { ...connection, valid };
+  return { ...connection, valid, adAccounts: new Map() };
 }
 
 /** What one push or sync with these options would need: its ad account, audience(s), file and exclusion lists. */
 export async function checkRun(ctx: Context, access: DoctorAccess | undefined, options: DoctorOptions, file: string | undefined, say: (line: CheckLine) => void): Promise<void> {
-  const adAccountId = access?.valid ? await checkAdAccount(ctx, access.client, options, say) : undefined;
+  const adAccountId = access?.valid ? await checkAdAccount(ctx, access, options, say) : undefined;
   const client = adAccountId ? access!.client : undefined;
   if (client && options.audience) await checkAudience(client, adAccountId!, options, say);
   const plan = file ? await checkFile(ctx, file, options, say) : undefined;
@@ -184,7 +186,7 @@ function checkExpiry(ctx: Context, tokens: ResolvedTokenProvider, print: (line: 
 
 async function checkAdAccount(
   ctx: Context,
-  client: PinterestClient,
+  access: DoctorAccess,
   options: DoctorOptions,
   print: (line: CheckLine) => void,
 ): Promise<string | undefined> {
@@ -206,7 +208,8 @@ async function checkAdAccount(
     return undefined;
   }
   try {
-    const account = (await client.adAccount(id)) as { name?: string; permissions?: string[] };
+    if (!access.adAccounts.has(id)) access.adAccounts.set(id, access.client.adAccount(id) as Promise<{ name?: string }>);
+    const account = await access.adAccounts.get(id)!;
     print({ outcome: 'ok', text: `ad account ${id}${account.name ? ` (${account.name})` : ''} is reachable` });
     return id;
   } catch (error) {

@@ -86,8 +86,12 @@ describe('doctor jobs.yaml', () => {
           `  - { name: exported, command: "cat a.csv", audience: Doctor jobs }\n`,
       );
     write();
+    const adAccountLookUps = () => sandbox.state.requests.filter((r) => r.method === 'GET' && r.path === `/v5/ad_accounts/${US}`).length;
+    const lookedUp = adAccountLookUps();
     const result = await doctor([jobs]);
     expect(result.code, result.stdout).toBe(5);
+    expect(result.stdout.match(/^ok +\[\w+\] ad account \d+ .*is reachable$/gm)).toHaveLength(3); // each job says it
+    expect(adAccountLookUps() - lookedUp).toBe(1); // the three jobs' account, looked up once
     expect(result.stdout).toMatch(/^ok +jobs file .*jobs\.yaml: 3 jobs/m);
     expect(result.stdout).toMatch(/^ok +\[ok\] audience "Doctor jobs" \(\d+\) exists/m);
     expect(result.stdout).toMatch(/^ok +\[ok\] .*a\.csv: identifier columns "email"/m);
