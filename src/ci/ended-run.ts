@@ -2,6 +2,7 @@
 // an annotation, a chat message, a ping, a metrics file): one line per audience, one sentence on how
 // the run ended, and what the operator must do. Built once from the run's result, the jobs' report, or
 // the error that stopped the command before it had a report.
+import { REFRESH_TOKEN_WARNING_MS } from '../auth/stored-tokens.js';
 import { ExitCode, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
@@ -44,14 +45,12 @@ export interface EndedRun {
   report?: RunReport | JobsReport;
 }
 
-/** What `run --json` prints (jobs/run-jobs-file.ts's JobsReport has this shape). */
+/** What `run --json` prints and `run --report` writes (contract: "Jobs file"; jobs/run-jobs-file.ts builds it). */
 export interface JobsReport {
   exitCode: number;
   jobs: ReadonlyArray<{ name: string; exitCode: number; report: RunReport | null; message?: string }>;
 }
 
-/** When a refresh token this close to expiry deserves a line (contract: "Credentials over months"). */
-const REFRESH_WARNING_MS = 14 * 24 * 3_600_000;
 const n = (value: number) => value.toLocaleString('en-US');
 
 /** A push or sync that returned its result. */
@@ -253,7 +252,7 @@ function todoOf(reports: readonly RunReport[], now: number): string[] {
       todo.add(`Pinterest's write quota resets at ${utcTime(report.quotaResetAt)}: run again after that to send the ${n(report.pending)} pending rows.`);
     }
     const expiry = typeof report.refreshExpiresAt === 'string' ? Date.parse(report.refreshExpiresAt) : NaN;
-    if (Number.isFinite(expiry) && expiry - now < REFRESH_WARNING_MS) {
+    if (Number.isFinite(expiry) && expiry - now < REFRESH_TOKEN_WARNING_MS) {
       const days = Math.max(0, Math.floor((expiry - now) / 86_400_000));
       todo.add(`The refresh token expires ${utcTime(new Date(expiry).toISOString())} (in ${days} ${days === 1 ? 'day' : 'days'}): run \`pinsync login\` and, for a CI job, set its \`PINSYNC_REFRESH_TOKEN\` secret to the new refresh token.`);
     }

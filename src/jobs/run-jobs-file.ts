@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { connectorsFor, openWriteBudget } from '../connect.js';
+import type { JobsReport } from '../ci/ended-run.js';
 import type { ConnectOptions, Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { PushOptions, SyncOptions } from '../runs/options.js';
@@ -25,12 +26,6 @@ export interface RunCommandOptions {
   progress?: boolean;
   /** --metrics-file or the file's `metrics_file:`: checked with the other outputs before any job starts. */
   metricsFile?: string;
-}
-
-/** What `run --json` prints and `run --report` writes (contract: "Jobs file"). */
-export interface JobsReport {
-  exitCode: number;
-  jobs: Array<{ name: string; exitCode: number; report: RunReport | null; message?: string }>;
 }
 
 /**
@@ -176,7 +171,7 @@ function writeJobsReport(file: string, report: JobsReport): void {
 const n = (value: number) => value.toLocaleString('en-US');
 
 /** One line per job and a total, after every job's own summary. */
-export function formatJobsSummary(plan: JobsPlan, result: JobsResult<RunReport>): string {
+function formatJobsSummary(plan: JobsPlan, result: JobsResult<RunReport>): string {
   const width = Math.max(...result.jobs.map((job) => job.name.length));
   const modes = new Map(plan.jobs.map((job) => [job.name, job.mode]));
   const lines = result.jobs.map((job) => {

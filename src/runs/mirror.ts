@@ -12,7 +12,7 @@ import { hadValidIdentifier, Verdict } from '../identify/identify.js';
 import { startProgress, type ProgressSource } from '../report/progress.js';
 import type { RunReport } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import { COMPLETED, endAsOfNow, type RunEnd, type StopReason } from '../send/outcome.js';
+import { COMPLETED, endAsOfNow, exitCodeOf, type RunEnd, type StopReason } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
@@ -25,7 +25,7 @@ import { noRunJournal, openRunJournal, type RunJournal } from './journal.js';
 import type { SyncOptions } from './options.js';
 import { progressOptions } from './progress.js';
 import { segmentHint } from './segment-values.js';
-import { audienceExitCode, audienceReport, type AudienceEnd } from './report.js';
+import { audienceReport, type AudienceEnd } from './report.js';
 import type { Route } from './routes.js';
 import type { RunSettings } from './settings.js';
 import { MatchHealth } from './match-health.js';
@@ -165,7 +165,7 @@ export class MirrorRoute implements Route {
   /** Nothing (more) sent: the run was stopped while reading or opening, or its input was incomplete. */
   unsent(end: RunEnd, outcome?: string): AudienceEnd {
     if (!this.counts) this.staged(true); // stopped before the input was read to its end: the rows read so far
-    return { report: this.report(end, outcome), end, exitCode: audienceExitCode(end, 0) };
+    return { report: this.report(end, outcome), end, exitCode: exitCodeOf(end, 0) };
   }
 
   /** Sends the diff under its own journal; the snapshot is replaced only when all got through. */
@@ -283,7 +283,7 @@ export class MirrorRoute implements Route {
   private finish(sent: RunEnd, whenComplete?: () => void): AudienceEnd {
     const end = endAsOfNow(sent, this.sync.ctx.signal);
     const report = this.report(end);
-    const exitCode = audienceExitCode(end, this.tally.errored + (this.sent?.removals.errored ?? 0));
+    const exitCode = exitCodeOf(end, this.tally.errored + (this.sent?.removals.errored ?? 0));
     if (exitCode === 0) whenComplete?.();
     this.journal.finish(report, exitCode);
     // Its run lock goes now: the audiences are mirrored one after another, so a fan-out holds one at a time.

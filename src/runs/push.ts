@@ -18,7 +18,7 @@ import type { PinterestClient } from '../pinterest/client.js';
 import { rowsDone, startProgress } from '../report/progress.js';
 import { writeRunOutputs, type Operation, type RunReport, type RunResult } from '../report/run-report.js';
 import { MappingGuard } from '../send/guard.js';
-import { endAsOfNow, INTERRUPTED, isStopped, type RunEnd } from '../send/outcome.js';
+import { endAsOfNow, exitCodeOf, INTERRUPTED, isStopped, type RunEnd } from '../send/outcome.js';
 import { SentRows } from '../send/sent-rows.js';
 import { requestSignal } from '../send/stop-signal.js';
 import { Tally, type RejectSink } from '../send/tally.js';
@@ -30,7 +30,7 @@ import { clean } from '../report/table.js';
 import { RunFrame } from './frame.js';
 import { noRunJournal, openRunJournal, openSharedRunLock, resumeHint, type RunJournal } from './journal.js';
 import type { PushHooks, PushOptions } from './options.js';
-import { audienceExitCode, audienceReport, phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
+import { audienceReport, phoneCountryNotes, runReport, tellRunEnd, stopMessage, untilStopped, type AudienceEnd, type RunEndReport } from './report.js';
 import { audienceKey, Routes, type Route } from './routes.js';
 import { canReadTwice, segmentHint, segmentValuesOf, tellAudiencesToCreate } from './segment-values.js';
 import { progressOptions, totalTally, busiest } from './progress.js';
@@ -382,7 +382,7 @@ function pushReport(plan: PushPlan, routes: PushRoutes, ends: readonly RunEnd[],
   const { ctx, options, frame, operation } = plan;
   const audiences: AudienceEnd[] = routes.routes.map(({ route }, i) => {
     const report = reportOf(plan, routes, route, ends[i], command);
-    const exitCode = audienceExitCode(ends[i]!, report.errored);
+    const exitCode = exitCodeOf(ends[i]!, report.errored);
     route.journal.finish(report, exitCode);
     return { report, end: ends[i]!, exitCode };
   });

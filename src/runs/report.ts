@@ -117,7 +117,7 @@ export function runReport(parts: RunParts, audiences: readonly AudienceEnd[]): R
   const worst = worstAudience(audiences);
   // No audience at all: every row named none (exit 0), or the run was stopped before one opened (130).
   const end = worst?.end ?? endAsOfNow(COMPLETED, parts.stop);
-  const exitCode = worst ? worstExitCode(audiences) : audienceExitCode(end, 0);
+  const exitCode = worst ? worstExitCode(audiences) : exitCodeOf(end, 0);
   if (parts.routing.column === undefined) {
     return { report: addCredentialKeys(addLimitKeys(audiences[0]!.report, parts.client, end.fatal), parts.client), exitCode, end };
   }
@@ -158,7 +158,7 @@ function warnOfRefreshExpiry(ctx: Context, report: RunReport): void {
 function unopenedAudience(parts: RunParts, audienceName: string): AudienceEnd {
   const end = endAsOfNow(COMPLETED, parts.stop);
   const report = audienceReport({ ...parts, target: { adAccountId: parts.adAccountId, audienceName }, runId: undefined, end, falseDuplicateProbability: 0 });
-  return { report, end, exitCode: audienceExitCode(end, 0) };
+  return { report, end, exitCode: exitCodeOf(end, 0) };
 }
 
 const END_RANK: Record<StopReason, number> = { interrupted: 0, fatal: 1, input: 2, end: 3 };
@@ -176,11 +176,6 @@ function worstExitCode(audiences: readonly AudienceEnd[]): number {
   if (!worst) return 0;
   if (worst.end.stop !== 'end') return worst.exitCode;
   return audiences.find((audience) => audience.exitCode !== 0)?.exitCode ?? 0;
-}
-
-/** One audience's exit code from its end and its errored rows. */
-export function audienceExitCode(end: RunEnd, errored: number): number {
-  return exitCodeOf(end, errored);
 }
 
 /** Counts summed over the audiences (sync adds its mirror counts). */
