@@ -11,8 +11,8 @@ import type { TokenProvider } from './pinterest/tokens.js';
 import { openSharedBudget } from './state/token-budget.js';
 
 /** Commands a person waits on give up on an unreachable API after a minute, not 13 hours. */
-export const INTERACTIVE_RETRY_MS = 60_000;
-export const INTERACTIVE_TIMEOUT_MS = 30_000;
+const INTERACTIVE_RETRY_MS = 60_000;
+const INTERACTIVE_TIMEOUT_MS = 30_000;
 
 export const connectorsFor: Connectors = (ctx) => ({
   connect: (options) => connectClient(ctx, options),

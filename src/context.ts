@@ -88,7 +88,7 @@ export interface ConnectOptions {
 
 type ConnectorKey = 'connect' | 'connectInteractive' | 'clientWithTokens';
 /** A Context before it can make clients. */
-export type ContextBase = Omit<Context, ConnectorKey>;
+type ContextBase = Omit<Context, ConnectorKey>;
 /** How a Context makes its clients (src/connect.ts: connectorsFor); they read the rest of the Context they complete. */
 export type Connectors = (ctx: Context) => Pick<Context, ConnectorKey>;
 

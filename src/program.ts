@@ -87,7 +87,7 @@ function inheritOverrides(command: Command, program: Command): void {
   for (const sub of command.commands) inheritOverrides(sub, program);
 }
 
-export function reportError(thrown: unknown, debug: boolean, io: Pick<ProgramIO, 'stderr' | 'env'>): number {
+function reportError(thrown: unknown, debug: boolean, io: Pick<ProgramIO, 'stderr' | 'env'>): number {
   const error = stateProblem(thrown, resolvePaths(io.env)) ?? thrown;
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {

@@ -40,7 +40,7 @@ function appendTo(ctx: Context, variable: string, what: string, text: string): v
 }
 
 /** `::error title=pinsync::…` for a failed run, `::warning` for a partial (3) or interrupted (130) one; none after 0. */
-export function annotationOf(ended: EndedRun): string | undefined {
+function annotationOf(ended: EndedRun): string | undefined {
   if (ended.exitCode === ExitCode.ok) return undefined;
   const level = ended.exitCode === ExitCode.partial || ended.exitCode === ExitCode.interrupted ? 'warning' : 'error';
   return `::${level} title=${escapeProperty('pinsync')}::${escapeData(ended.sentence)}`;
@@ -78,7 +78,7 @@ function outputLine(name: string, value: string): string {
 const n = (value: number | undefined) => (value === undefined ? '—' : value.toLocaleString('en-US'));
 
 /** The Markdown section: a heading with the outcome, the sentence, a row per audience, the run ids, what to do. */
-export function stepSummary(ended: EndedRun): string {
+function stepSummary(ended: EndedRun): string {
   const lines = [`### ${outcomeMark(ended.exitCode)} pinsync ${ended.command}${ended.dryRun ? ' (dry run)' : ''}: ${outcomeWord(ended.exitCode)}`, '', prose(ended.sentence), ''];
   if (ended.audiences.length > 0) lines.push(...audienceTable(ended.audiences), '');
   const facts = runFacts(ended);
@@ -144,7 +144,7 @@ function runFacts(ended: EndedRun): string | undefined {
 }
 
 /** Text from names and messages, safe in a table cell: Markdown and HTML marks escaped, one line. */
-export function markdown(text: string): string {
+function markdown(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_[\]<>|#~]/g, (mark) => `\\${mark}`);
 }
 

@@ -34,7 +34,7 @@ export function writeMetricsFile(file: string, ended: EndedRun, now: number): vo
   fs.renameSync(temporary, file);
 }
 
-export function metricsText(ended: EndedRun, earlier: readonly Sample[], now: number): string {
+function metricsText(ended: EndedRun, earlier: readonly Sample[], now: number): string {
   const rows = new Map(earlier.filter((sample) => sample.name === ROWS).map((sample) => [sample.labels, sample.value]));
   const audiences = ended.audiences.filter((line) => line.name !== ''); // a job that failed before it had an audience counts no rows
   for (const line of audiences) {
@@ -84,7 +84,7 @@ function labelsOf(line: AudienceLine, outcome: string): string {
   return `${audienceLabels(line)},outcome="${outcome}"`;
 }
 
-export function escapeLabel(value: string): string {
+function escapeLabel(value: string): string {
   return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 }
 

@@ -116,7 +116,7 @@ export class Ping {
 }
 
 /** The notifications' body: Slack's `text`, then the same facts as fields, and the report. */
-export function notificationBody(ended: EndedRun, env: Env): string {
+function notificationBody(ended: EndedRun, env: Env): string {
   return JSON.stringify({
     text: notificationText(ended, env),
     command: ended.command,

@@ -71,7 +71,7 @@ export async function loadJobsFile(file: string, selected: readonly string[] = [
 }
 
 /** The same from text already read (`file` names the file in messages; relative paths start at `folder`). */
-export function planJobs(text: string, file: string, selected: readonly string[] = [], folder = path.dirname(file), env: Env = {}): JobsPlan {
+function planJobs(text: string, file: string, selected: readonly string[] = [], folder = path.dirname(file), env: Env = {}): JobsPlan {
   const source = new JobsSource(text, file, folder);
   const entry = source.validated();
   const problems = new Problems(source);

@@ -64,7 +64,7 @@ export async function runJobs<R>(jobs: readonly Job[], runOne: RunOneJob<R>, opt
   }
 }
 
-export function overallExitCode(results: ReadonlyArray<{ exitCode: number }>): number {
+function overallExitCode(results: ReadonlyArray<{ exitCode: number }>): number {
   return results.find((result) => result.exitCode !== ExitCode.ok)?.exitCode ?? ExitCode.ok;
 }
 
