@@ -324,7 +324,6 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** `audience_type` is the kind (CUSTOMER_LIST, ACTALIKE, …); the API's `type` is just "audience". */
 /** "72% (7,200 matched of 10,000 users synced; run 12, read 2026-05-02 06:00 UTC)". */
 function describeLastMatch(match: LastSyncMatch): string {
   const rate = match.match_rate === null ? (match.list_status ?? 'no size yet') : `${(match.match_rate * 100).toFixed(0)}%`;
@@ -332,7 +331,10 @@ function describeLastMatch(match: LastSyncMatch): string {
   return `${rate} (${counts}run ${match.run_id}, read ${utcOrDash(Date.parse(match.checked_at) / 1000)})${match.warning ? ` — ${match.warning}` : ''}`;
 }
 
-/** The audience type; "(NCA)" marks one built on a new-customer-acquisition list (API 5.28 `is_nca`). */
+/**
+ * The audience type: `audience_type` is the kind (CUSTOMER_LIST, ACTALIKE, …); the API's `type` is just
+ * "audience". "(NCA)" marks one built on a new-customer-acquisition list (API 5.28 `is_nca`).
+ */
 function audienceType(audience: Audience): string {
   return `${audience.audience_type ?? ''}${audience.is_nca ? ' (NCA)' : ''}`;
 }

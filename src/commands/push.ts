@@ -1,5 +1,5 @@
-// `pinsync push <file|-> --audience <id|name>`: flags only; the run lives in src/pipeline/push-run.ts
-// (which `audiences create --from` reuses). Heavy modules (client, pipeline, cli-progress) load in the action.
+// `pinsync push <file|-> --audience <id|name>`: flags only; the run lives in src/runs/push.ts
+// (which `audiences create --from` reuses). Heavy modules (client, the run, cli-progress) load in the action.
 import type { Command } from 'commander';
 import { action, printAnnouncedRun } from './action.js';
 import type { AnnounceOptions } from '../ci/announce-options.js';

@@ -1,5 +1,5 @@
 // `pinsync sync <file|-> --audience X`: make the audience hold exactly the users in the file by
-// sending only the difference from the last sync. Flags only; the run lives in src/pipeline/sync-run.ts.
+// sending only the difference from the last sync. Flags only; the run lives in src/runs/sync.ts.
 import type { Command } from 'commander';
 import type { SyncOptions } from '../runs/options.js';
 import { action, parseNumber, printAnnouncedRun } from './action.js';

@@ -29,7 +29,7 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  /** Why the run ended (src/pipeline/outcome.ts). */
+  /** Why the run ended (src/send/outcome.ts). */
   stoppedBy: StoppedBy;
   // Extras (the contract allows more keys).
   /** Errored rows by reason (rejected_by_pinterest, retries_exhausted, token_rejected, list_not_found …). */

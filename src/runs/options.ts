@@ -1,5 +1,5 @@
 // What a push or sync run is asked to do: the option types the commands fill from their flags and
-// the runs read. They live beside the runs so that types flow down from commands/ to pipeline/.
+// the runs read. They live beside the runs so that types flow down from commands/ to runs/.
 import type { RowFormat } from '../input/columns.js';
 
 /** Input, batching and report flags shared by push, sync and `audiences create --from`. */
