@@ -14,7 +14,6 @@ import { US, arrangeAudience, sandboxEnv } from '../support/sandbox.js';
 import { storedLogin } from '../support/stored-login.js';
 import { readKeyValues } from '../support/actions-runner.js';
 import { writeFile } from '../support/files.js';
-import { readOnly } from '../support/read-only.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -114,22 +113,17 @@ describe('in a GitHub Actions step', () => {
     expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': '5', synced: '0', 'run-id': '' });
   });
 
-  it('a push whose state cannot be written (a read-only PINSYNC_HOME) tells the step the exit code the process ends with (2)', async () => {
+  it('a sync whose state cannot be written (a file where PINSYNC_HOME keeps its locks) tells the step the exit code the process ends with (2)', async () => {
     const { sandbox, home, users } = await arrange();
-    const step = actionsStep(makeHome('pinsync-gha-runner-'));
-    const writable = readOnly(home);
-    try {
-      const result = await push(sandbox, users, home, step.env);
-      expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).not.toMatch(/unexpected error/);
-      expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': String(result.code) });
-      const annotations = result.stderr.split('\n').filter((line) => line.startsWith('::'));
-      expect(annotations).toEqual([expect.stringMatching(/^::error title=pinsync::/)]);
-      expect(annotations[0]).not.toMatch(/unexpected error/);
-      expect(fs.readFileSync(step.summary, 'utf8')).toMatch(/^### ❌ pinsync push: failed \(exit 2\b/);
-    } finally {
-      writable();
-    }
+    const step = actionsStep(home);
+    fs.writeFileSync(path.join(home, 'locks'), '');
+    const result = await runInProcess(['sync', users, '--audience', 'Newsletter', '--ad-account', US, '--json'], { env: { ...sandboxEnv(sandbox), ...step.env }, home });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^pinsync: PINSYNC_HOME .* cannot hold pinsync's state/m);
+    expect(readKeyValues(step.output)).toMatchObject({ 'exit-code': String(result.code) });
+    const annotations = result.stderr.split('\n').filter((line) => line.startsWith('::'));
+    expect(annotations).toEqual([expect.stringMatching(/^::error title=pinsync::PINSYNC_HOME .* cannot hold pinsync's state/)]);
+    expect(fs.readFileSync(step.summary, 'utf8')).toMatch(/^### ❌ pinsync sync: failed \(exit 2\b/);
   });
 
   it('outside GitHub Actions the same failing run writes no summary, no outputs and no workflow command', async () => {
