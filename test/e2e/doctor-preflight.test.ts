@@ -107,13 +107,13 @@ describe('doctor jobs.yaml', () => {
   it('checks a job with its own options as its run takes them (phone_column) and the file\'s metrics_file: with the outputs', async () => {
     const dir = makeHome('pinsync-doctor-');
     arrangeAudience(sandbox, 'Doctor phones');
-    fs.writeFileSync(path.join(dir, 'phones.csv'), 'mobile\n+14155550100\n+14155550101\n');
+    fs.writeFileSync(path.join(dir, 'phones.csv'), 'whatsapp\n+14155550100\n+14155550101\n'); // a header pinsync does not take for a phone column by itself
     const jobs = path.join(dir, 'jobs.yaml');
-    const write = (top = '') => fs.writeFileSync(jobs, `ad_account: "${US}"\n${top}jobs:\n  - { name: phones, file: phones.csv, audience: Doctor phones, phone_column: mobile }\n`);
+    const write = (top = '') => fs.writeFileSync(jobs, `ad_account: "${US}"\n${top}jobs:\n  - { name: phones, file: phones.csv, audience: Doctor phones, phone_column: whatsapp }\n`);
     write();
     const result = await doctor([jobs]);
     expect(result.code, result.stdout).toBe(0);
-    expect(result.stdout).toMatch(/^ok +\[phones\] .*phones\.csv: identifier columns "mobile"/m);
+    expect(result.stdout).toMatch(/^ok +\[phones\] .*phones\.csv: identifier columns "whatsapp"/m);
     write('metrics_file: phones.csv\n');
     const clash = await doctor([jobs]);
     expect(clash.code, clash.stdout).toBe(2);
