@@ -229,6 +229,24 @@ describe('PINSYNC_STORE_KEY', () => {
     expect((await dailySync(box, home, 1, env)).code).toBe(0);
   });
 
+  it('a sealed file whose tag was cut to 4 bytes is exit 4 in the sentence of other damage, and left as it was', async () => {
+    const box = await cronSandbox();
+    const home = makeHome();
+    const env = jobEnv(box, box.state.issueTokens().refreshToken);
+    expect((await dailySync(box, home, 0, env)).code).toBe(0);
+    const file = path.join(home, 'credentials.json');
+    const sealed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // A cut tag still matches its first bytes: accepted, it would let a forger try 2^32 guesses, not 2^128.
+    const cut = JSON.stringify({ ...sealed, tag: Buffer.from(sealed.tag, 'base64').subarray(0, 4).toString('base64') });
+    fs.writeFileSync(file, cut);
+    const before = box.state.requests.length;
+    const run = await runInProcess(['status', '--json'], { home, env, now: box.clock.now });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^pinsync: .*credentials\.json is sealed in a form this pinsync does not know \(written by a newer pinsync, or altered\): upgrade pinsync; the file is left as it is\.\n$/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(cut);
+    expect(box.state.requests.length).toBe(before);
+  });
+
   it('seals a credentials file kept in clear as soon as a key is set', async () => {
     const box = await cronSandbox();
     const home = makeHome();
