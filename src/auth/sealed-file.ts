@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt } from 'node:crypto';
 
 export const SEALED_FORMAT = 'pinsync-sealed-credentials';
-export const SEALED_VERSION = 1;
+const SEALED_VERSION = 1;
 
 interface KdfParameters {
   name: 'scrypt';

@@ -15,7 +15,7 @@ export interface Retention {
   runs: number;
 }
 
-export const DEFAULT_RETENTION: Retention = { days: 90, runs: 500 };
+const DEFAULT_RETENTION: Retention = { days: 90, runs: 500 };
 
 const DAY_MS = 24 * 3600_000;
 /**
@@ -34,7 +34,7 @@ export interface Tidied {
 }
 
 /** PINSYNC_KEEP_DAYS and PINSYNC_KEEP_RUNS, or the defaults (a value that is not a whole number ≥ 1 is warned about). */
-export function retentionFrom(ctx: Pick<Context, 'env' | 'warn'>): Retention {
+function retentionFrom(ctx: Pick<Context, 'env' | 'warn'>): Retention {
   const read = (name: string, fallback: number): number => {
     const text = ctx.env[name]?.trim();
     if (!text) return fallback;
