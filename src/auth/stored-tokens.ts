@@ -3,7 +3,7 @@
 // token runs low, and once after a 401. Every renewal holds the profile's refresh lock and is stored
 // before the lock is let go, so the processes of one home share one chain (refresh tokens rotate).
 import type { Context } from '../context.js';
-import { AuthError } from '../errors.js';
+import { AuthError, InterruptedError } from '../errors.js';
 import { appCredentialsFrom, missingAppCredentialsError } from './app-credentials.js';
 import type { TokenProvider } from '../pinterest/tokens.js';
 import type { IssuedTokens, StoredCredentials } from './credentials.js';
@@ -157,6 +157,8 @@ export class StoredTokenProvider implements ResolvedTokenProvider {
     this.ctx.debugLog(`refreshed the access token (${this.source})`);
     this.tellLateRenewal(before);
     await this.saveRenewed();
+    // Stopped while renewing: the new pair is kept (the renewal ignores the stop), now the stop is honoured.
+    if (this.ctx.signal.aborted) throw new InterruptedError('Interrupted while renewing the Pinterest login (the renewed login is saved).');
   }
 
   /** A job that ran rarely (its refresh token had under 14 days left) says it was renewed in time. */
