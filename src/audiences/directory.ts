@@ -27,7 +27,7 @@ export interface FindAudienceOptions {
 }
 
 /** What a look-up by name may match: the account's own audiences, not those built on new-customer-acquisition lists. */
-export const OWN_AUDIENCES: AudienceListing = { ownership: 'OWNED', excludeNca: true };
+const OWN_AUDIENCES: AudienceListing = { ownership: 'OWNED', excludeNca: true };
 
 /**
  * The account's own audiences, asked for as such; one the answer carries anyway (a server that ignores the
@@ -40,7 +40,7 @@ export async function* ownAudiences(client: PinterestClient, adAccountId: string
 }
 
 /** The account's customer lists but new-customer-acquisition ones (pinsync never makes those). */
-export async function* ownCustomerLists(client: PinterestClient, adAccountId: string, options?: CallOptions): AsyncGenerator<CustomerList, void, undefined> {
+async function* ownCustomerLists(client: PinterestClient, adAccountId: string, options?: CallOptions): AsyncGenerator<CustomerList, void, undefined> {
   for await (const list of client.customerLists(adAccountId, { excludeNca: true }, options)) if (list.is_nca !== true) yield list;
 }
 

@@ -26,7 +26,7 @@ export function keychainMode(ctx: Context): KeychainMode {
 export function fileStoreOf(ctx: Context): FileStore {
   const key = ctx.env.PINSYNC_STORE_KEY?.trim() || undefined;
   registerSecret(key);
-  return new FileStore(ctx.paths.credentialsFile, key);
+  return new FileStore(ctx.paths.credentialsFile, key, ctx.paths.stateDir);
 }
 
 function keychainRequiredError(): AuthError {

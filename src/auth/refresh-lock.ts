@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { InterruptedError } from '../errors.js';
 import { waitForRunLock, type RunLock } from '../state/run-lock.js';
 
-/** A renewal is one token request (up to its 60 s timeout, with retries): wait longer than that, not forever. */
+/** A renewal is one token request, bounded by its 60 s timeout (it is not retried): wait well past that, not forever. */
 const REFRESH_LOCK_WAIT_MS = 3 * 60_000;
 const REFRESH_LOCK_POLL_MS = 50;
 

@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt } from 'node:crypto';
 
 export const SEALED_FORMAT = 'pinsync-sealed-credentials';
-export const SEALED_VERSION = 1;
+const SEALED_VERSION = 1;
 
 interface KdfParameters {
   name: 'scrypt';
@@ -32,6 +32,9 @@ export interface SealedFile {
 }
 
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** GCM's full tag and its standard IV (NIST SP 800-38D): a shorter tag would still match its first bytes. */
+const TAG_BYTES = 16;
+const IV_BYTES = 12;
 /** scrypt needs 128·N·r bytes; Node's default cap (32 MiB) is exactly that, so leave room. */
 const SCRYPT_MAXMEM = 64 * 1024 * 1024;
 
@@ -61,7 +64,9 @@ export async function unseal(file: SealedFile, secret: string): Promise<Unsealed
   if (!knownParameters(file)) return { ok: false, why: 'unknown_version' };
   const header = { format: file.format, version: file.version, cipher: file.cipher, kdf: file.kdf };
   try {
-    const decipher = createDecipheriv('aes-256-gcm', await keyFor(secret, file.kdf), Buffer.from(file.iv, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', await keyFor(secret, file.kdf), Buffer.from(file.iv, 'base64'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(additionalData(header));
     decipher.setAuthTag(Buffer.from(file.tag, 'base64'));
     const plain = Buffer.concat([decipher.update(Buffer.from(file.data, 'base64')), decipher.final()]);
@@ -71,7 +76,7 @@ export async function unseal(file: SealedFile, secret: string): Promise<Unsealed
   }
 }
 
-/** Version 1 with parameters this code would write (a forged N of 2^30 must not cost a gigabyte). */
+/** Version 1 with parameters this code would write (a forged N of 2^30 must not cost a gigabyte, a cut tag is refused). */
 function knownParameters(file: SealedFile): boolean {
   const kdf = file.kdf as Partial<KdfParameters> | undefined;
   return (
@@ -82,7 +87,9 @@ function knownParameters(file: SealedFile): boolean {
     kdf.r === SCRYPT.r &&
     kdf.p === SCRYPT.p &&
     typeof kdf.salt === 'string' &&
-    [file.iv, file.tag, file.data].every((field) => typeof field === 'string')
+    [file.iv, file.tag, file.data].every((field) => typeof field === 'string') &&
+    Buffer.from(file.iv, 'base64').length === IV_BYTES &&
+    Buffer.from(file.tag, 'base64').length === TAG_BYTES
   );
 }
 

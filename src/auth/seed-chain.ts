@@ -22,10 +22,11 @@ export async function seedChainProvider(ctx: Context, seedToken: string): Promis
   const store = await storeForWriting(ctx);
   const seed = seedDigest(seedToken);
   const kept = await store.read(ctx.profile);
+  const replaces = kept?.refreshToken ? { seed: kept.seed } : undefined;
   if (kept?.refreshToken && (kept.seed === seed || kept.refreshToken === seedToken)) {
-    return started(new StoredTokenProvider(ctx, { ...kept, ...app, seed }, store, { seed, fromSeed: false }));
+    return started(new StoredTokenProvider(ctx, { ...kept, ...app, seed }, store, { seed, fromSeed: false, replaces }));
   }
-  const fresh = new StoredTokenProvider(ctx, { ...app, refreshToken: seedToken, seed }, store, { seed, fromSeed: true });
+  const fresh = new StoredTokenProvider(ctx, { ...app, refreshToken: seedToken, seed }, store, { seed, fromSeed: true, replaces });
   try {
     return await started(fresh);
   } catch (error) {

@@ -3,7 +3,7 @@
 // token runs low, and once after a 401. Every renewal holds the profile's refresh lock and is stored
 // before the lock is let go, so the processes of one home share one chain (refresh tokens rotate).
 import type { Context } from '../context.js';
-import { AuthError } from '../errors.js';
+import { AuthError, InterruptedError } from '../errors.js';
 import { appCredentialsFrom, missingAppCredentialsError } from './app-credentials.js';
 import type { TokenProvider } from '../pinterest/tokens.js';
 import type { IssuedTokens, StoredCredentials } from './credentials.js';
@@ -57,6 +57,8 @@ export interface SeedChain {
   seed: string;
   /** The refresh token on hand is the seed itself (nothing was kept for it yet); false once renewed or adopted. */
   fromSeed: boolean;
+  /** What the store held for the profile when the run started (a chain this seed takes over), if anything. */
+  replaces?: { seed: string | undefined };
 }
 
 /** Tokens from a store: a `pinsync login`, or the chain of a seed (`chain`). */
@@ -68,6 +70,8 @@ export class StoredTokenProvider implements ResolvedTokenProvider {
   private renewed = false;
   /** The chain is dead: every later call fails at once with the same sentence. */
   private dead: LoginExpiredError | undefined;
+  /** The seeds whose chain this run may overwrite in the store: its own, and the one it found there. */
+  private readonly seedsOfThisRun: Set<string | undefined>;
 
   constructor(
     private readonly ctx: Context,
@@ -76,6 +80,8 @@ export class StoredTokenProvider implements ResolvedTokenProvider {
     private readonly chain?: SeedChain,
   ) {
     this.source = chain || !store ? 'refresh-token' : store.kind;
+    this.seedsOfThisRun = new Set([chain?.seed ?? credentials.seed]);
+    if (chain?.replaces) this.seedsOfThisRun.add(chain.replaces.seed);
   }
 
   details(): TokenDetails {
@@ -157,6 +163,8 @@ export class StoredTokenProvider implements ResolvedTokenProvider {
     this.ctx.debugLog(`refreshed the access token (${this.source})`);
     this.tellLateRenewal(before);
     await this.saveRenewed();
+    // Stopped while renewing: the new pair is kept (the renewal ignores the stop), now the stop is honoured.
+    if (this.ctx.signal.aborted) throw new InterruptedError('Interrupted while renewing the Pinterest login (the renewed login is saved).');
   }
 
   /** A job that ran rarely (its refresh token had under 14 days left) says it was renewed in time. */
@@ -171,11 +179,30 @@ export class StoredTokenProvider implements ResolvedTokenProvider {
 
   private async saveRenewed(): Promise<void> {
     if (!this.store) return;
+    if (await this.takenOverSinceStart()) {
+      this.ctx.debugLog(
+        `another seed or login replaced the one kept in ${this.store.description} since this run started: the renewed login serves this run only and is not saved`,
+      );
+      return;
+    }
     try {
       await this.store.write(this.ctx.profile, this.credentials);
     } catch (error) {
       // The run can go on with the new token; the next one may need `pinsync login` if the old refresh token died.
       this.ctx.warn(`could not save the renewed login (${(error as Error).message}); if the next run fails, run \`pinsync login\`.`);
+    }
+  }
+
+  /**
+   * Whether the store now holds another chain than the one this run started with (PINSYNC_REFRESH_TOKEN
+   * changed and a newer run took over): saving this run's renewal would put back a chain nobody uses.
+   */
+  private async takenOverSinceStart(): Promise<boolean> {
+    try {
+      const stored = await this.store?.read(this.ctx.profile);
+      return Boolean(stored?.refreshToken) && !this.seedsOfThisRun.has(stored?.seed);
+    } catch {
+      return false; // unreadable: the write says what is wrong
     }
   }
 

@@ -14,22 +14,31 @@ export async function exchangeAuthorizationCode(
   // continuous_refresh: apps created before 2025-09-25 otherwise get a legacy, non-renewable refresh token.
   const params = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, continuous_refresh: 'true' };
   try {
-    return tokensFromResponse(await callTokenEndpoint(ctx, app, params), ctx.now());
+    return tokensFromResponse(await callTokenEndpoint(ctx, app, params, ctx.signal), ctx.now());
   } catch (error) {
     throw rejectedGrant(error, 'Pinterest did not accept the sign-in (the app id, app secret or redirect URI may not match the app). Check them and run `pinsync login` again.');
   }
 }
 
+/**
+ * Not cut by Ctrl-C or SIGTERM (only by its own timeout): once Pinterest has rotated the refresh token,
+ * the answer holds the only working one, so the caller stores it first and then stops.
+ */
 export async function refreshAccessToken(ctx: Context, app: AppCredentials, refreshToken: string): Promise<IssuedTokens> {
   const params = { grant_type: 'refresh_token', refresh_token: refreshToken, continuous_refresh: 'true' };
   try {
-    return tokensFromResponse(await callTokenEndpoint(ctx, app, params), ctx.now());
+    return tokensFromResponse(await callTokenEndpoint(ctx, app, params, undefined), ctx.now());
   } catch (error) {
     throw rejectedGrant(error, 'Pinterest refused to renew the saved login (the refresh token expired or was revoked). Run `pinsync login` again.');
   }
 }
 
-async function callTokenEndpoint(ctx: Context, app: AppCredentials, params: Record<string, string>): Promise<TokenResponse> {
+async function callTokenEndpoint(
+  ctx: Context,
+  app: AppCredentials,
+  params: Record<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<TokenResponse> {
   const { requestToken } = await import('../pinterest/oauth.js');
   const response: unknown = await requestToken({
     apiBase: apiBaseFrom(ctx.env),
@@ -37,7 +46,7 @@ async function callTokenEndpoint(ctx: Context, app: AppCredentials, params: Reco
     appSecret: app.appSecret,
     params,
     env: ctx.env,
-    signal: ctx.signal,
+    signal,
   });
   return (response ?? {}) as TokenResponse;
 }

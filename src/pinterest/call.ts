@@ -23,6 +23,7 @@ import {
   categoryRates,
   DEFAULT_READ_RATE,
   isPerSecondWindow,
+  laneKey,
   PACED_WINDOW_MAX_MS,
   RateLimiter,
   tokenKey,
@@ -211,7 +212,7 @@ export class CallEngine {
   private async waitForSlot(attempt: Attempt): Promise<QuotaProbe | undefined> {
     let pausedUntil = this.limiter.pausedUntil(attempt.lane, attempt.category);
     while (this.isQuotaStop(pausedUntil, attempt.deadline)) {
-      const lane = laneOf(attempt);
+      const lane = laneKey(attempt.lane, attempt.category);
       // Pinterest told this client the quota is spent past this call's retry window (or for hours): stop now, send nothing.
       if (pausedUntil <= (this.quotaHeard.get(lane) ?? 0)) throw quotaError(pausedUntil, this.clock.now());
       // Remembered from an earlier run or another process: one write asks Pinterest before anything stops.
@@ -298,7 +299,7 @@ export class CallEngine {
     const waitMs = quotaPauseMs(answer.headers, answer.status, now);
     if (waitMs !== undefined && waitMs > 0) {
       this.limiter.pause(attempt.lane, attempt.category, now + waitMs);
-      const lane = laneOf(attempt);
+      const lane = laneKey(attempt.lane, attempt.category);
       this.quotaHeard.set(lane, Math.max(this.quotaHeard.get(lane) ?? 0, now + waitMs));
       this.emit({ type: 'rate-limited', category: attempt.category, waitMs });
       const until = now + waitMs;
@@ -359,10 +360,6 @@ function buildPath(route: string, params: Record<string, string>, query: Record<
 function mayHaveBeenApplied(error: ApiError): boolean {
   if (error.kind === 'timeout' || error.kind === 'server') return true;
   return error.kind === 'network' && errorCode(error.cause) !== 'ECONNREFUSED';
-}
-
-function laneOf(attempt: Pick<Attempt, 'lane' | 'category'>): string {
-  return `${attempt.lane}\u0000${attempt.category}`;
 }
 
 function stripQuery(path: string): string {

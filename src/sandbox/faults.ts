@@ -21,6 +21,8 @@ export interface SandboxFaults {
   badRequestAfterWrites?: number;
   /** Carried as `exceptions` in every customer-list create and PATCH answer, e.g. [{"code":2,"message":"…"}]. */
   listExceptions?: ListException[];
+  /** The token endpoint grants (and rotates the refresh token) at once, but answers this much later. */
+  tokenAnswerDelayMs?: number;
   /** Which requests the faults hit: writes (POST/PATCH, the default) or all. */
   applyTo?: 'writes' | 'all';
 }
@@ -73,6 +75,10 @@ export class FaultInjector {
 
   appliesTo(isWrite: boolean): boolean {
     return isWrite || this.faults.applyTo === 'all';
+  }
+
+  tokenAnswerDelay(): number {
+    return Math.max(0, this.faults.tokenAnswerDelayMs ?? 0);
   }
 
   latencyFor(isWrite: boolean): number {
@@ -137,6 +143,7 @@ export function parseFaults(json: string): SandboxFaults {
     'spamAfterWrites',
     'badRequestAfterWrites',
     'listExceptions',
+    'tokenAnswerDelayMs',
     'applyTo',
   ]);
   for (const key of Object.keys(faults)) {
@@ -148,7 +155,7 @@ export function parseFaults(json: string): SandboxFaults {
       throw new Error(`Fault ${key} must be a number from 0 to 1.`);
     }
   }
-  for (const key of ['latencyMs', 'revokeTokenAfterWrites', 'deleteListAfterWrites', 'spamAfterWrites', 'badRequestAfterWrites']) {
+  for (const key of ['latencyMs', 'tokenAnswerDelayMs', 'revokeTokenAfterWrites', 'deleteListAfterWrites', 'spamAfterWrites', 'badRequestAfterWrites']) {
     const n = faults[key];
     if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
       throw new Error(`Fault ${key} must be a whole number of at least 0.`);

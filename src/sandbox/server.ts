@@ -353,14 +353,18 @@ class SandboxServer {
     return { status: 200, body: { now: new Date(now).toISOString(), offsetDays: this.clock.offsetMs / DAY_MS } };
   }
 
-  private serveTokenEndpoint(req: IncomingMessage, exchange: Exchange, operation: Operation): Outcome {
+  private async serveTokenEndpoint(req: IncomingMessage, exchange: Exchange, operation: Operation): Promise<Outcome> {
     const contentType = req.headers['content-type'] ?? '';
     if (!contentType.includes('application/x-www-form-urlencoded')) {
       throw badRequest('The token endpoint takes an application/x-www-form-urlencoded body.', true);
     }
     const form = new URLSearchParams(exchange.raw.toString('utf8'));
     this.checkAgainstSpec(operation, {}, exchange.url.searchParams, Object.fromEntries(form));
-    return { status: this.successStatus(operation), body: answerTokenRequest(this.state, this.app, req.headers.authorization, form) };
+    const body = answerTokenRequest(this.state, this.app, req.headers.authorization, form);
+    // Granted already (a refresh token rotated): a client that stops waiting loses the new pair.
+    const delay = this.faults.tokenAnswerDelay();
+    if (delay > 0) await sleep(delay, this.stopping.signal);
+    return { status: this.successStatus(operation), body };
   }
 
   /** API 5.28 added 201 to the creates (and the token endpoint); a strict sandbox answers it. */

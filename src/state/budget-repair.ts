@@ -79,7 +79,7 @@ function openWith<T>(sqlite: Sqlite, file: string, open: (db: BetterSqlite3.Data
  * shape (a missing column is SQLITE_ERROR when a statement is prepared). A busy, read-only or full
  * file is none of these: the process keeps to the rate alone and the file is left as it is.
  */
-export function isDamaged(error: unknown): boolean {
+function isDamaged(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   return ['SQLITE_NOTADB', 'SQLITE_FORMAT', 'SQLITE_MISMATCH', 'SQLITE_ERROR'].includes(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_CONSTRAINT');

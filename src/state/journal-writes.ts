@@ -41,6 +41,7 @@ export class JournalWrites {
   private retry: NodeJS.Timeout | undefined;
   private readonly emptied = new Set<() => void>();
   private readonly now: () => number;
+  private readonly onStop = () => this.dropGates(new InterruptedError('Stopped before the batch was recorded: it was not sent.'));
 
   constructor(
     private readonly db: Database,
@@ -48,7 +49,7 @@ export class JournalWrites {
     private readonly options: JournalWritesOptions = {},
   ) {
     this.now = options.now ?? Date.now;
-    options.signal?.addEventListener('abort', () => this.dropGates(new InterruptedError('Stopped before the batch was recorded: it was not sent.')), { once: true });
+    options.signal?.addEventListener('abort', this.onStop, { once: true });
   }
 
   /** Queues `write`; resolves once it is in the state file. A gate rejects when its batch must not be sent. */
@@ -86,8 +87,9 @@ export class JournalWrites {
     });
   }
 
-  /** Drops what is still queued (the run is over): no retry keeps the process alive. */
+  /** Drops what is still queued (the run is over): no retry keeps the process alive, and the run's signal lets go of it. */
   abandon(): void {
+    this.options.signal?.removeEventListener('abort', this.onStop);
     clearTimeout(this.retry);
     this.retry = undefined;
     for (const entry of this.entries.splice(0)) entry.reject(new InterruptedError('The run ended before the state file took this.'));

@@ -1,6 +1,6 @@
-// State stays bounded over a year of cron. After each durable run: the run history older than the
+// State stays bounded over a year of cron. After each durable run: the run history untouched for the
 // retention (PINSYNC_KEEP_DAYS, default 90) or beyond its newest runs (PINSYNC_KEEP_RUNS, default 500)
-// goes, with its journal rows; the journal rows of runs that completed go at once (a completed run is
+// goes, with its journal rows, except a run still going or one a rerun would resume; the journal rows of runs that completed go at once (a completed run is
 // never resumed); state.db is compacted when that pays; write-budget and lock files nobody touched for
 // the retention go too. Mirror snapshots are never pruned: without one a sync could not remove users.
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ export interface Retention {
   runs: number;
 }
 
-export const DEFAULT_RETENTION: Retention = { days: 90, runs: 500 };
+const DEFAULT_RETENTION: Retention = { days: 90, runs: 500 };
 
 const DAY_MS = 24 * 3600_000;
 /**
@@ -34,7 +34,7 @@ export interface Tidied {
 }
 
 /** PINSYNC_KEEP_DAYS and PINSYNC_KEEP_RUNS, or the defaults (a value that is not a whole number ≥ 1 is warned about). */
-export function retentionFrom(ctx: Pick<Context, 'env' | 'warn'>): Retention {
+function retentionFrom(ctx: Pick<Context, 'env' | 'warn'>): Retention {
   const read = (name: string, fallback: number): number => {
     const text = ctx.env[name]?.trim();
     if (!text) return fallback;
@@ -70,8 +70,9 @@ export async function tidyState(ctx: Context): Promise<Tidied | undefined> {
 }
 
 /**
- * A run goes when it started before the retention, or when the newest runs are enough without it and
- * it is neither running nor one a rerun would resume (interrupted, failed mid-way, or ended with errored rows).
+ * A run goes when nothing touched it within the retention (updated_at: started, resumed, a batch
+ * acknowledged, finished), or when the newest runs are enough without it; either way never while it
+ * is running, nor when a rerun would resume it (interrupted, failed mid-way, or ended with errored rows).
  */
 export function pruneHistory(db: Database, now: number, retention: Retention): { runs: number; batches: number } {
   return db
@@ -79,10 +80,9 @@ export function pruneHistory(db: Database, now: number, retention: Retention): {
       const completed = db.prepare(`DELETE FROM batches WHERE run_id IN (SELECT id FROM runs WHERE status = 'finished' AND exit_code = 0)`).run().changes;
       const runs = db
         .prepare(
-          `DELETE FROM runs WHERE started_at < ? OR (
-             id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?)
+          `DELETE FROM runs WHERE (updated_at < ? OR id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?))
              AND status <> 'running'
-             AND NOT (resumable = 1 AND (status <> 'finished' OR exit_code = 3)))`,
+             AND NOT (resumable = 1 AND (status <> 'finished' OR exit_code = 3))`,
         )
         .run(now - retention.days * DAY_MS, retention.runs).changes;
       // The journal rows of pruned runs (the foreign key cascades when it is on; this covers a file where it was not).

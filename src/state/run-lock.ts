@@ -43,7 +43,12 @@ export async function acquireRunLock(stateDir: string, key: string, doing: strin
     db.close();
     throw new RunInProgressError(`${describeHolder(holderFile)} is already ${doing}: wait for it to finish (or stop it), then run this again.`);
   }
-  fs.writeFileSync(holderFile, JSON.stringify({ pid: process.pid, since: new Date().toISOString() } satisfies Holder), { mode: 0o600 });
+  try {
+    fs.writeFileSync(holderFile, JSON.stringify({ pid: process.pid, since: new Date().toISOString() } satisfies Holder), { mode: 0o600 });
+  } catch (error) {
+    db.close(); // a full or read-only folder: let go, or this process would block every later try (its own included)
+    throw error;
+  }
   touch(lockFile); // a lock taken now is not idle: the state's tidying leaves it
   let released = false;
   return {

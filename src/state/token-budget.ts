@@ -46,6 +46,12 @@ const GRANTS_KEPT_MS = 2_000;
 const TICKET_LAPSES_MS = 500;
 /** How often a process whose turn it is not asks again. */
 const TICKET_POLL_MS = 3;
+/**
+ * How long a slot waits for another process's transaction on the file (SQLite's busy handler sleeps
+ * on the event loop): its transactions take microseconds, so a longer hold is a checkpoint or a slow
+ * disk, and that slot is taken alone (alone-on-failure.ts) rather than freezing every request in flight.
+ */
+const SLOT_BUSY_MS = 25;
 
 /** A place in the shared sequence: the slot's time, and its row. */
 interface Ticket {
@@ -75,7 +81,7 @@ export class TokenBudget implements SharedSlots {
     notice: BudgetNotice = () => undefined,
   ) {
     const holder = `${process.pid}:${Math.random()}`; // this limiter, among the processes (and limiters) sharing the file
-    db.pragma('busy_timeout = 5000');
+    db.pragma('busy_timeout = 5000'); // opening: once a run, and two processes may create the file together
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF'); // a lost slot after a power cut costs nothing
     createTables(db);
@@ -149,6 +155,7 @@ export class TokenBudget implements SharedSlots {
       if (row) drop.run(row.rowid);
     };
     times.resetIfFound(this.clock.now());
+    db.pragma(`busy_timeout = ${SLOT_BUSY_MS}`);
   }
 
   /** Reserves the next free slot of the shared sequence (its place in line) and resolves when granted. */

@@ -88,3 +88,19 @@ describe.skipIf(skip)('keychain store (Secret Service)', () => {
     expect(secretServiceLookup(profile)).toBe('');
   });
 });
+
+describe('file store shared by processes', () => {
+  it('two programs saving different profiles at once keep both (one lock over read, change and save)', async () => {
+    const home = makeHome();
+    const file = path.join(home, 'credentials.json');
+    await new FileStore(file, 'one key').write('first', sample);
+    await new FileStore(file, 'one key').write('second', sample);
+    // Two programs of one home renew their own profile at the same moment.
+    const renewedFirst = { ...sample, accessToken: 'pina_first_renewed', refreshToken: 'pinr_first_renewed' };
+    const renewedSecond = { ...sample, accessToken: 'pina_second_renewed', refreshToken: 'pinr_second_renewed' };
+    await Promise.all([new FileStore(file, 'one key').write('first', renewedFirst), new FileStore(file, 'one key').write('second', renewedSecond)]);
+    const after = new FileStore(file, 'one key');
+    expect(await after.read('first')).toEqual(renewedFirst);
+    expect(await after.read('second')).toEqual(renewedSecond);
+  });
+});

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/auth/file-store.js';
+import { seedChainProvider } from '../../src/auth/seed-chain.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
 import { parseJsonOutput, type CliResult } from '../support/cli.js';
@@ -14,6 +15,7 @@ import { US } from '../support/sandbox.js';
 import { makeHome } from '../support/home.js';
 import { listRecords, sameSet } from '../support/sandbox-records.js';
 import { storedLogin } from '../support/stored-login.js';
+import { testContext } from '../support/test-context.js';
 import { hashesOf, writeUsers } from '../support/users.js';
 
 
@@ -139,6 +141,29 @@ describe('the chain a seed starts', () => {
     expect(later.code, later.stderr).toBe(0);
   });
 
+  it('a run still on the old seed that renews after a new seed took over keeps its renewal to itself', async () => {
+    const box = await cronSandbox();
+    const home = makeHome();
+    const oldSeed = box.state.issueTokens().refreshToken;
+    const debug: string[] = [];
+    // A long run on the old seed, started before the secret was updated.
+    const oldRun = testContext({ ...jobEnv(box, oldSeed), PINSYNC_HOME: home }, 'default', { now: box.clock.now, debugLog: (line) => debug.push(line) });
+    const oldChain = await seedChainProvider(oldRun, oldSeed);
+    const newSeed = box.state.issueTokens().refreshToken;
+    const takeover = await runInProcess(['status', '--json'], { home, env: jobEnv(box, newSeed), now: box.clock.now });
+    expect(takeover.code, takeover.stderr).toBe(0);
+    // The old run meets a 401 and renews its own chain.
+    const before = await oldChain.accessToken();
+    expect(await oldChain.refreshAfterUnauthorized(before)).toBe(true);
+    expect(await oldChain.accessToken()).not.toBe(before);
+    expect(debug.join('\n')).toMatch(/another seed or login replaced the one kept in .*credentials\.json since this run started: the renewed login serves this run only/);
+    // The next run on the new seed finds the new seed's chain, not the old one put back.
+    const next = await runInProcess(['status', '--json'], { home, env: jobEnv(box, newSeed), now: box.clock.now });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toMatch(/refused/);
+    expect(box.state.liveRefreshTokensOf(newSeed)).toBe(1);
+  });
+
   it('keeps the earlier chain (and says so) when Pinterest refuses a new seed', async () => {
     const box = await cronSandbox();
     const home = makeHome();
@@ -227,6 +252,24 @@ describe('PINSYNC_STORE_KEY', () => {
     }
     expect(box.state.requests.length).toBe(before);
     expect((await dailySync(box, home, 1, env)).code).toBe(0);
+  });
+
+  it('a sealed file whose tag was cut to 4 bytes is exit 4 in the sentence of other damage, and left as it was', async () => {
+    const box = await cronSandbox();
+    const home = makeHome();
+    const env = jobEnv(box, box.state.issueTokens().refreshToken);
+    expect((await dailySync(box, home, 0, env)).code).toBe(0);
+    const file = path.join(home, 'credentials.json');
+    const sealed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // A cut tag still matches its first bytes: accepted, it would let a forger try 2^32 guesses, not 2^128.
+    const cut = JSON.stringify({ ...sealed, tag: Buffer.from(sealed.tag, 'base64').subarray(0, 4).toString('base64') });
+    fs.writeFileSync(file, cut);
+    const before = box.state.requests.length;
+    const run = await runInProcess(['status', '--json'], { home, env, now: box.clock.now });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^pinsync: .*credentials\.json is sealed in a form this pinsync does not know \(written by a newer pinsync, or altered\): upgrade pinsync; the file is left as it is\.\n$/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(cut);
+    expect(box.state.requests.length).toBe(before);
   });
 
   it('seals a credentials file kept in clear as soon as a key is set', async () => {

@@ -8,7 +8,8 @@ import { sandboxPerFile } from '../support/sandbox.js';
 import { storedLogin } from '../support/stored-login.js';
 import { parseJsonOutput } from '../support/cli.js';
 import { makeHome } from '../support/home.js';
-import { runInProcess } from '../support/in-process.js';
+import { runInProcess, startInProcess } from '../support/in-process.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 
 const t = sandboxPerFile({ requestsOnSpec: true });
 
@@ -151,3 +152,37 @@ describe('refresh failures say what to do', () => {
     expect(result.stderr).not.toContain('wrong-secret-canary-123');
   });
 });
+
+describe('a stop during a renewal', () => {
+  it('Ctrl-C after Pinterest rotated the refresh token still stores the new pair: the next run works', async () => {
+    const box = await startSandbox({ port: 0, strictRefresh: true }); // a spent refresh token revokes its login
+    try {
+      const home = makeHome();
+      const issued = box.state.issueTokens({ expiresInSeconds: 60 });
+      const file = path.join(home, 'credentials.json');
+      fs.writeFileSync(file, JSON.stringify({ version: 1, profiles: { default: storedLogin(box, issued) } }), { mode: 0o600 });
+      box.setFaults({ tokenAnswerDelayMs: 1_000 });
+      const env = { PINSYNC_API_BASE: box.apiBase, PINSYNC_KEYCHAIN: 'off' };
+      const tokensBefore = box.state.issuedTokenValues().length;
+      const run = startInProcess(['status', '--json'], { home, env });
+      await waitFor(() => box.state.issuedTokenValues().length > tokensBefore); // granted, the answer on its way
+      run.stop();
+      const stopped = await run.result;
+      expect(stopped.code).toBe(130);
+      expect(storedProfile(file).refreshToken).not.toBe(issued.refreshToken);
+      box.setFaults({});
+      const next = await runInProcess(['status', '--json'], { home, env });
+      expect(next.code, next.stderr).toBe(0);
+    } finally {
+      await box.stop();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('gave up waiting');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -28,10 +28,10 @@ async function stateDb(): Promise<Database> {
   return db;
 }
 
-function addRun(db: Database, run: { startedAt: number; status: string; exitCode: number | null; resumable?: boolean }): number {
+function addRun(db: Database, run: { startedAt: number; updatedAt?: number; status: string; exitCode: number | null; resumable?: boolean }): number {
   const { lastInsertRowid } = db
     .prepare(`INSERT INTO runs (run_key, profile, command, operation, resumable, status, started_at, updated_at, exit_code) VALUES ('k', 'default', 'push', 'ADD', ?, ?, ?, ?, ?)`)
-    .run(run.resumable === false ? 0 : 1, run.status, run.startedAt, run.startedAt, run.exitCode);
+    .run(run.resumable === false ? 0 : 1, run.status, run.startedAt, run.updatedAt ?? run.startedAt, run.exitCode);
   const id = Number(lastInsertRowid);
   db.prepare(`INSERT INTO batches (run_id, first_line, last_line, records, state, first_attempt_at, last_attempt_at) VALUES (?, 2, 10, 9, 'acknowledged', 0, 0)`).run(id);
   return id;
@@ -44,17 +44,33 @@ describe('pruning the run history', () => {
   it('keeps the newest runs and the last days, and every run a rerun would resume', async () => {
     const db = await stateDb();
     const now = 1000 * DAY;
-    const tooOld = addRun(db, { startedAt: now - 100 * DAY, status: 'interrupted', exitCode: 130 });
+    const leftLongAgo = addRun(db, { startedAt: now - 100 * DAY, status: 'interrupted', exitCode: 130 });
+    const tooOld = addRun(db, { startedAt: now - 100 * DAY, status: 'finished', exitCode: 0 });
     const interrupted = addRun(db, { startedAt: now - 9 * DAY, status: 'interrupted', exitCode: 130 });
     const partial = addRun(db, { startedAt: now - 8 * DAY, status: 'finished', exitCode: 3 });
     const failed = addRun(db, { startedAt: now - 7 * DAY, status: 'failed', exitCode: 4, resumable: false });
     const completed = Array.from({ length: 4 }, (_, i) => addRun(db, { startedAt: now - (6 - i) * DAY, status: 'finished', exitCode: 0 }));
     const pruned = pruneHistory(db, now, { days: 90, runs: 3 });
-    expect(ids(db)).toEqual([interrupted, partial, ...completed.slice(1)]);
+    expect(ids(db)).toEqual([leftLongAgo, interrupted, partial, ...completed.slice(1)]);
     expect(pruned.runs).toBe(3);
     expect(ids(db)).not.toContain(tooOld);
     expect(ids(db)).not.toContain(failed);
-    expect(batchesOf(db)).toEqual([interrupted, partial]); // completed runs keep no journal rows
+    expect(batchesOf(db)).toEqual([leftLongAgo, interrupted, partial]); // completed runs keep no journal rows
+  });
+
+  it('never prunes a run that is still going or one a rerun would resume, however long ago it started', async () => {
+    const db = await stateDb();
+    const now = 1000 * DAY;
+    const longSync = addRun(db, { startedAt: now - 3 * DAY, updatedAt: now - 60_000, status: 'running', exitCode: null });
+    const resumedYesterday = addRun(db, { startedAt: now - 5 * DAY, updatedAt: now - DAY, status: 'interrupted', exitCode: 130 });
+    const leftInterrupted = addRun(db, { startedAt: now - 5 * DAY, status: 'interrupted', exitCode: 130 });
+    const oldDone = addRun(db, { startedAt: now - 5 * DAY, status: 'finished', exitCode: 0 });
+    const oldFailed = addRun(db, { startedAt: now - 5 * DAY, status: 'failed', exitCode: 4, resumable: false });
+    const pruned = pruneHistory(db, now, { days: 2, runs: 500 }); // PINSYNC_KEEP_DAYS=2
+    expect(ids(db)).toEqual([longSync, resumedYesterday, leftInterrupted]);
+    expect(ids(db)).not.toContain(oldDone);
+    expect(ids(db)).not.toContain(oldFailed);
+    expect(pruned.runs).toBe(2);
   });
 });
 

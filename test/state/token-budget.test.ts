@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/pinterest/clock.js';
-import { RateLimiter, WINDOW_SLACK_MS, type SharedBudget } from '../../src/pinterest/ratelimit/index.js';
+import { aloneOnFailure, RateLimiter, WINDOW_SLACK_MS, type SharedBudget } from '../../src/pinterest/ratelimit/index.js';
 import { openSharedBudget } from '../../src/state/token-budget.js';
 import { budgetFiles, gaps, recordedGrants } from '../support/budget-file.js';
 import { VirtualClock } from '../support/virtual-clock.js';
@@ -209,9 +209,33 @@ describe('one token, one budget', () => {
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     holder.kill('SIGKILL');
     await exited;
-    // Held still, the next slot would fail with SQLITE_BUSY after the 5 s busy timeout.
+    // Held still, the next slot would meet SQLITE_BUSY.
     await grantTime(shared);
     expect(recordedGrants(onlyBudgetFile())).toHaveLength(2);
+  });
+});
+
+describe('a budget file another process keeps busy', () => {
+  it('costs one slot taken alone, without freezing the event loop, and the next slots are shared again', async () => {
+    const shared = await openSharedBudget(home, RATE, clock, (sentence) => notices.push(sentence));
+    budgets.push(shared);
+    const debug: string[] = [];
+    const limiter = new RateLimiter({ ads_write: RATE }, { clock, shared: aloneOnFailure(shared, (line) => debug.push(line)) });
+    await grantTime(limiter);
+    const file = onlyBudgetFile();
+    const holder = new Database(file); // another process in the middle of a write (a checkpoint, a slow disk)
+    holder.exec('BEGIN IMMEDIATE');
+    const started = Date.now();
+    await grantTime(limiter);
+    const frozenMs = Date.now() - started;
+    holder.exec('COMMIT');
+    holder.close();
+    expect(frozenMs).toBeLessThan(1_000); // the busy timeout the run shares its event loop with
+    expect(recordedGrants(file)).toHaveLength(1); // that slot was taken alone
+    await grantTime(limiter);
+    await grantTime(limiter);
+    expect(recordedGrants(file)).toHaveLength(3); // and sharing goes on
+    expect(debug.join('\n')).not.toMatch(/keeping to the rate alone/);
   });
 });
 

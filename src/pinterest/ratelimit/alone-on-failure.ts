@@ -1,5 +1,6 @@
-// A budget file that stops taking writes mid-run (a full disk, a busy file) must not stop the run:
-// from its first failure the shared budget steps aside and this process keeps to the rate alone.
+// A budget file that stops taking writes mid-run must not stop the run. Busy (another process holds
+// it a moment): the call at hand goes alone, this once. Anything else (a full disk, a read-only or
+// failing file): from then on the shared budget steps aside and this process keeps to the rate alone.
 import type { SharedBudget, SharedSlots } from './shared-budget.js';
 import { MemorySendLog, type SendLog } from './window-share.js';
 
@@ -18,7 +19,7 @@ export function aloneOnFailure(shared: SharedBudget, debugLog: (message: string)
     try {
       return use();
     } catch (error) {
-      fallBack(error);
+      if (!isBusy(error)) fallBack(error);
       return alone();
     }
   };
@@ -29,7 +30,7 @@ export function aloneOnFailure(shared: SharedBudget, debugLog: (message: string)
         await slots.acquire(signal);
       } catch (error) {
         if (signal?.aborted) throw error;
-        fallBack(error);
+        if (!isBusy(error)) fallBack(error); // busy: this slot keeps to the lane's own spacing
       }
     },
     pause: (untilMs) => guard(() => slots.pause(untilMs), () => undefined),
@@ -50,6 +51,12 @@ export function aloneOnFailure(shared: SharedBudget, debugLog: (message: string)
       ),
     close: () => shared.close(),
   };
+}
+
+/** SQLite's "another connection holds the file": it passes (a full disk or an I/O error does not). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY_') || code.startsWith('SQLITE_LOCKED_'));
 }
 
 /** The home's grants while the budget works; this process's own sends from its failure on. */
