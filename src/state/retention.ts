@@ -71,8 +71,9 @@ export async function tidyState(ctx: Context): Promise<Tidied | undefined> {
 
 /**
  * A run goes when nothing touched it within the retention (updated_at: started, resumed, a batch
- * acknowledged, finished), or when the newest runs are enough without it; either way never while it
- * is running, nor when a rerun would resume it (interrupted, failed mid-way, or ended with errored rows).
+ * acknowledged, finished; a rerun after that long starts over), or when the newest runs are enough
+ * without it and a rerun would not resume it (interrupted, failed mid-way, or ended with errored rows);
+ * never while it is running.
  */
 export function pruneHistory(db: Database, now: number, retention: Retention): { runs: number; batches: number } {
   return db
@@ -80,9 +81,9 @@ export function pruneHistory(db: Database, now: number, retention: Retention): {
       const completed = db.prepare(`DELETE FROM batches WHERE run_id IN (SELECT id FROM runs WHERE status = 'finished' AND exit_code = 0)`).run().changes;
       const runs = db
         .prepare(
-          `DELETE FROM runs WHERE (updated_at < ? OR id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?))
-             AND status <> 'running'
-             AND NOT (resumable = 1 AND (status <> 'finished' OR exit_code = 3))`,
+          `DELETE FROM runs WHERE status <> 'running'
+             AND (updated_at < ?
+               OR (id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?) AND NOT (resumable = 1 AND (status <> 'finished' OR exit_code = 3))))`,
         )
         .run(now - retention.days * DAY_MS, retention.runs).changes;
       // The journal rows of pruned runs (the foreign key cascades when it is on; this covers a file where it was not).

@@ -41,24 +41,23 @@ const ids = (db: Database) => (db.prepare('SELECT id FROM runs ORDER BY id').all
 const batchesOf = (db: Database) => (db.prepare('SELECT DISTINCT run_id AS id FROM batches ORDER BY run_id').all() as { id: number }[]).map((r) => r.id);
 
 describe('pruning the run history', () => {
-  it('keeps the newest runs and the last days, and every run a rerun would resume', async () => {
+  it('keeps the newest runs and the last days, and every run a rerun would resume within them', async () => {
     const db = await stateDb();
     const now = 1000 * DAY;
-    const leftLongAgo = addRun(db, { startedAt: now - 100 * DAY, status: 'interrupted', exitCode: 130 });
-    const tooOld = addRun(db, { startedAt: now - 100 * DAY, status: 'finished', exitCode: 0 });
+    const tooOld = addRun(db, { startedAt: now - 100 * DAY, status: 'interrupted', exitCode: 130 });
     const interrupted = addRun(db, { startedAt: now - 9 * DAY, status: 'interrupted', exitCode: 130 });
     const partial = addRun(db, { startedAt: now - 8 * DAY, status: 'finished', exitCode: 3 });
     const failed = addRun(db, { startedAt: now - 7 * DAY, status: 'failed', exitCode: 4, resumable: false });
     const completed = Array.from({ length: 4 }, (_, i) => addRun(db, { startedAt: now - (6 - i) * DAY, status: 'finished', exitCode: 0 }));
     const pruned = pruneHistory(db, now, { days: 90, runs: 3 });
-    expect(ids(db)).toEqual([leftLongAgo, interrupted, partial, ...completed.slice(1)]);
+    expect(ids(db)).toEqual([interrupted, partial, ...completed.slice(1)]);
     expect(pruned.runs).toBe(3);
     expect(ids(db)).not.toContain(tooOld);
     expect(ids(db)).not.toContain(failed);
-    expect(batchesOf(db)).toEqual([leftLongAgo, interrupted, partial]); // completed runs keep no journal rows
+    expect(batchesOf(db)).toEqual([interrupted, partial]); // completed runs keep no journal rows
   });
 
-  it('never prunes a run that is still going or one a rerun would resume, however long ago it started', async () => {
+  it('ages runs by their last touch: a run still going or resumed within the retention stays, however long ago it started', async () => {
     const db = await stateDb();
     const now = 1000 * DAY;
     const longSync = addRun(db, { startedAt: now - 3 * DAY, updatedAt: now - 60_000, status: 'running', exitCode: null });
@@ -67,10 +66,11 @@ describe('pruning the run history', () => {
     const oldDone = addRun(db, { startedAt: now - 5 * DAY, status: 'finished', exitCode: 0 });
     const oldFailed = addRun(db, { startedAt: now - 5 * DAY, status: 'failed', exitCode: 4, resumable: false });
     const pruned = pruneHistory(db, now, { days: 2, runs: 500 }); // PINSYNC_KEEP_DAYS=2
-    expect(ids(db)).toEqual([longSync, resumedYesterday, leftInterrupted]);
+    expect(ids(db)).toEqual([longSync, resumedYesterday]);
+    expect(ids(db)).not.toContain(leftInterrupted); // untouched for longer than the retention: a rerun starts over
     expect(ids(db)).not.toContain(oldDone);
     expect(ids(db)).not.toContain(oldFailed);
-    expect(pruned.runs).toBe(2);
+    expect(pruned.runs).toBe(3);
   });
 });
 
