@@ -67,10 +67,15 @@ export function rowFields(row: string): RowFields {
 /** Identifiers the records hold: one per plain record, each of a row's. What a report's `records` counts. */
 export function identifierCount(records: readonly string[]): number {
   let count = 0;
-  for (const record of records) {
-    if (!isRowRecord(record)) count++;
-    else for (let i = 0; i < record.length; i++) if (isTag(record.charCodeAt(i))) count++;
-  }
+  for (const record of records) count += identifiersIn(record);
+  return count;
+}
+
+/** The identifiers one record carries: 1 for a plain hashed record, each tagged hash of a records_v2 row. */
+export function identifiersIn(record: string): number {
+  if (!isRowRecord(record)) return 1;
+  let count = 0;
+  for (let i = 0; i < record.length; i++) if (isTag(record.charCodeAt(i))) count++;
   return count;
 }
 

@@ -65,7 +65,7 @@ export class MirrorRoute implements Route {
   /** An earlier sync of the column filled it and no row names it today: it is mirrored to empty. */
   private vanished = false;
   /** This audience's write requests (a fan-out's audiences share the run's client, whose counters are the run's). */
-  private readonly sends: SendCounts = { requests: 0, records: 0 };
+  private readonly sends: SendCounts = { requests: 0 };
   /** How Pinterest matched the list: read before anything is sent, recorded in the history (under the run's journal). */
   private health: MatchHealth | undefined;
 

@@ -60,7 +60,7 @@ interface PushPlan {
 class PushRoute implements Route {
   readonly tally: Tally;
   /** Requests and records this audience sent (or, in a dry run, would have). */
-  readonly sends: SendCounts = { requests: 0, records: 0 };
+  readonly sends: SendCounts = { requests: 0 };
   sent!: SentRows;
   /** How Pinterest matched the list (durable runs that add): read before the first write, recorded in the history. */
   health?: MatchHealth;
@@ -419,7 +419,7 @@ function reportOf(plan: PushPlan, routes: PushRoutes, route: PushRoute, end: Run
     falseDuplicateProbability: route.seen.falseDuplicateProbability(),
   });
   if (dryRun) {
-    report.wouldSend = { ...route.sends };
+    report.wouldSend = { requests: route.sends.requests, records: route.tally.records };
     report.records = 0; // identifiers sent to Pinterest: none (wouldSend says how many would be)
   }
   if (stoppedByAudience !== undefined && stoppedByAudience !== route.audience) report.stoppedByAudience = stoppedByAudience;

@@ -2,6 +2,8 @@
 // of them count rows). A batch goes out when the next row would not fit, or `flushIntervalMs` after its
 // first row, so a slow producer (tail -f) is synced in near real time. A row never straddles two batches.
 
+import { identifierCount, identifiersIn } from '../identify/row-record.js';
+
 export interface Batch {
   id: number;
   /** Hashed records, in row order. */
@@ -10,6 +12,8 @@ export interface Batch {
   lines: number[];
   /** rowEnds[i]: records.length after row i, to split a batch between rows. */
   rowEnds: number[];
+  /** Identifiers in `records` (a records_v2 row holds several), counted as rows come, while their strings are at hand. */
+  identifiers: number;
 }
 
 export interface BatcherOptions {
@@ -30,7 +34,11 @@ export class Batcher {
   addRow(line: number, rowRecords: readonly string[], count: number): void {
     if (this.current && this.current.records.length + count > this.options.maxRecords) this.flush();
     const batch = this.current ?? this.open();
-    for (let i = 0; i < count; i++) batch.records.push(rowRecords[i]!);
+    for (let i = 0; i < count; i++) {
+      const record = rowRecords[i]!;
+      batch.records.push(record);
+      batch.identifiers += identifiersIn(record);
+    }
     batch.lines.push(line);
     batch.rowEnds.push(batch.records.length);
     if (batch.records.length >= this.options.maxRecords) this.flush();
@@ -55,7 +63,7 @@ export class Batcher {
   }
 
   private open(): Batch {
-    this.current = { id: this.nextId++, records: [], lines: [], rowEnds: [] };
+    this.current = { id: this.nextId++, records: [], lines: [], rowEnds: [], identifiers: 0 };
     this.timer = setTimeout(() => this.flush(true), this.options.flushIntervalMs);
     return this.current;
   }
@@ -65,17 +73,21 @@ export class Batcher {
 export function splitBatch(batch: Batch, nextId: () => number): [Batch, Batch] {
   const middle = Math.floor(batch.lines.length / 2);
   const cut = batch.rowEnds[middle - 1]!;
+  const leftRecords = batch.records.slice(0, cut);
+  const rightRecords = batch.records.slice(cut);
   const left: Batch = {
     id: nextId(),
-    records: batch.records.slice(0, cut),
+    records: leftRecords,
     lines: batch.lines.slice(0, middle),
     rowEnds: batch.rowEnds.slice(0, middle),
+    identifiers: identifierCount(leftRecords),
   };
   const right: Batch = {
     id: nextId(),
-    records: batch.records.slice(cut),
+    records: rightRecords,
     lines: batch.lines.slice(middle),
     rowEnds: batch.rowEnds.slice(middle).map((end) => end - cut),
+    identifiers: identifierCount(rightRecords),
   };
   return [left, right];
 }

@@ -5,7 +5,6 @@
 import { InterruptedError, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import { splitBatch, type Batch } from './batch.js';
-import { identifierCount } from '../identify/row-record.js';
 import type { BatchRange, BatchJournal } from './journal.js';
 import type { Tally } from './tally.js';
 
@@ -14,10 +13,9 @@ export interface ListWriter {
   send(records: readonly string[], deadline: number): Promise<void>;
 }
 
-/** One audience's write requests and the identifiers in them (a client's counters are for its whole run). */
+/** One audience's write requests (a client's counters are for its whole run). */
 export interface SendCounts {
   requests: number;
-  records: number;
 }
 
 /** The writer, counting each request it is asked to send into `sends`. */
@@ -25,7 +23,6 @@ export function countingSends(writer: ListWriter, sends: SendCounts): ListWriter
   return {
     send: async (records, deadline) => {
       sends.requests++;
-      sends.records += identifierCount(records);
       await writer.send(records, deadline);
     },
   };
@@ -124,7 +121,7 @@ export class Uploader {
     } catch (error) {
       return { range, error };
     }
-    tally.rowsSynced(batch.lines.length, identifierCount(batch.records));
+    tally.rowsSynced(batch.lines.length, batch.identifiers);
     journal.batchAcknowledged(range);
     return undefined;
   }

@@ -67,12 +67,25 @@ describe('batching rows into requests', () => {
   });
 });
 
+describe('counting identifiers', () => {
+  it('counts one per plain record and every identifier of a records_v2 row', () => {
+    const sent: Batch[] = [];
+    const batcher = new Batcher({ maxRecords: 10, flushIntervalMs: 60_000, onBatch: (batch) => sent.push(batch) });
+    const hash = 'a'.repeat(64);
+    batcher.addRow(2, [hash, 'b'.repeat(64)], 2);
+    batcher.addRow(3, [`E${hash}P${hash}M${hash}`], 1); // one user: email, phone, device id
+    batcher.flush();
+    expect(sent[0]!.records).toHaveLength(3);
+    expect(sent[0]!.identifiers).toBe(5);
+  });
+});
+
 describe('splitting a batch to isolate rejected records', () => {
   it('cuts between rows, each half keeping its rows, records and row ends', () => {
-    const batch: Batch = { id: 1, records: ['a1', 'a2', 'b1', 'c1', 'c2', 'c3'], lines: [2, 5, 9], rowEnds: [2, 3, 6] };
+    const batch: Batch = { id: 1, records: ['a1', 'a2', 'b1', 'c1', 'c2', 'c3'], lines: [2, 5, 9], rowEnds: [2, 3, 6], identifiers: 6 };
     let id = 10;
     const [left, right] = splitBatch(batch, () => id++);
-    expect(left).toEqual({ id: 10, records: ['a1', 'a2'], lines: [2], rowEnds: [2] });
-    expect(right).toEqual({ id: 11, records: ['b1', 'c1', 'c2', 'c3'], lines: [5, 9], rowEnds: [1, 4] });
+    expect(left).toEqual({ id: 10, records: ['a1', 'a2'], lines: [2], rowEnds: [2], identifiers: 2 });
+    expect(right).toEqual({ id: 11, records: ['b1', 'c1', 'c2', 'c3'], lines: [5, 9], rowEnds: [1, 4], identifiers: 4 });
   });
 });

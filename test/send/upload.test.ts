@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { staticTokenProvider } from '../../src/auth/token-provider.js';
 import { PinterestClient } from '../../src/pinterest/client.js';
+import { identifierCount } from '../../src/identify/row-record.js';
 import type { Batch } from '../../src/send/batch.js';
 import { noBatchJournal, type BatchRange, type BatchJournal } from '../../src/send/journal.js';
 import { Tally } from '../../src/send/tally.js';
@@ -24,6 +25,7 @@ function batchOf(records: string[], firstLine = 2): Batch {
     id: 1,
     records,
     lines: records.map((_, i) => firstLine + i),
+    identifiers: identifierCount(records),
     rowEnds: records.map((_, i) => i + 1),
   };
 }
