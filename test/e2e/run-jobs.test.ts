@@ -135,11 +135,12 @@ jobs:
     writeUsers(t.dir, 'users.csv', 0, 50);
     fs.mkdirSync(path.join(t.dir, 'out'));
     const metrics = path.join(t.dir, 'pinsync.prom');
-    // The folder is there when the outputs are checked; the job's own command takes it away before its rows.
+    // The folder is there when the outputs are checked (before any job, and again as the job opens its
+    // input); the job's own command takes it away after printing its rows, a second after the job began.
     const jobs = writeJobs(`ad_account: "${US}"
 jobs:
   - name: newsletter
-    command: rm -r out && cat users.csv
+    command: cat users.csv && sleep 1 && rm -r out
     audience: Newsletter
     create: true
     report: out/report.json
