@@ -126,13 +126,15 @@ describe('a jobs file from standard input', () => {
 
 describe('stopping a jobs run', () => {
   /** Starts `pinsync run` on a command that ignores SIGTERM, sends the signals, and returns the command's process group. */
-  async function stopWithStubbornCommand(signals: NodeJS.Signals[]): Promise<{ code: number | null; group: number; exitMs: number }> {
+  async function stopWithStubbornCommand(signals: NodeJS.Signals[]): Promise<{ code: number | string | null; group: number; exitMs: number; stderr: string }> {
     const dir = makeHome('pinsync-jobs-');
     arrangeAudience(sandbox, 'Stubborn');
     const pidFile = path.join(dir, 'command.pid');
     const jobs = writeJobs(dir, `ad_account: "${US}"\njobs:\n  - { name: stubborn, command: "trap '' TERM; echo $$ > command.pid; echo email; sleep 120", audience: Stubborn }\n`);
     const child = spawn(process.execPath, [cliEntry, 'run', jobs], { env: cliEnv(makeHome(), sandboxEnv(sandbox)), stdio: ['ignore', 'ignore', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
     await waitUntil(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim().length > 0, 'the command started', 20_000);
     const group = Number(fs.readFileSync(pidFile, 'utf8').trim());
     const signalledAt = Date.now();
@@ -140,8 +142,9 @@ describe('stopping a jobs run', () => {
       child.kill(signal);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const code = await Promise.race([exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
-    return { code, group, exitMs: Date.now() - signalledAt };
+    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000))]);
+    if (code !== 130) child.kill('SIGKILL');
+    return { code, group, exitMs: Date.now() - signalledAt, stderr };
   }
 
   const groupAlive = (group: number) => {
@@ -155,9 +158,9 @@ describe('stopping a jobs run', () => {
 
   for (const signals of [['SIGTERM', 'SIGTERM'], ['SIGTERM']] as NodeJS.Signals[][]) {
     it(`${signals.join(' then ')}: a command that ignores SIGTERM is not left running`, async () => {
-      const { code, group, exitMs } = await stopWithStubbornCommand(signals);
+      const { code, group, exitMs, stderr } = await stopWithStubbornCommand(signals);
       try {
-        expect(code).toBe(130);
+        expect(code, stderr).toBe(130);
         expect(exitMs).toBeLessThan(5_000);
         await waitUntil(() => !groupAlive(group), 'the command group is gone', 3_000);
       } finally {
