@@ -36,5 +36,15 @@ async function runTheProgram(): Promise<void> {
   const [{ dropOutputOnceBroken, processIO }, { runProgram }] = await Promise.all([import('./context.js'), import('./program.js')]);
   dropOutputOnceBroken(process.stdout);
   dropOutputOnceBroken(process.stderr);
-  process.exitCode = await runProgram(process.argv, processIO(interruptSignal()));
+  const exitCode = await runProgram(process.argv, processIO(interruptSignal()));
+  // Exit once stdout and stderr are flushed rather than when the last handle closes (worker threads,
+  // sockets): a signal that lands while Node tears itself down finds no handler and kills the process
+  // (a second SIGTERM just after a run ended would turn exit 130 into death by SIGTERM).
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(exitCode);
+}
+
+/** Resolves once everything written to the stream before has been handed to the system (or the stream broke). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }
