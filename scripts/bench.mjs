@@ -11,7 +11,7 @@
 //   shared-token two pushes × 250k records sharing one token (separate PINSYNC_HOMEs), started together,
 //               against the 7 writes/s sandbox (~260 writes, so start-up does not dominate): combined
 //               share of the 13,300 records/s ceiling and share of writes answered 429 (goals ≥ 0.85, ≤ 5%)
-//   quota       a push against a window quota below --rate (400 a minute; --quick: 40 per 6 s, the same
+//   quota       a push against a window quota below --rate (400 a minute; --quick: 20 per 3 s, the same
 //               rate): share of the quota reached and share of writes answered 429 (goals ≥ 0.90, ≤ 2%)
 //   exclude     the throughput run with a 1M-row exclusion file (--exclude), plain and already hashed,
 //               side by side with the same run without it (goal: within 15%)
@@ -60,15 +60,15 @@ const sizes = {
   uploadRecords: quick ? 20_000 : 200_000,
   rateWrites: quick ? 10 : 70,
   sharedRecords: quick ? 10_000 : 250_000,
-  quota: quick ? { limit: 20, windowMs: 3_000, writes: 40 } : { limit: 400, windowMs: 60_000, writes: 900 },
+  quota: quick ? { limit: 20, windowMs: 3_000, writes: 25 } : { limit: 400, windowMs: 60_000, writes: 900 },
   exclusions: quick ? 100_000 : 1_000_000,
   jobsUsers: quick ? 4_000 : 100_000,
   twoPushUsers: quick ? 10_000 : 100_000,
   segments: quick ? 100 : 1_000,
   createUsers: quick ? 20_000 : 100_000,
-  versionRuns: quick ? 10 : 40,
+  versionRuns: quick ? 5 : 40,
   latency: quick ? { flushSeconds: 1, samples: 1 } : { flushSeconds: 5, samples: 3 },
-  state: quick ? ['--sizes', '50000', '--resume-cli', '50000'] : [],
+  state: quick ? ['--sizes', '20000', '--resume-cli', '20000'] : [],
 };
 
 fs.mkdirSync(benchDir, { recursive: true });
@@ -754,7 +754,7 @@ if (wanted('state')) {
 
 // A year of a daily sync: the state must stay flat (retention, compaction).
 if (wanted('state-year')) {
-  const [users, days] = quick ? ['2000', '35'] : ['100000', '365'];
+  const [users, days] = quick ? ['2000', '31'] : ['100000', '365'];
   process.stderr.write(`running state-year (${days} daily syncs of ${users} users)…\n`);
   const { spawnSync } = await import('node:child_process');
   const yearArgs = ['--sizes', '', '--resume-cli', '0', '--year', users, '--days', days];
