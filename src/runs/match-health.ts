@@ -66,7 +66,7 @@ export class MatchHealth {
     if (this.flags.waitReady === undefined || runId === undefined || exitCode !== 0 || !target) return;
     const waitMs = this.flags.waitReady === true ? DEFAULT_WAIT_READY_MS : this.flags.waitReady;
     try {
-      this.ctx.info(`Waiting for Pinterest to match the upload to audience "${target.audienceName}" (--wait-ready, at most ${Math.round(waitMs / 60_000)} min)…`);
+      this.ctx.info(`Waiting for Pinterest to match the upload to audience "${target.audienceName}" (--wait-ready, at most ${waitMs < 60_000 ? `${Math.ceil(waitMs / 1000)} s` : `${Math.round(waitMs / 60_000)} min`})…`);
       const { health, matched } = await waitUntilMatched(this.client, target, { untilMs: this.ctx.now() + waitMs, now: this.ctx.now, signal: this.ctx.signal });
       const reading = this.record(runId, health, usersSyncedBy(report));
       this.ctx.info(`Audience "${target.audienceName}": ${describeMatch(reading)}${matched ? '' : `; Pinterest is still matching (list ${health.listStatus}): the next run records the final figures`}.`);

@@ -33,13 +33,16 @@ const READING_COLUMNS = `h.run_id AS runId, h.checked_at AS checkedAt, h.list_st
 export class MatchHealthStore {
   constructor(private readonly db: Database) {}
 
-  /** The newest finished run of the list (before `beforeRunId`) still without a reading. */
+  /**
+   * The newest finished run of the list (before `beforeRunId`) still without a final reading: none, or
+   * one taken while Pinterest was still matching (--wait-ready ran out), which the next run replaces.
+   */
   latestUnchecked(adAccountId: string, customerListId: string, beforeRunId = Number.MAX_SAFE_INTEGER): UncheckedRun | undefined {
     return this.db
       .prepare(
         `SELECT r.id AS runId, r.operation, r.report_json AS reportJson FROM runs r
          WHERE r.ad_account_id = ? AND r.customer_list_id = ? AND r.id < ? AND r.status = 'finished' AND r.operation <> 'REMOVE'
-           AND NOT EXISTS (SELECT 1 FROM audience_health h WHERE h.run_id = r.id)
+           AND NOT EXISTS (SELECT 1 FROM audience_health h WHERE h.run_id = r.id AND coalesce(h.list_status, '') NOT IN ('PROCESSING', 'UPLOADING'))
          ORDER BY r.id DESC LIMIT 1`,
       )
       .get(adAccountId, customerListId, beforeRunId) as UncheckedRun | undefined;

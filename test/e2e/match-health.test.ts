@@ -108,3 +108,62 @@ describe('match health', () => {
     expect((await runsJson()).map((r) => r.health)).toEqual([undefined, undefined]); // the next run records the first
   });
 });
+
+describe('--wait-ready while Pinterest is still matching the upload', () => {
+  let slow: Sandbox;
+  beforeEach(async () => {
+    // Each upload leaves the list PROCESSING for 1.5 s, as Pinterest's matching does for hours.
+    slow = await startSandbox({ port: 0, writeRate: 1000, listRules: { audiencesNeedReadyList: false, processingMs: 1500, matchedShare: 1 } });
+  });
+  afterEach(async () => {
+    await slow.stop();
+  });
+
+  const slowSync = (count: number, ...flags: string[]) =>
+    runInProcess(['sync', users(count), '--audience', 'Members', '--create', '--ad-account', US, '--max-remove', '100', ...flags], { env: sandboxEnv(slow), home });
+  /** Reads of the customer list after the run's last upload: more than one means --wait-ready polled. */
+  const listReadsAfterLastUpload = () => {
+    const requests = slow.state.requests;
+    const lastUpload = requests.map((r) => r.method).lastIndexOf('PATCH');
+    return requests.slice(lastUpload + 1).filter((r) => r.method === 'GET' && /\/customer_lists\/\d+$/.test(r.path)).length;
+  };
+
+  /** The audience exists and its list is matched: the next upload leaves the list PROCESSING again. */
+  async function existingAudience(): Promise<void> {
+    expect((await slowSync(300)).code).toBe(0);
+    const list = [...slow.state.customerLists.values()][0]!;
+    await waitUntil(() => (list.processingUntil ?? 0) <= Date.now(), 'the first upload is matched', 10_000);
+  }
+
+  it('polls the list until Pinterest is done, then records the size against the users synced', async () => {
+    await existingAudience();
+    const result = await slowSync(320, '--wait-ready');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('Audience "Members": 320 matched of 320 users synced (100%).');
+    expect(result.stderr).not.toContain('still matching');
+    expect(listReadsAfterLastUpload()).toBeGreaterThanOrEqual(2); // PROCESSING first, READY after a pause
+    const [latest] = await runsJsonOf(slow);
+    expect(latest!.health).toMatchObject({ audienceSize: 320, usersSynced: 320, listStatus: 'READY' });
+  });
+
+  it('a wait shorter than the matching records what it saw and says so; the next run records the final figures', async () => {
+    await existingAudience();
+    const short = await slowSync(320, '--wait-ready', '1s');
+    expect(short.code, short.stderr).toBe(0);
+    expect(short.stderr).toContain('(--wait-ready, at most 1 s)');
+    expect(short.stderr).toMatch(/Audience "Members": .*; Pinterest is still matching \(list PROCESSING\): the next run records the final figures\./);
+    const list = [...slow.state.customerLists.values()][0]!;
+    await waitUntil(() => (list.processingUntil ?? 0) <= Date.now(), 'the list is matched', 10_000);
+
+    expect((await slowSync(320)).code).toBe(0);
+    const [, shortRun] = await runsJsonOf(slow);
+    expect(shortRun!.health).toMatchObject({ audienceSize: 320, usersSynced: 320, listStatus: 'READY' });
+  });
+
+  async function runsJsonOf(server: Sandbox) {
+    const result = await runInProcess(['runs', '--json'], { env: sandboxEnv(server), home });
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as Array<{ health?: Record<string, unknown> }>;
+  }
+});
+
