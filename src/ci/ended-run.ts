@@ -7,6 +7,7 @@ import { ExitCode, PinsyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { RunReport, RunResult } from '../report/run-report.js';
 import { clean } from '../report/table.js';
+import { exitCodeOfStop, type StoppedBy } from '../send/outcome.js';
 
 export type RunCommand = 'push' | 'sync' | 'run';
 
@@ -153,23 +154,11 @@ function audienceName(report: RunReport): string {
 
 /** One audience's exit code in a fan-out, read off its own end (the run's code is the worst of them). */
 function audienceExitCode(report: RunReport, runExitCode: number): number {
-  switch (report.stoppedBy) {
-    case 'end':
-      return report.errored > 0 || Number(report.removeErrored ?? 0) > 0 ? ExitCode.partial : ExitCode.ok;
-    case 'interrupted':
-      return ExitCode.interrupted;
-    case 'input':
-      return ExitCode.usage;
-    case 'quota':
-    case 'spam':
-      return ExitCode.partial;
-    case 'auth':
-      return ExitCode.auth;
-    case 'not_found':
-      return ExitCode.notFound;
-    default:
-      return runExitCode;
-  }
+  const errored = report.errored + Number(report.removeErrored ?? 0);
+  const by = report.stoppedBy as StoppedBy;
+  if (by === 'auth') return ExitCode.auth;
+  if (by === 'not_found') return ExitCode.notFound;
+  return exitCodeOfStop(by, errored) ?? runExitCode;
 }
 
 function totalsOf(reports: readonly RunReport[]): EndedRun['totals'] {

@@ -72,10 +72,25 @@ export function outcomeName(end: RunEnd | undefined): string {
 
 /** 130 interrupted, 2 input, 3 quota or spam (the rows not sent stay pending), the fatal error's own code, 3 when rows errored, else 0. */
 export function exitCodeOf(end: RunEnd, errored: number): number {
-  const by = stoppedBy(end);
-  if (by === 'interrupted') return ExitCode.interrupted;
-  if (by === 'input') return ExitCode.usage;
-  if (by === 'quota' || by === 'spam') return ExitCode.partial;
-  if (by !== 'end') return end.fatal instanceof PinsyncError ? end.fatal.exitCode : ExitCode.internal;
-  return errored > 0 ? ExitCode.partial : ExitCode.ok;
+  return exitCodeOfStop(stoppedBy(end), errored) ?? (end.fatal instanceof PinsyncError ? end.fatal.exitCode : ExitCode.internal);
+}
+
+/**
+ * The exit code a stop reason means (also for a report read back, which keeps only `stoppedBy`), or
+ * undefined when only the error that stopped the run can say.
+ */
+export function exitCodeOfStop(by: StoppedBy, errored: number): number | undefined {
+  switch (by) {
+    case 'end':
+      return errored > 0 ? ExitCode.partial : ExitCode.ok;
+    case 'interrupted':
+      return ExitCode.interrupted;
+    case 'input':
+      return ExitCode.usage;
+    case 'quota':
+    case 'spam':
+      return ExitCode.partial;
+    default:
+      return undefined;
+  }
 }
